@@ -1,0 +1,1 @@
+"""Crossdock: durable operations for cross-border e-commerce on Temporal."""

@@ -1,0 +1,64 @@
+"""One settings object for every process, read from `CROSSDOCK_*` env vars and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CROSSDOCK_", env_file=".env", extra="ignore")
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    task_queue: str = "crossdock"
+    temporal_ui_port: int = 8233
+    state_dir: Path = Path(".crossdock")
+
+    # Where the partner APIs live (the sandbox by default, real services with credentials).
+    sandbox_host: str = "127.0.0.1"
+    sandbox_port: int = 8700
+    amazon_base_url: str = "http://127.0.0.1:8700/amazon"
+    amazon_marketplace_id: str = "A1PA6795UKMFR9"
+    ebay_base_url: str = "http://127.0.0.1:8700/ebay"
+    payments_base_url: str = "http://127.0.0.1:8700/stripe"
+    payments_api_key: str = "sk_test_crossdock_sandbox"
+    carrier_base_url: str = "http://127.0.0.1:8700/easypost"
+    carrier_api_key: str = "EZTK_crossdock_sandbox"
+    customs_base_url: str = "http://127.0.0.1:8700/customs"
+    partner_timeout_seconds: float = 10.0
+
+    # Intake (webhooks, storefront checkout) is served by the console process.
+    console_host: str = "127.0.0.1"
+    console_port: int = 8000
+
+    # Order policy. Production defaults are real; the demo profile compresses time.
+    return_window_seconds: float = Field(default=30 * 24 * 3600, gt=0)
+    poll_interval_seconds: float = Field(default=60.0, gt=0)
+    # Carrier sandbox: seconds between tracking steps (real carriers: hours).
+    tracking_step_seconds: float = Field(default=3600.0, gt=0)
+
+    # make run
+    demo_feed: bool = True
+    demo_orders_per_minute: float = 20.0
+    demo_seed: int = 7
+
+    log_level: str = "INFO"
+
+    @property
+    def intake_url(self) -> str:
+        return f"http://{self.console_host}:{self.console_port}"
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://{self.sandbox_host}:{self.sandbox_port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,63 @@
+"""One place where partner HTTP responses become typed errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from crossdock.partners.errors import (
+    PartnerError,
+    PartnerRejected,
+    PartnerUnavailable,
+    RateLimited,
+)
+
+# Reads (code, message) out of a partner's error body; each partner has its own shape.
+ErrorReader = Callable[[Any], tuple[str | None, str | None]]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def classify(partner: str, response: httpx.Response, read_error: ErrorReader) -> PartnerError:
+    """The typed error for a non-2xx `response`."""
+    try:
+        code, message = read_error(response.json())
+    except (ValueError, KeyError, TypeError, AttributeError):
+        code, message = None, None
+    message = message or response.text[:200] or response.reason_phrase
+    status = response.status_code
+    if status == 429:
+        return RateLimited(
+            partner, message, status=status, code=code, retry_after=_retry_after(response)
+        )
+    if status >= 500 or status in (408, 409):
+        return PartnerUnavailable(partner, message, status=status, code=code)
+    return PartnerRejected(partner, message, status=status, code=code)
+
+
+async def send(
+    http: httpx.AsyncClient,
+    partner: str,
+    method: str,
+    url: str,
+    read_error: ErrorReader,
+    **kwargs: Any,
+) -> httpx.Response:
+    """Send one request; return the 2xx response or raise a classified `PartnerError`."""
+    try:
+        response = await http.request(method, url, **kwargs)
+    except httpx.TimeoutException as exc:
+        raise PartnerUnavailable(partner, f"timed out calling {method} {url}") from exc
+    except httpx.TransportError as exc:
+        raise PartnerUnavailable(partner, f"cannot reach {url}: {exc}") from exc
+    if response.is_success:
+        return response
+    raise classify(partner, response, read_error)

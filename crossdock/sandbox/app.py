@@ -1,0 +1,54 @@
+"""The partner sandbox: one ASGI app with every simulated partner under its own prefix.
+
+    /stripe/v1/...      payments (Stripe shape)        /easypost/v2/...  carrier (EasyPost)
+    /amazon/orders/v0/  marketplace (Amazon SP-API)    /ebay/sell/...    marketplace (eBay)
+    /customs/v1/...     landed cost and declarations   /storefront/...   the seller's own shop
+    /_sandbox/ledger    what every partner did, for tests
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from crossdock.sandbox import amazon, carrier, customs, ebay, payments, storefront
+from crossdock.sandbox.context import SandboxConfig, SandboxContext
+from crossdock.sandbox.faults import FaultMiddleware
+from crossdock.sandbox.ledger import LedgerEntry
+
+
+def create_app(config: SandboxConfig | None = None) -> FastAPI:
+    ctx = SandboxContext(config=config or SandboxConfig())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(job()) for job in ctx.background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await ctx.http.aclose()
+
+    app = FastAPI(title="Crossdock partner sandbox", lifespan=lifespan)
+    app.state.sandbox = ctx
+    app.add_middleware(FaultMiddleware, profile=ctx.config.faults)
+    for partner in (payments, carrier, amazon, ebay, customs, storefront):
+        app.include_router(partner.build(ctx))
+
+    @app.get("/_sandbox/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/_sandbox/ledger")
+    async def ledger(
+        partner: str | None = None, kind: str | None = None, reference: str | None = None
+    ) -> list[LedgerEntry]:
+        """Every side effect the partners performed, oldest first."""
+        return ctx.ledger.entries(partner=partner, kind=kind, reference=reference)
+
+    return app

@@ -1,0 +1,37 @@
+"""What every simulated partner shares: configuration, ledger, idempotency, outbound HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+from pydantic import BaseModel, Field
+
+from crossdock.sandbox.faults import FaultProfile
+from crossdock.sandbox.idempotency import IdempotencyStore
+from crossdock.sandbox.ledger import Ledger
+
+
+class SandboxConfig(BaseModel):
+    faults: FaultProfile = Field(default_factory=FaultProfile)
+    # Seconds between a tracker's status steps (pre_transit → ... → delivered).
+    tracking_step_seconds: float = 3600.0
+    # Where carrier webhooks (EasyPost Events) are POSTed; None = not pushed.
+    carrier_webhook_url: str | None = None
+    # Where the storefront's checkout posts orders (Crossdock intake); None = kept only.
+    storefront_checkout_url: str | None = None
+    seed: int = 0
+
+
+Background = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class SandboxContext:
+    config: SandboxConfig
+    ledger: Ledger = field(default_factory=Ledger)
+    idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
+    # Long-running tasks (tracker advancement, webhook delivery) started by the app's lifespan.
+    background: list[Background] = field(default_factory=list)
+    http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10.0))
