@@ -8,6 +8,17 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from crossdock.models.order import Address
+
+DEFAULT_WAREHOUSE = Address(
+    name="Crossdock Fulfilment",
+    line1="Am Sandtorkai 1",
+    city="Hamburg",
+    postal_code="20457",
+    country="DE",
+    phone="+49 40 000000",
+)
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CROSSDOCK_", env_file=".env", extra="ignore")
@@ -24,7 +35,10 @@ class Settings(BaseSettings):
     sandbox_port: int = 8700
     amazon_base_url: str = "http://127.0.0.1:8700/amazon"
     amazon_marketplace_id: str = "A1PA6795UKMFR9"
+    amazon_access_token: str = "Atza|crossdock-sandbox"
     ebay_base_url: str = "http://127.0.0.1:8700/ebay"
+    ebay_access_token: str = "v^1.1#crossdock-sandbox"
+    storefront_base_url: str = "http://127.0.0.1:8700/storefront"
     payments_base_url: str = "http://127.0.0.1:8700/stripe"
     payments_api_key: str = "sk_test_crossdock_sandbox"
     carrier_base_url: str = "http://127.0.0.1:8700/easypost"
@@ -35,6 +49,9 @@ class Settings(BaseSettings):
     # Intake (webhooks, storefront checkout) is served by the console process.
     console_host: str = "127.0.0.1"
     console_port: int = 8000
+
+    # Where parcels ship from (JSON in CROSSDOCK_SHIP_FROM).
+    ship_from: Address = DEFAULT_WAREHOUSE
 
     # Order policy. Production defaults are real; the demo profile compresses time.
     return_window_seconds: float = Field(default=30 * 24 * 3600, gt=0)

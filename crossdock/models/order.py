@@ -92,6 +92,9 @@ class LineItem(BaseModel):
     hs_code: HsCode
     origin_country: CountryCode
     weight_grams: int = Field(gt=0)
+    # The channel's own id for this line (Amazon OrderItemId, eBay lineItemId), needed to
+    # confirm shipment of it; empty for the storefront.
+    line_id: str = ""
 
     @property
     def line_total(self) -> Money:

@@ -1,0 +1,1 @@
+"""Temporal activities: thin translations of a contract into one partner call."""

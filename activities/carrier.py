@@ -1,0 +1,44 @@
+"""Carrier activities: buy a label (with customs info) and void it."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.errors import partner_errors
+from crossdock.models.order_steps import BuyLabelInput, ShippingLabel, VoidLabelInput, VoidResult
+from crossdock.partners.carrier import CarrierClient, LabelRequest
+
+
+class CarrierActivities:
+    def __init__(self, carrier: CarrierClient) -> None:
+        self._carrier = carrier
+
+    @activity.defn
+    async def buy_label(self, input: BuyLabelInput) -> ShippingLabel:
+        """Create the shipment with customs info, buy the cheapest rate."""
+        order = input.order
+        request = LabelRequest(
+            reference=input.reference,
+            to_address=order.ship_to,
+            from_address=input.ship_from,
+            items=order.items,
+            weight_grams=order.weight_grams,
+            currency=order.currency,
+        )
+        with partner_errors():
+            label = await self._carrier.buy_label(request, input.idempotency_key)
+        return ShippingLabel(
+            shipment_id=label.shipment_id,
+            tracking_code=label.tracking_code,
+            tracker_id=label.tracker_id,
+            carrier=label.carrier,
+            service=label.service,
+            cost=label.rate,
+            label_url=label.label_url,
+        )
+
+    @activity.defn
+    async def void_label(self, input: VoidLabelInput) -> VoidResult:
+        with partner_errors():
+            shipment = await self._carrier.refund_label(input.shipment_id, input.idempotency_key)
+        return VoidResult(reference=input.shipment_id, status=str(shipment))

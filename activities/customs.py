@@ -1,0 +1,50 @@
+"""Customs activities: landed-cost quote, declaration filing and cancellation."""
+
+from __future__ import annotations
+
+from temporalio import activity
+
+from activities.errors import partner_errors
+from crossdock.models.order_steps import (
+    CancelDeclarationInput,
+    CustomsDeclaration,
+    FileDeclarationInput,
+    LandedCost,
+    QuoteLandedCostInput,
+    VoidResult,
+)
+from crossdock.partners.customs import CustomsClient
+
+
+class CustomsActivities:
+    def __init__(self, customs: CustomsClient) -> None:
+        self._customs = customs
+
+    @activity.defn
+    async def quote_landed_cost(self, input: QuoteLandedCostInput) -> LandedCost:
+        """Duties and taxes for the order's destination and incoterm (no side effect)."""
+        with partner_errors():
+            quote = await self._customs.landed_cost(landed_cost_request(input.order))
+        return LandedCost(
+            quote_id=quote.quote_id,
+            regime=quote.regime,
+            duties=quote.duties,
+            taxes=quote.taxes,
+            collected_at_sale=quote.collected_at_sale,
+        )
+
+    @activity.defn
+    async def file_declaration(self, input: FileDeclarationInput) -> CustomsDeclaration:
+        with partner_errors():
+            declaration = await self._customs.file_declaration(
+                declaration_request(input), input.idempotency_key
+            )
+        return CustomsDeclaration(declaration_id=declaration.id, mrn=declaration.mrn)
+
+    @activity.defn
+    async def cancel_declaration(self, input: CancelDeclarationInput) -> VoidResult:
+        with partner_errors():
+            declaration = await self._customs.cancel_declaration(
+                input.declaration_id, input.idempotency_key
+            )
+        return VoidResult(reference=declaration.id, status=declaration.status)

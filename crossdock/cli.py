@@ -1,0 +1,114 @@
+"""`crossdock`: the command line for running and operating Crossdock."""
+
+from __future__ import annotations
+
+import asyncio
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from crossdock.config import get_settings
+from crossdock.logs import configure_logging
+
+app = typer.Typer(help="Crossdock: durable cross-border e-commerce operations on Temporal.")
+
+
+@app.command()
+def run(
+    demo: Annotated[bool, typer.Option(help="Compress time and place demo orders.")] = True,
+) -> None:
+    """Run everything on this machine: Temporal, sandbox, worker, intake, demo feed."""
+    from crossdock.runner import PortTaken
+    from crossdock.runner import run as run_all
+
+    settings = get_settings()
+    if not demo:
+        settings = settings.model_copy(update={"demo_feed": False})
+    try:
+        code = run_all(settings, demo=demo)
+    except PortTaken as err:
+        typer.secho(str(err), fg="red", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def sandbox() -> None:
+    """Serve the partner sandbox (Stripe, EasyPost, Amazon, eBay, customs, storefront)."""
+    from crossdock.sandbox.app import create_app
+    from crossdock.sandbox.context import SandboxConfig
+
+    settings = get_settings()
+    configure_logging(settings.log_level, process="sandbox")
+    config = SandboxConfig(
+        tracking_step_seconds=settings.tracking_step_seconds,
+        carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
+        storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
+        seed=settings.demo_seed,
+    )
+    uvicorn.run(
+        create_app(config),
+        host=settings.sandbox_host,
+        port=settings.sandbox_port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@app.command()
+def intake() -> None:
+    """Serve intake: storefront checkout and partner webhooks."""
+    from starter.app import create_intake_app
+
+    settings = get_settings()
+    configure_logging(settings.log_level, process="intake")
+    uvicorn.run(
+        create_intake_app(settings),
+        host=settings.console_host,
+        port=settings.console_port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@app.command("start-pollers")
+def start_pollers() -> None:
+    """Start (or keep) the durable marketplace pollers."""
+    from starter.pollers import ensure_pollers
+
+    settings = get_settings()
+    configure_logging(settings.log_level, process="start-pollers")
+    asyncio.run(ensure_pollers(settings))
+
+
+@app.command("demo-feed")
+def demo_feed() -> None:
+    """Keep placing realistic cross-border orders on the sandbox channels."""
+    from crossdock.demo import run_feed
+
+    settings = get_settings()
+    configure_logging(settings.log_level, process="demo-feed")
+    try:
+        asyncio.run(
+            run_feed(settings.sandbox_url, settings.demo_orders_per_minute, settings.demo_seed)
+        )
+    except KeyboardInterrupt:
+        pass
+
+
+class Diagram(StrEnum):
+    order = "order"
+
+
+@app.command()
+def diagram(lifecycle: Diagram) -> None:
+    """Print a lifecycle's state table as a Mermaid diagram."""
+    from workflows.order_states import ORDER_LIFECYCLE
+
+    typer.echo({Diagram.order: ORDER_LIFECYCLE}[lifecycle].mermaid())
+
+
+if __name__ == "__main__":
+    app()

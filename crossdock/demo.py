@@ -1,0 +1,143 @@
+"""The demo feed: realistic cross-border orders placed on the sandbox channels.
+
+Orders go where real ones would come from: Amazon and eBay orders are created in the
+sandbox marketplaces (and reach us through the pollers), storefront orders go through
+the sandbox shop's checkout (which posts them to intake). Buyers are numbered demo
+buyers, not invented people.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import structlog
+
+from crossdock.catalog import Catalog, default_catalog
+from crossdock.models.order import Address, Buyer, Channel, Incoterm, LineItem, Order
+from crossdock.money import Money
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Destination:
+    country: str
+    city: str
+    postal_code: str
+    currency: str
+    region: str = ""
+
+
+DESTINATIONS = [
+    Destination("DE", "Berlin", "10115", "EUR"),
+    Destination("FR", "Lyon", "69001", "EUR"),
+    Destination("IT", "Milano", "20121", "EUR"),
+    Destination("ES", "Valencia", "46001", "EUR"),
+    Destination("NL", "Utrecht", "3511", "EUR"),
+    Destination("GB", "Manchester", "M1 1AE", "GBP"),
+    Destination("US", "Portland", "97205", "USD", region="OR"),
+    Destination("JP", "Osaka", "530-0001", "JPY"),
+    Destination("AU", "Brisbane", "4000", "AUD", region="QLD"),
+    Destination("CA", "Calgary", "T2P 1J9", "CAD", region="AB"),
+]
+
+SHIPPING_FEE = {"EUR": 990, "GBP": 890, "USD": 1490, "JPY": 1800, "AUD": 1900, "CAD": 1700}
+CHANNEL_PREFIX = {Channel.AMAZON: "amazon", Channel.EBAY: "ebay"}
+
+
+class DemoOrders:
+    """A seeded generator: the same seed gives the same orders."""
+
+    def __init__(self, seed: int, catalog: Catalog | None = None) -> None:
+        self.random = random.Random(seed)
+        self.catalog = catalog or default_catalog()
+        self.counter = 0
+
+    def _order_id(self, channel: Channel) -> str:
+        r = self.random
+        if channel is Channel.AMAZON:
+            return f"{r.randint(100, 999)}-{r.randint(10**6, 10**7 - 1)}-{r.randint(10**6, 10**7 - 1)}"
+        if channel is Channel.EBAY:
+            return f"{r.randint(10, 99)}-{r.randint(10**4, 10**5 - 1)}-{r.randint(10**4, 10**5 - 1)}"
+        return f"SF{r.randint(10**7, 10**8 - 1)}"
+
+    def _items(self, currency: str, channel: Channel) -> list[LineItem]:
+        products = self.random.sample(self.catalog.products(), k=self.random.choice([1, 1, 2, 3]))
+        return [
+            LineItem(
+                sku=p.sku,
+                title=p.title,
+                quantity=self.random.choice([1, 1, 1, 2]),
+                unit_price=p.price(currency),
+                hs_code=p.hs_code,
+                origin_country=p.origin_country,
+                weight_grams=p.weight_grams,
+                line_id=f"{index + 1:02d}{self.random.randint(10**9, 10**10 - 1)}"
+                if channel is not Channel.STOREFRONT
+                else "",
+            )
+            for index, p in enumerate(products)
+        ]
+
+    def next(self, now: datetime | None = None) -> Order:
+        """One more order on a randomly chosen channel and destination."""
+        now = now or datetime.now(UTC)
+        self.counter += 1
+        channel = self.random.choice(list(Channel))
+        dest = self.random.choice(DESTINATIONS)
+        number = f"{self.random.randint(0, 99999):05d}"
+        return Order(
+            channel=channel,
+            channel_order_id=self._order_id(channel),
+            buyer=Buyer(name=f"Demo buyer {number}", email=f"buyer-{number}@example.com"),
+            ship_to=Address(
+                name=f"Demo buyer {number}",
+                line1=f"{self.random.randint(1, 200)} Demo Street",
+                city=dest.city,
+                region=dest.region,
+                postal_code=dest.postal_code,
+                country=dest.country,
+            ),
+            items=self._items(dest.currency, channel),
+            currency=dest.currency,
+            shipping=Money(amount=SHIPPING_FEE[dest.currency], currency=dest.currency),
+            placed_at=now,
+            ship_by=now + timedelta(days=2),
+            deliver_by=now + timedelta(days=12),
+            incoterm=Incoterm.DDP if channel is Channel.STOREFRONT else Incoterm.DAP,
+            payment_method=self._payment_method() if channel is Channel.STOREFRONT else None,
+        )
+
+    def _payment_method(self) -> str:
+        # A few declined cards, so the demo shows cancellations too.
+        return "pm_card_chargeDeclined" if self.random.random() < 0.05 else "pm_card_visa"
+
+
+async def place(http: httpx.AsyncClient, order: Order) -> None:
+    """Place `order` on its sandbox channel, as a buyer would."""
+    body = order.model_dump(mode="json")
+    if order.channel is Channel.STOREFRONT:
+        response = await http.post("/storefront/checkout", json=body)
+    else:
+        response = await http.post(f"/{CHANNEL_PREFIX[order.channel]}/_sandbox/orders", json=body)
+    response.raise_for_status()
+
+
+async def run_feed(sandbox_url: str, orders_per_minute: float, seed: int) -> None:
+    """Place orders until cancelled, at a steady rate."""
+    generator = DemoOrders(seed=seed + int(datetime.now(UTC).timestamp()))
+    interval = 60.0 / orders_per_minute
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=10.0) as http:
+        while True:
+            order = generator.next()
+            try:
+                await place(http, order)
+                log.info("demo_order_placed", channel=order.channel, id=order.channel_order_id,
+                         destination=order.ship_to.country, total=str(order.order_total))
+            except httpx.HTTPError as err:
+                log.warning("demo_order_failed", error=str(err))
+            await asyncio.sleep(interval)

@@ -1,0 +1,158 @@
+"""Inputs and outputs of the order workflow's activities, one model each, so fields can be
+added without breaking running workflows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from crossdock.models.order import Address, Channel, Incoterm, Order
+from crossdock.money import Money
+
+
+class OrderPolicy(BaseModel):
+    """Settings the workflow needs, fixed at start so replays see the same values."""
+
+    return_window_seconds: float = Field(gt=0)
+    ship_from: Address
+
+
+class OrderInput(BaseModel):
+    order: Order
+    policy: OrderPolicy
+
+
+class QuoteLandedCostInput(BaseModel):
+    order: Order
+
+
+class LandedCost(BaseModel):
+    quote_id: str
+    regime: str
+    duties: Money
+    taxes: Money
+    collected_at_sale: bool
+
+    def due_at_sale(self, incoterm: Incoterm) -> Money:
+        """What the buyer pays us on top of the order total.
+
+        DDP: all duties and taxes. DAP: only taxes a regime makes us collect at sale (EU
+        IOSS, UK ≤ £135, AU GST); the rest the buyer pays the carrier on delivery.
+        """
+        if incoterm is Incoterm.DDP:
+            return self.duties + self.taxes
+        if self.collected_at_sale:
+            return self.taxes
+        return Money.zero(self.taxes.currency)
+
+
+class AuthorizePaymentInput(BaseModel):
+    reference: str
+    amount: Money
+    payment_method: str
+    idempotency_key: str
+
+
+class PaymentAuthorization(BaseModel):
+    intent_id: str
+    amount: Money
+
+
+class CapturePaymentInput(BaseModel):
+    intent_id: str
+    amount: Money
+    idempotency_key: str
+
+
+class PaymentCapture(BaseModel):
+    intent_id: str
+    captured: Money
+
+
+class VoidAuthorizationInput(BaseModel):
+    intent_id: str
+    idempotency_key: str
+
+
+class VoidResult(BaseModel):
+    reference: str
+    status: str
+
+
+class VerifyMarketplacePaymentInput(BaseModel):
+    channel: Channel
+    channel_order_id: str
+
+
+class MarketplacePayment(BaseModel):
+    paid: bool
+    status: str
+
+
+class FileDeclarationInput(BaseModel):
+    reference: str
+    order: Order
+    quote_id: str
+    idempotency_key: str
+
+
+class CustomsDeclaration(BaseModel):
+    declaration_id: str
+    mrn: str
+
+
+class CancelDeclarationInput(BaseModel):
+    declaration_id: str
+    idempotency_key: str
+
+
+class BuyLabelInput(BaseModel):
+    reference: str
+    order: Order
+    ship_from: Address
+    idempotency_key: str
+
+
+class ShippingLabel(BaseModel):
+    shipment_id: str
+    tracking_code: str
+    tracker_id: str
+    carrier: str
+    service: str
+    cost: Money
+    label_url: str
+
+
+class VoidLabelInput(BaseModel):
+    shipment_id: str
+    idempotency_key: str
+
+
+class ConfirmShipmentInput(BaseModel):
+    order: Order
+    tracking_code: str
+    carrier: str
+    shipped_at: datetime
+    idempotency_key: str
+
+
+class ShipmentConfirmation(BaseModel):
+    confirmation_id: str
+
+
+class TrackingUpdate(BaseModel):
+    """A carrier tracking event, delivered to the order as a signal (maybe twice, maybe
+    out of order)."""
+
+    event_id: str
+    tracking_code: str
+    status: str  # normalised shipment status: pre_transit, in_transit, ..., delivered
+    occurred_at: datetime
+    description: str = ""
+
+
+class OrderResult(BaseModel):
+    state: str
+    reason: str = ""
+    captured: Money | None = None

@@ -1,0 +1,52 @@
+"""Every partner client, built once per process from settings and closed together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from crossdock.config import Settings
+from crossdock.partners.amazon import AmazonOrdersClient
+from crossdock.partners.carrier import CarrierClient
+from crossdock.partners.customs import CustomsClient
+from crossdock.partners.ebay import EbayFulfillmentClient
+from crossdock.partners.payments import PaymentsClient
+
+
+@dataclass(frozen=True)
+class PartnerClients:
+    payments: PaymentsClient
+    carrier: CarrierClient
+    customs: CustomsClient
+    amazon: AmazonOrdersClient
+    ebay: EbayFulfillmentClient
+    storefront: httpx.AsyncClient
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PartnerClients:
+        timeout = settings.partner_timeout_seconds
+        return cls(
+            payments=PaymentsClient(
+                settings.payments_base_url, settings.payments_api_key, timeout=timeout
+            ),
+            carrier=CarrierClient(
+                settings.carrier_base_url, settings.carrier_api_key, timeout=timeout
+            ),
+            customs=CustomsClient(settings.customs_base_url, timeout=timeout),
+            amazon=AmazonOrdersClient(
+                settings.amazon_base_url,
+                settings.amazon_access_token,
+                settings.amazon_marketplace_id,
+                timeout=timeout,
+            ),
+            ebay=EbayFulfillmentClient(
+                settings.ebay_base_url, settings.ebay_access_token, timeout=timeout
+            ),
+            storefront=httpx.AsyncClient(base_url=settings.storefront_base_url, timeout=timeout),
+        )
+
+    async def aclose(self) -> None:
+        for client in (self.payments, self.carrier, self.customs, self.amazon, self.ebay):
+            await client.aclose()
+        await self.storefront.aclose()

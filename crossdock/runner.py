@@ -1,0 +1,151 @@
+"""`make run`: the whole product on one machine, supervised as one process group.
+
+Starts the Temporal dev server (SQLite file under the state dir, our search attributes
+registered), the partner sandbox, the worker, intake (console process), the marketplace
+pollers and the demo feed. Ctrl-C stops them all; the next run resumes in-flight
+workflows from the SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from crossdock.config import Settings
+from workflows.search import ALL as SEARCH_ATTRIBUTES
+
+# What the demo profile compresses so orders complete while you watch; production
+# defaults (30-day return window, hourly tracking steps) stay in Settings.
+DEMO_PROFILE = {
+    "CROSSDOCK_RETURN_WINDOW_SECONDS": "60",
+    "CROSSDOCK_POLL_INTERVAL_SECONDS": "2",
+    "CROSSDOCK_TRACKING_STEP_SECONDS": "4",
+}
+
+
+class PortTaken(RuntimeError):
+    pass
+
+
+def check_port_free(host: str, port: int, what: str, setting: str) -> None:
+    """Refuse to start when `port` is taken, naming the part and the setting to change."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise PortTaken(
+                f"port {port} on {host} is already taken, so {what} cannot start; "
+                f"stop whatever holds it or set {setting} to a free port"
+            ) from None
+
+
+def wait_for_port(host: str, port: int, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            if sock.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} did not open {host}:{port} within {timeout:.0f} s")
+
+
+def temporal_command(settings: Settings) -> list[str]:
+    temporal = shutil.which("temporal")
+    if temporal is None:
+        raise FileNotFoundError("the `temporal` CLI is missing: run `make install`")
+    host, port = settings.temporal_address.rsplit(":", 1)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    command = [
+        temporal, "server", "start-dev",
+        "--ip", host, "--port", port, "--ui-port", str(settings.temporal_ui_port),
+        "--db-filename", str(settings.state_dir / "temporal.db"),
+        # WAL makes the SQLite file about as fast as the in-memory store (design §7).
+        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+        "--log-level", "warn",
+        "--namespace", settings.temporal_namespace,
+    ]
+    for key in SEARCH_ATTRIBUTES:
+        command += ["--search-attribute", f"{key.name}=Keyword"]
+    return command
+
+
+@dataclass
+class Supervisor:
+    env: dict[str, str]
+    children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+
+    def start(self, name: str, command: Sequence[str]) -> None:
+        # Own process group per child, so the terminal's Ctrl-C reaches only us and we
+        # stop the parts in order (feed first, Temporal last).
+        process = subprocess.Popen(list(command), env=self.env, start_new_session=True)
+        self.children.append((name, process))
+
+    def watch(self) -> str | None:
+        """Block until a child exits; return its name (None if interrupted)."""
+        try:
+            while True:
+                for name, process in self.children:
+                    if process.poll() is not None:
+                        return name
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            return None
+
+    def stop(self) -> None:
+        for _, process in reversed(self.children):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def run(settings: Settings, demo: bool) -> int:
+    """Start every part, wait for Ctrl-C or a crash, stop everything. Returns exit code."""
+    # Anything set explicitly in the environment wins over the demo profile.
+    env = {**(DEMO_PROFILE if demo else {}), **os.environ}
+    host, port = settings.temporal_address.rsplit(":", 1)
+    for what, h, p, setting in [
+        ("Temporal", host, int(port), "CROSSDOCK_TEMPORAL_ADDRESS"),
+        ("the Temporal UI", host, settings.temporal_ui_port, "CROSSDOCK_TEMPORAL_UI_PORT"),
+        ("the sandbox", settings.sandbox_host, settings.sandbox_port, "CROSSDOCK_SANDBOX_PORT"),
+        ("the console", settings.console_host, settings.console_port, "CROSSDOCK_CONSOLE_PORT"),
+    ]:
+        check_port_free(h, p, what, setting)
+    python = sys.executable
+    supervisor = Supervisor(env)
+    try:
+        supervisor.start("temporal", temporal_command(settings))
+        wait_for_port(host, int(port), 60, "Temporal")
+        supervisor.start("sandbox", [python, "-m", "crossdock.cli", "sandbox"])
+        supervisor.start("worker", [python, "worker.py"])
+        supervisor.start("intake", [python, "-m", "crossdock.cli", "intake"])
+        wait_for_port(settings.sandbox_host, settings.sandbox_port, 30, "the sandbox")
+        wait_for_port(settings.console_host, settings.console_port, 30, "intake")
+        subprocess.run([python, "-m", "crossdock.cli", "start-pollers"], env=env, check=True)
+        if settings.demo_feed:
+            supervisor.start("demo-feed", [python, "-m", "crossdock.cli", "demo-feed"])
+        print(
+            f"\nCrossdock is running.\n"
+            f"  Temporal UI  http://{host}:{settings.temporal_ui_port}\n"
+            f"  sandbox      {settings.sandbox_url}/docs  (ledger: /_sandbox/ledger)\n"
+            f"  intake       {settings.intake_url}/docs\n"
+            f"Ctrl-C stops everything; the next `make run` resumes in-flight orders.\n",
+            flush=True,
+        )
+        crashed = supervisor.watch()
+    finally:
+        supervisor.stop()
+    if crashed:
+        print(f"{crashed} exited; stopped the rest", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,1 @@
+"""Everything that starts or signals workflows: pollers, webhooks, checkout intake."""

@@ -1,0 +1,64 @@
+"""Intake HTTP endpoints: storefront checkout and partner webhooks.
+
+Served by the console process (design §1). Each endpoint answers 2xx only once the
+workflow has the order or the event, so partners' at-least-once redelivery covers any
+failure in between.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Body, FastAPI, HTTPException, Request
+
+from crossdock.config import Settings
+from crossdock.models.order import Channel, Order
+from crossdock.partners.carrier import CarrierClient
+from crossdock.temporal import connect
+from starter.orders import start_order
+from starter.tracking import TrackingRouter
+
+log = structlog.get_logger(__name__)
+
+
+def create_intake_app(settings: Settings) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = await connect(settings)
+        carrier = CarrierClient(settings.carrier_base_url, settings.carrier_api_key)
+        app.state.client = client
+        app.state.tracking = TrackingRouter(client, carrier)
+        try:
+            yield
+        finally:
+            await carrier.aclose()
+
+    app = FastAPI(title="Crossdock intake", lifespan=lifespan)
+
+    @app.post("/intake/storefront/checkout", status_code=202)
+    async def storefront_checkout(order: Order, request: Request) -> dict[str, Any]:
+        """A storefront checkout: start its order workflow (once)."""
+        if order.channel is not Channel.STOREFRONT:
+            raise HTTPException(
+                status_code=422,
+                detail=f"channel {order.channel.value!r} cannot check out here; "
+                "expected 'storefront'",
+            )
+        started = await start_order(request.app.state.client, order, settings)
+        return {"workflow_id": order.workflow_id, "started": started}
+
+    @app.post("/webhooks/easypost")
+    async def carrier_webhook(
+        body: Annotated[dict[str, Any], Body()], request: Request
+    ) -> dict[str, str]:
+        """EasyPost tracker events → signals to the order."""
+        if body.get("description") != "tracker.updated":
+            return {"status": "ignored"}
+        workflow_id = await request.app.state.tracking.deliver(body)
+        return {"status": "delivered", "workflow_id": workflow_id}
+
+    return app
+

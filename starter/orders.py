@@ -1,0 +1,53 @@
+"""Starting order workflows exactly once per channel order."""
+
+from __future__ import annotations
+
+import structlog
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from crossdock.config import Settings
+from crossdock.models.order import Order
+from crossdock.models.order_steps import OrderInput, OrderPolicy
+from workflows.order import OrderWorkflow
+from workflows.order_states import OrderState
+from workflows.search import CROSSDOCK_STATE, MARKETPLACE
+
+log = structlog.get_logger(__name__)
+
+
+def order_policy(settings: Settings) -> OrderPolicy:
+    return OrderPolicy(
+        return_window_seconds=settings.return_window_seconds, ship_from=settings.ship_from
+    )
+
+
+async def start_order(client: Client, order: Order, settings: Settings) -> bool:
+    """Start the order's workflow; False when it was already started (ever).
+
+    The workflow id is the channel order id and REJECT_DUPLICATE refuses a second start
+    even after the first run closed, so a re-polled or re-posted order never runs twice.
+    """
+    try:
+        await client.start_workflow(
+            OrderWorkflow.run,
+            OrderInput(order=order, policy=order_policy(settings)),
+            id=order.workflow_id,
+            task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(CROSSDOCK_STATE, OrderState.RECEIVED.value),
+                    SearchAttributePair(MARKETPLACE, order.channel.value),
+                ]
+            ),
+        )
+    except WorkflowAlreadyStartedError:
+        return False
+    log.info("order_started", workflow_id=order.workflow_id, channel=order.channel)
+    return True

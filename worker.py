@@ -1,0 +1,78 @@
+"""The Crossdock worker: every workflow and activity on one task queue.
+
+Workers are stateless; run as many as the load needs (docker-compose scales them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.carrier import CarrierActivities
+from activities.customs import CustomsActivities
+from activities.registry import activity_methods
+from activities.intake import IntakeActivities
+from activities.marketplace import MarketplaceActivities
+from activities.payments import PaymentActivities
+from crossdock.config import Settings, get_settings
+from crossdock.logs import configure_logging
+from crossdock.partners.clients import PartnerClients
+from crossdock.temporal import connect
+from workflows.intake import MarketplacePollWorkflow
+from workflows.order import OrderWorkflow
+
+log = structlog.get_logger(__name__)
+
+WORKFLOWS = [OrderWorkflow, MarketplacePollWorkflow]
+
+# Our own modules and pydantic are deterministic at import: passing them through the
+# sandbox instead of re-importing them per workflow run saves most of its cost.
+RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "crossdock", "pydantic", "pydantic_core", "annotated_types"
+    )
+)
+
+
+def build_worker(client: Client, settings: Settings, partners: PartnerClients) -> Worker:
+    """A worker for every Crossdock workflow and activity, with injected partner clients."""
+    activities = [
+        PaymentActivities(partners.payments),
+        CustomsActivities(partners.customs),
+        CarrierActivities(partners.carrier),
+        MarketplaceActivities(partners),
+        IntakeActivities(client, partners, settings),
+    ]
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[method for instance in activities for method in activity_methods(instance)],
+        workflow_runner=RUNNER,
+    )
+
+
+async def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, process="worker")
+    client = await connect(settings)
+    partners = PartnerClients.from_settings(settings)
+    worker = build_worker(client, settings, partners)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker_started", task_queue=settings.task_queue, address=settings.temporal_address)
+    async with worker:
+        await stop.wait()
+    await partners.aclose()
+    log.info("worker_stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""Temporal workflows: each lifecycle is a state table plus the waiting."""

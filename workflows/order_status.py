@@ -1,0 +1,37 @@
+"""Everything the order workflow knows, in one model (queried, and passed on whole)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from crossdock.models.order_steps import (
+    CustomsDeclaration,
+    LandedCost,
+    PaymentAuthorization,
+    ShippingLabel,
+)
+from crossdock.money import Money
+from workflows.lifecycle import TimelineEntry
+from workflows.order_states import OrderState
+
+# Carrier statuses in the order a parcel moves through them; later ones win, so a
+# duplicated or late (out-of-order) tracking event never moves an order backwards.
+TRACKING_PROGRESS = ("pre_transit", "in_transit", "out_for_delivery", "delivered")
+
+
+class OrderStatus(BaseModel):
+    state: OrderState = OrderState.RECEIVED
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    landed_cost: LandedCost | None = None
+    amount_due: Money | None = None
+    authorization: PaymentAuthorization | None = None
+    declaration: CustomsDeclaration | None = None
+    label: ShippingLabel | None = None
+    captured: Money | None = None
+    tracking_status: str = ""
+    tracking_events_seen: list[str] = Field(default_factory=list)
+    reason: str = ""
+
+    def tracking_rank(self) -> int:
+        status = self.tracking_status
+        return TRACKING_PROGRESS.index(status) if status in TRACKING_PROGRESS else -1
