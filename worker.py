@@ -15,10 +15,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.carrier import CarrierActivities
 from activities.customs import CustomsActivities
-from activities.registry import activity_methods
 from activities.intake import IntakeActivities
 from activities.marketplace import MarketplaceActivities
 from activities.payments import PaymentActivities
+from activities.registry import activity_methods
 from crossdock.config import Settings, get_settings
 from crossdock.logs import configure_logging
 from crossdock.partners.clients import PartnerClients

@@ -52,17 +52,25 @@ CHANNEL_PREFIX = {Channel.AMAZON: "amazon", Channel.EBAY: "ebay"}
 class DemoOrders:
     """A seeded generator: the same seed gives the same orders."""
 
-    def __init__(self, seed: int, catalog: Catalog | None = None) -> None:
+    def __init__(
+        self, seed: int, catalog: Catalog | None = None, decline_rate: float = 0.05
+    ) -> None:
         self.random = random.Random(seed)
         self.catalog = catalog or default_catalog()
-        self.counter = 0
+        # Share of storefront checkouts with a card that will be declined, so the demo
+        # shows cancellations too.
+        self.decline_rate = decline_rate
 
     def _order_id(self, channel: Channel) -> str:
         r = self.random
         if channel is Channel.AMAZON:
-            return f"{r.randint(100, 999)}-{r.randint(10**6, 10**7 - 1)}-{r.randint(10**6, 10**7 - 1)}"
+            return (
+                f"{r.randint(100, 999)}-{r.randint(10**6, 10**7 - 1)}-{r.randint(10**6, 10**7 - 1)}"
+            )
         if channel is Channel.EBAY:
-            return f"{r.randint(10, 99)}-{r.randint(10**4, 10**5 - 1)}-{r.randint(10**4, 10**5 - 1)}"
+            return (
+                f"{r.randint(10, 99)}-{r.randint(10**4, 10**5 - 1)}-{r.randint(10**4, 10**5 - 1)}"
+            )
         return f"SF{r.randint(10**7, 10**8 - 1)}"
 
     def _items(self, currency: str, channel: Channel) -> list[LineItem]:
@@ -83,11 +91,10 @@ class DemoOrders:
             for index, p in enumerate(products)
         ]
 
-    def next(self, now: datetime | None = None) -> Order:
-        """One more order on a randomly chosen channel and destination."""
+    def next(self, now: datetime | None = None, channel: Channel | None = None) -> Order:
+        """One more order on `channel` (random if None) to a random destination."""
         now = now or datetime.now(UTC)
-        self.counter += 1
-        channel = self.random.choice(list(Channel))
+        channel = channel or self.random.choice(list(Channel))
         dest = self.random.choice(DESTINATIONS)
         number = f"{self.random.randint(0, 99999):05d}"
         return Order(
@@ -113,8 +120,8 @@ class DemoOrders:
         )
 
     def _payment_method(self) -> str:
-        # A few declined cards, so the demo shows cancellations too.
-        return "pm_card_chargeDeclined" if self.random.random() < 0.05 else "pm_card_visa"
+        declined = self.random.random() < self.decline_rate
+        return "pm_card_chargeDeclined" if declined else "pm_card_visa"
 
 
 async def place(http: httpx.AsyncClient, order: Order) -> None:
@@ -136,8 +143,13 @@ async def run_feed(sandbox_url: str, orders_per_minute: float, seed: int) -> Non
             order = generator.next()
             try:
                 await place(http, order)
-                log.info("demo_order_placed", channel=order.channel, id=order.channel_order_id,
-                         destination=order.ship_to.country, total=str(order.order_total))
+                log.info(
+                    "demo_order_placed",
+                    channel=order.channel,
+                    id=order.channel_order_id,
+                    destination=order.ship_to.country,
+                    total=str(order.order_total),
+                )
             except httpx.HTTPError as err:
                 log.warning("demo_order_failed", error=str(err))
             await asyncio.sleep(interval)

@@ -15,11 +15,33 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt
 # ISO 4217 minor-unit exponents for the currencies we trade in; anything else is refused
 # rather than guessed, because a wrong exponent is a 100x pricing error.
 CURRENCY_EXPONENTS: dict[str, int] = {
-    "USD": 2, "EUR": 2, "GBP": 2, "CAD": 2, "AUD": 2, "NZD": 2, "CHF": 2,
-    "SEK": 2, "NOK": 2, "DKK": 2, "PLN": 2, "CZK": 2, "MXN": 2, "SGD": 2,
-    "HKD": 2, "CNY": 2, "INR": 2, "BRL": 2, "AED": 2,
-    "JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0,
-    "KWD": 3, "BHD": 3, "OMR": 3, "JOD": 3,
+    "USD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "CAD": 2,
+    "AUD": 2,
+    "NZD": 2,
+    "CHF": 2,
+    "SEK": 2,
+    "NOK": 2,
+    "DKK": 2,
+    "PLN": 2,
+    "CZK": 2,
+    "MXN": 2,
+    "SGD": 2,
+    "HKD": 2,
+    "CNY": 2,
+    "INR": 2,
+    "BRL": 2,
+    "AED": 2,
+    "JPY": 0,
+    "KRW": 0,
+    "CLP": 0,
+    "ISK": 0,
+    "KWD": 3,
+    "BHD": 3,
+    "OMR": 3,
+    "JOD": 3,
 }
 
 

@@ -64,13 +64,26 @@ def temporal_command(settings: Settings) -> list[str]:
     host, port = settings.temporal_address.rsplit(":", 1)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        temporal, "server", "start-dev",
-        "--ip", host, "--port", port, "--ui-port", str(settings.temporal_ui_port),
-        "--db-filename", str(settings.state_dir / "temporal.db"),
+        temporal,
+        "server",
+        "start-dev",
+        "--ip",
+        host,
+        "--port",
+        port,
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        "--db-filename",
+        str(settings.state_dir / "temporal.db"),
         # WAL makes the SQLite file about as fast as the in-memory store (design §7).
-        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-        "--log-level", "warn",
-        "--namespace", settings.temporal_namespace,
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=normal",
+        "--log-level",
+        "warn",
+        "--namespace",
+        settings.temporal_namespace,
     ]
     for key in SEARCH_ATTRIBUTES:
         command += ["--search-attribute", f"{key.name}=Keyword"]

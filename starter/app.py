@@ -61,4 +61,3 @@ def create_intake_app(settings: Settings) -> FastAPI:
         return {"status": "delivered", "workflow_id": workflow_id}
 
     return app
-

@@ -10,8 +10,9 @@ from crossdock.money import Money
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
-WAREHOUSE = Address(name="Warehouse", line1="Am Sandtorkai 1", city="Hamburg",
-                    postal_code="20457", country="DE")
+WAREHOUSE = Address(
+    name="Warehouse", line1="Am Sandtorkai 1", city="Hamburg", postal_code="20457", country="DE"
+)
 
 
 def line_item(**overrides: Any) -> LineItem:
@@ -33,8 +34,13 @@ def order(**overrides: Any) -> Order:
         "channel": Channel.STOREFRONT,
         "channel_order_id": "SF10000001",
         "buyer": Buyer(name="Demo buyer 00001", email="buyer-00001@example.com"),
-        "ship_to": Address(name="Demo buyer 00001", line1="1 Demo Street", city="Lyon",
-                           postal_code="69001", country="FR"),
+        "ship_to": Address(
+            name="Demo buyer 00001",
+            line1="1 Demo Street",
+            city="Lyon",
+            postal_code="69001",
+            country="FR",
+        ),
         "items": [line_item()],
         "currency": "EUR",
         "shipping": Money(amount=990, currency="EUR"),

@@ -132,12 +132,15 @@ class OrderWorkflow:
             ),
         )
         self._status.authorization = authorization
-        self._saga.add("void_authorization", lambda: self._compensate(
-            PaymentActivities.void_authorization,
-            VoidAuthorizationInput(
-                intent_id=authorization.intent_id, idempotency_key=self._key("void")
+        self._saga.add(
+            "void_authorization",
+            lambda: self._compensate(
+                PaymentActivities.void_authorization,
+                VoidAuthorizationInput(
+                    intent_id=authorization.intent_id, idempotency_key=self._key("void")
+                ),
             ),
-        ))
+        )
         self._move(OrderState.PAYMENT_SECURED, f"authorized {authorization.amount}")
 
     async def _declare(self, order: Order) -> None:
@@ -153,13 +156,16 @@ class OrderWorkflow:
             ),
         )
         self._status.declaration = declaration
-        self._saga.add("cancel_declaration", lambda: self._compensate(
-            CustomsActivities.cancel_declaration,
-            CancelDeclarationInput(
-                declaration_id=declaration.declaration_id,
-                idempotency_key=self._key("cancel-declaration"),
+        self._saga.add(
+            "cancel_declaration",
+            lambda: self._compensate(
+                CustomsActivities.cancel_declaration,
+                CancelDeclarationInput(
+                    declaration_id=declaration.declaration_id,
+                    idempotency_key=self._key("cancel-declaration"),
+                ),
             ),
-        ))
+        )
         self._move(OrderState.CUSTOMS_DECLARED, f"declaration {declaration.mrn}")
 
     async def _buy_label(self, order: Order) -> None:
@@ -173,10 +179,15 @@ class OrderWorkflow:
             ),
         )
         self._status.label = label
-        self._saga.add("void_label", lambda: self._compensate(
-            CarrierActivities.void_label,
-            VoidLabelInput(shipment_id=label.shipment_id, idempotency_key=self._key("void-label")),
-        ))
+        self._saga.add(
+            "void_label",
+            lambda: self._compensate(
+                CarrierActivities.void_label,
+                VoidLabelInput(
+                    shipment_id=label.shipment_id, idempotency_key=self._key("void-label")
+                ),
+            ),
+        )
         self._move(
             OrderState.LABEL_BOUGHT, f"{label.carrier} {label.service} {label.tracking_code}"
         )

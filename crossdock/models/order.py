@@ -107,7 +107,9 @@ class Order(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     channel: Channel
-    channel_order_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    channel_order_id: Annotated[
+        str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    ]
     buyer: Buyer
     ship_to: Address
     items: list[LineItem] = Field(min_length=1)

@@ -1,9 +1,9 @@
 """The partner sandbox: one ASGI app with every simulated partner under its own prefix.
 
-    /stripe/v1/...      payments (Stripe shape)        /easypost/v2/...  carrier (EasyPost)
-    /amazon/orders/v0/  marketplace (Amazon SP-API)    /ebay/sell/...    marketplace (eBay)
-    /customs/v1/...     landed cost and declarations   /storefront/...   the seller's own shop
-    /_sandbox/ledger    what every partner did, for tests
+/stripe/v1/...      payments (Stripe shape)        /easypost/v2/...  carrier (EasyPost)
+/amazon/orders/v0/  marketplace (Amazon SP-API)    /ebay/sell/...    marketplace (eBay)
+/customs/v1/...     landed cost and declarations   /storefront/...   the seller's own shop
+/_sandbox/ledger    what every partner did, for tests
 """
 
 from __future__ import annotations

@@ -20,7 +20,11 @@ def test_totals_and_workflow_id() -> None:
     ("overrides", "field", "message"),
     [
         ({"items": []}, "items", "at least 1 item"),
-        ({"currency": "EUR", "shipping": Money(amount=1, currency="GBP")}, "", "shipping is in GBP"),
+        (
+            {"currency": "EUR", "shipping": Money(amount=1, currency="GBP")},
+            "",
+            "shipping is in GBP",
+        ),
         ({"placed_at": datetime(2026, 1, 1)}, "placed_at", "no time zone"),
         ({"deliver_by": NOW - timedelta(days=1)}, "", "deliver_by is before ship_by"),
         ({"channel_order_id": "has space"}, "channel_order_id", "pattern"),

@@ -1,0 +1,12 @@
+# One image for every Crossdock process (worker, intake/console, sandbox, pollers).
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY crossdock ./crossdock
+COPY workflows ./workflows
+COPY activities ./activities
+COPY starter ./starter
+COPY worker.py ./
+RUN pip install --no-cache-dir .
+ENV PYTHONUNBUFFERED=1
+CMD ["python", "worker.py"]

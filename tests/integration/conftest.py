@@ -1,0 +1,97 @@
+"""The whole product in one test process: dev server, sandbox, intake, worker, pollers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from crossdock.config import Settings
+from crossdock.partners.clients import PartnerClients
+from crossdock.sandbox.app import create_app
+from crossdock.sandbox.context import SandboxConfig
+from starter.app import create_intake_app
+from starter.pollers import ensure_pollers
+from tests.conftest import installed_binary
+from tests.servers import free_port, serve
+from worker import build_worker
+from workflows.search import ALL as SEARCH_ATTRIBUTES
+
+
+@dataclass
+class Stack:
+    client: Client
+    settings: Settings
+    sandbox: httpx.AsyncClient  # talks to the sandbox, for placing orders and ledgers
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (in memory), with our search attributes."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=installed_binary("temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def ports() -> dict[str, int]:
+    return {"sandbox": free_port(), "intake": free_port()}
+
+
+@pytest.fixture(scope="session")
+def settings(dev_env: WorkflowEnvironment, ports: dict[str, int]) -> Settings:
+    sandbox = f"http://127.0.0.1:{ports['sandbox']}"
+    return Settings(
+        temporal_address=dev_env.client.service_client.config.target_host,
+        task_queue="integration",
+        sandbox_port=ports["sandbox"],
+        console_port=ports["intake"],
+        amazon_base_url=f"{sandbox}/amazon",
+        ebay_base_url=f"{sandbox}/ebay",
+        payments_base_url=f"{sandbox}/stripe",
+        carrier_base_url=f"{sandbox}/easypost",
+        customs_base_url=f"{sandbox}/customs",
+        storefront_base_url=f"{sandbox}/storefront",
+        return_window_seconds=1.0,
+        poll_interval_seconds=0.5,
+        tracking_step_seconds=0.3,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture(scope="session")
+def servers(settings: Settings) -> Iterator[None]:
+    config = SandboxConfig(
+        tracking_step_seconds=settings.tracking_step_seconds,
+        carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
+        storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
+        seed=11,
+    )
+    with (
+        serve(create_app(config), settings.sandbox_port),
+        serve(create_intake_app(settings), settings.console_port),
+    ):
+        yield
+
+
+@pytest.fixture(scope="session")
+async def stack(
+    dev_env: WorkflowEnvironment, settings: Settings, servers: None
+) -> AsyncIterator[Stack]:
+    partners = PartnerClients.from_settings(settings)
+    worker = build_worker(dev_env.client, settings, partners)
+    async with worker, httpx.AsyncClient(base_url=settings.sandbox_url, timeout=10) as sandbox:
+        await ensure_pollers(settings)
+        yield Stack(client=dev_env.client, settings=settings, sandbox=sandbox)
+    await partners.aclose()

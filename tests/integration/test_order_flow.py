@@ -1,0 +1,97 @@
+"""End to end: orders placed on the sandbox channels flow through intake, Temporal and
+the worker to completion; the partners' ledgers show each side effect exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+from crossdock.demo import DemoOrders, place
+from crossdock.models.order import Channel, Order
+from tests.integration.conftest import Stack
+from workflows.order import OrderWorkflow
+from workflows.order_states import OrderState
+
+ORDERS_PER_CHANNEL = 8
+
+
+async def ledger(stack: Stack, partner: str, kind: str) -> list[dict[str, Any]]:
+    response = await stack.sandbox.get(
+        "/_sandbox/ledger", params={"partner": partner, "kind": kind}
+    )
+    response.raise_for_status()
+    entries: list[dict[str, Any]] = response.json()
+    return entries
+
+
+async def test_orders_from_every_channel_complete_with_each_side_effect_once(
+    stack: Stack,
+) -> None:
+    demo = DemoOrders(seed=2026, decline_rate=0.0)
+    orders = [demo.next(channel=channel) for channel in Channel for _ in range(ORDERS_PER_CHANNEL)]
+    for order in orders:
+        await place(stack.sandbox, order)
+    # A second sighting of the same storefront checkout must not start a second workflow.
+    storefront = next(o for o in orders if o.channel is Channel.STOREFRONT)
+    repost = await stack.sandbox.post(
+        f"{stack.settings.intake_url}/intake/storefront/checkout",
+        json=storefront.model_dump(mode="json"),
+    )
+    assert repost.json() == {"workflow_id": storefront.workflow_id, "started": False}
+
+    results = await asyncio.wait_for(
+        asyncio.gather(*(result_of(stack, o) for o in orders)), timeout=240
+    )
+    assert [r.state for r in results] == [OrderState.COMPLETED] * len(orders)
+
+    by_workflow = {o.workflow_id: o for o in orders}
+    await assert_storefront_payments(stack, orders, by_workflow)
+    await assert_once_per_order(stack, orders)
+
+
+async def result_of(stack: Stack, order: Order) -> Any:
+    """The order's result, once intake has started its workflow and it has finished."""
+    handle = stack.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+    for _ in range(600):
+        try:
+            return await handle.result()
+        except Exception as err:  # not started yet: the poller has not seen it
+            if "not found" not in str(err).lower():
+                raise
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"{order.workflow_id} was never started")
+
+
+async def assert_storefront_payments(
+    stack: Stack, orders: list[Order], by_workflow: dict[str, Order]
+) -> None:
+    storefront = [o for o in orders if o.channel is Channel.STOREFRONT]
+    authorizations = await ledger(stack, "stripe", "authorization")
+    captures = await ledger(stack, "stripe", "capture")
+    assert len(authorizations) == len(storefront)
+    assert len(captures) == len(storefront)
+    assert Counter(e["details"]["order"] for e in authorizations) == Counter(
+        o.workflow_id for o in storefront
+    )
+    intent_to_order = {e["reference"]: e["details"]["order"] for e in authorizations}
+    for capture in captures:
+        order = by_workflow[intent_to_order[capture["reference"]]]
+        handle = stack.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+        status = await handle.query(OrderWorkflow.status)
+        assert status.landed_cost is not None
+        owed = order.order_total + status.landed_cost.due_at_sale(order.incoterm)
+        assert (capture["amount"], capture["currency"]) == (owed.amount, owed.currency)
+
+
+async def assert_once_per_order(stack: Stack, orders: list[Order]) -> None:
+    workflow_ids = Counter(o.workflow_id for o in orders)
+    labels = await ledger(stack, "easypost", "label")
+    declarations = await ledger(stack, "customs", "declaration")
+    assert Counter(e["details"]["reference"] for e in labels) == workflow_ids
+    assert Counter(e["reference"] for e in declarations) == workflow_ids
+    confirmed: Counter[str] = Counter()
+    for partner in ("amazon", "ebay", "storefront"):
+        for entry in await ledger(stack, partner, "confirmation"):
+            confirmed[f"order-{partner}-{entry['reference']}"] += 1
+    assert confirmed == workflow_ids

@@ -1,0 +1,138 @@
+"""Stand-in activities registered under the real names: they record what the workflow
+asked for and answer like the partners would, without HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from crossdock.models.order_steps import (
+    AuthorizePaymentInput,
+    BuyLabelInput,
+    CancelDeclarationInput,
+    CapturePaymentInput,
+    ConfirmShipmentInput,
+    CustomsDeclaration,
+    FileDeclarationInput,
+    LandedCost,
+    MarketplacePayment,
+    PaymentAuthorization,
+    PaymentCapture,
+    QuoteLandedCostInput,
+    ShipmentConfirmation,
+    ShippingLabel,
+    VerifyMarketplacePaymentInput,
+    VoidAuthorizationInput,
+    VoidLabelInput,
+    VoidResult,
+)
+from crossdock.money import Money
+
+
+@dataclass
+class Partners:
+    """What the stand-ins did, in order, and how they should behave."""
+
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    duties: int = 500
+    taxes: int = 1200
+    decline_card: bool = False
+    reject_label: bool = False
+    marketplace_paid: bool = True
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    def activities(self) -> list[Callable[..., Any]]:
+        return [
+            self.quote_landed_cost,
+            self.authorize_payment,
+            self.capture_payment,
+            self.void_authorization,
+            self.verify_marketplace_payment,
+            self.file_declaration,
+            self.cancel_declaration,
+            self.buy_label,
+            self.void_label,
+            self.confirm_shipment,
+        ]
+
+    @activity.defn(name="quote_landed_cost")
+    async def quote_landed_cost(self, input: QuoteLandedCostInput) -> LandedCost:
+        self.calls.append(("quote_landed_cost", input))
+        currency = input.order.currency
+        return LandedCost(
+            quote_id="q_1",
+            regime="IOSS",
+            duties=Money(amount=self.duties, currency=currency),
+            taxes=Money(amount=self.taxes, currency=currency),
+            collected_at_sale=True,
+        )
+
+    @activity.defn(name="authorize_payment")
+    async def authorize_payment(self, input: AuthorizePaymentInput) -> PaymentAuthorization:
+        self.calls.append(("authorize_payment", input))
+        if self.decline_card:
+            raise ApplicationError(
+                "Your card was declined.", type="card_declined", non_retryable=True
+            )
+        return PaymentAuthorization(intent_id="pi_1", amount=input.amount)
+
+    @activity.defn(name="capture_payment")
+    async def capture_payment(self, input: CapturePaymentInput) -> PaymentCapture:
+        self.calls.append(("capture_payment", input))
+        return PaymentCapture(intent_id=input.intent_id, captured=input.amount)
+
+    @activity.defn(name="void_authorization")
+    async def void_authorization(self, input: VoidAuthorizationInput) -> VoidResult:
+        self.calls.append(("void_authorization", input))
+        return VoidResult(reference=input.intent_id, status="canceled")
+
+    @activity.defn(name="verify_marketplace_payment")
+    async def verify_marketplace_payment(
+        self, input: VerifyMarketplacePaymentInput
+    ) -> MarketplacePayment:
+        self.calls.append(("verify_marketplace_payment", input))
+        status = "Unshipped" if self.marketplace_paid else "Canceled"
+        return MarketplacePayment(paid=self.marketplace_paid, status=status)
+
+    @activity.defn(name="file_declaration")
+    async def file_declaration(self, input: FileDeclarationInput) -> CustomsDeclaration:
+        self.calls.append(("file_declaration", input))
+        return CustomsDeclaration(declaration_id="dcl_1", mrn="26FR0000000000001")
+
+    @activity.defn(name="cancel_declaration")
+    async def cancel_declaration(self, input: CancelDeclarationInput) -> VoidResult:
+        self.calls.append(("cancel_declaration", input))
+        return VoidResult(reference=input.declaration_id, status="cancelled")
+
+    @activity.defn(name="buy_label")
+    async def buy_label(self, input: BuyLabelInput) -> ShippingLabel:
+        self.calls.append(("buy_label", input))
+        if self.reject_label:
+            raise ApplicationError(
+                "address undeliverable", type="ADDRESS.VERIFY.FAILURE", non_retryable=True
+            )
+        return ShippingLabel(
+            shipment_id="shp_1",
+            tracking_code="EZ1000000001",
+            tracker_id="trk_1",
+            carrier="USPS",
+            service="FirstClassPackageInternationalService",
+            cost=Money(amount=1299, currency="USD"),
+            label_url="https://labels/1.png",
+        )
+
+    @activity.defn(name="void_label")
+    async def void_label(self, input: VoidLabelInput) -> VoidResult:
+        self.calls.append(("void_label", input))
+        return VoidResult(reference=input.shipment_id, status="submitted")
+
+    @activity.defn(name="confirm_shipment")
+    async def confirm_shipment(self, input: ConfirmShipmentInput) -> ShipmentConfirmation:
+        self.calls.append(("confirm_shipment", input))
+        return ShipmentConfirmation(confirmation_id="conf_1")

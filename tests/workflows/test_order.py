@@ -1,0 +1,197 @@
+"""OrderWorkflow on the time-skipping server with stand-in activities."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from crossdock.models.order import Channel, Incoterm, Order
+from crossdock.models.order_steps import OrderInput, OrderPolicy, TrackingUpdate
+from crossdock.money import Money
+from tests.factories import NOW, WAREHOUSE, order
+from tests.workflows.stand_ins import Partners
+from worker import RUNNER
+from workflows.order import OrderWorkflow
+from workflows.order_states import OrderState
+
+RETURN_WINDOW = timedelta(days=30)
+
+
+def worker(env: WorkflowEnvironment, task_queue: str, partners: Partners) -> Worker:
+    return Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[OrderWorkflow],
+        activities=partners.activities(),
+        workflow_runner=RUNNER,
+    )
+
+
+async def start(env: WorkflowEnvironment, task_queue: str, o: Order) -> WorkflowHandle:
+    policy = OrderPolicy(return_window_seconds=RETURN_WINDOW.total_seconds(), ship_from=WAREHOUSE)
+    return await env.client.start_workflow(
+        OrderWorkflow.run,
+        OrderInput(order=o, policy=policy),
+        id=o.workflow_id,
+        task_queue=task_queue,
+    )
+
+
+def event(n: int, status: str) -> TrackingUpdate:
+    return TrackingUpdate(
+        event_id=f"evt_{n}",
+        tracking_code="EZ1000000001",
+        status=status,
+        occurred_at=NOW,
+        description=status,
+    )
+
+
+async def wait_for_state(handle: WorkflowHandle, state: OrderState) -> None:
+    for _ in range(200):
+        status = await handle.query(OrderWorkflow.status)
+        if status.state == state:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"order never reached {state}; it is {status.state}")
+
+
+async def deliver(handle: WorkflowHandle) -> None:
+    for n, status in enumerate(["pre_transit", "in_transit", "out_for_delivery", "delivered"]):
+        await handle.signal(OrderWorkflow.tracking_update, event(n, status))
+
+
+async def test_storefront_order_runs_to_completion_and_captures_what_the_buyer_owes(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners(duties=500, taxes=1200)
+    o = order(incoterm=Incoterm.DDP)
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o)
+        await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+        await deliver(handle)
+        result = await handle.result()
+
+    owed = o.order_total + Money(amount=1700, currency="EUR")
+    assert result.state == OrderState.COMPLETED
+    assert result.captured == owed
+    assert partners.names() == [
+        "quote_landed_cost",
+        "authorize_payment",
+        "file_declaration",
+        "buy_label",
+        "confirm_shipment",
+        "capture_payment",
+    ]
+    keys = [
+        call.idempotency_key for name, call in partners.calls if hasattr(call, "idempotency_key")
+    ]
+    assert keys == [
+        f"{o.workflow_id}/{step}"
+        for step in ("authorize", "declare", "label", "confirm", "capture")
+    ]
+    status = await handle.query(OrderWorkflow.status)
+    moves = [entry.state for entry in status.timeline if entry.event == "moved"]
+    assert moves == [
+        "validated",
+        "payment_secured",
+        "customs_declared",
+        "label_bought",
+        "shipment_confirmed",
+        "payment_captured",
+        "in_transit",
+        "delivered",
+        "completed",
+    ]
+    delivered_at = next(e.at for e in status.timeline if e.state == "delivered")
+    completed_at = status.timeline[-1].at
+    assert completed_at - delivered_at >= RETURN_WINDOW
+
+
+async def test_dap_order_charges_only_taxes_collected_at_sale(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners(duties=500, taxes=1200)
+    o = order(incoterm=Incoterm.DAP, channel_order_id="SF10000002")
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o)
+        await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+        status = await handle.query(OrderWorkflow.status)
+        await handle.terminate("test done")
+    assert status.captured == o.order_total + Money(amount=1200, currency="EUR")
+
+
+async def test_marketplace_order_verifies_payment_and_never_captures(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners()
+    o = order(channel=Channel.AMAZON, channel_order_id="302-1234567-1234567")
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o)
+        await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)
+        await deliver(handle)
+        result = await handle.result()
+    assert result.state == OrderState.COMPLETED
+    assert result.captured is None
+    assert "verify_marketplace_payment" in partners.names()
+    assert not {"authorize_payment", "capture_payment"} & set(partners.names())
+
+
+async def test_declined_card_cancels_with_nothing_left_to_undo(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners(decline_card=True)
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, order(channel_order_id="SF10000003"))
+        result = await handle.result()
+    assert result.state == OrderState.CANCELLED
+    assert "declined" in result.reason
+    assert partners.names() == ["quote_landed_cost", "authorize_payment"]
+
+
+async def test_unpaid_marketplace_order_is_cancelled(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners(marketplace_paid=False)
+    o = order(channel=Channel.EBAY, channel_order_id="12-34567-89012")
+    async with worker(time_env, task_queue, partners):
+        result = await (await start(time_env, task_queue, o)).result()
+    assert result.state == OrderState.CANCELLED
+    assert "unpaid" in result.reason
+
+
+async def test_label_rejection_undoes_declaration_then_authorization(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners(reject_label=True)
+    o = order(channel_order_id="SF10000004")
+    async with worker(time_env, task_queue, partners):
+        result = await (await start(time_env, task_queue, o)).result()
+    assert result.state == OrderState.CANCELLED
+    assert partners.names()[-3:] == ["buy_label", "cancel_declaration", "void_authorization"]
+    undo_keys = [call.idempotency_key for name, call in partners.calls[-2:]]
+    assert undo_keys == [f"{o.workflow_id}/cancel-declaration", f"{o.workflow_id}/void"]
+
+
+async def test_duplicate_and_out_of_order_tracking_never_moves_backwards(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners()
+    o = order(channel_order_id="SF10000005")
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o)
+        await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+        await handle.signal(OrderWorkflow.tracking_update, event(2, "out_for_delivery"))
+        await handle.signal(OrderWorkflow.tracking_update, event(1, "in_transit"))  # late
+        await handle.signal(OrderWorkflow.tracking_update, event(2, "out_for_delivery"))  # dup
+        await wait_for_state(handle, OrderState.IN_TRANSIT)
+        status = await handle.query(OrderWorkflow.status)
+        assert status.tracking_status == "out_for_delivery"
+        assert [e.event for e in status.timeline].count("tracking_update") == 1
+        await handle.signal(OrderWorkflow.tracking_update, event(3, "delivered"))
+        result = await handle.result()
+    assert result.state == OrderState.COMPLETED
