@@ -1,9 +1,813 @@
-"""Placeholder: being written."""
+"""The carrier in EasyPost's shape: shipments with customs info, rates, labels, trackers.
 
-from fastapi import APIRouter
+    POST /easypost/v2/shipments              create a shipment and rate it
+    POST /easypost/v2/shipments/{id}/buy     buy a rate: label, tracking code, tracker
+    POST /easypost/v2/shipments/{id}/refund  void an unused label
+    GET  /easypost/v2/shipments/{id}         GET /easypost/v2/trackers/{id}
 
+JSON bodies wrapped as EasyPost does (`{"shipment": {...}}`), the API key as HTTP Basic
+username (or a Bearer token, as the official SDK sends it), errors as
+`{"error": {"code", "message", "errors"}}`. Parcel weights are ounces, customs values and
+rates are decimal strings. Bought parcels then move on their own, one tracker status per
+`tracking_step_seconds`, and every change is pushed to `carrier_webhook_url` as an
+EasyPost Event, at least once and sometimes twice, as real webhooks are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import copy
+import json
+import random
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from crossdock.money import Money, exponent
 from crossdock.sandbox.context import SandboxContext
+from crossdock.sandbox.idempotency import fingerprint
+
+PARTNER = "easypost"
+Json = dict[str, Any]
+
+log = structlog.get_logger(__name__)
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_HS_CODE = re.compile(r"^\d{6,10}$")
+
+# (carrier, service, base price in USD cents, USD cents per ounce, transit days)
+_DOMESTIC = (
+    ("USPS", "GroundAdvantage", 450, 12, 4),
+    ("USPS", "Priority", 850, 20, 2),
+    ("UPS", "Ground", 1050, 15, 3),
+)
+_INTERNATIONAL = (
+    ("Asendia", "ePAQStandard", 1450, 45, 12),
+    ("FedEx", "INTERNATIONAL_ECONOMY", 2900, 50, 5),
+    ("DHLExpress", "ExpressWorldwideNonDoc", 3900, 60, 3),
+)
+_EUROZONE = frozenset("AT BE CY DE EE ES FI FR GR HR IE IT LT LU LV MT NL PT SI SK".split())
+_ORIGIN_CURRENCY = {"US": "USD", "GB": "GBP", "JP": "JPY", "CA": "CAD", "AU": "AUD", "CH": "CHF"}
+# Fixed sandbox conversion from the USD price list: carriers bill in the shipper's currency.
+_PER_USD = {
+    "USD": Decimal(1),
+    "EUR": Decimal("0.92"),
+    "GBP": Decimal("0.79"),
+    "JPY": Decimal(150),
+    "CAD": Decimal("1.36"),
+    "AUD": Decimal("1.52"),
+    "CHF": Decimal("0.88"),
+}
+
+# What a parcel goes through once its label is bought: (status, status_detail, message,
+# scanned at the destination?).
+_JOURNEY = (
+    ("pre_transit", "label_created", "Shipping Label Created, Carrier Awaiting Item", False),
+    ("in_transit", "departed_facility", "Departed Origin Facility", False),
+    ("out_for_delivery", "out_for_delivery", "Out for Delivery", True),
+    ("delivered", "arrived_at_destination", "Delivered", True),
+)
+
+
+class EasyPostError(Exception):
+    """A refusal rendered in EasyPost's error shape."""
+
+    def __init__(
+        self, status: int, code: str, message: str, errors: list[Json] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: Json = {"code": code, "message": message, "errors": errors or []}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"error": self.body}, status_code=self.status)
+
+
+def _field_error(name: str, message: str) -> Json:
+    return {"field": name, "message": message, "suggestion": None}
+
+
+def _not_found(kind: str, object_id: str) -> EasyPostError:
+    return EasyPostError(
+        404, "NOT_FOUND", f"The requested resource could not be found: {kind} {object_id!r}."
+    )
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(16)}"
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- validation -----------------------------------------------------------------------
+
+
+def _address_errors(side: str, value: Any) -> Iterator[Json]:
+    if not isinstance(value, dict):
+        yield _field_error(side, "Required and missing.")
+        return
+    for name in ("street1", "city", "country"):
+        if not str(value.get(name) or "").strip():
+            yield _field_error(f"{side}.{name}", "Required and missing.")
+    country = str(value.get("country") or "")
+    if country and not _COUNTRY.match(country):
+        yield _field_error(
+            f"{side}.country", f"{country!r} is not an ISO 3166 alpha-2 code such as 'DE'."
+        )
+
+
+def _positive_number(value: Any) -> bool:
+    try:
+        return Decimal(str(value)) > 0
+    except InvalidOperation:
+        return False
+
+
+def _shipment_errors(shipment: Json) -> list[Json]:
+    errors = [
+        *_address_errors("to_address", shipment.get("to_address")),
+        *_address_errors("from_address", shipment.get("from_address")),
+    ]
+    parcel = shipment.get("parcel")
+    if not isinstance(parcel, dict) or not _positive_number(parcel.get("weight")):
+        errors.append(_field_error("parcel.weight", "Must be a positive number of ounces."))
+    return errors
+
+
+def _item_errors(index: int, item: Any) -> Iterator[Json]:
+    where = f"customs_info.customs_items[{index}]"
+    if not isinstance(item, dict):
+        yield _field_error(where, "Must be a customs item object.")
+        return
+    if not str(item.get("description") or "").strip():
+        yield _field_error(f"{where}.description", "Required and missing.")
+    if not str(item.get("quantity", "")).isdigit() or int(item["quantity"]) < 1:
+        yield _field_error(f"{where}.quantity", "Must be a positive whole number.")
+    try:
+        if Decimal(str(item.get("value"))) < 0:
+            raise InvalidOperation
+    except InvalidOperation:
+        yield _field_error(f"{where}.value", f"{item.get('value')!r} is not a decimal amount.")
+    if not _positive_number(item.get("weight")):
+        yield _field_error(f"{where}.weight", "Must be a positive number of ounces.")
+    if not _COUNTRY.match(str(item.get("origin_country") or "")):
+        yield _field_error(f"{where}.origin_country", "Required: an ISO 3166 alpha-2 code.")
+    tariff = str(item.get("hs_tariff_number") or "").replace(".", "")
+    if tariff and not _HS_CODE.match(tariff):
+        yield _field_error(f"{where}.hs_tariff_number", f"{tariff!r} must have 6 to 10 digits.")
+
+
+def _check_customs(info: Any) -> None:
+    if not isinstance(info, dict):
+        raise EasyPostError(
+            422, "CUSTOMS_INFO.PARAMETERS.INVALID", "customs_info must be an object."
+        )
+    items = info.get("customs_items")
+    errors: list[Json] = []
+    if not isinstance(items, list) or not items:
+        errors.append(_field_error("customs_info.customs_items", "Required and missing."))
+        items = []
+    for index, item in enumerate(items):
+        errors.extend(_item_errors(index, item))
+    if info.get("customs_certify") in (True, "true") and not info.get("customs_signer"):
+        errors.append(
+            _field_error("customs_info.customs_signer", "Required when customs_certify is true.")
+        )
+    if errors:
+        raise EasyPostError(
+            422, "CUSTOMS_INFO.PARAMETERS.INVALID", "Customs info is invalid.", errors
+        )
+    currencies = {item.get("currency") for item in items if item.get("currency")}
+    if len(currencies) > 1:
+        raise EasyPostError(
+            422,
+            "CUSTOMS_ITEM.CURRENCY.ONE_CURRENCY_SUPPORTED",
+            f"All customs items must share one currency, got {sorted(currencies)}.",
+        )
+
+
+def validate_shipment(body: Any) -> Json:
+    """The `shipment` of a create request, or the EasyPost error refusing it."""
+    shipment = body.get("shipment") if isinstance(body, dict) else None
+    if not isinstance(shipment, dict):
+        raise EasyPostError(
+            422,
+            "SHIPMENT.INVALID_PARAMS",
+            "Unable to create shipment, one or more parameters were invalid.",
+            [_field_error("shipment", "Required and missing.")],
+        )
+    errors = _shipment_errors(shipment)
+    if errors:
+        raise EasyPostError(
+            422,
+            "SHIPMENT.INVALID_PARAMS",
+            "Unable to create shipment, one or more parameters were invalid.",
+            errors,
+        )
+    origin, destination = shipment["from_address"]["country"], shipment["to_address"]["country"]
+    if origin != destination and not shipment.get("customs_info"):
+        raise EasyPostError(
+            422,
+            "SHIPMENT.CUSTOMS_INFO.REQUIRED",
+            f"customs_info is required to ship from {origin} to {destination}.",
+            [_field_error("customs_info", "Required for international shipments.")],
+        )
+    if shipment.get("customs_info"):
+        _check_customs(shipment["customs_info"])
+    return shipment
+
+
+# --- EasyPost objects -----------------------------------------------------------------
+
+
+def _dated(prefix: str, object_name: str, now: datetime, fields: Json) -> Json:
+    stamp = _timestamp(now)
+    return {
+        "id": _new_id(prefix),
+        "object": object_name,
+        "mode": "test",
+        **fields,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+def _address(value: Json, now: datetime) -> Json:
+    names = ("name", "company", "street1", "street2", "city", "state", "zip", "country")
+    fields = {name: value.get(name) for name in (*names, "phone", "email")}
+    return _dated("adr", "Address", now, {**fields, "residential": None, "verifications": {}})
+
+
+def _parcel(value: Json, now: datetime) -> Json:
+    fields = {name: value.get(name) for name in ("length", "width", "height", "predefined_package")}
+    return _dated("prcl", "Parcel", now, {**fields, "weight": float(value["weight"])})
+
+
+def _customs_info(value: Json, now: datetime) -> Json:
+    names = (
+        "contents_type",
+        "contents_explanation",
+        "customs_certify",
+        "customs_signer",
+        "eel_pfc",
+        "non_delivery_option",
+        "restriction_type",
+        "restriction_comments",
+    )
+    items = [
+        _dated("cstitem", "CustomsItem", now, {**item, "value": str(item["value"])})
+        for item in value["customs_items"]
+    ]
+    fields = {name: value.get(name) for name in names}
+    return _dated("cstinfo", "CustomsInfo", now, {**fields, "customs_items": items})
+
+
+def rate_currency(origin_country: str) -> str:
+    """Carriers bill in the shipper's currency (USD when the sandbox has no rate for it)."""
+    if origin_country in _EUROZONE:
+        return "EUR"
+    currency = _ORIGIN_CURRENCY.get(origin_country, "USD")
+    return currency if currency in _PER_USD else "USD"
+
+
+def _price(usd_cents: int, currency: str) -> Money:
+    places = Decimal(1).scaleb(-exponent(currency))
+    local = (Decimal(usd_cents) / 100 * _PER_USD[currency]).quantize(places, ROUND_HALF_UP)
+    return Money.parse(local, currency)
+
+
+def quote_rates(shipment_id: str, origin: str, destination: str, weight_oz: Decimal) -> list[Json]:
+    """Deterministic rates: a base price plus a price per (started) ounce per service."""
+    table = _DOMESTIC if origin == destination else _INTERNATIONAL
+    currency = rate_currency(origin)
+    now = datetime.now(UTC)
+    ounces = int(weight_oz.to_integral_value(rounding=ROUND_CEILING))
+    rates = []
+    for carrier, service, base, per_ounce, days in table:
+        price = _price(base + per_ounce * ounces, currency).to_decimal_string()
+        fields = {
+            "carrier": carrier,
+            "service": service,
+            "carrier_account_id": f"ca_sandbox_{carrier.lower()}",
+            "shipment_id": shipment_id,
+            "rate": price,
+            "currency": currency,
+            "list_rate": price,
+            "list_currency": currency,
+            "retail_rate": price,
+            "retail_currency": currency,
+            "billing_type": "easypost",
+            "delivery_days": days,
+            "est_delivery_days": days,
+            "delivery_date": None,
+            "delivery_date_guaranteed": False,
+        }
+        rates.append(_dated("rate", "Rate", now, fields))
+    return rates
+
+
+# --- the simulated carrier ------------------------------------------------------------
+
+
+@dataclass
+class Tracker:
+    """A bought parcel's tracker and where it is in its journey."""
+
+    data: Json
+    origin: Json  # the from address, where the first scans happen
+    destination: Json
+    last_step_at: datetime
+    step: int = 0
+    active: bool = True  # False once the label is refunded
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= len(_JOURNEY) - 1
+
+
+@dataclass
+class Shipment:
+    data: Json
+    label: Money | None = None
+    tracker_id: str | None = None
+    refunded: bool = False
+    # The rate ids offered, so a buy can only pick one of this shipment's rates.
+    rate_ids: set[str] = field(default_factory=set)
+
+
+def _tracking_detail(step: int, carrier: str, where: Json, now: datetime) -> Json:
+    status, detail, message, _ = _JOURNEY[step]
+    return {
+        "object": "TrackingDetail",
+        "message": message,
+        "description": message,
+        "status": status,
+        "status_detail": detail,
+        "datetime": _timestamp(now),
+        "source": carrier,
+        "carrier_code": None,
+        "tracking_location": {
+            "object": "TrackingLocation",
+            "city": where.get("city"),
+            "state": where.get("state"),
+            "country": where.get("country"),
+            "zip": where.get("zip"),
+        },
+    }
+
+
+class Carrier:
+    """EasyPost shipments and trackers in memory; pushes tracker Events to a webhook."""
+
+    def __init__(
+        self,
+        ctx: SandboxContext,
+        *,
+        duplicate_rate: float = 0.05,
+        retry_initial: float = 1.0,
+        retry_max: float = 300.0,
+        retry_window: float = 3 * 24 * 3600.0,
+    ) -> None:
+        self.ctx = ctx
+        self.shipments: dict[str, Shipment] = {}
+        self.trackers: dict[str, Tracker] = {}
+        self.outbox: list[Json] = []
+        self.duplicate_rate = duplicate_rate
+        self.retry_initial = retry_initial
+        self.retry_max = retry_max
+        self.retry_window = retry_window
+        # Seeded, so a run's duplicated deliveries are reproducible.
+        self.random = random.Random(ctx.config.seed)
+
+    # -- API operations --
+
+    def create_shipment(self, body: Any) -> Json:
+        request = validate_shipment(body)
+        now = datetime.now(UTC)
+        shipment_id = _new_id("shp")
+        origin, destination = request["from_address"], request["to_address"]
+        rates = quote_rates(
+            shipment_id,
+            origin["country"],
+            destination["country"],
+            Decimal(str(request["parcel"]["weight"])),
+        )
+        info = request.get("customs_info")
+        data = {
+            "id": shipment_id,
+            "object": "Shipment",
+            "mode": "test",
+            "reference": request.get("reference"),
+            "status": "unknown",
+            "tracking_code": None,
+            "to_address": _address(destination, now),
+            "from_address": _address(origin, now),
+            "return_address": _address(origin, now),
+            "buyer_address": _address(destination, now),
+            "parcel": _parcel(request["parcel"], now),
+            "customs_info": _customs_info(info, now) if info else None,
+            "options": request.get("options") or {},
+            "is_return": bool(request.get("is_return", False)),
+            "rates": rates,
+            "selected_rate": None,
+            "postage_label": None,
+            "tracker": None,
+            "refund_status": None,
+            "insurance": None,
+            "messages": [],
+            "fees": [],
+            "forms": [],
+            "created_at": _timestamp(now),
+            "updated_at": _timestamp(now),
+        }
+        self.shipments[shipment_id] = Shipment(data=data, rate_ids={r["id"] for r in rates})
+        return self.render(shipment_id)
+
+    def shipment(self, shipment_id: str) -> Shipment:
+        found = self.shipments.get(shipment_id)
+        if found is None:
+            raise _not_found("shipment", shipment_id)
+        return found
+
+    def render(self, shipment_id: str) -> Json:
+        """The shipment as EasyPost shows it, with its tracker as it is now."""
+        shipment = self.shipment(shipment_id)
+        tracker = self.trackers.get(shipment.tracker_id or "")
+        if tracker is None:
+            return copy.deepcopy(shipment.data)
+        data = copy.deepcopy(shipment.data)
+        data["tracker"] = copy.deepcopy(tracker.data)
+        data["status"] = tracker.data["status"]
+        return data
+
+    def tracker(self, tracker_id: str) -> Json:
+        found = self.trackers.get(tracker_id)
+        if found is None:
+            raise _not_found("tracker", tracker_id)
+        return copy.deepcopy(found.data)
+
+    def buy(self, shipment_id: str, body: Any, key: str | None) -> Json:
+        shipment = self.shipment(shipment_id)
+        if shipment.data["postage_label"] is not None:
+            raise EasyPostError(
+                422,
+                "SHIPMENT.POSTAGE.EXISTS",
+                f"Postage already exists for shipment {shipment_id}.",
+            )
+        rate = self._chosen_rate(shipment, body)
+        now = datetime.now(UTC)
+        tracking_code = f"EZ{secrets.randbelow(10**14):014d}"
+        shipment.label = Money.parse(rate["rate"], rate["currency"])
+        shipment.data.update(
+            selected_rate=rate,
+            tracking_code=tracking_code,
+            postage_label=self._postage_label(tracking_code, now),
+            updated_at=_timestamp(now),
+        )
+        tracker = self._open_tracker(shipment, tracking_code, rate, now)
+        self.ctx.ledger.record(
+            PARTNER,
+            "label",
+            shipment_id,
+            idempotency_key=key,
+            amount=shipment.label.amount,
+            currency=shipment.label.currency,
+            shipment_reference=shipment.data["reference"],
+            tracking_code=tracking_code,
+            carrier=rate["carrier"],
+            service=rate["service"],
+        )
+        self.outbox.append(self._event("tracker.created", tracker.data, None, now))
+        return self.render(shipment_id)
+
+    def _chosen_rate(self, shipment: Shipment, body: Any) -> Json:
+        chosen = body.get("rate") if isinstance(body, dict) else None
+        rate_id = chosen.get("id") if isinstance(chosen, dict) else chosen
+        if not rate_id:
+            raise EasyPostError(
+                422,
+                "SHIPMENT.MISSING_RATE",
+                'rate is required: send {"rate": {"id": "rate_..."}}.',
+                [_field_error("rate", "Required and missing.")],
+            )
+        for rate in shipment.data["rates"]:
+            if rate["id"] == rate_id:
+                return dict(rate)
+        raise EasyPostError(
+            422,
+            "SHIPMENT.MISSING_RATE",
+            f"rate {rate_id!r} is not one of the rates of shipment {shipment.data['id']}.",
+            [_field_error("rate.id", "Unknown rate for this shipment.")],
+        )
+
+    @staticmethod
+    def _postage_label(tracking_code: str, now: datetime) -> Json:
+        url = f"https://easypost-files.s3.amazonaws.com/files/postage_label/{tracking_code}.png"
+        fields = {
+            "label_url": url,
+            "label_file_type": "image/png",
+            "label_size": "4x6",
+            "label_resolution": 300,
+            "label_date": _timestamp(now),
+            "label_pdf_url": None,
+            "label_zpl_url": None,
+        }
+        return _dated("pl", "PostageLabel", now, fields)
+
+    def _open_tracker(
+        self, shipment: Shipment, tracking_code: str, rate: Json, now: datetime
+    ) -> Tracker:
+        origin = shipment.data["from_address"]
+        fields = {
+            "tracking_code": tracking_code,
+            "status": "pre_transit",
+            "status_detail": "label_created",
+            "signed_by": None,
+            "weight": shipment.data["parcel"]["weight"],
+            "est_delivery_date": _timestamp(now + timedelta(days=rate["delivery_days"])),
+            "shipment_id": shipment.data["id"],
+            "carrier": rate["carrier"],
+            "tracking_details": [_tracking_detail(0, rate["carrier"], origin, now)],
+            "carrier_detail": {"object": "CarrierDetail", "service": rate["service"]},
+            "fees": [],
+        }
+        data = _dated("trk", "Tracker", now, fields)
+        data["public_url"] = f"https://track.easypost.com/{data['id']}"
+        tracker = Tracker(data, origin, shipment.data["to_address"], last_step_at=now)
+        self.trackers[data["id"]] = tracker
+        shipment.tracker_id = data["id"]
+        return tracker
+
+    def refund(self, shipment_id: str, key: str | None) -> Json:
+        shipment = self.shipment(shipment_id)
+        tracker = self.trackers.get(shipment.tracker_id or "")
+        if shipment.label is None or tracker is None:
+            raise EasyPostError(
+                422,
+                "SHIPMENT.POSTAGE.REQUIRED",
+                f"Shipment {shipment_id} has no postage to refund; buy a rate first.",
+            )
+        if shipment.refunded:
+            raise EasyPostError(
+                422,
+                "SHIPMENT.REFUND.UNAVAILABLE",
+                f"A refund was already submitted for shipment {shipment_id} "
+                f"(refund_status {shipment.data['refund_status']}).",
+            )
+        if tracker.step > 0:
+            raise EasyPostError(
+                422,
+                "SHIPMENT.REFUND.UNAVAILABLE",
+                f"The label of shipment {shipment_id} was already scanned by the carrier "
+                f"(tracker status {tracker.data['status']}) and can no longer be refunded.",
+            )
+        shipment.refunded = True
+        tracker.active = False
+        shipment.data.update(refund_status="submitted", updated_at=_timestamp(datetime.now(UTC)))
+        self.ctx.ledger.record(
+            PARTNER,
+            "label_refund",
+            shipment_id,
+            idempotency_key=key,
+            amount=shipment.label.amount,
+            currency=shipment.label.currency,
+            shipment_reference=shipment.data["reference"],
+            tracking_code=shipment.data["tracking_code"],
+        )
+        return self.render(shipment_id)
+
+    # -- parcels moving --
+
+    def advance(self, now: datetime) -> list[Json]:
+        """Move every due tracker one step; return (and queue) the resulting Events.
+
+        A tracker is due once `tracking_step_seconds` have passed since its last step;
+        refunded labels and delivered parcels stay where they are.
+        """
+        step = timedelta(seconds=self.ctx.config.tracking_step_seconds)
+        events = [
+            self._step(tracker, now)
+            for tracker in self.trackers.values()
+            if tracker.active and not tracker.finished and now - tracker.last_step_at >= step
+        ]
+        self.outbox.extend(events)
+        return events
+
+    def _step(self, tracker: Tracker, now: datetime) -> Json:
+        previous = tracker.data["status"]
+        tracker.step += 1
+        tracker.last_step_at = now
+        status, detail, _, at_destination = _JOURNEY[tracker.step]
+        where = tracker.destination if at_destination else tracker.origin
+        carrier = tracker.data["carrier"]
+        tracker.data["tracking_details"].append(_tracking_detail(tracker.step, carrier, where, now))
+        tracker.data.update(status=status, status_detail=detail, updated_at=_timestamp(now))
+        if status == "delivered":
+            tracker.data["signed_by"] = "SANDBOX RECIPIENT"
+        return self._event("tracker.updated", tracker.data, {"status": previous}, now)
+
+    def _event(self, description: str, tracker: Json, previous: Json | None, now: datetime) -> Json:
+        url = self.ctx.config.carrier_webhook_url
+        fields = {
+            "description": description,
+            "status": "pending",
+            "previous_attributes": previous or {},
+            # A snapshot: later steps must not change an Event already queued.
+            "result": copy.deepcopy(tracker),
+            "pending_urls": [url] if url else [],
+            "completed_urls": [],
+            "user_id": "user_sandbox",
+        }
+        return _dated("evt", "Event", now, fields)
+
+    # -- webhook delivery --
+
+    def dispatch(self) -> list[asyncio.Task[bool]]:
+        """Start delivering every queued Event (some twice); the tasks run independently."""
+        events, self.outbox = self.outbox, []
+        if not self.ctx.config.carrier_webhook_url:
+            return []
+        tasks: list[asyncio.Task[bool]] = []
+        for event in events:
+            copies = 2 if self.random.random() < self.duplicate_rate else 1
+            tasks.extend(asyncio.create_task(self.deliver(event)) for _ in range(copies))
+        return tasks
+
+    async def deliver(self, event: Json) -> bool:
+        """POST one Event until the receiver answers 2xx, backing off exponentially.
+
+        Gives up (and logs it) only after `retry_window` seconds, as EasyPost keeps
+        retrying a failing webhook for days.
+        """
+        url = self.ctx.config.carrier_webhook_url
+        if not url:
+            return False
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.retry_window
+        delay, attempts = self.retry_initial, 1
+        while not await self._post(url, event):
+            if loop.time() + delay > give_up_at:
+                log.warning("webhook_abandoned", event=event["id"], url=url, attempts=attempts)
+                return False
+            await asyncio.sleep(delay)
+            delay, attempts = min(delay * 2, self.retry_max), attempts + 1
+        return True
+
+    async def _post(self, url: str, event: Json) -> bool:
+        try:
+            response = await self.ctx.http.post(
+                url, json=event, headers={"User-Agent": "EasyPost WebHook Agent 1.0"}
+            )
+        except httpx.HTTPError as exc:
+            log.info("webhook_unreachable", event=event["id"], url=url, error=str(exc))
+            return False
+        if not response.is_success:
+            log.info("webhook_refused", event=event["id"], url=url, status=response.status_code)
+        return response.is_success
+
+    async def run(self) -> None:
+        """The background job: advance trackers and dispatch their Events, forever."""
+        poll = min(1.0, max(0.05, self.ctx.config.tracking_step_seconds / 10))
+        deliveries: set[asyncio.Task[bool]] = set()
+        try:
+            while True:
+                self.advance(datetime.now(UTC))
+                for task in self.dispatch():
+                    deliveries.add(task)
+                    task.add_done_callback(deliveries.discard)
+                await asyncio.sleep(poll)
+        finally:
+            for task in deliveries:
+                task.cancel()
+            await asyncio.gather(*deliveries, return_exceptions=True)
+
+
+# --- HTTP -----------------------------------------------------------------------------
+
+
+def _api_key(request: Request) -> str:
+    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        return credential.strip()
+    if scheme.lower() == "basic":
+        try:
+            return base64.b64decode(credential).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+    return ""
+
+
+def authenticate(request: Request) -> None:
+    """Any non-empty key is accepted: the sandbox has one test account."""
+    if not _api_key(request):
+        raise EasyPostError(
+            401,
+            "UNAUTHORIZED",
+            "An API key is required: send it as the HTTP Basic username or a Bearer token.",
+        )
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise EasyPostError(400, "BAD_REQUEST", f"The body is not valid JSON: {exc}.") from exc
+
+
+def _conflict(key: str) -> JSONResponse:
+    # EasyPost documents no idempotency error; the code is the sandbox's own.
+    return EasyPostError(
+        400,
+        "IDEMPOTENCY.KEY.REUSED",
+        f"Idempotency-Key {key!r} was already used with other parameters; use a new key "
+        "for a different request.",
+    ).response()
+
+
+Action = Callable[[Any, str | None], Json]
+
+
+def build_router(carrier: Carrier) -> APIRouter:
+    """The EasyPost-shaped API under /easypost, served by `carrier`."""
+    router = APIRouter(prefix="/easypost", tags=["easypost"])
+    ctx = carrier.ctx
+
+    async def post(request: Request, action: Action) -> JSONResponse:
+        # Refusals before execution (auth, unreadable JSON) are not stored under the key.
+        try:
+            authenticate(request)
+            body = await _json_body(request)
+        except EasyPostError as exc:
+            return exc.response()
+        key = request.headers.get("Idempotency-Key")
+
+        async def execute() -> JSONResponse:
+            try:
+                return JSONResponse(action(body, key), status_code=_created(request))
+            except EasyPostError as exc:
+                return exc.response()
+
+        request_fingerprint = fingerprint("POST", request.url.path, body)
+        return await ctx.idempotency.run(PARTNER, key, request_fingerprint, execute, _conflict)
+
+    def get(request: Request, read: Callable[[], Json]) -> JSONResponse:
+        try:
+            authenticate(request)
+            return JSONResponse(read())
+        except EasyPostError as exc:
+            return exc.response()
+
+    @router.post("/v2/shipments")
+    async def create_shipment(request: Request) -> JSONResponse:
+        """Create a shipment and rate it."""
+        return await post(request, lambda body, _: carrier.create_shipment(body))
+
+    @router.get("/v2/shipments/{shipment_id}")
+    async def retrieve_shipment(shipment_id: str, request: Request) -> JSONResponse:
+        """Retrieve a shipment with its current tracker."""
+        return get(request, lambda: carrier.render(shipment_id))
+
+    @router.post("/v2/shipments/{shipment_id}/buy")
+    async def buy_shipment(shipment_id: str, request: Request) -> JSONResponse:
+        """Buy one of the shipment's rates: label, tracking code and tracker."""
+        return await post(request, lambda body, key: carrier.buy(shipment_id, body, key))
+
+    @router.post("/v2/shipments/{shipment_id}/refund")
+    async def refund_shipment(shipment_id: str, request: Request) -> JSONResponse:
+        """Void an unused label."""
+        return await post(request, lambda _, key: carrier.refund(shipment_id, key))
+
+    @router.get("/v2/trackers/{tracker_id}")
+    async def retrieve_tracker(tracker_id: str, request: Request) -> JSONResponse:
+        """Retrieve a tracker with its tracking details."""
+        return get(request, lambda: carrier.tracker(tracker_id))
+
+    return router
+
+
+def _created(request: Request) -> int:
+    # EasyPost answers 201 for a new shipment, 200 for actions on one.
+    return 201 if request.url.path.endswith("/v2/shipments") else 200
 
 
 def build(ctx: SandboxContext) -> APIRouter:
-    return APIRouter()
+    """The carrier API, with its tracker loop registered as a background job."""
+    carrier = Carrier(ctx)
+    ctx.background.append(carrier.run)
+    return build_router(carrier)
