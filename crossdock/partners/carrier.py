@@ -1,0 +1,368 @@
+"""The carrier adapter, in EasyPost's wire format (works against EasyPost itself).
+
+`buy_label` turns a `LabelRequest` into an EasyPost shipment with customs info, picks
+the cheapest rate and buys it; `parse_tracker_event` reads the Events EasyPost pushes to
+our webhook. Failures arrive as `crossdock.partners.errors` types: an invalid address or
+missing customs data is `PartnerRejected` with EasyPost's code (e.g.
+"SHIPMENT.INVALID_PARAMS"), 429 is `RateLimited`, 5xx and timeouts `PartnerUnavailable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import ROUND_CEILING, Decimal
+from typing import Annotated, Any
+
+import httpx
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from crossdock.models.order import Address, LineItem
+from crossdock.models.shipment import Label, LabelRequest, ShipmentStatus, TrackerEvent
+from crossdock.money import Money
+from crossdock.partners.errors import PartnerRejected, PartnerUnavailable
+from crossdock.partners.http import send
+
+__all__ = [
+    "CarrierClient",
+    "Label",
+    "LabelRequest",
+    "NotATrackerEvent",
+    "Rate",
+    "Shipment",
+    "Tracker",
+    "TrackingDetail",
+    "cheapest_rate",
+    "grams_to_ounces",
+    "parse_tracker_event",
+]
+
+PARTNER = "easypost"
+_GRAMS_PER_OUNCE = Decimal("28.349523125")
+
+CarrierStatus = Annotated[ShipmentStatus, BeforeValidator(ShipmentStatus.from_carrier)]
+
+
+class Rate(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    carrier: str
+    service: str
+    rate: str  # a decimal string in `currency`, e.g. "22.15" or "1500"
+    currency: str
+    delivery_days: int | None = None
+
+    @property
+    def money(self) -> Money:
+        return Money.parse(self.rate, self.currency.upper())
+
+
+class TrackingDetail(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    status: CarrierStatus
+    status_detail: str | None = None
+    message: str | None = None
+    # EasyPost calls it `datetime`, which would shadow the type here.
+    scanned_at: datetime | None = Field(default=None, alias="datetime")
+    tracking_location: dict[str, Any] | None = None
+
+    @property
+    def occurred_at(self) -> datetime | None:
+        """The scan time, time-zone aware (carriers that omit the zone mean UTC)."""
+        if self.scanned_at is None or self.scanned_at.tzinfo is not None:
+            return self.scanned_at
+        return self.scanned_at.replace(tzinfo=UTC)
+
+
+class Tracker(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    tracking_code: str
+    status: CarrierStatus
+    status_detail: str | None = None
+    carrier: str | None = None
+    shipment_id: str | None = None
+    tracking_details: list[TrackingDetail] = Field(default_factory=list)
+
+    @property
+    def latest(self) -> TrackingDetail | None:
+        return self.tracking_details[-1] if self.tracking_details else None
+
+
+class PostageLabel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str | None = None
+    label_url: str
+
+
+class Shipment(BaseModel):
+    """An EasyPost shipment: its rates before purchase, its label and tracker after."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    reference: str | None = None
+    status: CarrierStatus = ShipmentStatus.UNKNOWN
+    tracking_code: str | None = None
+    rates: list[Rate] = Field(default_factory=list)
+    selected_rate: Rate | None = None
+    postage_label: PostageLabel | None = None
+    tracker: Tracker | None = None
+    refund_status: str | None = None
+
+    def label(self) -> Label:
+        """The purchased label, or `PartnerUnavailable` if the purchase is incomplete."""
+        rate, postage, tracker = self.selected_rate, self.postage_label, self.tracker
+        if rate is None or postage is None or tracker is None or not self.tracking_code:
+            raise PartnerUnavailable(
+                PARTNER, f"shipment {self.id} has no complete label yet (rate, postage, tracker)"
+            )
+        return Label(
+            shipment_id=self.id,
+            tracking_code=self.tracking_code,
+            tracker_id=tracker.id,
+            carrier=rate.carrier,
+            service=rate.service,
+            rate=rate.money,
+            label_url=postage.label_url,
+        )
+
+
+class NotATrackerEvent(ValueError):
+    """A webhook Event about something other than a tracker (acknowledge and ignore it)."""
+
+
+def read_easypost_error(body: Any) -> tuple[str | None, str | None]:
+    """(code, message) from EasyPost's `{"error": {...}}`, field errors spelled out."""
+    error = body["error"]
+    message = str(error.get("message") or "")
+    details = [_field_message(item) for item in error.get("errors") or []]
+    if details:
+        message = f"{message} ({'; '.join(details)})"
+    return error.get("code"), message or None
+
+
+def _field_message(item: Any) -> str:
+    # EasyPost's field errors come as {"field", "message"}, as {"field": "message"}, or
+    # as plain strings, depending on the endpoint.
+    if isinstance(item, dict) and "field" in item:
+        return f"{item['field']}: {item.get('message')}"
+    if isinstance(item, dict):
+        return "; ".join(f"{name}: {text}" for name, text in item.items())
+    return str(item)
+
+
+def grams_to_ounces(grams: int) -> float:
+    """EasyPost weights: ounces to one decimal, rounded up so we never under-declare."""
+    ounces = (Decimal(grams) / _GRAMS_PER_OUNCE).quantize(Decimal("0.1"), ROUND_CEILING)
+    return float(max(ounces, Decimal("0.1")))
+
+
+def _address(address: Address) -> dict[str, str]:
+    return {
+        "name": address.name,
+        "street1": address.line1,
+        "street2": address.line2,
+        "city": address.city,
+        "state": address.region,
+        "zip": address.postal_code,
+        "country": address.country,
+        "phone": address.phone,
+    }
+
+
+def _customs_item(item: LineItem) -> dict[str, Any]:
+    # EasyPost's customs value and weight are per line (all units together).
+    return {
+        "description": item.title,
+        "quantity": item.quantity,
+        "value": item.line_total.to_decimal_string(),
+        "currency": item.unit_price.currency,
+        "weight": grams_to_ounces(item.weight_grams * item.quantity),
+        "hs_tariff_number": item.hs_code,
+        "origin_country": item.origin_country,
+        "code": item.sku,
+    }
+
+
+def shipment_body(request: LabelRequest) -> dict[str, Any]:
+    """The EasyPost create-shipment body for `request` (customs info when international)."""
+    shipment: dict[str, Any] = {
+        "reference": request.reference,
+        "to_address": _address(request.to_address),
+        "from_address": _address(request.from_address),
+        "parcel": {"weight": grams_to_ounces(request.weight_grams)},
+    }
+    if request.international:
+        shipment["customs_info"] = {
+            "contents_type": "merchandise",
+            "customs_certify": True,
+            "customs_signer": request.from_address.name,
+            "eel_pfc": "NOEEI 30.37(a)",
+            "non_delivery_option": "return",
+            "restriction_type": "none",
+            "customs_items": [_customs_item(item) for item in request.items],
+        }
+    return {"shipment": shipment}
+
+
+def cheapest_rate(rates: list[Rate], currency: str) -> Rate:
+    """The cheapest rate, compared within one currency: `currency` if any rate is in it,
+    else the first rate's (carriers may quote in several; we never compare across)."""
+    if not rates:
+        raise PartnerRejected(
+            PARTNER, "the carrier offered no rates", code="SHIPMENT.RATES.UNAVAILABLE"
+        )
+    comparable = [r for r in rates if r.currency.upper() == currency.upper()] or [
+        r for r in rates if r.currency == rates[0].currency
+    ]
+    return min(comparable, key=lambda rate: rate.money.amount)
+
+
+class CarrierClient:
+    """Async client for an EasyPost-compatible carrier API (the sandbox or EasyPost).
+
+    Args:
+        base_url: API root without the version, e.g. "http://127.0.0.1:8700/easypost" or
+            "https://api.easypost.com".
+        api_key: sent as the HTTP Basic username, as EasyPost documents.
+        http: a shared `httpx.AsyncClient`; one is created (and owned) when omitted.
+        timeout: seconds per request.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._auth = httpx.BasicAuth(api_key, "")
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient()
+        self._timeout = timeout
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        response = await send(
+            self._http,
+            PARTNER,
+            method,
+            f"{self._base}{path}",
+            read_easypost_error,
+            json=body,
+            headers=headers,
+            auth=self._auth,
+            timeout=self._timeout,
+        )
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def buy_label(self, request: LabelRequest, idempotency_key: str) -> Label:
+        """Create a shipment for `request`, buy its cheapest rate, return the label.
+
+        The two calls use `{idempotency_key}:create` and `{idempotency_key}:buy`, so a
+        retried activity replays both instead of buying a second label.
+
+        Raises:
+            PartnerRejected: invalid address, customs data or parcel (EasyPost's code).
+        """
+        created = await self._call(
+            "POST", "/v2/shipments", shipment_body(request), f"{idempotency_key}:create"
+        )
+        shipment = Shipment.model_validate(created)
+        rate = cheapest_rate(shipment.rates, request.currency)
+        try:
+            bought = await self._call(
+                "POST",
+                f"/v2/shipments/{shipment.id}/buy",
+                {"rate": {"id": rate.id}},
+                f"{idempotency_key}:buy",
+            )
+        except PartnerRejected as exc:
+            # Bought before, but the answer was lost (a carrier without idempotency
+            # keys): the label exists, so read it instead of failing the order.
+            if exc.code != "SHIPMENT.POSTAGE.EXISTS":
+                raise
+            return (await self.retrieve_shipment(shipment.id)).label()
+        return Shipment.model_validate(bought).label()
+
+    async def retrieve_shipment(self, shipment_id: str) -> Shipment:
+        """The shipment as the carrier sees it now (with its tracker once bought)."""
+        return Shipment.model_validate(await self._call("GET", f"/v2/shipments/{shipment_id}"))
+
+    async def refund_label(self, shipment_id: str, idempotency_key: str) -> Shipment:
+        """Void an unused label; the shipment comes back with `refund_status` "submitted".
+
+        A refund already submitted counts as done. A label the carrier has scanned can no
+        longer be refunded: `PartnerRejected` with code "SHIPMENT.REFUND.UNAVAILABLE".
+        """
+        path = f"/v2/shipments/{shipment_id}/refund"
+        try:
+            return Shipment.model_validate(await self._call("POST", path, {}, idempotency_key))
+        except PartnerRejected as exc:
+            if exc.code != "SHIPMENT.REFUND.UNAVAILABLE":
+                raise
+            shipment = await self.retrieve_shipment(shipment_id)
+            if shipment.refund_status is None:
+                raise
+            return shipment
+
+    async def retrieve_tracker(self, tracker_id: str) -> Tracker:
+        """A tracker with its full tracking history."""
+        return Tracker.model_validate(await self._call("GET", f"/v2/trackers/{tracker_id}"))
+
+
+def parse_tracker_event(body: Mapping[str, Any]) -> TrackerEvent:
+    """Read an EasyPost webhook Event about a tracker.
+
+    Args:
+        body: the JSON body EasyPost POSTed.
+
+    Returns:
+        The update, with the status and time of the tracker's latest scan.
+
+    Raises:
+        NotATrackerEvent: a well-formed Event about something else (batch, refund, ...).
+        ValueError: not an EasyPost Event, naming the field that is wrong.
+    """
+    if body.get("object") != "Event":
+        raise ValueError(f"object must be 'Event', got {body.get('object')!r}")
+    if not body.get("id"):
+        raise ValueError("Event id is missing")
+    result = body.get("result")
+    kind = result.get("object") if isinstance(result, Mapping) else type(result).__name__
+    if kind != "Tracker":
+        raise NotATrackerEvent(
+            f"event {body['id']} ({body.get('description')}) is about a {kind}, not a Tracker"
+        )
+    tracker = Tracker.model_validate(result)
+    latest = tracker.latest
+    return TrackerEvent(
+        event_id=str(body["id"]),
+        description=str(body.get("description") or ""),
+        tracker_id=tracker.id,
+        shipment_id=tracker.shipment_id,
+        tracking_code=tracker.tracking_code,
+        carrier=tracker.carrier,
+        status=tracker.status,
+        status_detail=tracker.status_detail,
+        message=latest.message if latest else None,
+        occurred_at=latest.occurred_at if latest else None,
+    )
