@@ -660,7 +660,7 @@ class Carrier:
         delay, attempts = self.retry_initial, 1
         while not await self._post(url, event):
             if loop.time() + delay > give_up_at:
-                log.warning("webhook_abandoned", event=event["id"], url=url, attempts=attempts)
+                log.warning("webhook_abandoned", event_id=event["id"], url=url, attempts=attempts)
                 return False
             await asyncio.sleep(delay)
             delay, attempts = min(delay * 2, self.retry_max), attempts + 1
@@ -672,10 +672,10 @@ class Carrier:
                 url, json=event, headers={"User-Agent": "EasyPost WebHook Agent 1.0"}
             )
         except httpx.HTTPError as exc:
-            log.info("webhook_unreachable", event=event["id"], url=url, error=str(exc))
+            log.info("webhook_unreachable", event_id=event["id"], url=url, error=str(exc))
             return False
         if not response.is_success:
-            log.info("webhook_refused", event=event["id"], url=url, status=response.status_code)
+            log.info("webhook_refused", event_id=event["id"], url=url, status=response.status_code)
         return response.is_success
 
     async def run(self) -> None:
@@ -688,11 +688,18 @@ class Carrier:
                 for task in self.dispatch():
                     deliveries.add(task)
                     task.add_done_callback(deliveries.discard)
+                    task.add_done_callback(_report_crash)
                 await asyncio.sleep(poll)
         finally:
             for task in deliveries:
                 task.cancel()
             await asyncio.gather(*deliveries, return_exceptions=True)
+
+
+def _report_crash(task: asyncio.Task[bool]) -> None:
+    # A delivery that crashed (a bug, not a refusing receiver) must not vanish silently.
+    if not task.cancelled() and task.exception() is not None:
+        log.error("webhook_delivery_crashed", error=repr(task.exception()))
 
 
 # --- HTTP -----------------------------------------------------------------------------
