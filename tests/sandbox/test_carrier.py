@@ -26,22 +26,21 @@ STEP = 3600.0
 PARIS = {"name": "Ann Buyer", "street1": "1 Rue de Rivoli", "city": "Paris", "country": "FR"}
 HAMBURG = {"name": "Warehouse", "street1": "Am Sandtorkai 1", "city": "Hamburg", "country": "DE"}
 BERLIN = {"name": "Bob Buyer", "street1": "Unter den Linden 1", "city": "Berlin", "country": "DE"}
-CUSTOMS = {
+MUGS: dict[str, Any] = {
+    "description": "Stoneware mug",
+    "quantity": 2,
+    "value": "36.00",
+    "currency": "EUR",
+    "weight": 29.7,
+    "hs_tariff_number": "691200",
+    "origin_country": "DE",
+}
+CUSTOMS: dict[str, Any] = {
     "contents_type": "merchandise",
     "customs_certify": True,
     "customs_signer": "Warehouse",
     "eel_pfc": "NOEEI 30.37(a)",
-    "customs_items": [
-        {
-            "description": "Stoneware mug",
-            "quantity": 2,
-            "value": "36.00",
-            "currency": "EUR",
-            "weight": 29.7,
-            "hs_tariff_number": "691200",
-            "origin_country": "DE",
-        }
-    ],
+    "customs_items": [MUGS],
 }
 
 
@@ -207,7 +206,7 @@ async def test_invalid_destination_is_refused_naming_the_field(
 
 
 async def test_customs_items_are_checked(easypost: Harness) -> None:
-    item = {**CUSTOMS["customs_items"][0], "hs_tariff_number": "69", "value": "lots"}
+    item = {**MUGS, "hs_tariff_number": "69", "value": "lots"}
     customs = {**CUSTOMS, "customs_items": [item]}
 
     response = await easypost.client.post(

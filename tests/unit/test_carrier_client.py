@@ -1,0 +1,294 @@
+"""The carrier adapter against the sandbox: labels, refunds, webhook events, errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from crossdock.models.order import Address, LineItem
+from crossdock.models.shipment import Label, LabelRequest, ShipmentStatus
+from crossdock.money import Money
+from crossdock.partners.carrier import (
+    CarrierClient,
+    NotATrackerEvent,
+    Rate,
+    cheapest_rate,
+    grams_to_ounces,
+    parse_tracker_event,
+    read_easypost_error,
+    shipment_body,
+)
+from crossdock.partners.errors import PartnerRejected, PartnerUnavailable, RateLimited
+from crossdock.sandbox.app import create_app
+from crossdock.sandbox.carrier import Carrier, build_router
+from crossdock.sandbox.context import SandboxConfig, SandboxContext
+from crossdock.sandbox.faults import FaultProfile
+
+WAREHOUSE = Address(name="Warehouse", line1="Am Sandtorkai 1", city="Hamburg", country="DE")
+BUYER = Address(name="Ann Buyer", line1="1 Rue de Rivoli", city="Paris", country="FR")
+MUG = LineItem(
+    sku="MUG-1",
+    title="Stoneware mug",
+    quantity=2,
+    unit_price=Money(amount=1800, currency="EUR"),
+    hs_code="6912.00",
+    origin_country="DE",
+    weight_grams=420,
+)
+
+
+def label_request(**overrides: Any) -> LabelRequest:
+    fields: dict[str, Any] = {
+        "reference": "order-storefront-SF1",
+        "to_address": BUYER,
+        "from_address": WAREHOUSE,
+        "items": [MUG],
+        "weight_grams": 900,
+        "currency": "EUR",
+    }
+    return LabelRequest(**{**fields, **overrides})
+
+
+@pytest.fixture
+def app() -> FastAPI:
+    return create_app(SandboxConfig())
+
+
+@pytest.fixture
+async def carrier(app: FastAPI) -> AsyncIterator[CarrierClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        yield CarrierClient("http://sandbox/easypost", "EZTK_crossdock", http=http)
+
+
+def labels(app: FastAPI, kind: str = "label") -> list[Any]:
+    return list(app.state.sandbox.ledger.entries(partner="easypost", kind=kind))
+
+
+def test_grams_become_ounces_rounded_up_to_a_tenth() -> None:
+    assert grams_to_ounces(1000) == 35.3  # 35.27 oz
+    assert grams_to_ounces(28) == 1.0  # 0.988 oz: never under-declared
+    assert grams_to_ounces(1) == 0.1
+
+
+def test_international_body_declares_each_line_for_customs() -> None:
+    body = shipment_body(label_request())["shipment"]
+
+    assert body["reference"] == "order-storefront-SF1"
+    assert body["to_address"]["street1"] == "1 Rue de Rivoli"
+    assert body["parcel"] == {"weight": 31.8}
+    [item] = body["customs_info"]["customs_items"]
+    assert item["value"] == "36.00"  # the line: 2 x 18.00 EUR
+    assert item["weight"] == grams_to_ounces(840)
+    assert (item["hs_tariff_number"], item["origin_country"], item["currency"]) == (
+        "691200",
+        "DE",
+        "EUR",
+    )
+    assert body["customs_info"]["customs_signer"] == "Warehouse"
+
+
+def test_domestic_body_has_no_customs_info() -> None:
+    domestic = label_request(to_address=BUYER.model_copy(update={"country": "DE"}))
+
+    assert "customs_info" not in shipment_body(domestic)["shipment"]
+
+
+def test_label_request_refuses_items_in_another_currency() -> None:
+    with pytest.raises(ValueError, match=r"items\[0\].unit_price is in EUR"):
+        label_request(currency="USD")
+
+
+def test_cheapest_rate_compares_within_one_currency() -> None:
+    def rate(rate_id: str, price: str, currency: str) -> Rate:
+        return Rate(id=rate_id, carrier="X", service="S", rate=price, currency=currency)
+
+    rates = [rate("a", "1500", "JPY"), rate("b", "20.00", "EUR"), rate("c", "12.50", "EUR")]
+
+    assert cheapest_rate(rates, "EUR").id == "c"
+    assert cheapest_rate(rates, "USD").id == "a"  # no USD rate: the first rate's currency
+    with pytest.raises(PartnerRejected):
+        cheapest_rate([], "EUR")
+
+
+async def test_buy_label_buys_the_cheapest_rate(carrier: CarrierClient, app: FastAPI) -> None:
+    label = await carrier.buy_label(label_request(), "order-1:label")
+
+    shipment = await carrier.retrieve_shipment(label.shipment_id)
+    cheapest = min(shipment.rates, key=lambda r: r.money.amount)
+    assert isinstance(label, Label)
+    assert label.rate == cheapest.money
+    assert (label.carrier, label.service) == (cheapest.carrier, cheapest.service)
+    assert label.tracking_code == shipment.tracking_code
+    assert shipment.status is ShipmentStatus.PRE_TRANSIT
+    assert shipment.reference == "order-storefront-SF1"
+    [entry] = labels(app)
+    assert entry.idempotency_key == "order-1:label:buy"
+    assert (entry.amount, entry.currency) == (label.rate.amount, label.rate.currency)
+
+
+async def test_retried_buy_label_replays_the_same_label(
+    carrier: CarrierClient, app: FastAPI
+) -> None:
+    first = await carrier.buy_label(label_request(), "order-1:label")
+    again = await carrier.buy_label(label_request(), "order-1:label")
+
+    assert again == first
+    assert len(labels(app)) == 1
+
+
+async def test_lost_buy_answer_is_recovered_from_the_existing_label(app: FastAPI) -> None:
+    """A carrier without idempotency keys on buy: the retry finds postage already bought."""
+    sandbox = httpx.ASGITransport(app=app)
+    lost = {"done": False}
+
+    async def lossy(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/buy"):
+            del request.headers["Idempotency-Key"]
+            response = await sandbox.handle_async_request(request)
+            if not lost["done"]:
+                lost["done"] = True
+                return httpx.Response(504, json={"error": {"code": "TIMEOUT", "message": "lost"}})
+            return response
+        return await sandbox.handle_async_request(request)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lossy)) as http:
+        carrier = CarrierClient("http://sandbox/easypost", "EZTK", http=http)
+        with pytest.raises(PartnerUnavailable):
+            await carrier.buy_label(label_request(), "order-1:label")
+        label = await carrier.buy_label(label_request(), "order-1:label")
+
+    [entry] = labels(app)
+    assert entry.reference == label.shipment_id
+    assert entry.details["tracking_code"] == label.tracking_code
+
+
+async def test_refund_label_twice_counts_as_done(carrier: CarrierClient, app: FastAPI) -> None:
+    label = await carrier.buy_label(label_request(), "order-1:label")
+
+    first = await carrier.refund_label(label.shipment_id, "order-1:void")
+    again = await carrier.refund_label(label.shipment_id, "order-1:void-again")
+
+    assert first.refund_status == again.refund_status == "submitted"
+    assert len(labels(app, "label_refund")) == 1
+
+
+async def test_refusals_carry_easyposts_code(carrier: CarrierClient) -> None:
+    with pytest.raises(PartnerRejected) as missing:
+        await carrier.retrieve_shipment("shp_nope")
+
+    assert missing.value.code == "NOT_FOUND"
+    assert missing.value.status == 404
+    assert not missing.value.retryable
+
+
+def test_field_errors_are_spelled_out_in_the_message() -> None:
+    body = {
+        "error": {
+            "code": "SHIPMENT.INVALID_PARAMS",
+            "message": "Unable to create shipment, one or more parameters were invalid.",
+            "errors": [
+                {"field": "to_address.street1", "message": "Required and missing."},
+                {"from_address": "Required and missing."},
+            ],
+        }
+    }
+
+    code, message = read_easypost_error(body)
+
+    assert code == "SHIPMENT.INVALID_PARAMS"
+    assert message is not None
+    assert "to_address.street1: Required and missing." in message
+    assert "from_address: Required and missing." in message
+
+
+async def test_rate_limit_and_outage_are_retryable() -> None:
+    limited = create_app(SandboxConfig(faults=FaultProfile(rate_limit_per_second=0.2, burst=1)))
+    down = create_app(SandboxConfig(faults=FaultProfile(error_rate=1.0)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=limited)) as http:
+        carrier = CarrierClient("http://sandbox/easypost", "EZTK", http=http)
+        with pytest.raises(PartnerRejected):  # spends the only token: 404, not 429
+            await carrier.retrieve_tracker("trk_1")
+        with pytest.raises(RateLimited) as rate_limited:
+            await carrier.retrieve_tracker("trk_1")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=down)) as http:
+        carrier = CarrierClient("http://sandbox/easypost", "EZTK", http=http)
+        with pytest.raises(PartnerUnavailable) as unavailable:
+            await carrier.buy_label(label_request(), "order-1:label")
+
+    assert rate_limited.value.retry_after is not None and rate_limited.value.retry_after >= 1
+    assert unavailable.value.status == 503
+
+
+async def test_sandbox_events_parse_into_tracker_events() -> None:
+    ctx = SandboxContext(config=SandboxConfig(tracking_step_seconds=60))
+    simulator = Carrier(ctx)
+    app = FastAPI()
+    app.include_router(build_router(simulator))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        carrier = CarrierClient("http://sandbox/easypost", "EZTK", http=http)
+        label = await carrier.buy_label(label_request(), "order-1:label")
+        [event] = simulator.advance(datetime.now(UTC) + timedelta(minutes=1))
+        tracker = await carrier.retrieve_tracker(label.tracker_id)
+
+    parsed = parse_tracker_event(event)
+
+    assert parsed.event_id == event["id"]
+    assert parsed.description == "tracker.updated"
+    assert (parsed.tracker_id, parsed.shipment_id) == (label.tracker_id, label.shipment_id)
+    assert parsed.tracking_code == label.tracking_code
+    assert parsed.status is ShipmentStatus.IN_TRANSIT
+    assert parsed.occurred_at is not None and parsed.occurred_at.tzinfo is not None
+    assert tracker.status is ShipmentStatus.IN_TRANSIT
+    assert [d.status for d in tracker.tracking_details] == [
+        ShipmentStatus.PRE_TRANSIT,
+        ShipmentStatus.IN_TRANSIT,
+    ]
+
+
+def tracker_event(**tracker: Any) -> dict[str, Any]:
+    result = {
+        "object": "Tracker",
+        "id": "trk_1",
+        "tracking_code": "EZ1",
+        "status": "in_transit",
+        "shipment_id": "shp_1",
+        "tracking_details": [
+            {"status": "in_transit", "message": "Arrived", "datetime": "2026-11-02T10:00:00Z"}
+        ],
+        **tracker,
+    }
+    return {"object": "Event", "id": "evt_1", "description": "tracker.updated", "result": result}
+
+
+def test_unknown_carrier_statuses_normalise_to_unknown() -> None:
+    event = parse_tracker_event(tracker_event(status="held_at_customs_by_aliens"))
+
+    assert event.status is ShipmentStatus.UNKNOWN
+    assert event.occurred_at == datetime(2026, 11, 2, 10, tzinfo=UTC)
+
+
+def test_events_about_other_objects_are_recognised() -> None:
+    refund_event = {
+        "object": "Event",
+        "id": "evt_2",
+        "result": {"object": "Refund", "id": "rfnd_1"},
+    }
+
+    with pytest.raises(NotATrackerEvent, match="Refund"):
+        parse_tracker_event(refund_event)
+    with pytest.raises(ValueError, match="object must be 'Event'"):
+        parse_tracker_event({"object": "Tracker", "id": "trk_1"})
+    with pytest.raises(ValueError, match="tracking_code"):
+        parse_tracker_event(tracker_event(tracking_code=None))
+
+
+def test_final_statuses() -> None:
+    assert ShipmentStatus.DELIVERED.is_final
+    assert ShipmentStatus.RETURN_TO_SENDER.is_final
+    assert not ShipmentStatus.OUT_FOR_DELIVERY.is_final
+    assert ShipmentStatus.from_carrier(" Delivered ") is ShipmentStatus.DELIVERED
