@@ -420,7 +420,7 @@ async def test_a_failing_event_does_not_hold_back_others(easypost: Harness) -> N
 
 async def test_some_events_are_delivered_twice_reproducibly(easypost: Harness) -> None:
     def duplicated(seed: int) -> list[bool]:
-        ctx = SandboxContext(config=SandboxConfig(seed=seed))
+        ctx = SandboxContext(config=SandboxConfig(seed=seed), http=easypost.ctx.http)
         carrier = Carrier(ctx, duplicate_rate=0.05)
         return [carrier.random.random() < carrier.duplicate_rate for _ in range(400)]
 

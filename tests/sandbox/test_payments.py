@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from crossdock.sandbox import payments
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
 from crossdock.sandbox.ledger import LedgerEntry
@@ -16,9 +17,21 @@ from crossdock.sandbox.payments import parse_form
 AUTH = {"Authorization": "Bearer sk_test_crossdock"}
 
 
+def _offline(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("payments push no webhooks in these tests", request=request)
+
+
 @pytest.fixture
 def app() -> FastAPI:
-    return create_app(SandboxConfig())
+    """Only the payments partner: building every partner's routes costs ~0.1 s a test.
+    `test_the_app_mounts_payments` checks the real `create_app` wiring."""
+    ctx = SandboxContext(
+        config=SandboxConfig(), http=httpx.AsyncClient(transport=httpx.MockTransport(_offline))
+    )
+    app = FastAPI()
+    app.state.sandbox = ctx
+    app.include_router(payments.build(ctx))
+    return app
 
 
 @pytest.fixture
@@ -62,6 +75,17 @@ async def authorize(
     }
     headers = {**AUTH, **({"Idempotency-Key": key} if key else {})}
     return await client.post("/v1/payment_intents", data=form, headers=headers)
+
+
+async def authorize_at(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    form = {
+        "amount": "990",
+        "currency": "eur",
+        "capture_method": "manual",
+        "confirm": "true",
+        "payment_method": "pm_card_visa",
+    }
+    return await client.post(path, data=form, headers=AUTH)
 
 
 async def captured(client: httpx.AsyncClient, amount: int = 5000) -> str:
@@ -344,3 +368,14 @@ def test_form_nesting_follows_stripes_bracket_encoding() -> None:
         "items": {"0": {"price": "p_1"}},
         "description": "",
     }
+
+
+async def test_the_app_mounts_payments() -> None:
+    app = create_app(SandboxConfig())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+        response = await authorize_at(client, "/stripe/v1/payment_intents")
+        ledger = await client.get("/_sandbox/ledger", params={"partner": "stripe"})
+
+    assert response.json()["status"] == "requires_capture"
+    assert [entry["kind"] for entry in ledger.json()] == ["authorization"]

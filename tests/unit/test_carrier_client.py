@@ -29,6 +29,7 @@ from crossdock.sandbox.carrier import Carrier, build_router
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
 from crossdock.sandbox.faults import FaultProfile
 
+_NO_NETWORK = httpx.MockTransport(lambda request: httpx.Response(503))
 WAREHOUSE = Address(name="Warehouse", line1="Am Sandtorkai 1", city="Hamburg", country="DE")
 BUYER = Address(name="Ann Buyer", line1="1 Rue de Rivoli", city="Paris", country="FR")
 MUG = LineItem(
@@ -56,7 +57,12 @@ def label_request(**overrides: Any) -> LabelRequest:
 
 @pytest.fixture
 def app() -> FastAPI:
-    return create_app(SandboxConfig())
+    """The carrier partner alone (the fault test below uses the whole sandbox app)."""
+    ctx = SandboxContext(config=SandboxConfig(), http=httpx.AsyncClient(transport=_NO_NETWORK))
+    app = FastAPI()
+    app.state.sandbox = ctx
+    app.include_router(build_router(Carrier(ctx)))
+    return app
 
 
 @pytest.fixture
@@ -225,7 +231,10 @@ async def test_rate_limit_and_outage_are_retryable() -> None:
 
 
 async def test_sandbox_events_parse_into_tracker_events() -> None:
-    ctx = SandboxContext(config=SandboxConfig(tracking_step_seconds=60))
+    ctx = SandboxContext(
+        config=SandboxConfig(tracking_step_seconds=60),
+        http=httpx.AsyncClient(transport=_NO_NETWORK),
+    )
     simulator = Carrier(ctx)
     app = FastAPI()
     app.include_router(build_router(simulator))

@@ -12,10 +12,12 @@ from fastapi import FastAPI
 from crossdock.money import Money
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable, RateLimited
 from crossdock.partners.payments import PaymentIntentStatus, PaymentsClient, RefundStatus
+from crossdock.sandbox import payments as sandbox_payments
 from crossdock.sandbox.app import create_app
-from crossdock.sandbox.context import SandboxConfig
+from crossdock.sandbox.context import SandboxConfig, SandboxContext
 from crossdock.sandbox.faults import FaultProfile
 
+_NO_NETWORK = httpx.MockTransport(lambda request: httpx.Response(503))
 YEN = Money(amount=1500, currency="JPY")
 EUROS = Money(amount=5000, currency="EUR")
 
@@ -27,7 +29,12 @@ def client_for(app: FastAPI) -> PaymentsClient:
 
 @pytest.fixture
 def app() -> FastAPI:
-    return create_app(SandboxConfig())
+    """The payments partner alone (the fault tests below use the whole sandbox app)."""
+    ctx = SandboxContext(config=SandboxConfig(), http=httpx.AsyncClient(transport=_NO_NETWORK))
+    app = FastAPI()
+    app.state.sandbox = ctx
+    app.include_router(sandbox_payments.build(ctx))
+    return app
 
 
 @pytest.fixture
