@@ -1,9 +1,300 @@
-"""Placeholder: being written."""
+"""Amazon Selling Partner API, Orders v0 (getOrders, getOrder, getOrderItems,
+confirmShipment), with the field names of amzn/selling-partner-api-models ordersV0.json.
 
-from fastapi import APIRouter
+Orders enter through the admin route `POST /amazon/_sandbox/orders` (a Crossdock `Order`),
+as a buyer's checkout on Amazon would create them. Every SP-API route needs an
+`x-amz-access-token` header. NextTokens are opaque keyset cursors (PurchaseDate, order id),
+so orders placed while a client pages through cannot shift or repeat a page.
+"""
 
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import Response
+
+from crossdock.models.order import Order
+from crossdock.money import Money
+from crossdock.sandbox._routes import Refusal, partner_route
+from crossdock.sandbox.amazon_orders import (
+    AmazonOrders,
+    ConfirmShipmentRequest,
+    ItemRecord,
+    OrderRecord,
+    invalid,
+    iso,
+    sp_api_error,
+)
 from crossdock.sandbox.context import SandboxContext
+
+DEFAULT_MARKETPLACE = "A1PA6795UKMFR9"
+ITEMS_PAGE_SIZE = 10
+SALES_CHANNELS = {
+    "ATVPDKIKX0DER": "Amazon.com",
+    "A2EUQ1WTGCTBG2": "Amazon.ca",
+    "A1PA6795UKMFR9": "Amazon.de",
+    "A1F83G8C2ARO7P": "Amazon.co.uk",
+    "A13V1IB3VIYZZH": "Amazon.fr",
+    "APJ6JRA9NG5V4": "Amazon.it",
+    "A1RKKUPIHCS9HS": "Amazon.es",
+    "A1805IZSGTT6HS": "Amazon.nl",
+    "A1VC38T7YXB528": "Amazon.co.jp",
+    "A39IBJ37TRP1C6": "Amazon.com.au",
+}
+
+
+def _require_token(
+    token: Annotated[str | None, Header(alias="x-amz-access-token")] = None,
+) -> None:
+    if not token:
+        raise Refusal(
+            sp_api_error(
+                403,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                "The x-amz-access-token header is missing.",
+            )
+        )
+
+
+# ---------------------------------------------------------------- wire shapes
+
+
+def _money(money: Money) -> dict[str, str]:
+    return {"CurrencyCode": money.currency, "Amount": money.to_decimal_string()}
+
+
+def _address(record: OrderRecord) -> dict[str, str]:
+    address = record.order.ship_to
+    return {
+        "Name": address.name,
+        "AddressLine1": address.line1,
+        "AddressLine2": address.line2,
+        "City": address.city,
+        "StateOrRegion": address.region,
+        "PostalCode": address.postal_code,
+        "CountryCode": address.country,
+        "Phone": address.phone,
+        "AddressType": "Residential",
+    }
+
+
+def _order_json(record: OrderRecord) -> dict[str, Any]:
+    order = record.order
+    shipped = sum(item.shipped for item in record.items)
+    return {
+        "AmazonOrderId": record.id,
+        "PurchaseDate": iso(order.placed_at),
+        "LastUpdateDate": iso(record.last_update),
+        "OrderStatus": record.status,
+        "FulfillmentChannel": "MFN",
+        "SalesChannel": SALES_CHANNELS.get(record.marketplace_id, "Amazon"),
+        "ShipServiceLevel": "Standard",
+        "OrderTotal": _money(order.order_total),
+        "NumberOfItemsShipped": shipped,
+        "NumberOfItemsUnshipped": sum(item.quantity for item in record.items) - shipped,
+        "PaymentMethod": "Other",
+        "PaymentMethodDetails": ["Standard"],
+        "MarketplaceId": record.marketplace_id,
+        "ShipmentServiceLevelCategory": "Standard",
+        "OrderType": "StandardOrder",
+        "EarliestShipDate": iso(order.placed_at),
+        "LatestShipDate": iso(order.ship_by),
+        "EarliestDeliveryDate": iso(order.ship_by),
+        "LatestDeliveryDate": iso(order.deliver_by),
+        "IsBusinessOrder": False,
+        "IsPrime": False,
+        "IsPremiumOrder": False,
+        "IsGlobalExpressEnabled": False,
+        "IsReplacementOrder": False,
+        "IsSoldByAB": False,
+        "IsISPU": False,
+        "IsAccessPointOrder": False,
+        # Restricted data (needs a Restricted Data Token on the real API).
+        "ShippingAddress": _address(record),
+        "BuyerInfo": {"BuyerEmail": order.buyer.email, "BuyerName": order.buyer.name},
+    }
+
+
+def _item_json(item: ItemRecord) -> dict[str, Any]:
+    shaped: dict[str, Any] = {
+        "ASIN": item.asin,
+        "SellerSKU": item.sku,
+        "OrderItemId": item.order_item_id,
+        "Title": item.title,
+        "QuantityOrdered": item.quantity,
+        "QuantityShipped": item.shipped,
+        "ProductInfo": {"NumberOfItems": "1"},
+        "ItemPrice": _money(item.item_price),
+        "ItemTax": _money(Money.zero(item.item_price.currency)),
+        "IsGift": "false",
+        "ConditionId": "New",
+        "IsTransparency": False,
+    }
+    if item.shipping_price is not None:
+        shaped["ShippingPrice"] = _money(item.shipping_price)
+    return shaped
+
+
+# ---------------------------------------------------------------- query parameters
+
+
+def _encode_token(state: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
+
+
+def _decode_token(token: str, required: set[str]) -> dict[str, Any]:
+    try:
+        state = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (binascii.Error, ValueError):
+        state = None
+    if not isinstance(state, dict) or not required <= state.keys():
+        raise invalid(f"NextToken {token!r} is not a token this operation returned")
+    return state
+
+
+def _parse_time(name: str, value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise invalid(f"{name} {value!r} is not an ISO 8601 date-time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _list_state(
+    created_after: str | None, created_before: str | None, max_results: int | None
+) -> dict[str, Any]:
+    if created_after is None:
+        raise invalid("CreatedAfter is required when NextToken is not given")
+    size = 100 if max_results is None else max_results
+    if not 1 <= size <= 100:
+        raise invalid(f"MaxResultsPerPage {size} must be between 1 and 100")
+    after = _parse_time("CreatedAfter", created_after)
+    before = _parse_time("CreatedBefore", created_before) if created_before else None
+    if before is not None and before < after:
+        raise invalid(f"CreatedBefore {created_before!r} is before CreatedAfter")
+    return {"after": iso(after), "before": iso(before) if before else None, "size": size}
+
+
+def _marketplaces(values: list[str] | None) -> set[str]:
+    # SP-API clients send arrays comma-separated; repeated parameters are accepted too.
+    ids = {part for value in values or [] for part in value.split(",") if part}
+    if not ids:
+        raise invalid("MarketplaceIds is required")
+    return ids
+
+
+def _orders_payload(orders: AmazonOrders, marketplaces: set[str], state: dict[str, Any]) -> Any:
+    key = tuple(state["key"]) if state.get("key") else None
+    matching = orders.created_between(marketplaces, state["after"], state.get("before"), key)
+    page = matching[: state["size"]]
+    payload: dict[str, Any] = {
+        "Orders": [_order_json(r) for r in page],
+        "CreatedBefore": state.get("before") or iso(datetime.now(UTC)),
+    }
+    if len(matching) > len(page):
+        payload["NextToken"] = _encode_token({**state, "key": list(page[-1].sort_key)})
+    return {"payload": payload}
+
+
+# ---------------------------------------------------------------- routes
+
+
+def _admin_routes(router: APIRouter, orders: AmazonOrders) -> None:
+    @router.post("/amazon/_sandbox/orders", status_code=201)
+    async def create_order(order: Order, marketplace_id: str = DEFAULT_MARKETPLACE) -> Any:
+        """Place an order on Amazon as a buyer would (not an SP-API operation)."""
+        record = orders.create(order, marketplace_id)
+        return _order_json(record) | {"OrderItems": [_item_json(i) for i in record.items]}
+
+    @router.post("/amazon/_sandbox/orders/{order_id}/cancel")
+    async def cancel_order(order_id: str) -> Any:
+        """The buyer cancels an unshipped order."""
+        return _order_json(orders.cancel(order_id))
+
+
+def _order_routes(router: APIRouter, orders: AmazonOrders) -> None:
+    auth = [Depends(_require_token)]
+
+    @router.get("/amazon/orders/v0/orders", dependencies=auth)
+    async def get_orders(
+        marketplace_ids: Annotated[list[str] | None, Query(alias="MarketplaceIds")] = None,
+        created_after: Annotated[str | None, Query(alias="CreatedAfter")] = None,
+        created_before: Annotated[str | None, Query(alias="CreatedBefore")] = None,
+        max_results: Annotated[int | None, Query(alias="MaxResultsPerPage")] = None,
+        next_token: Annotated[str | None, Query(alias="NextToken")] = None,
+    ) -> Any:
+        """getOrders: orders created in a window, oldest first, NextToken-paginated."""
+        marketplaces = _marketplaces(marketplace_ids)
+        if next_token:
+            state = _decode_token(next_token, {"after", "size", "key"})
+        else:
+            state = _list_state(created_after, created_before, max_results)
+        return _orders_payload(orders, marketplaces, state)
+
+    @router.get("/amazon/orders/v0/orders/{order_id}", dependencies=auth)
+    async def get_order(order_id: str) -> Any:
+        """getOrder."""
+        return {"payload": _order_json(orders.get(order_id))}
+
+    @router.get("/amazon/orders/v0/orders/{order_id}/orderItems", dependencies=auth)
+    async def get_order_items(
+        order_id: str, next_token: Annotated[str | None, Query(alias="NextToken")] = None
+    ) -> Any:
+        """getOrderItems, NextToken-paginated."""
+        record = orders.get(order_id)
+        start = 0
+        if next_token:
+            state = _decode_token(next_token, {"order", "start"})
+            if state["order"] != order_id or not isinstance(state["start"], int):
+                raise invalid(f"NextToken {next_token!r} is not a token for order {order_id!r}")
+            start = state["start"]
+        end = start + ITEMS_PAGE_SIZE
+        payload: dict[str, Any] = {
+            "AmazonOrderId": order_id,
+            "OrderItems": [_item_json(i) for i in record.items[start:end]],
+        }
+        if end < len(record.items):
+            payload["NextToken"] = _encode_token({"order": order_id, "start": end})
+        return {"payload": payload}
+
+
+def _shipment_routes(router: APIRouter, orders: AmazonOrders, ctx: SandboxContext) -> None:
+    @router.post(
+        "/amazon/orders/v0/orders/{order_id}/shipmentConfirmation",
+        dependencies=[Depends(_require_token)],
+    )
+    async def confirm_shipment(order_id: str, request: ConfirmShipmentRequest) -> Response:
+        """confirmShipment: one package of the order has shipped (204, no body)."""
+        record = orders.get(order_id)
+        if orders.confirm(record, request):
+            package = request.packageDetail
+            ctx.ledger.record(
+                partner="amazon",
+                kind="confirmation",
+                reference=order_id,
+                tracking_number=package.trackingNumber,
+                package=package.packageReferenceId,
+                carrier_code=package.carrierCode,
+                items={line.orderItemId: line.quantity for line in package.orderItems},
+            )
+        return Response(status_code=204)
+
+
+def _render_invalid(field: str, message: str) -> Response:
+    return sp_api_error(400, "InvalidInput", f"{field}: {message}")
 
 
 def build(ctx: SandboxContext) -> APIRouter:
-    return APIRouter()
+    """The Amazon SP-API Orders v0 simulator under /amazon."""
+    router = APIRouter(route_class=partner_route(_render_invalid), tags=["amazon"])
+    orders = AmazonOrders()
+    _admin_routes(router, orders)
+    _order_routes(router, orders)
+    _shipment_routes(router, orders, ctx)
+    return router
