@@ -94,12 +94,17 @@ class EasyPostError(Exception):
         return JSONResponse({"error": self.body}, status_code=self.status)
 
 
+class InvalidRequest(EasyPostError):
+    """Refused before executing (invalid parameters, unknown objects): not saved under
+    the idempotency key, so corrected data can be sent again with the same key."""
+
+
 def _field_error(name: str, message: str) -> Json:
     return {"field": name, "message": message, "suggestion": None}
 
 
 def _not_found(kind: str, object_id: str) -> EasyPostError:
-    return EasyPostError(
+    return InvalidRequest(
         404, "NOT_FOUND", f"The requested resource could not be found: {kind} {object_id!r}."
     )
 
@@ -172,7 +177,7 @@ def _item_errors(index: int, item: Any) -> Iterator[Json]:
 
 def _check_customs(info: Any) -> None:
     if not isinstance(info, dict):
-        raise EasyPostError(
+        raise InvalidRequest(
             422, "CUSTOMS_INFO.PARAMETERS.INVALID", "customs_info must be an object."
         )
     items = info.get("customs_items")
@@ -187,12 +192,12 @@ def _check_customs(info: Any) -> None:
             _field_error("customs_info.customs_signer", "Required when customs_certify is true.")
         )
     if errors:
-        raise EasyPostError(
+        raise InvalidRequest(
             422, "CUSTOMS_INFO.PARAMETERS.INVALID", "Customs info is invalid.", errors
         )
     currencies = {item.get("currency") for item in items if item.get("currency")}
     if len(currencies) > 1:
-        raise EasyPostError(
+        raise InvalidRequest(
             422,
             "CUSTOMS_ITEM.CURRENCY.ONE_CURRENCY_SUPPORTED",
             f"All customs items must share one currency, got {sorted(currencies)}.",
@@ -203,7 +208,7 @@ def validate_shipment(body: Any) -> Json:
     """The `shipment` of a create request, or the EasyPost error refusing it."""
     shipment = body.get("shipment") if isinstance(body, dict) else None
     if not isinstance(shipment, dict):
-        raise EasyPostError(
+        raise InvalidRequest(
             422,
             "SHIPMENT.INVALID_PARAMS",
             "Unable to create shipment, one or more parameters were invalid.",
@@ -211,7 +216,7 @@ def validate_shipment(body: Any) -> Json:
         )
     errors = _shipment_errors(shipment)
     if errors:
-        raise EasyPostError(
+        raise InvalidRequest(
             422,
             "SHIPMENT.INVALID_PARAMS",
             "Unable to create shipment, one or more parameters were invalid.",
@@ -219,7 +224,7 @@ def validate_shipment(body: Any) -> Json:
         )
     origin, destination = shipment["from_address"]["country"], shipment["to_address"]["country"]
     if origin != destination and not shipment.get("customs_info"):
-        raise EasyPostError(
+        raise InvalidRequest(
             422,
             "SHIPMENT.CUSTOMS_INFO.REQUIRED",
             f"customs_info is required to ship from {origin} to {destination}.",
@@ -497,7 +502,7 @@ class Carrier:
         chosen = body.get("rate") if isinstance(body, dict) else None
         rate_id = chosen.get("id") if isinstance(chosen, dict) else chosen
         if not rate_id:
-            raise EasyPostError(
+            raise InvalidRequest(
                 422,
                 "SHIPMENT.MISSING_RATE",
                 'rate is required: send {"rate": {"id": "rate_..."}}.',
@@ -506,7 +511,7 @@ class Carrier:
         for rate in shipment.data["rates"]:
             if rate["id"] == rate_id:
                 return dict(rate)
-        raise EasyPostError(
+        raise InvalidRequest(
             422,
             "SHIPMENT.MISSING_RATE",
             f"rate {rate_id!r} is not one of the rates of shipment {shipment.data['id']}.",
@@ -767,11 +772,16 @@ def build_router(carrier: Carrier) -> APIRouter:
         async def execute() -> JSONResponse:
             try:
                 return JSONResponse(action(body, key), status_code=_created(request))
+            except InvalidRequest:
+                raise  # propagates through the store: nothing is saved under the key
             except EasyPostError as exc:
-                return exc.response()
+                return exc.response()  # executed and refused: saved and replayed
 
         request_fingerprint = fingerprint("POST", request.url.path, body)
-        return await ctx.idempotency.run(PARTNER, key, request_fingerprint, execute, _conflict)
+        try:
+            return await ctx.idempotency.run(PARTNER, key, request_fingerprint, execute, _conflict)
+        except InvalidRequest as exc:
+            return exc.response()
 
     def get(request: Request, read: Callable[[], Json]) -> JSONResponse:
         try:

@@ -113,6 +113,14 @@ class StripeError(Exception):
         return JSONResponse({"error": self.body}, status_code=self.status)
 
 
+class InvalidRequest(StripeError):
+    """Refused before executing (bad or unknown parameters, unknown objects).
+
+    As at Stripe, such a result is not saved under the idempotency key, so the client
+    can fix its parameters and retry with the same key.
+    """
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(12)}"
 
@@ -218,7 +226,7 @@ def parse_form(body: bytes) -> Params:
         for part in path[:-1]:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise StripeError(400, f"Invalid value for {raw_key}: {head} is not a hash.")
+                raise InvalidRequest(400, f"Invalid value for {raw_key}: {head} is not a hash.")
             node = child
         node[path[-1]] = value
     return params
@@ -227,17 +235,17 @@ def parse_form(body: bytes) -> Params:
 def _refuse_unknown(params: Params, allowed: frozenset[str]) -> None:
     for name in params:
         if name not in allowed:
-            raise StripeError(400, f"Received unknown parameter: {name}", param=name)
+            raise InvalidRequest(400, f"Received unknown parameter: {name}", param=name)
 
 
 def _required(params: Params, name: str) -> str:
     value = params.get(name)
     if value is None or value == "":
-        raise StripeError(
+        raise InvalidRequest(
             400, f"Missing required param: {name}.", code="parameter_missing", param=name
         )
     if not isinstance(value, str):
-        raise StripeError(400, f"Invalid {name}: expected a string.", param=name)
+        raise InvalidRequest(400, f"Invalid {name}: expected a string.", param=name)
     return value
 
 
@@ -246,7 +254,7 @@ def _optional_str(params: Params, name: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise StripeError(400, f"Invalid {name}: expected a string, not a hash.", param=name)
+        raise InvalidRequest(400, f"Invalid {name}: expected a string, not a hash.", param=name)
     return value
 
 
@@ -255,7 +263,7 @@ def _positive_int(params: Params, name: str) -> int | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.isdigit() or int(value) < 1:
-        raise StripeError(
+        raise InvalidRequest(
             400,
             f"Invalid {name}: {value!r} must be a positive integer in the currency's "
             "smallest unit (e.g. 1500 for 15.00 EUR or for 1500 JPY).",
@@ -268,14 +276,16 @@ def _positive_int(params: Params, name: str) -> int | None:
 def _flag(params: Params, name: str) -> bool:
     value = params.get(name, "false")
     if value not in ("true", "false"):
-        raise StripeError(400, f"Invalid boolean: {name}={value!r}; use true or false.", param=name)
+        raise InvalidRequest(
+            400, f"Invalid boolean: {name}={value!r}; use true or false.", param=name
+        )
     return bool(value == "true")
 
 
 def _choice(params: Params, name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
     value = params.get(name, default)
     if value is not None and value not in allowed:
-        raise StripeError(
+        raise InvalidRequest(
             400, f"Invalid {name}: {value!r}; must be one of {', '.join(allowed)}.", param=name
         )
     return value
@@ -284,7 +294,7 @@ def _choice(params: Params, name: str, allowed: tuple[str, ...], default: str | 
 def _currency(params: Params) -> str:
     value = _required(params, "currency").lower()
     if value.upper() not in CURRENCY_EXPONENTS:
-        raise StripeError(
+        raise InvalidRequest(
             400,
             f"Invalid currency: {value}. Supported here: "
             f"{', '.join(sorted(c.lower() for c in CURRENCY_EXPONENTS))}.",
@@ -298,7 +308,7 @@ def _metadata(params: Params) -> dict[str, str]:
     if value == "":  # Stripe clears metadata with `metadata=`
         return {}
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise StripeError(400, "Invalid metadata: use metadata[key]=value.", param="metadata")
+        raise InvalidRequest(400, "Invalid metadata: use metadata[key]=value.", param="metadata")
     return {str(k): str(v) for k, v in value.items()}
 
 
@@ -357,7 +367,7 @@ class Payments:
     def intent(self, intent_id: str, param: str = "intent") -> PaymentIntent:
         found = self.intents.get(intent_id)
         if found is None:
-            raise StripeError(
+            raise InvalidRequest(
                 404,
                 f"No such payment_intent: '{intent_id}'",
                 code="resource_missing",
@@ -373,6 +383,8 @@ class Payments:
         capture_method = _choice(params, "capture_method", _CAPTURE_METHODS, "automatic_async")
         confirm = _flag(params, "confirm")
         payment_method = _optional_str(params, "payment_method")
+        if confirm:
+            _confirmable_method(payment_method)
         intent = PaymentIntent(
             id=_new_id("pi"),
             amount=amount,
@@ -393,26 +405,13 @@ class Payments:
         intent = self.intent(intent_id)
         if intent.status not in _CONFIRMABLE:
             raise _unexpected_state(intent, "confirm", _CONFIRMABLE)
-        intent.payment_method = _optional_str(params, "payment_method") or intent.payment_method
+        method = _optional_str(params, "payment_method") or intent.payment_method
+        intent.payment_method = _confirmable_method(method)
         self._confirm(intent, key)
         return intent.to_json()
 
     def _confirm(self, intent: PaymentIntent, key: str | None) -> None:
-        method = intent.payment_method
-        if not method:
-            raise StripeError(
-                400,
-                "You cannot confirm this PaymentIntent because it's missing a payment method.",
-                code="payment_intent_unexpected_state",
-                param="payment_method",
-            )
-        if not method.startswith("pm_"):
-            raise StripeError(
-                400,
-                f"No such PaymentMethod: '{method}'",
-                code="resource_missing",
-                param="payment_method",
-            )
+        method = _confirmable_method(intent.payment_method)
         charge = _new_id("ch")
         self.charges[charge] = intent.id
         intent.latest_charge = charge
@@ -525,11 +524,11 @@ class Payments:
         charge = params.get("charge")
         if charge:
             if charge not in self.charges:
-                raise StripeError(
+                raise InvalidRequest(
                     404, f"No such charge: '{charge}'", code="resource_missing", param="charge"
                 )
             return self.intents[self.charges[charge]]
-        raise StripeError(
+        raise InvalidRequest(
             400,
             "One of the following params should be provided for this request: "
             "payment_intent or charge.",
@@ -577,6 +576,24 @@ class Payments:
         return found
 
 
+def _confirmable_method(method: str | None) -> str:
+    if not method:
+        raise InvalidRequest(
+            400,
+            "You cannot confirm this PaymentIntent because it's missing a payment method.",
+            code="payment_intent_unexpected_state",
+            param="payment_method",
+        )
+    if not method.startswith("pm_"):
+        raise InvalidRequest(
+            400,
+            f"No such PaymentMethod: '{method}'",
+            code="resource_missing",
+            param="payment_method",
+        )
+    return method
+
+
 def _unexpected_state(intent: PaymentIntent, verb: str, allowed: tuple[str, ...]) -> StripeError:
     past = {"capture": "captured", "cancel": "canceled", "confirm": "confirmed"}[verb]
     return StripeError(
@@ -622,13 +639,18 @@ def build(ctx: SandboxContext) -> APIRouter:
         async def execute() -> JSONResponse:
             try:
                 return JSONResponse(action(params, key))
+            except InvalidRequest:
+                raise  # propagates through the store: nothing is saved under the key
             except StripeError as exc:
-                return exc.response()
+                return exc.response()  # executed and refused: saved and replayed
 
         request_fingerprint = fingerprint("POST", request.url.path, params)
-        return await ctx.idempotency.run(
-            PARTNER, key, request_fingerprint, execute, _idempotency_conflict
-        )
+        try:
+            return await ctx.idempotency.run(
+                PARTNER, key, request_fingerprint, execute, _idempotency_conflict
+            )
+        except InvalidRequest as exc:
+            return exc.response()
 
     def get(request: Request, read: Callable[[], Json]) -> JSONResponse:
         try:

@@ -474,3 +474,14 @@ async def test_the_app_mounts_the_carrier_with_its_background_job() -> None:
     assert any(
         getattr(job, "__self__", None).__class__ is Carrier for job in app.state.sandbox.background
     )
+
+
+async def test_an_invalid_shipment_does_not_burn_the_key(easypost: Harness) -> None:
+    headers = {**AUTH, "Idempotency-Key": "order-1:label:create"}
+    without_customs = shipment(customs_info=None)
+
+    refused = await easypost.client.post("/v2/shipments", json=without_customs, headers=headers)
+    created = await easypost.client.post("/v2/shipments", json=shipment(), headers=headers)
+
+    assert refused.status_code == 422
+    assert created.status_code == 201

@@ -379,3 +379,18 @@ async def test_the_app_mounts_payments() -> None:
 
     assert response.json()["status"] == "requires_capture"
     assert [entry["kind"] for entry in ledger.json()] == ["authorization"]
+
+
+async def test_a_refused_bad_request_does_not_burn_the_key(
+    stripe: httpx.AsyncClient, ledger: Ledger
+) -> None:
+    """As at Stripe: parameter errors happen before execution, so nothing is saved."""
+    headers = {**AUTH, "Idempotency-Key": "order-1:authorize"}
+    bad = await stripe.post(
+        "/v1/payment_intents", data={"amount": "15.00", "currency": "eur"}, headers=headers
+    )
+    fixed = await authorize(stripe, "order-1:authorize")
+
+    assert bad.status_code == 400
+    assert fixed.status_code == 200
+    assert len(ledger("authorization")) == 1
