@@ -1,9 +1,298 @@
-"""Placeholder: being written."""
+"""eBay Sell Fulfillment API v1 (getOrders, getOrder, createShippingFulfillment,
+getShippingFulfillment(s)), with the field names of eBay's published OpenAPI contract.
 
-from fastapi import APIRouter
+Orders enter through the admin route `POST /ebay/_sandbox/orders` (a Crossdock `Order`).
+Every API route needs `Authorization: Bearer <token>`. getOrders supports the
+`creationdate`, `lastmodifieddate` and `orderfulfillmentstatus` filters and
+limit/offset paging, oldest order first, as eBay does.
+"""
 
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import Response
+
+from crossdock.models.order import Address, Order
+from crossdock.money import Money
+from crossdock.sandbox._routes import Refusal, partner_route
 from crossdock.sandbox.context import SandboxContext
+from crossdock.sandbox.ebay_filter import OrderFilter, parse_filter, parse_paging
+from crossdock.sandbox.ebay_orders import (
+    EbayOrders,
+    FulfillmentRecord,
+    LineRecord,
+    OrderRecord,
+    ShippingFulfillmentDetails,
+    ebay_error,
+    refuse,
+    timestamp,
+)
+
+API = "/ebay/sell/fulfillment/v1"
+MARKETPLACES = {
+    "USD": "EBAY_US",
+    "GBP": "EBAY_GB",
+    "EUR": "EBAY_DE",
+    "AUD": "EBAY_AU",
+    "CAD": "EBAY_CA",
+}
+
+
+def _require_bearer(authorization: Annotated[str | None, Header()] = None) -> None:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Refusal(
+            ebay_error(
+                401,
+                1001,
+                "Invalid access token",
+                {"Authorization": "missing or not a Bearer token"},
+                domain="OAuth",
+            )
+        )
+
+
+# ---------------------------------------------------------------- wire shapes
+
+
+def _amount(money: Money) -> dict[str, str]:
+    return {"value": money.to_decimal_string(), "currency": money.currency}
+
+
+def _contact(address: Address, email: str) -> dict[str, Any]:
+    return {
+        "fullName": address.name,
+        "contactAddress": {
+            "addressLine1": address.line1,
+            "addressLine2": address.line2,
+            "city": address.city,
+            "stateOrProvince": address.region,
+            "postalCode": address.postal_code,
+            "countryCode": address.country,
+        },
+        "primaryPhone": {"phoneNumber": address.phone},
+        "email": email,
+    }
+
+
+def _line_json(line: LineRecord, order: Order, marketplace: str) -> dict[str, Any]:
+    return {
+        "lineItemId": line.line_item_id,
+        "legacyItemId": line.legacy_item_id,
+        "sku": line.sku,
+        "title": line.title,
+        "quantity": line.quantity,
+        "lineItemCost": _amount(line.line_cost),
+        "deliveryCost": {"shippingCost": _amount(line.shipping)},
+        "total": _amount(line.line_cost + line.shipping),
+        "soldFormat": "FIXED_PRICE",
+        "listingMarketplaceId": marketplace,
+        "purchaseMarketplaceId": marketplace,
+        "lineItemFulfillmentStatus": line.status,
+        "lineItemFulfillmentInstructions": {
+            "guaranteedDelivery": False,
+            "shipByDate": timestamp(order.ship_by),
+            "minEstimatedDeliveryDate": timestamp(order.ship_by),
+            "maxEstimatedDeliveryDate": timestamp(order.deliver_by),
+        },
+        "appliedPromotions": [],
+        "taxes": [],
+        "refunds": [],
+    }
+
+
+def _username(order: Order) -> str:
+    letters = "".join(ch for ch in order.buyer.name.lower() if ch.isalnum())
+    return f"{letters[:12] or 'buyer'}_{order.channel_order_id[-4:]}"
+
+
+def _order_json(record: OrderRecord, base_url: str) -> dict[str, Any]:
+    order = record.order
+    marketplace = MARKETPLACES.get(order.currency, "EBAY_US")
+    return {
+        "orderId": record.id,
+        "legacyOrderId": f"{record.lines[0].legacy_item_id}-{record.lines[0].line_item_id}",
+        "creationDate": timestamp(order.placed_at),
+        "lastModifiedDate": timestamp(record.last_modified),
+        "orderFulfillmentStatus": record.status,
+        "orderPaymentStatus": "FULLY_REFUNDED" if record.canceled else "PAID",
+        "sellerId": "crossdock_seller",
+        "buyer": {
+            "username": _username(order),
+            "buyerRegistrationAddress": _contact(order.ship_to, order.buyer.email),
+        },
+        "pricingSummary": {
+            "priceSubtotal": _amount(order.items_total),
+            "deliveryCost": _amount(order.shipping),
+            "total": _amount(order.order_total),
+        },
+        "cancelStatus": {
+            "cancelState": "CANCELED" if record.canceled else "NONE_REQUESTED",
+            "cancelRequests": [],
+        },
+        "paymentSummary": {"totalDueSeller": _amount(order.order_total), "refunds": []},
+        "fulfillmentStartInstructions": [
+            {
+                "fulfillmentInstructionsType": "SHIP_TO",
+                "ebaySupportedFulfillment": False,
+                "minEstimatedDeliveryDate": timestamp(order.ship_by),
+                "maxEstimatedDeliveryDate": timestamp(order.deliver_by),
+                "shippingStep": {
+                    "shipTo": _contact(order.ship_to, order.buyer.email),
+                    "shippingServiceCode": "StandardInternational",
+                },
+            }
+        ],
+        "fulfillmentHrefs": [
+            f"{base_url}{API}/order/{record.id}/shipping_fulfillment/{f}"
+            for f in record.fulfillments
+        ],
+        "lineItems": [_line_json(line, order, marketplace) for line in record.lines],
+    }
+
+
+def _fulfillment_json(fulfillment: FulfillmentRecord) -> dict[str, Any]:
+    return {
+        "fulfillmentId": fulfillment.fulfillment_id,
+        "shipmentTrackingNumber": fulfillment.fulfillment_id,
+        "shippingCarrierCode": fulfillment.carrier_code,
+        "shippedDate": timestamp(fulfillment.shipped_at),
+        "lineItems": [{"lineItemId": k, "quantity": v} for k, v in fulfillment.lines.items()],
+    }
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+# ---------------------------------------------------------------- routes
+
+
+def _search(orders: EbayOrders, criteria: OrderFilter, order_ids: str | None) -> list[OrderRecord]:
+    if order_ids:
+        wanted = [i for i in order_ids.split(",") if i]
+        if len(wanted) > 50:
+            raise refuse(30900, "Exceeded maximum number of order IDs (the current limit is 50)")
+        return [orders.orders[i] for i in wanted if i in orders.orders]
+    return sorted(
+        (r for r in orders.orders.values() if criteria.matches(r)),
+        key=lambda r: (r.order.placed_at, r.id),
+    )
+
+
+def _page_url(request: Request, offset: int) -> str:
+    return str(request.url.include_query_params(offset=offset))
+
+
+def _admin_routes(router: APIRouter, orders: EbayOrders) -> None:
+    @router.post("/ebay/_sandbox/orders", status_code=201)
+    async def create_order(order: Order, request: Request) -> Any:
+        """Place an order on eBay as a buyer would (not a Fulfillment API operation)."""
+        return _order_json(orders.create(order), _base(request))
+
+    @router.post("/ebay/_sandbox/orders/{order_id}/cancel")
+    async def cancel_order(order_id: str, request: Request) -> Any:
+        """The buyer cancels an order before it ships."""
+        return _order_json(orders.cancel(order_id), _base(request))
+
+
+def _order_routes(router: APIRouter, orders: EbayOrders) -> None:
+    auth = [Depends(_require_bearer)]
+
+    @router.get(f"{API}/order", dependencies=auth)
+    async def get_orders(
+        request: Request,
+        filter: str | None = None,
+        limit: str | None = None,
+        offset: str | None = None,
+        order_ids: Annotated[str | None, Query(alias="orderIds")] = None,
+    ) -> Any:
+        """getOrders: filter by creation/modification date or fulfillment status."""
+        criteria = parse_filter(filter)
+        first, size = parse_paging(offset, limit)
+        matching = _search(orders, criteria, order_ids)
+        page = matching[first : first + size]
+        body: dict[str, Any] = {
+            "href": str(request.url),
+            "total": len(matching),
+            "limit": size,
+            "offset": first,
+            "orders": [_order_json(r, _base(request)) for r in page],
+            "warnings": [],
+        }
+        if first + size < len(matching):
+            body["next"] = _page_url(request, first + size)
+        if first > 0:
+            body["prev"] = _page_url(request, max(0, first - size))
+        return body
+
+    @router.get(f"{API}/order/{{order_id}}", dependencies=auth)
+    async def get_order(order_id: str, request: Request) -> Any:
+        """getOrder."""
+        return _order_json(orders.get(order_id), _base(request))
+
+
+def _fulfillment_routes(router: APIRouter, orders: EbayOrders, ctx: SandboxContext) -> None:
+    auth = [Depends(_require_bearer)]
+
+    @router.post(f"{API}/order/{{order_id}}/shipping_fulfillment", dependencies=auth)
+    async def create_shipping_fulfillment(
+        order_id: str, details: ShippingFulfillmentDetails, request: Request
+    ) -> Response:
+        """createShippingFulfillment: 201, no body, Location of the fulfillment."""
+        fulfillment, created = orders.fulfill(orders.get(order_id), details)
+        if created:
+            ctx.ledger.record(
+                partner="ebay",
+                kind="confirmation",
+                reference=order_id,
+                tracking_number=details.trackingNumber,
+                fulfillment_id=fulfillment.fulfillment_id,
+                carrier_code=details.shippingCarrierCode,
+                items=fulfillment.lines,
+            )
+        location = (
+            f"{_base(request)}{API}/order/{order_id}/shipping_fulfillment/"
+            f"{fulfillment.fulfillment_id}"
+        )
+        return Response(status_code=201, headers={"Location": location})
+
+    @router.get(f"{API}/order/{{order_id}}/shipping_fulfillment", dependencies=auth)
+    async def get_shipping_fulfillments(order_id: str) -> Any:
+        """getShippingFulfillments."""
+        record = orders.get(order_id)
+        found = [_fulfillment_json(f) for f in record.fulfillments.values()]
+        return {"fulfillments": found, "total": len(found), "warnings": []}
+
+    @router.get(
+        f"{API}/order/{{order_id}}/shipping_fulfillment/{{fulfillment_id}}", dependencies=auth
+    )
+    async def get_shipping_fulfillment(order_id: str, fulfillment_id: str) -> Any:
+        """getShippingFulfillment."""
+        fulfillment = orders.get(order_id).fulfillments.get(fulfillment_id)
+        if fulfillment is None:
+            raise Refusal(
+                ebay_error(
+                    404,
+                    32110,
+                    f"Invalid shipping fulfillment ID: {fulfillment_id}",
+                    {"fulfillmentId": fulfillment_id},
+                )
+            )
+        return _fulfillment_json(fulfillment)
+
+
+def _render_invalid(field: str, message: str) -> Response:
+    return ebay_error(400, 32600, f"Invalid input data: {field}: {message}", {"field": field})
 
 
 def build(ctx: SandboxContext) -> APIRouter:
-    return APIRouter()
+    """The eBay Sell Fulfillment API simulator under /ebay."""
+    router = APIRouter(route_class=partner_route(_render_invalid), tags=["ebay"])
+    orders = EbayOrders()
+    _admin_routes(router, orders)
+    _order_routes(router, orders)
+    _fulfillment_routes(router, orders, ctx)
+    return router
