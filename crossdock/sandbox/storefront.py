@@ -1,9 +1,191 @@
-"""Placeholder: being written."""
+"""The seller's own shop: a checkout that hands each order to Crossdock's intake.
 
-from fastapi import APIRouter
+`POST /storefront/checkout` accepts a Crossdock `Order` and answers at once; a background
+sender then POSTs the order to `storefront_checkout_url` until intake answers 2xx,
+with capped exponential backoff, the way a shop platform's order webhook retries. So
+delivery is at least once (intake dedupes by order id) and never blocks the buyer.
 
+`POST /storefront/orders/{id}/fulfillments` is how Crossdock tells the shop an order
+shipped (Idempotency-Key honoured), so the shop can email the buyer their tracking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import httpx
+import structlog
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import AwareDatetime, BaseModel, Field
+
+from crossdock.models.order import Channel, Order
+from crossdock.sandbox._routes import Refusal, partner_route
 from crossdock.sandbox.context import SandboxContext
+from crossdock.sandbox.idempotency import fingerprint
+
+log = structlog.get_logger(__name__)
+
+FIRST_RETRY_SECONDS = 0.2
+MAX_RETRY_SECONDS = 30.0
+
+
+def _error(status: int, code: str, message: str, field_name: str | None = None) -> JSONResponse:
+    error = {"code": code, "message": message} | ({"field": field_name} if field_name else {})
+    return JSONResponse({"error": error}, status_code=status)
+
+
+@dataclass
+class Checkout:
+    order: Order
+    received_at: datetime
+    attempts: int = 0
+    forwarded_at: datetime | None = None
+    last_error: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "order_id": self.order.channel_order_id,
+            "received_at": self.received_at.isoformat(),
+            "forwarded": self.forwarded_at is not None,
+            "forwarded_at": self.forwarded_at.isoformat() if self.forwarded_at else None,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "order": self.order.model_dump(mode="json"),
+        }
+
+
+class FulfillmentInput(BaseModel):
+    tracking_number: str = Field(min_length=1)
+    carrier: str = Field(min_length=1)
+    shipped_at: AwareDatetime
+
+
+@dataclass
+class Storefront:
+    ctx: SandboxContext
+    checkouts: dict[str, Checkout] = field(default_factory=dict)
+    fulfillment_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    outbox: asyncio.Queue[Checkout] = field(default_factory=asyncio.Queue)
+
+    async def forward_all(self) -> None:
+        """Background loop: one delivery task per checkout, all cancelled at shutdown."""
+        async with asyncio.TaskGroup() as deliveries:
+            while True:
+                deliveries.create_task(self._deliver(await self.outbox.get()))
+
+    async def _deliver(self, checkout: Checkout) -> None:
+        url = self.ctx.config.storefront_checkout_url
+        if url is None:
+            return
+        delay = FIRST_RETRY_SECONDS
+        while not await self._attempt(checkout, url):
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_RETRY_SECONDS)
+
+    async def _attempt(self, checkout: Checkout, url: str) -> bool:
+        checkout.attempts += 1
+        order_id = checkout.order.channel_order_id
+        try:
+            # Read ctx.http at send time: tests and the app may swap the client.
+            response = await self.ctx.http.post(url, json=checkout.order.model_dump(mode="json"))
+        except httpx.HTTPError as exc:
+            checkout.last_error = f"{type(exc).__name__}: {exc}"
+        else:
+            if response.is_success:
+                checkout.forwarded_at, checkout.last_error = datetime.now(UTC), None
+                self.ctx.ledger.record(
+                    partner="storefront",
+                    kind="checkout_forwarded",
+                    reference=order_id,
+                    attempts=checkout.attempts,
+                )
+                return True
+            checkout.last_error = f"HTTP {response.status_code}"
+        log.warning("checkout_forward_failed", order_id=order_id, error=checkout.last_error)
+        return False
+
+
+def _routes(router: APIRouter, shop: Storefront) -> None:
+    @router.post("/storefront/checkout", status_code=201)
+    async def checkout(order: Order) -> Any:
+        """A buyer completes checkout; the order is queued for Crossdock's intake."""
+        if order.channel is not Channel.STOREFRONT:
+            raise Refusal(
+                _error(422, "invalid_channel", f"channel is {order.channel.value!r}", "channel")
+            )
+        order_id = order.channel_order_id
+        if order_id in shop.checkouts:
+            raise Refusal(_error(409, "duplicate_order", f"order {order_id!r} already exists"))
+        placed = shop.checkouts[order_id] = Checkout(order, received_at=datetime.now(UTC))
+        shop.ctx.ledger.record(
+            partner="storefront",
+            kind="checkout",
+            reference=order_id,
+            amount=order.order_total.amount,
+            currency=order.currency,
+        )
+        shop.outbox.put_nowait(placed)
+        return {"order_id": order_id}
+
+    @router.get("/storefront/_sandbox/orders")
+    async def list_orders() -> Any:
+        """Every checkout, oldest first, with its forwarding state."""
+        return {"orders": [c.summary() for c in shop.checkouts.values()]}
+
+
+def _fulfillment_routes(router: APIRouter, shop: Storefront) -> None:
+    @router.post("/storefront/orders/{order_id}/fulfillments", status_code=201)
+    async def fulfill(
+        order_id: str,
+        body: FulfillmentInput,
+        request: Request,
+        key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    ) -> Response:
+        """Crossdock reports that the order shipped, with carrier and tracking."""
+        if order_id not in shop.checkouts:
+            raise Refusal(_error(404, "not_found", f"no order {order_id!r}", "order_id"))
+
+        async def handler() -> JSONResponse:
+            fulfillment = {
+                "id": f"ful_{next(shop.fulfillment_ids):08d}",
+                "object": "fulfillment",
+                "order_id": order_id,
+                **body.model_dump(mode="json"),
+            }
+            shop.ctx.ledger.record(
+                partner="storefront",
+                kind="confirmation",
+                reference=order_id,
+                idempotency_key=key,
+                tracking_number=body.tracking_number,
+                fulfillment_id=fulfillment["id"],
+            )
+            return JSONResponse(fulfillment, status_code=201)
+
+        params = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
+        return await shop.ctx.idempotency.run("storefront", key, params, handler, _key_reused)
+
+
+def _key_reused(key: str) -> JSONResponse:
+    return _error(
+        400, "idempotency_error", f"Idempotency-Key {key!r} was used with other parameters"
+    )
+
+
+def _render_invalid(field_name: str, message: str) -> Response:
+    return _error(422, "invalid_request", f"{field_name}: {message}", field_name)
 
 
 def build(ctx: SandboxContext) -> APIRouter:
-    return APIRouter()
+    """The storefront under /storefront, with its forwarding loop in `ctx.background`."""
+    router = APIRouter(route_class=partner_route(_render_invalid), tags=["storefront"])
+    shop = Storefront(ctx)
+    ctx.background.append(shop.forward_all)
+    _routes(router, shop)
+    _fulfillment_routes(router, shop)
+    return router
