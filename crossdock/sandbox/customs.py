@@ -217,7 +217,8 @@ def _declaration_routes(router: APIRouter, office: CustomsOffice, ctx: SandboxCo
             try:
                 declaration = office.file(body)
             except CustomsRuleError as error:
-                return _rule_error(error)
+                # Refused before anything was filed: not saved under the key (as Stripe).
+                raise Refusal(_rule_error(error)) from error
             ctx.ledger.record(
                 partner="customs",
                 kind="declaration",
