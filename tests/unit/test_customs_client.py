@@ -1,0 +1,126 @@
+"""The customs adapter against the sandbox: quotes, declarations, replays, error classes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from crossdock.models.order import Incoterm
+from crossdock.money import Money
+from crossdock.partners.customs import (
+    CustomsClient,
+    CustomsRegime,
+    DeclarationRequest,
+    DeclarationStatus,
+    LandedCostRequest,
+)
+from crossdock.partners.errors import PartnerRejected, PartnerUnavailable
+from crossdock.sandbox.app import create_app
+from crossdock.sandbox.context import SandboxConfig, SandboxContext
+from crossdock.sandbox.faults import FaultProfile
+from tests.factories import line_item, order
+
+
+@pytest.fixture
+def app() -> FastAPI:
+    return create_app()
+
+
+@pytest.fixture
+async def customs(app: FastAPI) -> AsyncIterator[CustomsClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        yield CustomsClient("http://sandbox/customs", http=http)
+
+
+def ledger(app: FastAPI, kind: str) -> int:
+    ctx: SandboxContext = app.state.sandbox
+    return len(ctx.ledger.entries(partner="customs", kind=kind))
+
+
+async def test_quote_for_an_order_in_another_currency(customs: CustomsClient) -> None:
+    # A US storefront order shipped to France: thresholds are checked in euros.
+    dollars = Money(amount=20000, currency="USD")
+    placed = order(
+        currency="USD",
+        items=[line_item(sku="TEE", hs_code="610910", unit_price=dollars, quantity=1)],
+        shipping=Money(amount=1000, currency="USD"),
+    )
+    quote = await customs.landed_cost(LandedCostRequest.for_order(placed))
+
+    assert quote.regime is CustomsRegime.STANDARD  # $200 is about €170, over €150
+    assert quote.currency == "USD"
+    # Duty 12% of CIF 21000 = 2520; VAT (FR 20%) of 21000 + 2520 = 4704.
+    assert (quote.duties, quote.taxes) == (
+        Money(amount=2520, currency="USD"),
+        Money(amount=4704, currency="USD"),
+    )
+    assert quote.fx is not None
+    assert (quote.fx.source, quote.fx.target, quote.fx.rate) == ("USD", "EUR", Decimal("0.851716"))
+    assert quote.intrinsic_value == Money(amount=17034, currency="EUR")
+    assert (quote.payer, quote.due_at_checkout) == ("seller", quote.total)  # factory: DDP
+
+
+async def test_ioss_quote_is_collected_at_sale(customs: CustomsClient) -> None:
+    quote = await customs.landed_cost(LandedCostRequest.for_order(order(incoterm=Incoterm.DAP)))
+    assert (quote.regime, quote.collected_at_sale, quote.duties.amount) == (
+        CustomsRegime.IOSS,
+        True,
+        0,
+    )
+
+
+async def test_declaration_file_replay_cancel(customs: CustomsClient, app: FastAPI) -> None:
+    placed = order()
+    quote = await customs.landed_cost(LandedCostRequest.for_order(placed))
+    request = DeclarationRequest.for_order(placed.workflow_id, placed, quote.quote_id)
+
+    filed = await customs.file_declaration(request, "order-storefront-SF10000001:declare")
+    replayed = await customs.file_declaration(request, "order-storefront-SF10000001:declare")
+
+    assert filed == replayed
+    assert (filed.status, filed.reference, filed.quote_id) == (
+        DeclarationStatus.FILED,
+        "order-storefront-SF10000001",
+        quote.quote_id,
+    )
+    assert len(filed.mrn) == 18
+    assert ledger(app, "declaration") == 1
+
+    cancelled = await customs.cancel_declaration(filed.id, "order-storefront-SF10000001:undo")
+    assert cancelled.status is DeclarationStatus.CANCELLED
+    assert (await customs.get_declaration(filed.id)).status is DeclarationStatus.CANCELLED
+    assert ledger(app, "declaration_cancel") == 1
+
+
+async def test_unsupported_destination_is_a_rejection_naming_the_field(
+    customs: CustomsClient,
+) -> None:
+    placed = order()
+    request = LandedCostRequest.for_order(placed).model_copy(update={"destination_country": "BR"})
+    with pytest.raises(PartnerRejected) as refused:
+        await customs.landed_cost(request)
+    assert (refused.value.status, refused.value.code) == (422, "invalid_request")
+    assert refused.value.message.startswith("destination_country:")
+
+
+async def test_cancelling_twice_with_new_keys_is_rejected(customs: CustomsClient) -> None:
+    placed = order()
+    filed = await customs.file_declaration(
+        DeclarationRequest.for_order(placed.workflow_id, placed), "k-file"
+    )
+    await customs.cancel_declaration(filed.id, "k-cancel-1")
+    with pytest.raises(PartnerRejected) as refused:
+        await customs.cancel_declaration(filed.id, "k-cancel-2")
+    assert refused.value.code == "invalid_state"
+
+
+async def test_outage_is_retryable() -> None:
+    app = create_app(SandboxConfig(faults=FaultProfile(error_rate=1.0)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        client = CustomsClient("http://sandbox/customs", http=http, api_key="ck_test")
+        with pytest.raises(PartnerUnavailable):
+            await client.landed_cost(LandedCostRequest.for_order(order()))
