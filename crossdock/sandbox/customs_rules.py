@@ -2,8 +2,9 @@
 
 The rules (duty rate per HS chapter, import tax rate, de minimis thresholds, sale-time tax
 regimes) live in `crossdock/data/customs_rules.json`, the FX table in
-`crossdock/data/fx_rates.json`; this module only interprets them, so a rate change is a
-data change. It imports nothing from the sandbox app and can be used on its own.
+`crossdock/data/fx_rates.json` (read by `crossdock.sandbox.fx`); this module only
+interprets them, so a rate change is a data change. It is pure and imports nothing from
+the sandbox app, so workflows and tools can use it on its own.
 
 How a quote is computed:
 
@@ -12,6 +13,9 @@ How a quote is computed:
 2. The regime: a sale-time regime (EU IOSS, UK VAT at sale, AU GST at sale) when the
    value is within its threshold; else de minimis relief of duty and/or tax where the
    value is within those thresholds; else STANDARD (duty and import tax at the border).
+   A sale-time regime applies whatever the incoterm (the seller, or the marketplace as
+   deemed supplier, is registered for it), so the seller collects and pays; otherwise
+   DDP means the seller pays at import and DAP the buyer, to the carrier on delivery.
 3. Shipping is allocated to the lines in proportion to their value (largest remainder,
    so the shares add up exactly). Duty is charged on the line value, plus its shipping
    share where the destination values goods CIF; import tax on value + shipping + duty;
