@@ -41,4 +41,4 @@ class CarrierActivities:
     async def void_label(self, input: VoidLabelInput) -> VoidResult:
         with partner_errors():
             shipment = await self._carrier.refund_label(input.shipment_id, input.idempotency_key)
-        return VoidResult(reference=input.shipment_id, status=str(shipment))
+        return VoidResult(reference=input.shipment_id, status=shipment.refund_status or "")

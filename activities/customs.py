@@ -13,7 +13,7 @@ from crossdock.models.order_steps import (
     QuoteLandedCostInput,
     VoidResult,
 )
-from crossdock.partners.customs import CustomsClient
+from crossdock.partners.customs import CustomsClient, DeclarationRequest, LandedCostRequest
 
 
 class CustomsActivities:
@@ -24,21 +24,21 @@ class CustomsActivities:
     async def quote_landed_cost(self, input: QuoteLandedCostInput) -> LandedCost:
         """Duties and taxes for the order's destination and incoterm (no side effect)."""
         with partner_errors():
-            quote = await self._customs.landed_cost(landed_cost_request(input.order))
+            quote = await self._customs.landed_cost(LandedCostRequest.for_order(input.order))
         return LandedCost(
             quote_id=quote.quote_id,
             regime=quote.regime,
             duties=quote.duties,
             taxes=quote.taxes,
             collected_at_sale=quote.collected_at_sale,
+            due_at_checkout=quote.due_at_checkout,
         )
 
     @activity.defn
     async def file_declaration(self, input: FileDeclarationInput) -> CustomsDeclaration:
         with partner_errors():
-            declaration = await self._customs.file_declaration(
-                declaration_request(input), input.idempotency_key
-            )
+            request = DeclarationRequest.for_order(input.reference, input.order, input.quote_id)
+            declaration = await self._customs.file_declaration(request, input.idempotency_key)
         return CustomsDeclaration(declaration_id=declaration.id, mrn=declaration.mrn)
 
     @activity.defn

@@ -16,12 +16,14 @@ from fastapi import Body, FastAPI, HTTPException, Request
 
 from crossdock.config import Settings
 from crossdock.models.order import Channel, Order
-from crossdock.partners.carrier import CarrierClient
+from crossdock.partners.carrier import CarrierClient, NotATrackerEvent
 from crossdock.temporal import connect
 from starter.orders import start_order
 from starter.tracking import TrackingRouter
 
 log = structlog.get_logger(__name__)
+
+TRACKER_EVENTS = {"tracker.created", "tracker.updated"}
 
 
 def create_intake_app(settings: Settings) -> FastAPI:
@@ -55,9 +57,14 @@ def create_intake_app(settings: Settings) -> FastAPI:
         body: Annotated[dict[str, Any], Body()], request: Request
     ) -> dict[str, str]:
         """EasyPost tracker events → signals to the order."""
-        if body.get("description") != "tracker.updated":
+        if body.get("description") not in TRACKER_EVENTS:
             return {"status": "ignored"}
-        workflow_id = await request.app.state.tracking.deliver(body)
+        try:
+            workflow_id = await request.app.state.tracking.deliver(body)
+        except NotATrackerEvent as err:
+            # Acknowledge: redelivering a malformed event would never succeed.
+            log.warning("tracker_event_refused", error=str(err))
+            return {"status": "refused", "reason": str(err)}
         return {"status": "delivered", "workflow_id": workflow_id}
 
     return app

@@ -7,6 +7,8 @@ parcel produces several events.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -27,26 +29,35 @@ class TrackingRouter:
         self._workflow_of_shipment: dict[str, str] = {}
         self._cache_size = cache_size
 
-    async def _workflow_id(self, shipment_id: str) -> str:
+    async def _workflow_id(self, shipment_id: str) -> str | None:
         cached = self._workflow_of_shipment.get(shipment_id)
         if cached is not None:
             return cached
         shipment = await self._carrier.retrieve_shipment(shipment_id)
+        if not shipment.reference or not shipment.reference.startswith("order-"):
+            return None
         if len(self._workflow_of_shipment) >= self._cache_size:
             self._workflow_of_shipment.clear()
         self._workflow_of_shipment[shipment_id] = shipment.reference
         return shipment.reference
 
-    async def deliver(self, body: dict[str, Any]) -> str:
-        """Signal the event to its order; return the workflow id (or "" when gone)."""
+    async def deliver(self, body: Mapping[str, Any]) -> str:
+        """Signal the event to its order; return the workflow id, or "" when the event
+        belongs to no order of ours (a standalone tracker) or the order is closed.
+
+        Raises `NotATrackerEvent` for a body that is no tracker event at all.
+        """
         event = parse_tracker_event(body)
-        workflow_id = await self._workflow_id(event.shipment_id)
+        workflow_id = await self._workflow_id(event.shipment_id) if event.shipment_id else None
+        if workflow_id is None:
+            log.info("tracking_event_without_order", tracker=event.tracker_id)
+            return ""
         update = TrackingUpdate(
             event_id=event.event_id,
             tracking_code=event.tracking_code,
-            status=event.status,
-            occurred_at=event.occurred_at,
-            description=event.description,
+            status=event.status.value,
+            occurred_at=event.occurred_at or datetime.now(UTC),
+            description=event.message or event.status_detail or "",
         )
         handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
         try:

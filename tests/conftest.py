@@ -9,8 +9,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+
+from workflows.search import ALL as SEARCH_ATTRIBUTES
 
 
 def installed_binary(name: str) -> str:
@@ -29,10 +34,23 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         test_server_existing_path=installed_binary("temporal-test-server"),
     )
+    await register_search_attributes(env.client)
     try:
         yield env
     finally:
         await env.shutdown()
+
+
+async def register_search_attributes(client: Client) -> None:
+    """Our search attributes, as `make run` registers them on the dev server."""
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in SEARCH_ATTRIBUTES
+            },
+        )
+    )
 
 
 @pytest.fixture

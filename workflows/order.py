@@ -100,7 +100,7 @@ class OrderWorkflow:
             CustomsActivities.quote_landed_cost, QuoteLandedCostInput(order=order)
         )
         self._status.landed_cost = quote
-        self._status.amount_due = order.order_total + quote.due_at_sale(order.incoterm)
+        self._status.amount_due = order.order_total + quote.due_at_checkout
         self._move(
             OrderState.VALIDATED,
             f"{quote.regime}: duties {quote.duties}, taxes {quote.taxes}, "

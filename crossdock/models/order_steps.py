@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from crossdock.models.order import Address, Channel, Incoterm, Order
+from crossdock.models.order import Address, Channel, Order
 from crossdock.money import Money
 
 
@@ -33,18 +33,9 @@ class LandedCost(BaseModel):
     duties: Money
     taxes: Money
     collected_at_sale: bool
-
-    def due_at_sale(self, incoterm: Incoterm) -> Money:
-        """What the buyer pays us on top of the order total.
-
-        DDP: all duties and taxes. DAP: only taxes a regime makes us collect at sale (EU
-        IOSS, UK ≤ £135, AU GST); the rest the buyer pays the carrier on delivery.
-        """
-        if incoterm is Incoterm.DDP:
-            return self.duties + self.taxes
-        if self.collected_at_sale:
-            return self.taxes
-        return Money.zero(self.taxes.currency)
+    # What the buyer pays us on top of the order total: all duties and taxes under DDP;
+    # under DAP only taxes a regime makes us collect at sale (EU IOSS, UK ≤ £135, AU GST).
+    due_at_checkout: Money
 
 
 class AuthorizePaymentInput(BaseModel):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, Field
@@ -24,7 +25,7 @@ class SandboxConfig(BaseModel):
     seed: int = 0
 
 
-Background = Callable[[], Awaitable[None]]
+Background = Callable[[], Coroutine[Any, Any, None]]
 
 
 @dataclass

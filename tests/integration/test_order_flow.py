@@ -80,7 +80,7 @@ async def assert_storefront_payments(
         handle = stack.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
         status = await handle.query(OrderWorkflow.status)
         assert status.landed_cost is not None
-        owed = order.order_total + status.landed_cost.due_at_sale(order.incoterm)
+        owed = order.order_total + status.landed_cost.due_at_checkout
         assert (capture["amount"], capture["currency"]) == (owed.amount, owed.currency)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from crossdock.models.order import Incoterm
 from crossdock.models.order_steps import (
     AuthorizePaymentInput,
     BuyLabelInput,
@@ -63,14 +64,17 @@ class Partners:
 
     @activity.defn(name="quote_landed_cost")
     async def quote_landed_cost(self, input: QuoteLandedCostInput) -> LandedCost:
+        """IOSS-like: taxes collected at sale whatever the incoterm, duties under DDP."""
         self.calls.append(("quote_landed_cost", input))
         currency = input.order.currency
+        due = self.taxes + (self.duties if input.order.incoterm is Incoterm.DDP else 0)
         return LandedCost(
             quote_id="q_1",
             regime="IOSS",
             duties=Money(amount=self.duties, currency=currency),
             taxes=Money(amount=self.taxes, currency=currency),
             collected_at_sale=True,
+            due_at_checkout=Money(amount=due, currency=currency),
         )
 
     @activity.defn(name="authorize_payment")

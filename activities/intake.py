@@ -1,0 +1,102 @@
+"""Intake activity: list a marketplace's new orders and start their workflows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import structlog
+from pydantic import ValidationError
+from temporalio import activity
+from temporalio.client import Client
+
+from activities.errors import partner_errors
+from crossdock.catalog import Catalog, UnknownSku, default_catalog
+from crossdock.config import Settings
+from crossdock.models.intake import ImportOrdersInput, ImportOrdersResult, RefusedOrder
+from crossdock.models.order import Channel, Order
+from crossdock.partners.amazon import AmazonOrder
+from crossdock.partners.clients import PartnerClients
+from crossdock.partners.ebay import EbayOrder
+from starter.orders import start_order
+from starter.translate import from_amazon, from_ebay
+
+log = structlog.get_logger(__name__)
+
+
+class IntakeActivities:
+    def __init__(
+        self,
+        client: Client,
+        partners: PartnerClients,
+        settings: Settings,
+        catalog: Catalog | None = None,
+    ) -> None:
+        self._client = client
+        self._partners = partners
+        self._settings = settings
+        self._catalog = catalog or default_catalog()
+
+    @activity.defn
+    async def import_new_orders(self, input: ImportOrdersInput) -> ImportOrdersResult:
+        """Start a workflow for every listed order not in `input.skip`.
+
+        Starting is idempotent (the workflow id is the channel order id), so a retry of
+        this activity after a partial run starts nothing twice.
+        """
+        result = ImportOrdersResult()
+        skip = set(input.skip)
+        with partner_errors():
+            async for listed in self._listed(input.channel, input.created_after):
+                order_id, placed = identify(listed)
+                result.seen[order_id] = placed
+                if order_id in skip:
+                    continue
+                activity.heartbeat(order_id)
+                try:
+                    order = await self._to_order(listed)
+                except (ValueError, ValidationError, UnknownSku) as err:
+                    # Not importable as it stands: recorded in the poller's history and
+                    # logged for an operator, never silently dropped.
+                    log.error(
+                        "order_refused", channel=input.channel, order_id=order_id, reason=str(err)
+                    )
+                    result.refused.append(RefusedOrder(channel_order_id=order_id, reason=str(err)))
+                    continue
+                if await start_order(self._client, order, self._settings):
+                    result.started.append(order_id)
+        return result
+
+    async def _listed(
+        self, channel: Channel, created_after: datetime
+    ) -> AsyncIterator[AmazonOrder | EbayOrder]:
+        if channel is Channel.AMAZON:
+            token: str | None = None
+            while True:
+                amazon = await self._partners.amazon.get_orders(created_after, token)
+                for order in amazon.orders:
+                    yield order
+                if not (token := amazon.next_token):
+                    return
+        elif channel is Channel.EBAY:
+            offset: int | None = 0
+            while offset is not None:
+                ebay = await self._partners.ebay.get_orders(created_after, offset=offset)
+                for listed in ebay.orders:
+                    yield listed
+                offset = ebay.next_offset
+        else:
+            raise ValueError(f"channel {channel} is not polled; its orders are pushed")
+
+    async def _to_order(self, listed: AmazonOrder | EbayOrder) -> Order:
+        if isinstance(listed, AmazonOrder):
+            items = await self._partners.amazon.get_order_items(listed.amazon_order_id)
+            return from_amazon(listed, items, self._catalog)
+        return from_ebay(listed, self._catalog)
+
+
+def identify(listed: AmazonOrder | EbayOrder) -> tuple[str, datetime]:
+    """The marketplace order id and purchase time of a listed order."""
+    if isinstance(listed, AmazonOrder):
+        return listed.amazon_order_id, listed.purchase_date
+    return listed.order_id, listed.creation_date
