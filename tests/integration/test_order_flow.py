@@ -88,7 +88,7 @@ async def assert_once_per_order(stack: Stack, orders: list[Order]) -> None:
     workflow_ids = Counter(o.workflow_id for o in orders)
     labels = await ledger(stack, "easypost", "label")
     declarations = await ledger(stack, "customs", "declaration")
-    assert Counter(e["details"]["reference"] for e in labels) == workflow_ids
+    assert Counter(e["details"]["shipment_reference"] for e in labels) == workflow_ids
     assert Counter(e["reference"] for e in declarations) == workflow_ids
     confirmed: Counter[str] = Counter()
     for partner in ("amazon", "ebay", "storefront"):
