@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.intake import IntakeActivities
     from crossdock.models.intake import ImportOrdersInput
     from crossdock.models.order import Channel
-    from workflows.options import PARTNER_CALL
+    from workflows.options import call_partner
 
 # Re-read this much before the newest order seen: marketplaces index orders a little
 # late, so a strict cursor would miss some. Orders seen in the overlap are skipped.
@@ -44,14 +44,13 @@ class MarketplacePollWorkflow:
         workflow.continue_as_new(state)
 
     async def _poll_once(self, state: PollInput) -> None:
-        result = await workflow.execute_activity_method(
+        result = await call_partner(
             IntakeActivities.import_new_orders,
             ImportOrdersInput(
                 channel=state.channel,
                 created_after=state.created_after,
                 skip=sorted(state.recent),
             ),
-            **PARTNER_CALL,
         )
         state.recent.update(result.seen)
         if result.seen:

@@ -1,22 +1,31 @@
-"""How workflows call activities: Temporal owns the retries (design §5)."""
+"""How workflows call partner activities: Temporal owns the retries (design §5)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
+from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-# Partner calls: retry transient failures for a long while with capped backoff. Business
-# rejections are raised as non-retryable ApplicationErrors and end retrying at once;
-# 429s carry the partner's Retry-After as next_retry_delay.
-PARTNER_CALL = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(minutes=2),
-    ),
-}
+P = TypeVar("P")
+R = TypeVar("R")
 
-# Compensations must eventually happen, so they never give up either.
-COMPENSATION = PARTNER_CALL
+PARTNER_TIMEOUT = timedelta(seconds=30)
+# Retry transient failures for a long while with capped backoff and no attempt limit:
+# business rejections are non-retryable ApplicationErrors and stop retrying at once, and
+# 429s carry the partner's Retry-After as next_retry_delay. Compensations use the same
+# policy, because an undo must eventually happen.
+PARTNER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=2),
+)
+
+
+async def call_partner(activity: Callable[[Any, P], Awaitable[R]], arg: P) -> R:
+    """Run one partner activity method with the partner timeout and retry policy."""
+    return await workflow.execute_activity_method(
+        activity, arg, start_to_close_timeout=PARTNER_TIMEOUT, retry_policy=PARTNER_RETRY
+    )

@@ -7,7 +7,9 @@ worker crashes and replays can never charge, declare, label or confirm twice.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -34,7 +36,7 @@ with workflow.unsafe.imports_passed_through():
         VoidLabelInput,
     )
     from workflows.lifecycle import TimelineEntry
-    from workflows.options import COMPENSATION, PARTNER_CALL
+    from workflows.options import P, R, call_partner
     from workflows.order_states import ORDER_LIFECYCLE, OrderState
     from workflows.order_status import TRACKING_PROGRESS, OrderStatus
     from workflows.saga import Saga
@@ -134,7 +136,7 @@ class OrderWorkflow:
         self._status.authorization = authorization
         self._saga.add(
             "void_authorization",
-            lambda: self._compensate(
+            lambda: call_partner(
                 PaymentActivities.void_authorization,
                 VoidAuthorizationInput(
                     intent_id=authorization.intent_id, idempotency_key=self._key("void")
@@ -158,7 +160,7 @@ class OrderWorkflow:
         self._status.declaration = declaration
         self._saga.add(
             "cancel_declaration",
-            lambda: self._compensate(
+            lambda: call_partner(
                 CustomsActivities.cancel_declaration,
                 CancelDeclarationInput(
                     declaration_id=declaration.declaration_id,
@@ -181,7 +183,7 @@ class OrderWorkflow:
         self._status.label = label
         self._saga.add(
             "void_label",
-            lambda: self._compensate(
+            lambda: call_partner(
                 CarrierActivities.void_label,
                 VoidLabelInput(
                     shipment_id=label.shipment_id, idempotency_key=self._key("void-label")
@@ -248,18 +250,15 @@ class OrderWorkflow:
         """Idempotency key for one side effect: stable across retries, crashes, replays."""
         return f"{self._workflow_id}/{step}"
 
-    async def _call(self, activity, arg):  # type: ignore[no-untyped-def]
+    async def _call(self, activity: Callable[[Any, P], Awaitable[R]], arg: P) -> R:
         """Run a partner activity; a business rejection becomes `OrderRejected`."""
         try:
-            return await workflow.execute_activity_method(activity, arg, **PARTNER_CALL)
+            return await call_partner(activity, arg)
         except ActivityError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.non_retryable:
                 raise OrderRejected(cause.message) from err
             raise
-
-    async def _compensate(self, activity, arg):  # type: ignore[no-untyped-def]
-        return await workflow.execute_activity_method(activity, arg, **COMPENSATION)
 
     def _move(self, target: OrderState, detail: str = "") -> None:
         ORDER_LIFECYCLE.check(self._status.state, target)

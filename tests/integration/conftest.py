@@ -66,7 +66,7 @@ def settings(dev_env: WorkflowEnvironment, ports: dict[str, int]) -> Settings:
         return_window_seconds=1.0,
         poll_interval_seconds=0.5,
         tracking_step_seconds=0.3,
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 

@@ -31,7 +31,9 @@ def test_totals_and_workflow_id() -> None:
         ({"payment_method": None}, "", "payment_method is required"),
     ],
 )
-def test_invalid_orders_name_the_field(overrides: dict, field: str, message: str) -> None:
+def test_invalid_orders_name_the_field(
+    overrides: dict[str, object], field: str, message: str
+) -> None:
     with pytest.raises(ValidationError) as caught:
         order(**overrides)
     text = str(caught.value)
@@ -48,7 +50,7 @@ def test_invalid_orders_name_the_field(overrides: dict, field: str, message: str
         ({"unit_price": Money(amount=100, currency="USD")}, "items[0].unit_price is in USD"),
     ],
 )
-def test_invalid_items_are_refused(item_overrides: dict, message: str) -> None:
+def test_invalid_items_are_refused(item_overrides: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message.replace("[", r"\[").replace("]", r"\]")):
         order(items=[line_item(**item_overrides)])
 

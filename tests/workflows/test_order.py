@@ -10,7 +10,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from crossdock.models.order import Channel, Incoterm, Order
-from crossdock.models.order_steps import OrderInput, OrderPolicy, TrackingUpdate
+from crossdock.models.order_steps import OrderInput, OrderPolicy, OrderResult, TrackingUpdate
 from crossdock.money import Money
 from tests.factories import NOW, WAREHOUSE, order
 from tests.workflows.stand_ins import Partners
@@ -31,7 +31,9 @@ def worker(env: WorkflowEnvironment, task_queue: str, partners: Partners) -> Wor
     )
 
 
-async def start(env: WorkflowEnvironment, task_queue: str, o: Order) -> WorkflowHandle:
+async def start(
+    env: WorkflowEnvironment, task_queue: str, o: Order
+) -> WorkflowHandle[OrderWorkflow, OrderResult]:
     policy = OrderPolicy(return_window_seconds=RETURN_WINDOW.total_seconds(), ship_from=WAREHOUSE)
     return await env.client.start_workflow(
         OrderWorkflow.run,
@@ -51,7 +53,9 @@ def event(n: int, status: str) -> TrackingUpdate:
     )
 
 
-async def wait_for_state(handle: WorkflowHandle, state: OrderState) -> None:
+async def wait_for_state(
+    handle: WorkflowHandle[OrderWorkflow, OrderResult], state: OrderState
+) -> None:
     for _ in range(200):
         status = await handle.query(OrderWorkflow.status)
         if status.state == state:
@@ -60,7 +64,7 @@ async def wait_for_state(handle: WorkflowHandle, state: OrderState) -> None:
     raise AssertionError(f"order never reached {state}; it is {status.state}")
 
 
-async def deliver(handle: WorkflowHandle) -> None:
+async def deliver(handle: WorkflowHandle[OrderWorkflow, OrderResult]) -> None:
     for n, status in enumerate(["pre_transit", "in_transit", "out_for_delivery", "delivered"]):
         await handle.signal(OrderWorkflow.tracking_update, event(n, status))
 
