@@ -59,7 +59,7 @@ def sandbox() -> None:
 
 @app.command()
 def intake() -> None:
-    """Serve intake: storefront checkout and partner webhooks."""
+    """Serve intake: storefront checkout, partner webhooks, and the marketplace pollers."""
     from starter.app import create_intake_app
 
     settings = get_settings()
@@ -71,16 +71,6 @@ def intake() -> None:
         log_config=None,
         access_log=False,
     )
-
-
-@app.command("start-pollers")
-def start_pollers() -> None:
-    """Start (or keep) the durable marketplace pollers."""
-    from starter.pollers import ensure_pollers
-
-    settings = get_settings()
-    configure_logging(settings.log_level, process="start-pollers")
-    asyncio.run(ensure_pollers(settings))
 
 
 @app.command("demo-feed")

@@ -42,5 +42,7 @@ def configure_logging(level: str = "INFO", process: str = "") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
+    # One line per partner request drowns the events that matter; failures still show.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if process:
         structlog.contextvars.bind_contextvars(process=process)

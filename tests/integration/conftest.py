@@ -11,13 +11,12 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from crossdock.binaries import installed_binary
 from crossdock.config import Settings
 from crossdock.partners.clients import PartnerClients
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
 from starter.app import create_intake_app
-from starter.pollers import ensure_pollers
-from tests.conftest import installed_binary
 from tests.servers import free_port, serve
 from worker import build_worker
 from workflows.search import ALL as SEARCH_ATTRIBUTES
@@ -92,6 +91,5 @@ async def stack(
     partners = PartnerClients.from_settings(settings)
     worker = build_worker(dev_env.client, settings, partners)
     async with worker, httpx.AsyncClient(base_url=settings.sandbox_url, timeout=10) as sandbox:
-        await ensure_pollers(settings)
         yield Stack(client=dev_env.client, settings=settings, sandbox=sandbox)
     await partners.aclose()
