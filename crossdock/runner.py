@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from crossdock.binaries import installed_binary
 from crossdock.config import Settings
-from workflows.search import ALL as SEARCH_ATTRIBUTES
+from workflows.search import cli_flags as search_attribute_flags
 
 # What the demo profile compresses so orders complete while you watch; production
 # defaults (30-day return window, hourly tracking steps) stay in Settings.
@@ -98,9 +98,7 @@ def temporal_command(settings: Settings) -> list[str]:
         "--namespace",
         settings.temporal_namespace,
     ]
-    for key in SEARCH_ATTRIBUTES:
-        command += ["--search-attribute", f"{key.name}=Keyword"]
-    return command
+    return command + search_attribute_flags()
 
 
 @dataclass

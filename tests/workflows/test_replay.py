@@ -13,6 +13,7 @@ from temporalio.worker import Replayer
 from worker import RUNNER, WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
+TEXTS = {path: path.read_text() for path in HISTORIES}
 
 
 def test_there_are_histories_to_replay() -> None:
@@ -21,7 +22,7 @@ def test_there_are_histories_to_replay() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays(path: Path) -> None:
-    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    history = WorkflowHistory.from_json(path.stem, TEXTS[path])
     replayer = Replayer(
         workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=RUNNER
     )
