@@ -7,6 +7,7 @@ from temporalio import activity
 from activities.errors import partner_errors
 from crossdock.models.order_steps import (
     CancelDeclarationInput,
+    CheckDeclarationInput,
     CustomsDeclaration,
     FileDeclarationInput,
     LandedCost,
@@ -39,7 +40,18 @@ class CustomsActivities:
         with partner_errors():
             request = DeclarationRequest.for_order(input.reference, input.order, input.quote_id)
             declaration = await self._customs.file_declaration(request, input.idempotency_key)
-        return CustomsDeclaration(declaration_id=declaration.id, mrn=declaration.mrn)
+        return CustomsDeclaration(
+            declaration_id=declaration.id, mrn=declaration.mrn, status=declaration.status
+        )
+
+    @activity.defn
+    async def check_declaration(self, input: CheckDeclarationInput) -> CustomsDeclaration:
+        """The declaration's current status (a held one may have been released)."""
+        with partner_errors():
+            declaration = await self._customs.get_declaration(input.declaration_id)
+        return CustomsDeclaration(
+            declaration_id=declaration.id, mrn=declaration.mrn, status=declaration.status
+        )
 
     @activity.defn
     async def cancel_declaration(self, input: CancelDeclarationInput) -> VoidResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -29,3 +30,16 @@ async def call_partner(activity: Callable[[Any, P], Awaitable[R]], arg: P) -> R:
     return await workflow.execute_activity_method(
         activity, arg, start_to_close_timeout=PARTNER_TIMEOUT, retry_policy=PARTNER_RETRY
     )
+
+
+async def condition_within(condition: Callable[[], bool], seconds: float) -> bool:
+    """Wait up to `seconds` (workflow time) for `condition`; say whether it holds."""
+    if condition():
+        return True
+    if seconds <= 0:
+        return False
+    try:
+        await workflow.wait_condition(condition, timeout=seconds)
+    except TimeoutError:
+        return condition()
+    return True

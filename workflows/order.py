@@ -1,272 +1,141 @@
 """OrderWorkflow: one order from receipt to the end of its return window (design §3).
 
-The workflow is the order lifecycle table plus the waiting. Every partner call is an
-activity with an idempotency key derived from the workflow id and the step, so retries,
-worker crashes and replays can never charge, declare, label or confirm twice.
+The workflow is the order lifecycle table plus the waiting; the steps live in
+order_payment, order_customs and order_shipping. Every partner call is an activity with
+an idempotency key derived from the workflow id and the step, so retries, worker crashes
+and replays can never charge, declare, label or confirm twice. Any business failure
+before shipment cancels the order and compensates what was done, newest first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.carrier import CarrierActivities
-    from activities.customs import CustomsActivities
-    from activities.marketplace import MarketplaceActivities
-    from activities.payments import PaymentActivities
-    from crossdock.models.order import Channel, Order
+    from crossdock.models.approval import Role
+    from crossdock.models.order import Channel
     from crossdock.models.order_steps import (
-        AuthorizePaymentInput,
-        BuyLabelInput,
-        CancelDeclarationInput,
-        CapturePaymentInput,
-        ConfirmShipmentInput,
-        FileDeclarationInput,
+        CancelReceipt,
+        CancelRequest,
         OrderInput,
         OrderResult,
-        QuoteLandedCostInput,
         TrackingUpdate,
-        VerifyMarketplacePaymentInput,
-        VoidAuthorizationInput,
-        VoidLabelInput,
     )
-    from workflows.lifecycle import TimelineEntry
-    from workflows.options import P, R, call_partner
-    from workflows.order_states import ORDER_LIFECYCLE, OrderState
+    from workflows.order_context import OrderContext, OrderRejected
+    from workflows.order_customs import declare, quote_landed_cost
+    from workflows.order_payment import capture_payment, secure_payment
+    from workflows.order_shipping import (
+        buy_label,
+        confirm_shipment,
+        follow_tracking,
+        watch_ship_by,
+    )
+    from workflows.order_states import BEFORE_SHIPMENT, OrderState
     from workflows.order_status import TRACKING_PROGRESS, OrderStatus
-    from workflows.saga import Saga
-    from workflows.search import CROSSDOCK_STATE
 
+# Changes to the released workflow, each behind a patch so recorded histories replay.
+SHIP_BY_WATCH = "ship-by-watch"
+DELIVERY_WATCH = "delivery-watch"
 
-class OrderRejected(Exception):
-    """A business refusal (card declined, goods not importable, ...): cancel the order."""
+CANCEL_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
 
 @workflow.defn
 class OrderWorkflow:
     @workflow.init
     def __init__(self, input: OrderInput) -> None:
-        self._input = input
-        self._status = OrderStatus()
-        self._saga = Saga()
+        self._ctx = OrderContext(input)
+        self._watchers: list[asyncio.Task[None]] = []
 
     @workflow.run
     async def run(self, input: OrderInput) -> OrderResult:
-        order = input.order
-        self._note("received", f"{order.channel} order, {len(order.items)} line(s)")
+        ctx = self._ctx
+        ctx.note("received", f"{ctx.order.channel} order, {len(ctx.order.items)} line(s)")
+        if workflow.patched(SHIP_BY_WATCH):
+            self._watchers.append(asyncio.create_task(watch_ship_by(ctx)))
         try:
-            await self._validate(order)
-            await self._secure_payment(order)
-            await self._declare(order)
-            await self._buy_label(order)
-            await self._confirm_shipment(order)
+            await self._until_shipped()
         except OrderRejected as rejection:
             return await self._cancel(str(rejection))
+        finally:
+            for watcher in self._watchers:
+                watcher.cancel()
         # The goods are on their way: nothing before this point may be undone any more.
-        self._saga.clear()
-        if order.channel is Channel.STOREFRONT:
-            await self._capture_payment()
-        await self._follow_tracking()
+        ctx.saga.clear()
+        if ctx.order.channel is Channel.STOREFRONT:
+            await capture_payment(ctx)
+        await follow_tracking(ctx, watch_delivery=workflow.patched(DELIVERY_WATCH))
         await workflow.sleep(timedelta(seconds=input.policy.return_window_seconds))
-        self._move(OrderState.COMPLETED, "return window ended")
-        return OrderResult(state=self._status.state, captured=self._status.captured)
+        ctx.move(OrderState.COMPLETED, "return window ended")
+        return OrderResult(state=ctx.status.state, captured=ctx.status.captured)
+
+    async def _until_shipped(self) -> None:
+        ctx = self._ctx
+        quote = await quote_landed_cost(ctx)
+        ctx.move(
+            OrderState.VALIDATED,
+            f"{quote.regime}: duties {quote.duties}, taxes {quote.taxes}, "
+            f"buyer owes {ctx.status.amount_due}",
+        )
+        for step in (secure_payment, declare, buy_label):
+            ctx.check_cancelled()
+            await step(ctx)
+        ctx.check_cancelled()
+        await confirm_shipment(ctx)
+
+    async def _cancel(self, reason: str) -> OrderResult:
+        ctx = self._ctx
+        ctx.status.reason = reason
+        undone = await ctx.saga.compensate()
+        ctx.move(OrderState.CANCELLED, f"{reason}; undone: {', '.join(undone) or 'nothing'}")
+        if ctx.status.needs_attention:
+            ctx.attention(False, "cancelled")
+        return OrderResult(state=ctx.status.state, reason=reason)
+
+    @workflow.update
+    def cancel(self, request: CancelRequest) -> CancelReceipt:
+        """Cancel before shipment; side effects are compensated after the current step."""
+        ctx = self._ctx
+        ctx.cancel_request = request
+        ctx.note("cancel_requested", f"{request.by.id} ({request.by.role}): {request.reason}")
+        return CancelReceipt(
+            accepted_in_state=ctx.status.state,
+            note="cancelling: what was booked is undone once the current step finishes",
+        )
+
+    @cancel.validator
+    def _check_cancel(self, request: CancelRequest) -> None:
+        # Refusals leave no trace in history, so the reason must be in the message.
+        ctx = self._ctx
+        if request.by.role not in CANCEL_ROLES:
+            allowed = ", ".join(sorted(CANCEL_ROLES))
+            raise ValueError(f"role {request.by.role} may not cancel orders (allowed: {allowed})")
+        if ctx.cancel_request is not None:
+            raise ValueError(f"already being cancelled by {ctx.cancel_request.by.id}")
+        if ctx.status.state not in BEFORE_SHIPMENT or ctx.shipping_committed:
+            raise ValueError(
+                f"order is {ctx.status.state} and already shipped or shipping: "
+                "request a return instead"
+            )
 
     @workflow.signal
     def tracking_update(self, update: TrackingUpdate) -> None:
         """A carrier event; duplicates and stale (out-of-order) events change nothing."""
-        status = self._status
+        status = self._ctx.status
         if update.event_id in status.tracking_events_seen:
             return
         status.tracking_events_seen.append(update.event_id)
         if update.status not in TRACKING_PROGRESS:
-            self._note("tracking_update", f"{update.status}: {update.description}")
+            self._ctx.note("tracking_update", f"{update.status}: {update.description}")
             return
         if TRACKING_PROGRESS.index(update.status) > status.tracking_rank():
             status.tracking_status = update.status
-            self._note("tracking_update", f"{update.status}: {update.description}")
+            self._ctx.note("tracking_update", f"{update.status}: {update.description}")
 
     @workflow.query
     def status(self) -> OrderStatus:
         """Live state, amounts, partner references and timeline."""
-        return self._status
-
-    # -- steps ---------------------------------------------------------------------
-
-    async def _validate(self, order: Order) -> None:
-        quote = await self._call(
-            CustomsActivities.quote_landed_cost, QuoteLandedCostInput(order=order)
-        )
-        self._status.landed_cost = quote
-        self._status.amount_due = order.order_total + quote.due_at_checkout
-        self._move(
-            OrderState.VALIDATED,
-            f"{quote.regime}: duties {quote.duties}, taxes {quote.taxes}, "
-            f"buyer owes {self._status.amount_due}",
-        )
-
-    async def _secure_payment(self, order: Order) -> None:
-        if order.channel.collects_payment:
-            payment = await self._call(
-                MarketplaceActivities.verify_marketplace_payment,
-                VerifyMarketplacePaymentInput(
-                    channel=order.channel, channel_order_id=order.channel_order_id
-                ),
-            )
-            if not payment.paid:
-                raise OrderRejected(f"{order.channel} reports the order unpaid ({payment.status})")
-            self._move(OrderState.PAYMENT_SECURED, f"paid on {order.channel}")
-            return
-        assert order.payment_method is not None  # the Order contract guarantees it
-        amount_due = self._status.amount_due
-        assert amount_due is not None
-        authorization = await self._call(
-            PaymentActivities.authorize_payment,
-            AuthorizePaymentInput(
-                reference=self._workflow_id,
-                amount=amount_due,
-                payment_method=order.payment_method,
-                idempotency_key=self._key("authorize"),
-            ),
-        )
-        self._status.authorization = authorization
-        self._saga.add(
-            "void_authorization",
-            lambda: call_partner(
-                PaymentActivities.void_authorization,
-                VoidAuthorizationInput(
-                    intent_id=authorization.intent_id, idempotency_key=self._key("void")
-                ),
-            ),
-        )
-        self._move(OrderState.PAYMENT_SECURED, f"authorized {authorization.amount}")
-
-    async def _declare(self, order: Order) -> None:
-        quote = self._status.landed_cost
-        assert quote is not None
-        declaration = await self._call(
-            CustomsActivities.file_declaration,
-            FileDeclarationInput(
-                reference=self._workflow_id,
-                order=order,
-                quote_id=quote.quote_id,
-                idempotency_key=self._key("declare"),
-            ),
-        )
-        self._status.declaration = declaration
-        self._saga.add(
-            "cancel_declaration",
-            lambda: call_partner(
-                CustomsActivities.cancel_declaration,
-                CancelDeclarationInput(
-                    declaration_id=declaration.declaration_id,
-                    idempotency_key=self._key("cancel-declaration"),
-                ),
-            ),
-        )
-        self._move(OrderState.CUSTOMS_DECLARED, f"declaration {declaration.mrn}")
-
-    async def _buy_label(self, order: Order) -> None:
-        label = await self._call(
-            CarrierActivities.buy_label,
-            BuyLabelInput(
-                reference=self._workflow_id,
-                order=order,
-                ship_from=self._input.policy.ship_from,
-                idempotency_key=self._key("label"),
-            ),
-        )
-        self._status.label = label
-        self._saga.add(
-            "void_label",
-            lambda: call_partner(
-                CarrierActivities.void_label,
-                VoidLabelInput(
-                    shipment_id=label.shipment_id, idempotency_key=self._key("void-label")
-                ),
-            ),
-        )
-        self._move(
-            OrderState.LABEL_BOUGHT, f"{label.carrier} {label.service} {label.tracking_code}"
-        )
-
-    async def _confirm_shipment(self, order: Order) -> None:
-        label = self._status.label
-        assert label is not None
-        confirmation = await self._call(
-            MarketplaceActivities.confirm_shipment,
-            ConfirmShipmentInput(
-                order=order,
-                tracking_code=label.tracking_code,
-                carrier=label.carrier,
-                shipped_at=workflow.now(),
-                idempotency_key=self._key("confirm"),
-            ),
-        )
-        self._move(
-            OrderState.SHIPMENT_CONFIRMED,
-            f"confirmed to {order.channel} ({confirmation.confirmation_id})",
-        )
-
-    async def _capture_payment(self) -> None:
-        authorization = self._status.authorization
-        assert authorization is not None
-        capture = await self._call(
-            PaymentActivities.capture_payment,
-            CapturePaymentInput(
-                intent_id=authorization.intent_id,
-                amount=authorization.amount,
-                idempotency_key=self._key("capture"),
-            ),
-        )
-        self._status.captured = capture.captured
-        self._move(OrderState.PAYMENT_CAPTURED, f"captured {capture.captured}")
-
-    async def _follow_tracking(self) -> None:
-        await workflow.wait_condition(
-            lambda: self._status.tracking_rank() >= TRACKING_PROGRESS.index("in_transit")
-        )
-        self._move(OrderState.IN_TRANSIT)
-        await workflow.wait_condition(lambda: self._status.tracking_status == "delivered")
-        self._move(OrderState.DELIVERED)
-
-    async def _cancel(self, reason: str) -> OrderResult:
-        self._status.reason = reason
-        undone = await self._saga.compensate()
-        self._move(OrderState.CANCELLED, f"{reason}; undone: {', '.join(undone) or 'nothing'}")
-        return OrderResult(state=self._status.state, reason=reason)
-
-    # -- mechanics -----------------------------------------------------------------
-
-    @property
-    def _workflow_id(self) -> str:
-        return workflow.info().workflow_id
-
-    def _key(self, step: str) -> str:
-        """Idempotency key for one side effect: stable across retries, crashes, replays."""
-        return f"{self._workflow_id}/{step}"
-
-    async def _call(self, activity: Callable[[Any, P], Awaitable[R]], arg: P) -> R:
-        """Run a partner activity; a business rejection becomes `OrderRejected`."""
-        try:
-            return await call_partner(activity, arg)
-        except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.non_retryable:
-                raise OrderRejected(cause.message) from err
-            raise
-
-    def _move(self, target: OrderState, detail: str = "") -> None:
-        ORDER_LIFECYCLE.check(self._status.state, target)
-        self._status.state = target
-        self._note("moved", detail)
-        workflow.upsert_search_attributes([CROSSDOCK_STATE.value_set(target.value)])
-
-    def _note(self, event: str, detail: str = "") -> None:
-        self._status.timeline.append(
-            TimelineEntry(at=workflow.now(), event=event, state=self._status.state, detail=detail)
-        )
+        return self._ctx.status

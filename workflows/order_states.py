@@ -1,4 +1,4 @@
-"""The order lifecycle (design §3) as a table."""
+"""The order lifecycle (design §3) as a table: which states may follow which."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ from workflows.lifecycle import Lifecycle
 class OrderState(StrEnum):
     RECEIVED = "received"
     VALIDATED = "validated"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
     PAYMENT_SECURED = "payment_secured"
     CUSTOMS_DECLARED = "customs_declared"
+    CUSTOMS_HOLD = "customs_hold"
     LABEL_BOUGHT = "label_bought"
     SHIPMENT_CONFIRMED = "shipment_confirmed"
     PAYMENT_CAPTURED = "payment_captured"
     IN_TRANSIT = "in_transit"
+    DELAYED = "delayed"
     DELIVERED = "delivered"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
@@ -23,16 +27,35 @@ class OrderState(StrEnum):
 
 S = OrderState
 
+# Until the channel is told the order shipped, an order can still be cancelled (and its
+# side effects compensated); afterwards a cancellation becomes a return.
+BEFORE_SHIPMENT = frozenset(
+    {
+        S.RECEIVED,
+        S.VALIDATED,
+        S.IN_REVIEW,
+        S.APPROVED,
+        S.PAYMENT_SECURED,
+        S.CUSTOMS_DECLARED,
+        S.CUSTOMS_HOLD,
+        S.LABEL_BOUGHT,
+    }
+)
+
 ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.RECEIVED: frozenset({S.VALIDATED, S.CANCELLED}),
-    S.VALIDATED: frozenset({S.PAYMENT_SECURED, S.CANCELLED}),
+    S.VALIDATED: frozenset({S.IN_REVIEW, S.PAYMENT_SECURED, S.CANCELLED}),
+    S.IN_REVIEW: frozenset({S.APPROVED, S.CANCELLED}),
+    S.APPROVED: frozenset({S.PAYMENT_SECURED, S.CANCELLED}),
     S.PAYMENT_SECURED: frozenset({S.CUSTOMS_DECLARED, S.CANCELLED}),
-    S.CUSTOMS_DECLARED: frozenset({S.LABEL_BOUGHT, S.CANCELLED}),
+    S.CUSTOMS_DECLARED: frozenset({S.CUSTOMS_HOLD, S.LABEL_BOUGHT, S.CANCELLED}),
+    S.CUSTOMS_HOLD: frozenset({S.CUSTOMS_DECLARED, S.CANCELLED}),
     S.LABEL_BOUGHT: frozenset({S.SHIPMENT_CONFIRMED, S.CANCELLED}),
     # Storefront orders capture at shipment; marketplaces were paid at sale.
     S.SHIPMENT_CONFIRMED: frozenset({S.PAYMENT_CAPTURED, S.IN_TRANSIT}),
     S.PAYMENT_CAPTURED: frozenset({S.IN_TRANSIT}),
-    S.IN_TRANSIT: frozenset({S.DELIVERED}),
+    S.IN_TRANSIT: frozenset({S.DELAYED, S.DELIVERED}),
+    S.DELAYED: frozenset({S.DELIVERED}),
     S.DELIVERED: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),

@@ -31,6 +31,7 @@ class OrderStatus(BaseModel):
     tracking_status: str = ""
     tracking_events_seen: list[str] = Field(default_factory=list)
     reason: str = ""
+    needs_attention: bool = False
 
     def tracking_rank(self) -> int:
         status = self.tracking_status

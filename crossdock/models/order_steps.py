@@ -7,15 +7,26 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from crossdock.models.approval import Principal
 from crossdock.models.order import Address, Channel, Order
 from crossdock.money import Money
 
 
 class OrderPolicy(BaseModel):
-    """Settings the workflow needs, fixed at start so replays see the same values."""
+    """Settings the workflow needs, fixed at start so replays see the same values.
+
+    Fields added after release carry defaults, so recorded inputs still decode.
+    """
 
     return_window_seconds: float = Field(gt=0)
     ship_from: Address
+    # Raise NeedsAttention when ship-by is this close and no label is bought yet.
+    ship_by_warning_seconds: float = Field(default=12 * 3600, gt=0)
+    # A parcel not delivered this long after deliver-by is delayed (customer told).
+    delivery_grace_seconds: float = Field(default=24 * 3600, ge=0)
+    # How often a customs hold is re-checked, and when the order gives up on it.
+    customs_poll_seconds: float = Field(default=3600, gt=0)
+    customs_hold_timeout_seconds: float = Field(default=5 * 24 * 3600, gt=0)
 
 
 class OrderInput(BaseModel):
@@ -91,6 +102,11 @@ class FileDeclarationInput(BaseModel):
 class CustomsDeclaration(BaseModel):
     declaration_id: str
     mrn: str
+    status: str = "filed"  # filed | held | released | cancelled
+
+
+class CheckDeclarationInput(BaseModel):
+    declaration_id: str
 
 
 class CancelDeclarationInput(BaseModel):
@@ -141,6 +157,18 @@ class TrackingUpdate(BaseModel):
     status: str  # normalised shipment status: pre_transit, in_transit, ..., delivered
     occurred_at: datetime
     description: str = ""
+
+
+class CancelRequest(BaseModel):
+    """An operator's (or the buyer's, relayed by intake) request to cancel the order."""
+
+    reason: str = Field(min_length=1)
+    by: Principal
+
+
+class CancelReceipt(BaseModel):
+    accepted_in_state: str
+    note: str
 
 
 class OrderResult(BaseModel):

@@ -3,7 +3,7 @@ asked for and answer like the partners would, without HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from crossdock.models.order_steps import (
     BuyLabelInput,
     CancelDeclarationInput,
     CapturePaymentInput,
+    CheckDeclarationInput,
     ConfirmShipmentInput,
     CustomsDeclaration,
     FileDeclarationInput,
@@ -44,6 +45,11 @@ class Partners:
     decline_card: bool = False
     reject_label: bool = False
     marketplace_paid: bool = True
+    hold_declaration: bool = False
+    # check_declaration answers "held" this many times, then "released".
+    holds_before_release: int = 1
+    # Runs inside buy_label before it answers (e.g. to race a cancellation against it).
+    during_label: Callable[[], Awaitable[None]] | None = None
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -57,6 +63,7 @@ class Partners:
             self.verify_marketplace_payment,
             self.file_declaration,
             self.cancel_declaration,
+            self.check_declaration,
             self.buy_label,
             self.void_label,
             self.confirm_shipment,
@@ -107,7 +114,15 @@ class Partners:
     @activity.defn(name="file_declaration")
     async def file_declaration(self, input: FileDeclarationInput) -> CustomsDeclaration:
         self.calls.append(("file_declaration", input))
-        return CustomsDeclaration(declaration_id="dcl_1", mrn="26FR0000000000001")
+        status = "held" if self.hold_declaration else "filed"
+        return CustomsDeclaration(declaration_id="dcl_1", mrn="26FR0000000000001", status=status)
+
+    @activity.defn(name="check_declaration")
+    async def check_declaration(self, input: CheckDeclarationInput) -> CustomsDeclaration:
+        self.calls.append(("check_declaration", input))
+        checks = self.names().count("check_declaration")
+        status = "held" if checks <= self.holds_before_release else "released"
+        return CustomsDeclaration(declaration_id="dcl_1", mrn="26FR0000000000001", status=status)
 
     @activity.defn(name="cancel_declaration")
     async def cancel_declaration(self, input: CancelDeclarationInput) -> VoidResult:
@@ -117,6 +132,8 @@ class Partners:
     @activity.defn(name="buy_label")
     async def buy_label(self, input: BuyLabelInput) -> ShippingLabel:
         self.calls.append(("buy_label", input))
+        if self.during_label is not None:
+            await self.during_label()
         if self.reject_label:
             raise ApplicationError(
                 "address undeliverable", type="ADDRESS.VERIFY.FAILURE", non_retryable=True

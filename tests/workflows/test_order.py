@@ -2,71 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import timedelta
-
-from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from crossdock.models.order import Channel, Incoterm, Order
-from crossdock.models.order_steps import OrderInput, OrderPolicy, OrderResult, TrackingUpdate
+from crossdock.models.order import Channel, Incoterm
 from crossdock.money import Money
-from tests.factories import NOW, WAREHOUSE, order
+from tests.factories import order
+from tests.workflows.order_harness import (
+    RETURN_WINDOW,
+    deliver,
+    event,
+    start,
+    wait_for_state,
+    worker,
+)
 from tests.workflows.stand_ins import Partners
-from worker import RUNNER
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
-
-RETURN_WINDOW = timedelta(days=30)
-
-
-def worker(env: WorkflowEnvironment, task_queue: str, partners: Partners) -> Worker:
-    return Worker(
-        env.client,
-        task_queue=task_queue,
-        workflows=[OrderWorkflow],
-        activities=partners.activities(),
-        workflow_runner=RUNNER,
-    )
-
-
-async def start(
-    env: WorkflowEnvironment, task_queue: str, o: Order
-) -> WorkflowHandle[OrderWorkflow, OrderResult]:
-    policy = OrderPolicy(return_window_seconds=RETURN_WINDOW.total_seconds(), ship_from=WAREHOUSE)
-    return await env.client.start_workflow(
-        OrderWorkflow.run,
-        OrderInput(order=o, policy=policy),
-        id=o.workflow_id,
-        task_queue=task_queue,
-    )
-
-
-def event(n: int, status: str) -> TrackingUpdate:
-    return TrackingUpdate(
-        event_id=f"evt_{n}",
-        tracking_code="EZ1000000001",
-        status=status,
-        occurred_at=NOW,
-        description=status,
-    )
-
-
-async def wait_for_state(
-    handle: WorkflowHandle[OrderWorkflow, OrderResult], state: OrderState
-) -> None:
-    for _ in range(200):
-        status = await handle.query(OrderWorkflow.status)
-        if status.state == state:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"order never reached {state}; it is {status.state}")
-
-
-async def deliver(handle: WorkflowHandle[OrderWorkflow, OrderResult]) -> None:
-    for n, status in enumerate(["pre_transit", "in_transit", "out_for_delivery", "delivered"]):
-        await handle.signal(OrderWorkflow.tracking_update, event(n, status))
 
 
 async def test_storefront_order_runs_to_completion_and_captures_what_the_buyer_owes(

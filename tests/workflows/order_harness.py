@@ -1,0 +1,87 @@
+"""Running OrderWorkflow against stand-in partners on the time-skipping server."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from crossdock.models.approval import Principal, Role
+from crossdock.models.order import Order
+from crossdock.models.order_steps import OrderInput, OrderPolicy, OrderResult, TrackingUpdate
+from tests.factories import NOW, WAREHOUSE
+from tests.workflows.stand_ins import Partners
+from worker import RUNNER
+from workflows.order import OrderWorkflow
+from workflows.order_states import OrderState
+
+OrderHandle = WorkflowHandle[OrderWorkflow, OrderResult]
+OPERATOR = Principal(id="op-7", role=Role.OPERATOR)
+VIEWER = Principal(id="view-1", role=Role.VIEWER)
+
+RETURN_WINDOW = timedelta(days=30)
+
+
+def worker(env: WorkflowEnvironment, task_queue: str, partners: Partners) -> Worker:
+    return Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[OrderWorkflow],
+        activities=partners.activities(),
+        workflow_runner=RUNNER,
+    )
+
+
+async def start(
+    env: WorkflowEnvironment, task_queue: str, o: Order, **policy_fields: Any
+) -> OrderHandle:
+    """Start `o`'s workflow, its dates moved to the test server's clock.
+
+    The session's time-skipping server runs ahead of real time (earlier tests skipped
+    their 30-day return windows), so dates written relative to `NOW` are rebased.
+    """
+    policy = OrderPolicy(
+        return_window_seconds=RETURN_WINDOW.total_seconds(), ship_from=WAREHOUSE, **policy_fields
+    )
+    shift = await env.get_current_time() - o.placed_at
+    o = o.model_copy(
+        update={
+            "placed_at": o.placed_at + shift,
+            "ship_by": o.ship_by + shift,
+            "deliver_by": o.deliver_by + shift,
+        }
+    )
+    return await env.client.start_workflow(
+        OrderWorkflow.run,
+        OrderInput(order=o, policy=policy),
+        id=o.workflow_id,
+        task_queue=task_queue,
+    )
+
+
+def event(n: int, status: str) -> TrackingUpdate:
+    return TrackingUpdate(
+        event_id=f"evt_{n}",
+        tracking_code="EZ1000000001",
+        status=status,
+        occurred_at=NOW,
+        description=status,
+    )
+
+
+async def wait_for_state(handle: OrderHandle, state: OrderState) -> None:
+    for _ in range(400):
+        status = await handle.query(OrderWorkflow.status)
+        if status.state == state:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"order never reached {state}; it is {status.state}")
+
+
+async def deliver(handle: OrderHandle) -> None:
+    for n, status in enumerate(["pre_transit", "in_transit", "out_for_delivery", "delivered"]):
+        await handle.signal(OrderWorkflow.tracking_update, event(n, status))

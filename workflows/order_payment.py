@@ -1,0 +1,73 @@
+"""Order steps with money: secure the payment before anything is booked, capture it
+once the goods ship."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.marketplace import MarketplaceActivities
+    from activities.payments import PaymentActivities
+    from crossdock.models.order_steps import (
+        AuthorizePaymentInput,
+        CapturePaymentInput,
+        VerifyMarketplacePaymentInput,
+        VoidAuthorizationInput,
+    )
+    from workflows.options import call_partner
+    from workflows.order_context import OrderContext, OrderRejected
+    from workflows.order_states import OrderState
+
+
+async def secure_payment(ctx: OrderContext) -> None:
+    """Marketplaces: verify they collected the payment. Storefront: authorize what the
+    buyer owes (captured at shipment), with its void registered for compensation."""
+    order = ctx.order
+    if order.channel.collects_payment:
+        payment = await ctx.call(
+            MarketplaceActivities.verify_marketplace_payment,
+            VerifyMarketplacePaymentInput(
+                channel=order.channel, channel_order_id=order.channel_order_id
+            ),
+        )
+        if not payment.paid:
+            raise OrderRejected(f"{order.channel} reports the order unpaid ({payment.status})")
+        ctx.move(OrderState.PAYMENT_SECURED, f"paid on {order.channel}")
+        return
+    assert order.payment_method is not None  # the Order contract guarantees it
+    assert ctx.status.amount_due is not None
+    authorization = await ctx.call(
+        PaymentActivities.authorize_payment,
+        AuthorizePaymentInput(
+            reference=ctx.workflow_id,
+            amount=ctx.status.amount_due,
+            payment_method=order.payment_method,
+            idempotency_key=ctx.key("authorize"),
+        ),
+    )
+    ctx.status.authorization = authorization
+    ctx.saga.add(
+        "void_authorization",
+        lambda: call_partner(
+            PaymentActivities.void_authorization,
+            VoidAuthorizationInput(
+                intent_id=authorization.intent_id, idempotency_key=ctx.key("void")
+            ),
+        ),
+    )
+    ctx.move(OrderState.PAYMENT_SECURED, f"authorized {authorization.amount}")
+
+
+async def capture_payment(ctx: OrderContext) -> None:
+    authorization = ctx.status.authorization
+    assert authorization is not None
+    capture = await ctx.call(
+        PaymentActivities.capture_payment,
+        CapturePaymentInput(
+            intent_id=authorization.intent_id,
+            amount=authorization.amount,
+            idempotency_key=ctx.key("capture"),
+        ),
+    )
+    ctx.status.captured = capture.captured
+    ctx.move(OrderState.PAYMENT_CAPTURED, f"captured {capture.captured}")

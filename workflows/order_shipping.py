@@ -1,0 +1,93 @@
+"""Order steps with the parcel: label, confirmation to the channel, and tracking until
+delivered (late deliveries flagged)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.carrier import CarrierActivities
+    from activities.marketplace import MarketplaceActivities
+    from crossdock.models.order_steps import BuyLabelInput, ConfirmShipmentInput, VoidLabelInput
+    from workflows.options import call_partner, condition_within
+    from workflows.order_context import OrderContext
+    from workflows.order_states import OrderState
+    from workflows.order_status import TRACKING_PROGRESS
+
+IN_TRANSIT_RANK = TRACKING_PROGRESS.index("in_transit")
+
+
+async def buy_label(ctx: OrderContext) -> None:
+    label = await ctx.call(
+        CarrierActivities.buy_label,
+        BuyLabelInput(
+            reference=ctx.workflow_id,
+            order=ctx.order,
+            ship_from=ctx.policy.ship_from,
+            idempotency_key=ctx.key("label"),
+        ),
+    )
+    ctx.status.label = label
+    ctx.saga.add(
+        "void_label",
+        lambda: call_partner(
+            CarrierActivities.void_label,
+            VoidLabelInput(shipment_id=label.shipment_id, idempotency_key=ctx.key("void-label")),
+        ),
+    )
+    if ctx.status.needs_attention:
+        ctx.attention(False, "label bought")
+    ctx.move(OrderState.LABEL_BOUGHT, f"{label.carrier} {label.service} {label.tracking_code}")
+
+
+async def confirm_shipment(ctx: OrderContext) -> None:
+    label = ctx.status.label
+    assert label is not None
+    ctx.shipping_committed = True
+    confirmation = await ctx.call(
+        MarketplaceActivities.confirm_shipment,
+        ConfirmShipmentInput(
+            order=ctx.order,
+            tracking_code=label.tracking_code,
+            carrier=label.carrier,
+            shipped_at=workflow.now(),
+            idempotency_key=ctx.key("confirm"),
+        ),
+    )
+    ctx.move(
+        OrderState.SHIPMENT_CONFIRMED,
+        f"confirmed to {ctx.order.channel} ({confirmation.confirmation_id})",
+    )
+
+
+async def follow_tracking(ctx: OrderContext, *, watch_delivery: bool) -> None:
+    """Wait for the carrier's events until delivered. With `watch_delivery`, a parcel
+    still undelivered after deliver-by plus the grace period is marked delayed."""
+    status = ctx.status
+    await workflow.wait_condition(lambda: status.tracking_rank() >= IN_TRANSIT_RANK)
+    ctx.move(OrderState.IN_TRANSIT)
+
+    def delivered() -> bool:
+        return status.tracking_status == "delivered"
+
+    if watch_delivery:
+        late_at = ctx.order.deliver_by + timedelta(seconds=ctx.policy.delivery_grace_seconds)
+        if not await condition_within(delivered, (late_at - workflow.now()).total_seconds()):
+            ctx.move(OrderState.DELAYED, f"not delivered by {ctx.order.deliver_by:%Y-%m-%d}")
+            ctx.attention(True, "delivery late: deliver-by passed")
+    await workflow.wait_condition(delivered)
+    if status.needs_attention:
+        ctx.attention(False, "delivered")
+    ctx.move(OrderState.DELIVERED)
+
+
+async def watch_ship_by(ctx: OrderContext) -> None:
+    """Raise NeedsAttention when ship-by is near and no label is bought yet."""
+    warn_at = ctx.order.ship_by - timedelta(seconds=ctx.policy.ship_by_warning_seconds)
+    wait = (warn_at - workflow.now()).total_seconds()
+    if wait > 0:
+        await workflow.sleep(wait)
+    if ctx.status.label is None and ctx.status.state != OrderState.CANCELLED:
+        ctx.attention(True, f"ship-by {ctx.order.ship_by:%Y-%m-%d %H:%M} is near; no label yet")
