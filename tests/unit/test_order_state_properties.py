@@ -1,0 +1,60 @@
+"""Property tests of the order lifecycle table (hypothesis): whatever events arrive, the
+machine only ever sits in a known state, refuses illegal moves, and never leaves a
+terminal state."""
+
+from __future__ import annotations
+
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from workflows.lifecycle import IllegalTransition
+from workflows.order_states import BEFORE_SHIPMENT, ORDER_LIFECYCLE, ORDER_TRANSITIONS, OrderState
+
+attempts = st.lists(st.sampled_from(list(OrderState)), max_size=40)
+
+
+@given(attempts)
+def test_random_moves_never_reach_an_illegal_state(targets: list[OrderState]) -> None:
+    state = ORDER_LIFECYCLE.initial
+    for target in targets:
+        legal = target in ORDER_TRANSITIONS[state]
+        try:
+            ORDER_LIFECYCLE.check(state, target)
+        except IllegalTransition:
+            assert not legal
+            continue
+        assert legal
+        state = target
+        assert state in ORDER_TRANSITIONS
+
+
+@given(attempts)
+def test_terminal_states_are_final(targets: list[OrderState]) -> None:
+    for terminal in (OrderState.COMPLETED, OrderState.CANCELLED):
+        for target in targets:
+            assert not ORDER_LIFECYCLE.allowed(terminal, target)
+
+
+def test_cancellation_is_possible_exactly_before_shipment() -> None:
+    cancellable = {s for s, targets in ORDER_TRANSITIONS.items() if OrderState.CANCELLED in targets}
+    assert cancellable == set(BEFORE_SHIPMENT)
+
+
+@given(st.data())
+def test_every_walk_ends_terminal_and_completion_means_shipped_and_delivered(
+    data: st.DataObject,
+) -> None:
+    state, visited = ORDER_LIFECYCLE.initial, [ORDER_LIFECYCLE.initial]
+    while not ORDER_LIFECYCLE.terminal(state):
+        # customs_declared ⇄ customs_hold may repeat (a second hold); walks that loop
+        # on and on prove nothing more.
+        assume(len(visited) < 100)
+        state = data.draw(st.sampled_from(sorted(ORDER_TRANSITIONS[state])))
+        visited.append(state)
+    if state is OrderState.COMPLETED:
+        order = [OrderState.SHIPMENT_CONFIRMED, OrderState.IN_TRANSIT, OrderState.DELIVERED]
+        assert [s for s in visited if s in order] == order
+    else:
+        assert state is OrderState.CANCELLED
+        assert visited[-2] in BEFORE_SHIPMENT
+        assert OrderState.SHIPMENT_CONFIRMED not in visited
