@@ -40,6 +40,8 @@ class Partners:
     """What the stand-ins did, in order, and how they should behave."""
 
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    # Calls answered with a business rejection: they did nothing to undo.
+    rejected: list[str] = field(default_factory=list)
     duties: int = 500
     taxes: int = 1200
     decline_card: bool = False
@@ -88,6 +90,7 @@ class Partners:
     async def authorize_payment(self, input: AuthorizePaymentInput) -> PaymentAuthorization:
         self.calls.append(("authorize_payment", input))
         if self.decline_card:
+            self.rejected.append("authorize_payment")
             raise ApplicationError(
                 "Your card was declined.", type="card_declined", non_retryable=True
             )
@@ -135,6 +138,7 @@ class Partners:
         if self.during_label is not None:
             await self.during_label()
         if self.reject_label:
+            self.rejected.append("buy_label")
             raise ApplicationError(
                 "address undeliverable", type="ADDRESS.VERIFY.FAILURE", non_retryable=True
             )
