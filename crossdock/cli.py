@@ -46,6 +46,8 @@ def sandbox() -> None:
         tracking_step_seconds=settings.tracking_step_seconds,
         carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
         storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
+        customs_hold_rate=settings.customs_hold_rate,
+        customs_hold_seconds=settings.customs_hold_seconds,
         seed=settings.demo_seed,
     )
     uvicorn.run(

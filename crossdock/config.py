@@ -56,8 +56,15 @@ class Settings(BaseSettings):
     # Order policy. Production defaults are real; the demo profile compresses time.
     return_window_seconds: float = Field(default=30 * 24 * 3600, gt=0)
     poll_interval_seconds: float = Field(default=60.0, gt=0)
+    ship_by_warning_seconds: float = Field(default=12 * 3600, gt=0)
+    delivery_grace_seconds: float = Field(default=24 * 3600, ge=0)
+    customs_poll_seconds: float = Field(default=3600, gt=0)
+    customs_hold_timeout_seconds: float = Field(default=5 * 24 * 3600, gt=0)
     # Carrier sandbox: seconds between tracking steps (real carriers: hours).
     tracking_step_seconds: float = Field(default=3600.0, gt=0)
+    # Customs sandbox: share of declarations held for inspection, and for how long.
+    customs_hold_rate: float = Field(default=0.0, ge=0, le=1)
+    customs_hold_seconds: float = Field(default=4 * 3600, ge=0)
 
     # make run
     demo_feed: bool = True

@@ -27,6 +27,10 @@ DEMO_PROFILE = {
     "CROSSDOCK_RETURN_WINDOW_SECONDS": "60",
     "CROSSDOCK_POLL_INTERVAL_SECONDS": "2",
     "CROSSDOCK_TRACKING_STEP_SECONDS": "4",
+    # One declaration in ten is held for inspection for 20 s, re-checked every 5 s.
+    "CROSSDOCK_CUSTOMS_HOLD_RATE": "0.1",
+    "CROSSDOCK_CUSTOMS_HOLD_SECONDS": "20",
+    "CROSSDOCK_CUSTOMS_POLL_SECONDS": "5",
 }
 
 

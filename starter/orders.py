@@ -23,7 +23,12 @@ log = structlog.get_logger(__name__)
 
 def order_policy(settings: Settings) -> OrderPolicy:
     return OrderPolicy(
-        return_window_seconds=settings.return_window_seconds, ship_from=settings.ship_from
+        return_window_seconds=settings.return_window_seconds,
+        ship_from=settings.ship_from,
+        ship_by_warning_seconds=settings.ship_by_warning_seconds,
+        delivery_grace_seconds=settings.delivery_grace_seconds,
+        customs_poll_seconds=settings.customs_poll_seconds,
+        customs_hold_timeout_seconds=settings.customs_hold_timeout_seconds,
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 import string
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -81,6 +81,8 @@ class Declaration:
     status: str = "filed"
     hold_reason: str | None = None
     updated_at: datetime | None = None
+    # A random inspection (config.customs_hold_rate) is released at this time.
+    release_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -157,8 +159,18 @@ class CustomsOffice:
             quote=quote,
             created_at=now,
         )
+        self._maybe_inspect(declaration)
         self.declarations[declaration.id] = declaration
         return declaration
+
+    def _maybe_inspect(self, declaration: Declaration) -> None:
+        """Hold a share of filings for a random inspection, as customs authorities do."""
+        config = self.ctx.config
+        if config.customs_hold_rate and self.random.random() < config.customs_hold_rate:
+            declaration.status, declaration.hold_reason = "held", "random inspection"
+            declaration.release_at = declaration.created_at + timedelta(
+                seconds=config.customs_hold_seconds
+            )
 
     def get(self, declaration_id: str) -> Declaration:
         declaration = self.declarations.get(declaration_id)
@@ -166,6 +178,9 @@ class CustomsOffice:
             raise Refusal(
                 customs_error(404, "not_found", f"no declaration {declaration_id!r}", "id")
             )
+        release_at = declaration.release_at
+        if declaration.status == "held" and release_at and datetime.now(UTC) >= release_at:
+            declaration.status, declaration.updated_at = "released", datetime.now(UTC)
         return declaration
 
     def move(self, declaration: Declaration, allowed_from: set[str], status: str) -> None:

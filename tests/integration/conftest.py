@@ -65,6 +65,7 @@ def settings(dev_env: WorkflowEnvironment, ports: dict[str, int]) -> Settings:
         return_window_seconds=1.0,
         poll_interval_seconds=0.5,
         tracking_step_seconds=0.3,
+        customs_poll_seconds=0.5,
         _env_file=None,
     )
 
@@ -75,6 +76,9 @@ def servers(settings: Settings) -> Iterator[None]:
         tracking_step_seconds=settings.tracking_step_seconds,
         carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
         storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
+        # Some declarations are held for inspection: those orders wait, then ship.
+        customs_hold_rate=0.2,
+        customs_hold_seconds=1.0,
         seed=11,
     )
     with (

@@ -45,6 +45,8 @@ async def test_orders_from_every_channel_complete_with_each_side_effect_once(
     )
     assert [r.state for r in results] == [OrderState.COMPLETED] * len(orders)
 
+    held = [o for o in orders if await was_held(stack, o)]
+    assert held, "the sandbox held no declaration: the customs-hold path went untested"
     by_workflow = {o.workflow_id: o for o in orders}
     await assert_storefront_payments(stack, orders, by_workflow)
     await assert_once_per_order(stack, orders)
@@ -61,6 +63,12 @@ async def result_of(stack: Stack, order: Order) -> Any:
                 raise
             await asyncio.sleep(0.2)
     raise AssertionError(f"{order.workflow_id} was never started")
+
+
+async def was_held(stack: Stack, order: Order) -> bool:
+    handle = stack.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+    status = await handle.query(OrderWorkflow.status)
+    return any(e.event == "moved" and e.state == OrderState.CUSTOMS_HOLD for e in status.timeline)
 
 
 async def assert_storefront_payments(

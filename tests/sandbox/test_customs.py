@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from crossdock.sandbox.app import create_app
-from crossdock.sandbox.context import SandboxContext
+from crossdock.sandbox.context import SandboxConfig, SandboxContext
 from crossdock.sandbox.customs import mrn_check_character
 
 _numbers = itertools.count(1)
@@ -209,3 +210,24 @@ class TestDeclarations:
     async def test_unknown_declaration(self, customs: httpx.AsyncClient) -> None:
         response = await customs.get("/v1/declarations/dcl_missing")
         assert response.status_code == 404
+
+
+async def test_random_inspections_hold_a_share_of_filings_until_release() -> None:
+    """With customs_hold_rate, some filings come back held and are released later."""
+    app = create_app(SandboxConfig(customs_hold_rate=0.5, customs_hold_seconds=0.2, seed=3))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as http:
+        filed = []
+        for n in range(12):
+            body = consignment(reference=f"order-storefront-SFHOLD{n:04d}")
+            response = await http.post(
+                "/customs/v1/declarations", json=body, headers={"Idempotency-Key": f"h{n}"}
+            )
+            assert response.status_code == 201, response.text
+            filed.append(response.json())
+        held = [d for d in filed if d["status"] == "held"]
+        assert 0 < len(held) < len(filed)
+        assert all(d["hold_reason"] == "random inspection" for d in held)
+        await asyncio.sleep(0.3)
+        later = (await http.get(f"/customs/v1/declarations/{held[0]['id']}")).json()
+        assert later["status"] == "released"
