@@ -79,13 +79,20 @@ def intake() -> None:
 def demo_feed() -> None:
     """Keep placing realistic cross-border orders on the sandbox channels."""
     from crossdock.demo import run_feed
+    from crossdock.demo_operator import DemoOperator
+    from crossdock.temporal import connect
 
     settings = get_settings()
     configure_logging(settings.log_level, process="demo-feed")
-    try:
-        asyncio.run(
-            run_feed(settings.sandbox_url, settings.demo_orders_per_minute, settings.demo_seed)
+
+    async def feed() -> None:
+        operator = DemoOperator(await connect(settings), seed=settings.demo_seed)
+        await run_feed(
+            settings.sandbox_url, settings.demo_orders_per_minute, settings.demo_seed, operator
         )
+
+    try:
+        asyncio.run(feed())
     except KeyboardInterrupt:
         pass
 
