@@ -87,8 +87,9 @@ def demo_feed() -> None:
 
     async def feed() -> None:
         operator = DemoOperator(await connect(settings), seed=settings.demo_seed)
-        await run_feed(
-            settings.sandbox_url, settings.demo_orders_per_minute, settings.demo_seed, operator
+        await asyncio.gather(
+            run_feed(settings.sandbox_url, settings.demo_orders_per_minute, settings.demo_seed),
+            operator.run(),
         )
 
     try:

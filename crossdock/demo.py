@@ -17,7 +17,6 @@ import httpx
 import structlog
 
 from crossdock.catalog import Catalog, default_catalog
-from crossdock.demo_operator import DemoOperator
 from crossdock.models.order import Address, Buyer, Channel, Incoterm, LineItem, Order
 from crossdock.money import Money
 
@@ -135,10 +134,8 @@ async def place(http: httpx.AsyncClient, order: Order) -> None:
     response.raise_for_status()
 
 
-async def run_feed(
-    sandbox_url: str, orders_per_minute: float, seed: int, operator: DemoOperator | None = None
-) -> None:
-    """Place orders until cancelled, at a steady rate; the operator may act on them."""
+async def run_feed(sandbox_url: str, orders_per_minute: float, seed: int) -> None:
+    """Place orders until cancelled, at a steady rate."""
     generator = DemoOrders(seed=seed + int(datetime.now(UTC).timestamp()))
     interval = 60.0 / orders_per_minute
     async with httpx.AsyncClient(base_url=sandbox_url, timeout=10.0) as http:
@@ -146,8 +143,6 @@ async def run_feed(
             order = generator.next()
             try:
                 await place(http, order)
-                if operator is not None:
-                    operator.consider(order)
                 log.info(
                     "demo_order_placed",
                     channel=order.channel,

@@ -1,7 +1,7 @@
-"""A demo operator acting in `make run` as a person would: now and then a buyer asks to
-cancel an order shortly after placing it, and the operator relays it to the workflow.
-Some arrive in time (the order is cancelled and compensated); others are refused because
-the order has already shipped: both show in the Temporal UI."""
+"""A demo operator acting in `make run` as a person would, through the same workflow
+updates the console will use: now and then the buyer of an order stuck in a customs
+hold gives up, and the operator cancels it (the order's side effects are compensated).
+More decisions (reviews) join as the lifecycle grows."""
 
 from __future__ import annotations
 
@@ -10,53 +10,49 @@ import random
 
 import structlog
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError
 
 from crossdock.models.approval import Principal, Role
-from crossdock.models.order import Order
 from crossdock.models.order_steps import CancelRequest
 from workflows.order import OrderWorkflow
+from workflows.order_states import OrderState
 
 log = structlog.get_logger(__name__)
 
 DEMO_OPERATOR = Principal(id="demo-operator", role=Role.OPERATOR)
+LOOK_EVERY_SECONDS = 8.0
 
 
 class DemoOperator:
-    def __init__(self, client: Client, seed: int, cancel_rate: float = 0.06) -> None:
+    def __init__(self, client: Client, seed: int, cancel_share: float = 0.35) -> None:
         self._client = client
         self._random = random.Random(seed)
-        self._cancel_rate = cancel_rate
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._cancel_share = cancel_share
+        self._seen: set[str] = set()
 
-    def consider(self, order: Order) -> None:
-        """Maybe have this order's buyer ask to cancel a few seconds from now."""
-        if self._random.random() >= self._cancel_rate:
-            return
-        task = asyncio.create_task(self._cancel(order, delay=self._random.uniform(0.0, 1.2)))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _cancel(self, order: Order, delay: float) -> None:
-        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
-        # Marketplace orders reach us at the next poll: wait until the workflow exists.
-        for _ in range(40):
+    async def run(self) -> None:
+        """Look at the held orders every few seconds, until cancelled."""
+        while True:
+            await asyncio.sleep(LOOK_EVERY_SECONDS)
             try:
-                await handle.describe()
-                break
-            except RPCError:
-                await asyncio.sleep(0.25)
-        await asyncio.sleep(delay)
-        request = CancelRequest(reason="buyer asked to cancel", by=DEMO_OPERATOR)
+                await self._look_at_customs_holds()
+            except Exception as err:  # a demo helper must not stop the feed
+                log.warning("demo_operator_failed", error=str(err))
+
+    async def _look_at_customs_holds(self) -> None:
+        query = f'WorkflowType="OrderWorkflow" AND CrossdockState="{OrderState.CUSTOMS_HOLD}"'
+        async for execution in self._client.list_workflows(query):
+            if execution.id in self._seen:
+                continue
+            self._seen.add(execution.id)
+            if self._random.random() < self._cancel_share:
+                await self._cancel(execution.id, "buyer gave up waiting for customs")
+
+    async def _cancel(self, workflow_id: str, reason: str) -> None:
+        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
+        request = CancelRequest(reason=reason, by=DEMO_OPERATOR)
         try:
             receipt = await handle.execute_update(OrderWorkflow.cancel, request)
         except WorkflowUpdateFailedError as refused:
-            log.info("demo_cancel_refused", workflow_id=order.workflow_id, why=str(refused.cause))
-        except Exception as err:  # the order may not be started yet, or is closed
-            log.info("demo_cancel_skipped", workflow_id=order.workflow_id, error=str(err))
-        else:
-            log.info(
-                "demo_cancel_accepted",
-                workflow_id=order.workflow_id,
-                state=receipt.accepted_in_state,
-            )
+            log.info("demo_cancel_refused", workflow_id=workflow_id, why=str(refused.cause))
+            return
+        log.info("demo_cancel_accepted", workflow_id=workflow_id, state=receipt.accepted_in_state)

@@ -89,9 +89,12 @@ class OrderWorkflow:
     async def _cancel(self, reason: str) -> OrderResult:
         ctx = self._ctx
         ctx.status.reason = reason
-        undone = await ctx.saga.compensate()
+        undone, refused = await ctx.saga.compensate()
         ctx.move(OrderState.CANCELLED, f"{reason}; undone: {', '.join(undone) or 'nothing'}")
-        if ctx.status.needs_attention:
+        if refused:
+            # Something stays booked at a partner: a person must finish the undo.
+            ctx.attention(True, f"undo refused, finish by hand: {'; '.join(refused)}")
+        elif ctx.status.needs_attention:
             ctx.attention(False, "cancelled")
         return OrderResult(state=ctx.status.state, reason=reason)
 

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 Compensation = Callable[[], Awaitable[object]]
 
@@ -21,12 +22,22 @@ class Saga:
         """Forget compensations once the side effects are final (goods have shipped)."""
         self.steps.clear()
 
-    async def compensate(self) -> list[str]:
-        """Undo every registered step, newest first; return their names."""
-        done = []
+    async def compensate(self) -> tuple[list[str], list[str]]:
+        """Undo every registered step, newest first.
+
+        Returns the names undone and, separately, the undos the partner refused (with
+        why): those need a person, but must not stop the remaining undos, nor fail the
+        workflow (which would leave everything after them booked).
+        """
+        done: list[str] = []
+        refused: list[str] = []
         while self.steps:
             name, undo = self.steps.pop()
             workflow.logger.info("compensating", extra={"step": name})
-            await undo()
+            try:
+                await undo()
+            except ActivityError as err:
+                refused.append(f"{name} ({err.cause or err})")
+                continue
             done.append(name)
-        return done
+        return done, refused

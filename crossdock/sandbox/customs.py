@@ -265,7 +265,9 @@ def _declaration_routes(router: APIRouter, office: CustomsOffice, ctx: SandboxCo
 
         async def handler() -> JSONResponse:
             declaration = office.get(declaration_id)
-            office.move(declaration, {"filed"}, "cancelled")
+            # Withdrawing is possible until the goods leave: also while held (the goods
+            # are abandoned) or after release.
+            office.move(declaration, {"filed", "held", "released"}, "cancelled")
             ctx.ledger.record(
                 partner="customs",
                 kind="declaration_cancel",

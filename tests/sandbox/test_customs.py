@@ -202,10 +202,10 @@ class TestDeclarations:
         admin = f"/_sandbox/declarations/{declaration['id']}"
         held = await customs.post(f"{admin}/hold", json={"reason": "x-ray"})
         assert (held.json()["status"], held.json()["hold_reason"]) == ("held", "x-ray")
-        cancel = await customs.post(f"/v1/declarations/{declaration['id']}/cancel")
-        assert cancel.status_code == 400  # only a filed declaration can be withdrawn
         released = await customs.post(f"{admin}/release")
         assert released.json()["status"] == "released"
+        again = await customs.post(f"{admin}/hold", json={"reason": "second look"})
+        assert again.status_code == 400  # only a filed declaration can be held
 
     async def test_unknown_declaration(self, customs: httpx.AsyncClient) -> None:
         response = await customs.get("/v1/declarations/dcl_missing")
@@ -231,3 +231,21 @@ async def test_random_inspections_hold_a_share_of_filings_until_release() -> Non
         await asyncio.sleep(0.3)
         later = (await http.get(f"/customs/v1/declarations/{held[0]['id']}")).json()
         assert later["status"] == "released"
+
+
+async def test_a_held_declaration_can_be_withdrawn() -> None:
+    """Abandoning goods under a customs hold withdraws their declaration."""
+    app = create_app(SandboxConfig(customs_hold_rate=1.0, customs_hold_seconds=3600, seed=5))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as http:
+        body = consignment(reference="order-storefront-SFHOLDX")
+        filed = await http.post(
+            "/customs/v1/declarations", json=body, headers={"Idempotency-Key": "hx"}
+        )
+        assert filed.json()["status"] == "held"
+        cancelled = await http.post(
+            f"/customs/v1/declarations/{filed.json()['id']}/cancel",
+            headers={"Idempotency-Key": "hx-cancel"},
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["status"] == "cancelled"

@@ -52,9 +52,15 @@ class Partners:
     holds_before_release: int = 1
     # Runs inside buy_label before it answers (e.g. to race a cancellation against it).
     during_label: Callable[[], Awaitable[None]] | None = None
+    # Compensations the partner refuses (non-retryable), by activity name.
+    refuse_undo: frozenset[str] = frozenset()
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
+
+    def _maybe_refuse(self, name: str) -> None:
+        if name in self.refuse_undo:
+            raise ApplicationError(f"{name} refused by the partner", non_retryable=True)
 
     def activities(self) -> list[Callable[..., Any]]:
         return [
@@ -104,6 +110,7 @@ class Partners:
     @activity.defn(name="void_authorization")
     async def void_authorization(self, input: VoidAuthorizationInput) -> VoidResult:
         self.calls.append(("void_authorization", input))
+        self._maybe_refuse("void_authorization")
         return VoidResult(reference=input.intent_id, status="canceled")
 
     @activity.defn(name="verify_marketplace_payment")
@@ -130,6 +137,7 @@ class Partners:
     @activity.defn(name="cancel_declaration")
     async def cancel_declaration(self, input: CancelDeclarationInput) -> VoidResult:
         self.calls.append(("cancel_declaration", input))
+        self._maybe_refuse("cancel_declaration")
         return VoidResult(reference=input.declaration_id, status="cancelled")
 
     @activity.defn(name="buy_label")

@@ -187,3 +187,18 @@ async def test_ship_by_far_away_raises_nothing(
         await handle.result()
         status = await handle.query(OrderWorkflow.status)
     assert not [e for e in status.timeline if e.event.startswith("attention")]
+
+
+async def test_a_refused_undo_flags_the_order_and_the_other_undos_still_run(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners(reject_label=True, refuse_undo=frozenset({"cancel_declaration"}))
+    o = order(channel_order_id="SF20000009")
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o)
+        result = await handle.result()
+        status = await handle.query(OrderWorkflow.status)
+    assert result.state == OrderState.CANCELLED
+    assert partners.names()[-2:] == ["cancel_declaration", "void_authorization"]
+    assert status.needs_attention
+    assert "undo refused, finish by hand: cancel_declaration" in status.timeline[-1].detail
