@@ -1,4 +1,4 @@
-"""Carrier activities: buy a label (with customs info) and void it."""
+"""Carrier activities: verify the ship-to address, buy a label (with customs info), void it."""
 
 from __future__ import annotations
 
@@ -6,12 +6,26 @@ from temporalio import activity
 
 from activities.errors import partner_errors
 from crossdock.models.order_steps import BuyLabelInput, ShippingLabel, VoidLabelInput, VoidResult
+from crossdock.models.screening import AddressVerdict, VerifyAddressInput
 from crossdock.partners.carrier import CarrierClient, LabelRequest
 
 
 class CarrierActivities:
     def __init__(self, carrier: CarrierClient) -> None:
         self._carrier = carrier
+
+    @activity.defn
+    async def verify_address(self, input: VerifyAddressInput) -> AddressVerdict:
+        """Ask the carrier whether it can deliver to the address (read-only, no key).
+
+        An undeliverable address is a verdict, not a failure: the workflow's validation
+        decides what it means for the order.
+        """
+        with partner_errors():
+            found = await self._carrier.verify_address(input.address)
+        return AddressVerdict(
+            deliverable=found.deliverable, errors=found.errors, normalised=found.normalised
+        )
 
     @activity.defn
     async def buy_label(self, input: BuyLabelInput) -> ShippingLabel:

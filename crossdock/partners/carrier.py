@@ -1,10 +1,11 @@
 """The carrier adapter, in EasyPost's wire format (works against EasyPost itself).
 
 `buy_label` turns a `LabelRequest` into an EasyPost shipment with customs info, picks
-the cheapest rate and buys it; `parse_tracker_event` reads the Events EasyPost pushes to
-our webhook. Failures arrive as `crossdock.partners.errors` types: an invalid address or
-missing customs data is `PartnerRejected` with EasyPost's code (e.g.
-"SHIPMENT.INVALID_PARAMS"), 429 is `RateLimited`, 5xx and timeouts `PartnerUnavailable`.
+the cheapest rate and buys it; `verify_address` asks for delivery verification of an
+address; `parse_tracker_event` reads the Events EasyPost pushes to our webhook.
+Failures arrive as `crossdock.partners.errors` types: an invalid address or missing
+customs data is `PartnerRejected` with EasyPost's code (e.g. "SHIPMENT.INVALID_PARAMS"),
+429 is `RateLimited`, 5xx and timeouts `PartnerUnavailable`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Annotated, Any
 
 import httpx
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from crossdock.models.order import Address, LineItem
 from crossdock.models.shipment import Label, LabelRequest, ShipmentStatus, TrackerEvent
@@ -24,6 +25,7 @@ from crossdock.partners.errors import PartnerRejected, PartnerUnavailable
 from crossdock.partners.http import send
 
 __all__ = [
+    "AddressVerification",
     "CarrierClient",
     "Label",
     "LabelRequest",
@@ -130,6 +132,84 @@ class Shipment(BaseModel):
             rate=rate.money,
             label_url=postage.label_url,
         )
+
+
+class VerificationError(BaseModel):
+    """One problem a verification found: `{"code", "field", "message", "suggestion"}`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    code: str | None = None
+    field: str | None = None
+    message: str | None = None
+
+
+class Verification(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    success: bool
+    errors: list[VerificationError] = Field(default_factory=list)
+
+
+class CarrierAddress(BaseModel):
+    """An EasyPost Address object, with its verifications when they were asked for."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    name: str | None = None
+    company: str | None = None
+    street1: str | None = None
+    street2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    country: str | None = None
+    phone: str | None = None
+    verifications: dict[str, Verification | None] = Field(default_factory=dict)
+
+
+class AddressVerification(BaseModel):
+    """The carrier's answer about an address.
+
+    `errors` name our `Address` fields, e.g. "postal_code: Postal code is required for
+    addresses in GB (E.ZIP.MISSING)"; "address: ..." is about the address as a whole. A
+    deliverable address may still carry errors (corrections the carrier made).
+    `normalised` is the carrier's corrected address, only when deliverable.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    deliverable: bool
+    errors: list[str] = Field(default_factory=list)
+    normalised: Address | None = None
+
+
+# EasyPost's address field names in ours.
+_ADDRESS_FIELDS = {"street1": "line1", "street2": "line2", "state": "region", "zip": "postal_code"}
+
+
+def _verification_text(error: VerificationError) -> str:
+    field = _ADDRESS_FIELDS.get(error.field or "address", error.field or "address")
+    code = f" ({error.code})" if error.code else ""
+    return f"{field}: {error.message or 'invalid'}{code}"
+
+
+def _our_address(found: CarrierAddress, sent: Address) -> Address | None:
+    """`found` in our terms; None if the carrier's version lacks what an Address needs."""
+    try:
+        return Address(
+            name=found.name or found.company or sent.name,
+            line1=found.street1 or "",
+            line2=found.street2 or "",
+            city=found.city or "",
+            region=found.state or "",
+            postal_code=found.zip or "",
+            country=(found.country or sent.country).upper(),
+            phone=found.phone or sent.phone,
+        )
+    except ValidationError:
+        return None
 
 
 class NotATrackerEvent(ValueError):
@@ -323,6 +403,29 @@ class CarrierClient:
             if shipment.refund_status is None:
                 raise
             return shipment
+
+    async def verify_address(self, address: Address) -> AddressVerification:
+        """Ask the carrier whether it can deliver to `address` (delivery verification).
+
+        Read-only in effect (EasyPost stores an Address object, nothing is bought), so no
+        idempotency key. An undeliverable address is an answer, not an error.
+
+        Raises:
+            PartnerRejected: the carrier refused the request itself (e.g. no street).
+            PartnerUnavailable: the answer has no delivery verification.
+        """
+        body = {"address": _address(address), "verify": True}
+        found = CarrierAddress.model_validate(await self._call("POST", "/v2/addresses", body))
+        delivery = found.verifications.get("delivery")
+        if delivery is None:
+            raise PartnerUnavailable(
+                PARTNER, f"address {found.id} came back without a delivery verification"
+            )
+        return AddressVerification(
+            deliverable=delivery.success,
+            errors=[_verification_text(error) for error in delivery.errors],
+            normalised=_our_address(found, address) if delivery.success else None,
+        )
 
     async def retrieve_tracker(self, tracker_id: str) -> Tracker:
         """A tracker with its full tracking history."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,11 +10,16 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
+from activities.carrier import CarrierActivities
 from crossdock.models.order import Address, LineItem
+from crossdock.models.screening import AddressVerdict, VerifyAddressInput
 from crossdock.models.shipment import Label, LabelRequest, ShipmentStatus
 from crossdock.money import Money
 from crossdock.partners.carrier import (
+    AddressVerification,
     CarrierClient,
     NotATrackerEvent,
     Rate,
@@ -301,3 +307,171 @@ def test_final_statuses() -> None:
     assert ShipmentStatus.RETURN_TO_SENDER.is_final
     assert not ShipmentStatus.OUT_FOR_DELIVERY.is_final
     assert ShipmentStatus.from_carrier(" Delivered ") is ShipmentStatus.DELIVERED
+
+
+# --- address verification -------------------------------------------------------------
+
+MANCHESTER = Address(
+    name="Demo buyer 00002",
+    line1="1 demo street",
+    city="Manchester",
+    postal_code="m11ae",
+    country="GB",
+    phone="+44 161 000 0000",
+)
+
+
+async def test_verify_address_returns_the_carriers_corrected_address(
+    carrier: CarrierClient,
+) -> None:
+    found = await carrier.verify_address(MANCHESTER)
+
+    assert found == AddressVerification(
+        deliverable=True,
+        errors=[],
+        normalised=Address(
+            name="DEMO BUYER 00002",
+            line1="1 DEMO STREET",
+            city="MANCHESTER",
+            postal_code="M1 1AE",
+            country="GB",
+            phone="441610000000",
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"line1": "9 Undeliverable Street"}, "address: Address not found (E.ADDRESS.NOT_FOUND)"),
+        (
+            {"postal_code": ""},
+            "postal_code: Postal code is required for addresses in GB (E.ZIP.MISSING)",
+        ),
+        (
+            {"postal_code": "12345"},
+            "postal_code: '12345' is not a postal code of GB (E.ZIP.INVALID)",
+        ),
+    ],
+)
+async def test_undeliverable_address_is_an_answer_naming_our_field(
+    carrier: CarrierClient, changes: dict[str, str], error: str
+) -> None:
+    found = await carrier.verify_address(MANCHESTER.model_copy(update=changes))
+
+    assert found == AddressVerification(deliverable=False, errors=[error], normalised=None)
+
+
+def easypost_answer(body: dict[str, Any], seen: list[httpx.Request]) -> httpx.MockTransport:
+    def respond(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(201, json=body)
+
+    return httpx.MockTransport(respond)
+
+
+async def test_verify_address_reads_easyposts_own_answer_with_corrections() -> None:
+    # EasyPost's answer for a deliverable address it corrected (from its SDK's recordings).
+    verified = {
+        "id": "adr_565f53beb6a411ecbd42ac1f6b0a0d1e",
+        "object": "Address",
+        "name": None,
+        "company": "EASYPOST",
+        "street1": "417 MONTGOMERY ST FL 5",
+        "street2": "",
+        "city": "SAN FRANCISCO",
+        "state": "CA",
+        "zip": "94104-1129",
+        "country": "US",
+        "phone": "4151234567",
+        "verifications": {
+            "zip4": {"success": True, "errors": [], "details": None},
+            "delivery": {
+                "success": True,
+                "errors": [
+                    {
+                        "code": "E.SECONDARY_INFORMATION.INVALID",
+                        "field": "street2",
+                        "message": "Invalid secondary information(Apt/Suite#)",
+                        "suggestion": None,
+                    }
+                ],
+                "details": {"latitude": 37.79342, "longitude": -122.40288},
+            },
+        },
+    }
+    sent = Address(
+        name="Shipping desk",
+        line1="417 montgomery street",
+        line2="FL 5",
+        city="San Francisco",
+        region="CA",
+        postal_code="94104",
+        country="US",
+    )
+    seen: list[httpx.Request] = []
+
+    async with httpx.AsyncClient(transport=easypost_answer(verified, seen)) as http:
+        found = await CarrierClient("https://api.easypost.test", "EZTK", http=http).verify_address(
+            sent
+        )
+
+    assert found.deliverable
+    assert found.errors == [
+        "line2: Invalid secondary information(Apt/Suite#) (E.SECONDARY_INFORMATION.INVALID)"
+    ]
+    assert found.normalised is not None
+    assert (found.normalised.name, found.normalised.line1, found.normalised.postal_code) == (
+        "EASYPOST",
+        "417 MONTGOMERY ST FL 5",
+        "94104-1129",
+    )
+    [request] = seen
+    assert (request.method, request.url.path) == ("POST", "/v2/addresses")
+    assert "Idempotency-Key" not in request.headers  # read-only: no key
+    body = json.loads(request.content)
+    assert body["verify"] is True
+    assert (body["address"]["street1"], body["address"]["zip"]) == (
+        "417 montgomery street",
+        "94104",
+    )
+
+
+async def test_an_answer_without_delivery_verification_is_a_partner_fault() -> None:
+    unverified = {"id": "adr_1", "object": "Address", "street1": "x", "verifications": {}}
+
+    async with httpx.AsyncClient(transport=easypost_answer(unverified, [])) as http:
+        with pytest.raises(PartnerUnavailable, match="without a delivery verification"):
+            await CarrierClient("https://api.easypost.test", "EZTK", http=http).verify_address(
+                MANCHESTER
+            )
+
+
+async def test_verify_address_activity_returns_the_verdict(carrier: CarrierClient) -> None:
+    activities = CarrierActivities(carrier)
+    env = ActivityEnvironment()
+
+    ok = await env.run(activities.verify_address, VerifyAddressInput(address=MANCHESTER))
+    bad = await env.run(
+        activities.verify_address,
+        VerifyAddressInput(address=MANCHESTER.model_copy(update={"postal_code": ""})),
+    )
+
+    assert ok.deliverable and ok.normalised is not None
+    assert ok.normalised.postal_code == "M1 1AE"
+    assert bad == AddressVerdict(
+        deliverable=False,
+        errors=["postal_code: Postal code is required for addresses in GB (E.ZIP.MISSING)"],
+    )
+
+
+async def test_verify_address_activity_retries_an_outage() -> None:
+    down = create_app(SandboxConfig(faults=FaultProfile(error_rate=1.0)))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=down)) as http:
+        activities = CarrierActivities(CarrierClient("http://sandbox/easypost", "EZTK", http=http))
+        with pytest.raises(ApplicationError) as failure:
+            await ActivityEnvironment().run(
+                activities.verify_address, VerifyAddressInput(address=MANCHESTER)
+            )
+
+    assert (failure.value.type, failure.value.non_retryable) == ("PartnerUnavailable", False)
