@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import date
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,12 +128,26 @@ def _strip_suffixes(
     return tokens
 
 
+@lru_cache(maxsize=65536)
+def _token_similarity(token: str, other: str) -> float:
+    """difflib's ratio of two tokens, or 0 when it is under `TOKEN_FLOOR`.
+
+    Cached (pure, and the same buyer and listed words recur), and skipped when the
+    lengths alone keep the ratio under the floor: ratio <= 2 * shorter / (sum of both).
+    """
+    if token == other:
+        return 1.0
+    if 2 * min(len(token), len(other)) < TOKEN_FLOOR * (len(token) + len(other)):
+        return 0.0
+    ratio = SequenceMatcher(None, token, other).ratio()
+    return ratio if ratio >= TOKEN_FLOOR else 0.0
+
+
 def _coverage(screened: Sequence[str], listed: Sequence[str]) -> float:
     """Share of the listed name's letters found, token by token, in the screened name."""
-    found = 0.0
-    for token in listed:
-        best = max(SequenceMatcher(None, token, other).ratio() for other in screened)
-        found += len(token) * best if best >= TOKEN_FLOOR else 0.0
+    found = sum(
+        len(token) * max(_token_similarity(token, other) for other in screened) for token in listed
+    )
     return found / sum(len(token) for token in listed)
 
 
@@ -143,10 +158,24 @@ def name_similarity(screened: Sequence[str], listed: Sequence[str]) -> float:
     run together) and the share of the listed name found in the screened one (catches
     extra words and re-ordering, but not a single generic word in common).
     """
+    return _similarity(screened, listed, 0.0) or 0.0
+
+
+def _similarity(screened: Sequence[str], listed: Sequence[str], bar: float) -> float | None:
+    """`name_similarity` if it is at least `bar`, else None; cheaper than computing it,
+    because most screened names resemble no listed name."""
     if not screened or not listed:
-        return 0.0
-    sorted_ratio = SequenceMatcher(None, " ".join(sorted(screened)), " ".join(sorted(listed)))
-    return max(sorted_ratio.ratio(), _coverage(screened, listed))
+        return 0.0 if bar <= 0 else None
+    coverage = _coverage(screened, listed)
+    matcher = SequenceMatcher(None, " ".join(sorted(screened)), " ".join(sorted(listed)))
+    # Both quick ratios are upper bounds of ratio(): below what could still matter (the
+    # bar, or the coverage already found), the full comparison cannot change the result.
+    needed = max(bar, coverage)
+    if matcher.real_quick_ratio() < needed or matcher.quick_ratio() < needed:
+        score = coverage
+    else:
+        score = max(matcher.ratio(), coverage)
+    return score if score >= bar else None
 
 
 class DeniedPartyScreen:
@@ -195,8 +224,8 @@ class DeniedPartyScreen:
         listed: tuple[str, ...],
     ) -> ScreeningMatch | None:
         exact = bool(tokens) and tokens == listed
-        score = 1.0 if exact else round(name_similarity(tokens, listed), 3)
-        if not exact and score < self.threshold:
+        score = 1.0 if exact else _similarity(tokens, listed, self.threshold)
+        if score is None:
             return None
         return ScreeningMatch(
             field=field,
@@ -205,7 +234,7 @@ class DeniedPartyScreen:
             entry_name=entry.name,
             matched_name=name,
             kind=MatchKind.EXACT if exact else MatchKind.FUZZY,
-            score=score,
+            score=round(score, 3),
             outcome=Outcome.REFUSE if exact else Outcome.REVIEW,
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from difflib import SequenceMatcher
+
 import pytest
 
 from crossdock.models.order import Address, Buyer
@@ -114,18 +116,29 @@ def test_similarity_is_word_order_insensitive_and_bounded() -> None:
 
 
 def test_threshold_is_inclusive() -> None:
-    score = round(
-        name_similarity(("sampel", "sanctioned", "trading"), ("sample", "sanctioned", "trading")), 3
-    )
+    listed = ("sample", "sanctioned", "trading")
+    score = name_similarity(("sampel", "sanctioned", "trading"), listed)
     data = DENIED_PARTIES.parties.model_dump()
 
     at = DeniedPartyScreen(DeniedPartyList.model_validate({**data, "fuzzy_threshold": score}))
     above = DeniedPartyScreen(
-        DeniedPartyList.model_validate({**data, "fuzzy_threshold": score + 0.001})
+        DeniedPartyList.model_validate({**data, "fuzzy_threshold": score + 1e-9})
     )
 
-    assert [m.score for m in at.screen_name("buyer.name", "Sampel Sanctioned Trading")] == [score]
+    [match] = at.screen_name("buyer.name", "Sampel Sanctioned Trading")
+    assert match.score == round(score, 3)
     assert above.screen_name("buyer.name", "Sampel Sanctioned Trading") == []
+
+
+def test_quick_path_gives_the_same_scores_as_the_full_comparison() -> None:
+    listed = DENIED_PARTIES.normalise("Sample Sanctioned Trading LLC")
+    for name in ["Sampel Sanctioned Trading", "SampleSanctioned Trading", "Demo buyer 00001"]:
+        screened = DENIED_PARTIES.normalise(name)
+        full = max(
+            SequenceMatcher(None, " ".join(sorted(screened)), " ".join(sorted(listed))).ratio(),
+            name_similarity(screened, listed),
+        )
+        assert name_similarity(screened, listed) == full, name
 
 
 def test_listed_address_goes_to_review() -> None:
