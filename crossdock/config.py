@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     delivery_grace_seconds: float = Field(default=24 * 3600, ge=0)
     customs_poll_seconds: float = Field(default=3600, gt=0)
     customs_hold_timeout_seconds: float = Field(default=5 * 24 * 3600, gt=0)
+    review_remind_seconds: float = Field(default=4 * 3600, gt=0)
+    review_escalate_seconds: float = Field(default=12 * 3600, gt=0)
+    review_expire_seconds: float = Field(default=48 * 3600, gt=0)
     # Carrier sandbox: seconds between tracking steps (real carriers: hours).
     tracking_step_seconds: float = Field(default=3600.0, gt=0)
     # Customs sandbox: share of declarations held for inspection, and for how long.

@@ -31,6 +31,10 @@ DEMO_PROFILE = {
     "CROSSDOCK_CUSTOMS_HOLD_RATE": "0.1",
     "CROSSDOCK_CUSTOMS_HOLD_SECONDS": "20",
     "CROSSDOCK_CUSTOMS_POLL_SECONDS": "5",
+    # Orders in review: reminder after 20 s, escalation after 40 s, auto-cancel after 2 min.
+    "CROSSDOCK_REVIEW_REMIND_SECONDS": "20",
+    "CROSSDOCK_REVIEW_ESCALATE_SECONDS": "40",
+    "CROSSDOCK_REVIEW_EXPIRE_SECONDS": "120",
 }
 
 

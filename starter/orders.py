@@ -29,6 +29,9 @@ def order_policy(settings: Settings) -> OrderPolicy:
         delivery_grace_seconds=settings.delivery_grace_seconds,
         customs_poll_seconds=settings.customs_poll_seconds,
         customs_hold_timeout_seconds=settings.customs_hold_timeout_seconds,
+        review_remind_seconds=settings.review_remind_seconds,
+        review_escalate_seconds=settings.review_escalate_seconds,
+        review_expire_seconds=settings.review_expire_seconds,
     )
 
 

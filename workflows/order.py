@@ -15,7 +15,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from crossdock.models.approval import Role
+    from crossdock.models.approval import Decision, DecisionReceipt, Role
     from crossdock.models.order import Channel
     from crossdock.models.order_steps import (
         CancelReceipt,
@@ -25,8 +25,9 @@ with workflow.unsafe.imports_passed_through():
         TrackingUpdate,
     )
     from workflows.order_context import OrderContext, OrderRejected
-    from workflows.order_customs import declare, quote_landed_cost
+    from workflows.order_customs import declare
     from workflows.order_payment import capture_payment, secure_payment
+    from workflows.order_review import validate
     from workflows.order_shipping import (
         buy_label,
         confirm_shipment,
@@ -39,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
 # Changes to the released workflow, each behind a patch so recorded histories replay.
 SHIP_BY_WATCH = "ship-by-watch"
 DELIVERY_WATCH = "delivery-watch"
+SCREENING = "screening"
 
 CANCEL_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
@@ -74,12 +76,7 @@ class OrderWorkflow:
 
     async def _until_shipped(self) -> None:
         ctx = self._ctx
-        quote = await quote_landed_cost(ctx)
-        ctx.move(
-            OrderState.VALIDATED,
-            f"{quote.regime}: duties {quote.duties}, taxes {quote.taxes}, "
-            f"buyer owes {ctx.status.amount_due}",
-        )
+        await validate(ctx, screening=workflow.patched(SCREENING))
         for step in (secure_payment, declare, buy_label):
             ctx.check_cancelled()
             await step(ctx)
@@ -104,6 +101,9 @@ class OrderWorkflow:
         ctx = self._ctx
         ctx.cancel_request = request
         ctx.note("cancel_requested", f"{request.by.id} ({request.by.role}): {request.reason}")
+        current = ctx.approval.current
+        if current is not None and current.pending:
+            ctx.approval.withdraw(f"order cancelled by {request.by.id}")
         return CancelReceipt(
             accepted_in_state=ctx.status.state,
             note="cancelling: what was booked is undone once the current step finishes",
@@ -123,6 +123,15 @@ class OrderWorkflow:
                 f"order is {ctx.status.state} and already shipped or shipping: "
                 "request a return instead"
             )
+
+    @workflow.update
+    def decide(self, decision: Decision) -> DecisionReceipt:
+        """An operator's decision on the open approval (the review gate)."""
+        return self._ctx.approval.accept(decision)
+
+    @decide.validator
+    def _check_decision(self, decision: Decision) -> None:
+        self._ctx.approval.validate(decision)
 
     @workflow.signal
     def tracking_update(self, update: TrackingUpdate) -> None:

@@ -11,6 +11,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from crossdock.models.order_steps import CancelRequest, OrderInput
+    from workflows.approval import Approval
     from workflows.lifecycle import TimelineEntry
     from workflows.options import P, R, call_partner
     from workflows.order_states import ORDER_LIFECYCLE, OrderState
@@ -30,6 +31,9 @@ class OrderContext:
         self.policy = input.policy
         self.status = OrderStatus()
         self.saga = Saga()
+        self.approval = Approval(
+            self.status.approvals, note=self.note, attention=self._approval_attention
+        )
         self.cancel_request: CancelRequest | None = None
         # Set just before the channel is told the order shipped: from then on a
         # cancellation can no longer stop the parcel and must become a return.
@@ -70,6 +74,9 @@ class OrderContext:
         self.status.timeline.append(
             TimelineEntry(at=workflow.now(), event=event, state=self.status.state, detail=detail)
         )
+
+    def _approval_attention(self, needed: bool) -> None:
+        self.attention(needed, "an approval waits past its reminder" if needed else "decided")
 
     def attention(self, needed: bool, why: str) -> None:
         """Raise or clear the NeedsAttention flag operators filter on."""

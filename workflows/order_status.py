@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from crossdock.models.approval import ApprovalStatus
 from crossdock.models.order_steps import (
     CustomsDeclaration,
     LandedCost,
     PaymentAuthorization,
     ShippingLabel,
 )
+from crossdock.models.screening import OrderAssessment
 from crossdock.money import Money
 from workflows.lifecycle import TimelineEntry
 from workflows.order_states import OrderState
@@ -32,6 +34,8 @@ class OrderStatus(BaseModel):
     tracking_events_seen: list[str] = Field(default_factory=list)
     reason: str = ""
     needs_attention: bool = False
+    assessment: OrderAssessment | None = None
+    approvals: list[ApprovalStatus] = Field(default_factory=list)
 
     def tracking_rank(self) -> int:
         status = self.tracking_status

@@ -27,6 +27,10 @@ class OrderPolicy(BaseModel):
     # How often a customs hold is re-checked, and when the order gives up on it.
     customs_poll_seconds: float = Field(default=3600, gt=0)
     customs_hold_timeout_seconds: float = Field(default=5 * 24 * 3600, gt=0)
+    # The review gate's clocks: reminder (T1), escalation (T2), auto-cancel (T3).
+    review_remind_seconds: float = Field(default=4 * 3600, gt=0)
+    review_escalate_seconds: float = Field(default=12 * 3600, gt=0)
+    review_expire_seconds: float = Field(default=48 * 3600, gt=0)
 
 
 class OrderInput(BaseModel):

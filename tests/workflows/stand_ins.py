@@ -32,6 +32,7 @@ from crossdock.models.order_steps import (
     VoidLabelInput,
     VoidResult,
 )
+from crossdock.models.screening import AddressVerdict, VerifyAddressInput
 from crossdock.money import Money
 
 
@@ -52,6 +53,7 @@ class Partners:
     holds_before_release: int = 1
     # Runs inside buy_label before it answers (e.g. to race a cancellation against it).
     during_label: Callable[[], Awaitable[None]] | None = None
+    undeliverable: bool = False
     # Compensations the partner refuses (non-retryable), by activity name.
     refuse_undo: frozenset[str] = frozenset()
 
@@ -72,6 +74,7 @@ class Partners:
             self.file_declaration,
             self.cancel_declaration,
             self.check_declaration,
+            self.verify_address,
             self.buy_label,
             self.void_label,
             self.confirm_shipment,
@@ -91,6 +94,13 @@ class Partners:
             collected_at_sale=True,
             due_at_checkout=Money(amount=due, currency=currency),
         )
+
+    @activity.defn(name="verify_address")
+    async def verify_address(self, input: VerifyAddressInput) -> AddressVerdict:
+        self.calls.append(("verify_address", input))
+        if self.undeliverable:
+            return AddressVerdict(deliverable=False, errors=["line1: Address not found"])
+        return AddressVerdict(deliverable=True, normalised=input.address)
 
     @activity.defn(name="authorize_payment")
     async def authorize_payment(self, input: AuthorizePaymentInput) -> PaymentAuthorization:

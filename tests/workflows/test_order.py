@@ -37,6 +37,7 @@ async def test_storefront_order_runs_to_completion_and_captures_what_the_buyer_o
     assert result.captured == owed
     assert partners.names() == [
         "quote_landed_cost",
+        "verify_address",
         "authorize_payment",
         "file_declaration",
         "buy_label",
@@ -105,7 +106,7 @@ async def test_declined_card_cancels_with_nothing_left_to_undo(
         result = await handle.result()
     assert result.state == OrderState.CANCELLED
     assert "declined" in result.reason
-    assert partners.names() == ["quote_landed_cost", "authorize_payment"]
+    assert partners.names() == ["quote_landed_cost", "verify_address", "authorize_payment"]
 
 
 async def test_unpaid_marketplace_order_is_cancelled(

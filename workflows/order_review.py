@@ -1,0 +1,71 @@
+"""Order validation and the review gate: quote, verify the address, screen the order
+against the policies (pure, in workflow code), refuse or ask an operator."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.carrier import CarrierActivities
+    from crossdock.models.approval import ApprovalRequest, DecisionAction, Role
+    from crossdock.models.screening import Outcome, VerifyAddressInput
+    from crossdock.policies import assess_order
+    from workflows.order_context import OrderContext, OrderRejected
+    from workflows.order_customs import quote_landed_cost
+    from workflows.order_states import OrderState
+
+REVIEW_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
+REVIEW_ACTIONS = frozenset(
+    {DecisionAction.APPROVE, DecisionAction.REJECT, DecisionAction.REQUEST_INFO}
+)
+
+
+async def validate(ctx: OrderContext, *, screening: bool) -> None:
+    """Quote duties and taxes; with `screening`, also check address, HS codes, goods,
+    parties and risk: refuse, pass, or hold the order for an operator's review."""
+    quote = await quote_landed_cost(ctx)
+    detail = (
+        f"{quote.regime}: duties {quote.duties}, taxes {quote.taxes}, "
+        f"buyer owes {ctx.status.amount_due}"
+    )
+    if not screening:
+        ctx.move(OrderState.VALIDATED, detail)
+        return
+    verdict = await ctx.call(
+        CarrierActivities.verify_address, VerifyAddressInput(address=ctx.order.ship_to)
+    )
+    assessment = assess_order(ctx.order, address=verdict)
+    ctx.status.assessment = assessment
+    for line in assessment.timeline():
+        ctx.note("check", line)
+    if assessment.outcome is Outcome.REFUSE:
+        raise OrderRejected(assessment.refusal_reason or "refused by the order checks")
+    ctx.move(OrderState.VALIDATED, detail)
+    if assessment.outcome is Outcome.REVIEW:
+        await review(ctx, assessment.review_reasons)
+
+
+async def review(ctx: OrderContext, reasons: list[str]) -> None:
+    """Wait for an operator's decision; reject, expiry (T3) or cancellation end the order."""
+    policy = ctx.policy
+    ctx.move(OrderState.IN_REVIEW, "; ".join(reasons))
+    outcome = await ctx.approval.ask(
+        ApprovalRequest(
+            key="review",
+            subject="Order held for review: " + "; ".join(reasons),
+            allowed_roles=REVIEW_ROLES,
+            actions=REVIEW_ACTIONS,
+            remind_after=timedelta(seconds=policy.review_remind_seconds),
+            escalate_after=timedelta(seconds=policy.review_escalate_seconds),
+            expire_after=timedelta(seconds=policy.review_expire_seconds),
+        )
+    )
+    ctx.check_cancelled()
+    if not outcome.approved:
+        why = outcome.decision.reason if outcome.decision else outcome.reason
+        raise OrderRejected(f"review {outcome.state}: {why}")
+    assert outcome.decision is not None
+    decision = outcome.decision
+    ctx.move(OrderState.APPROVED, f"approved by {decision.by.id}: {decision.reason}".rstrip(": "))
