@@ -1,0 +1,305 @@
+"""The rig for the crash-safety test: the product with its worker in a separate process.
+
+Everything runs for real (dev server, sandbox with a fault profile, intake, `python
+worker.py`), so a SIGKILL hits the worker exactly as a machine failure would: no
+graceful shutdown, no flushed state, HTTP connections cut mid-request. Two things are
+added for the test:
+
+- `HeldAnswers` wraps the sandbox and holds its answer to payment calls for a moment
+  *after* the partner acted, so the test can kill the worker while the provider has
+  authorized (or captured) and the worker does not know it yet: the crash idempotency
+  keys exist for.
+- `WorkerProcess` starts, watches and kills `python worker.py`, configured only through
+  `CROSSDOCK_*` environment variables, as production configures it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from crossdock.binaries import installed_binary
+from crossdock.config import Settings
+from crossdock.sandbox.app import create_app
+from crossdock.sandbox.context import SandboxConfig
+from crossdock.sandbox.faults import FaultProfile
+from starter.app import create_intake_app
+from tests.servers import free_port, serve
+from workflows.search import ALL as SEARCH_ATTRIBUTES
+
+log = structlog.get_logger(__name__)
+
+REPO = Path(__file__).resolve().parents[2]
+
+# The provider's side of storefront payments: authorize (create + confirm, manual
+# capture) and capture.
+PAYMENT_CALLS = {
+    "authorization": re.compile(r"^/stripe/v1/payment_intents$"),
+    "capture": re.compile(r"^/stripe/v1/payment_intents/[^/]+/capture$"),
+}
+# Every partner call waits 0 to 400 ms before it runs, and a few are refused with 503
+# first, so kills find calls in flight and retries mix with crash recovery. Seeded:
+# the same faults in the same order of requests on every run.
+FAULTS = FaultProfile(latency_ms=400, error_rate=0.03, seed=20260)
+
+
+class HeldAnswers:
+    """ASGI wrapper: delay the answer to chosen calls after the app has handled them.
+
+    Counts, per kind, the answers being held right now (thread-safe: the sandbox runs
+    in uvicorn's thread, the test reads from its own event loop).
+    """
+
+    def __init__(
+        self, app: ASGIApp, calls: dict[str, re.Pattern[str]], hold_seconds: float
+    ) -> None:
+        self.app = app
+        self.calls = calls
+        self.hold_seconds = hold_seconds
+        self._lock = threading.Lock()
+        self._held: Counter[str] = Counter()
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event, frozenset[str]]] = []
+
+    def held(self) -> dict[str, int]:
+        """Successful answers the partner has produced but not yet sent, per kind."""
+        with self._lock:
+            return {kind: n for kind, n in self._held.items() if n}
+
+    async def wait_held(self, kinds: frozenset[str]) -> None:
+        """Return once an answer of one of `kinds` is being held (at once if one is now)."""
+        event = asyncio.Event()
+        # The event belongs to the caller's loop; the sandbox's thread sets it through it.
+        waiter = (asyncio.get_running_loop(), event, kinds)
+        with self._lock:
+            if kinds & {kind for kind, n in self._held.items() if n}:
+                return
+            self._waiters.append(waiter)
+        try:
+            await event.wait()
+        finally:
+            with self._lock:
+                self._waiters.remove(waiter)
+
+    def _kind(self, scope: Scope) -> str | None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return None
+        return next((k for k, path in self.calls.items() if path.match(scope["path"])), None)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = self._kind(scope)
+        if kind is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_after_hold(message: Message) -> None:
+            # The response start is sent once the endpoint has run: the side effect is in
+            # the ledger and under its idempotency key. Errors (503s) are not held.
+            if message["type"] == "http.response.start" and message["status"] < 300:
+                with self._lock:
+                    self._held[kind] += 1
+                    for loop, event, kinds in self._waiters:
+                        if kind in kinds:
+                            loop.call_soon_threadsafe(event.set)
+                try:
+                    await asyncio.sleep(self.hold_seconds)
+                finally:
+                    with self._lock:
+                        self._held[kind] -= 1
+            await send(message)
+
+        await self.app(scope, receive, send_after_hold)
+
+
+def worker_environment(settings: Settings) -> dict[str, str]:
+    """The environment of `python worker.py`: these settings as `CROSSDOCK_*` variables.
+
+    Inherited `CROSSDOCK_*` variables are dropped so a developer's shell cannot point
+    the worker elsewhere.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSDOCK_")}
+    for name, value in settings.model_dump(mode="json").items():
+        env[f"CROSSDOCK_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    # Log lines reach the file before a SIGKILL can swallow them (readiness is read there).
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+class WorkerProcess:
+    """`python worker.py` as a child process that can be killed and started again."""
+
+    READY = b"worker_started"
+    # Imports, sandbox validation of the workflows and connecting, on a loaded machine.
+    READY_TIMEOUT_SECONDS = 60.0
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        self.env = worker_environment(settings)
+        self.log_path = log_path
+        self.process: asyncio.subprocess.Process | None = None
+        self.incarnation = 0
+        self._log_offset = 0
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    async def start(self) -> None:
+        self.incarnation += 1
+        # One log file for every incarnation, each starting where the previous one ended.
+        with self.log_path.open("ab") as out:
+            out.write(f"--- worker incarnation {self.incarnation}\n".encode())
+            out.flush()
+            self._log_offset = out.tell()
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "worker.py",
+                cwd=REPO,
+                env=self.env,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,  # a Ctrl-C meant for pytest does not reach it
+            )
+        log.info("worker_spawned", incarnation=self.incarnation, pid=self.pid)
+
+    async def wait_ready(self) -> None:
+        """Wait until this incarnation has connected and started polling its task queue."""
+        assert self.process is not None
+        timeout = self.READY_TIMEOUT_SECONDS
+        deadline = time.monotonic() + timeout
+        while self.READY not in self._log_of_incarnation():
+            if self.process.returncode is not None:
+                raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.tail()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"worker not ready after {timeout}s:\n{self.tail()}")
+            await asyncio.sleep(0.05)
+
+    async def kill(self) -> None:
+        """SIGKILL: the process ends at once, whatever it was doing."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+        log.info("worker_killed", incarnation=self.incarnation, pid=self.pid)
+
+    async def stop(self) -> None:
+        """Stop for good at the end of the test (gracefully, then by force)."""
+        if self.process is None or self.process.returncode is not None:
+            return
+        self.process.terminate()
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout=15)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+
+    def _log_of_incarnation(self) -> bytes:
+        with self.log_path.open("rb") as log_file:
+            log_file.seek(self._log_offset)
+            return log_file.read()
+
+    def tail(self, lines: int = 40) -> str:
+        """The end of the worker log, for failure messages."""
+        text = self.log_path.read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class CrashStack:
+    client: Client
+    settings: Settings
+    sandbox: httpx.AsyncClient  # places orders and reads the ledgers
+    held: HeldAnswers
+    worker: WorkerProcess
+
+
+def crash_settings(temporal_address: str, sandbox_port: int, intake_port: int) -> Settings:
+    """Settings for intake and worker: the test's servers, compressed time."""
+    sandbox = f"http://127.0.0.1:{sandbox_port}"
+    return Settings(
+        temporal_address=temporal_address,
+        task_queue="crash-safety",
+        sandbox_port=sandbox_port,
+        console_port=intake_port,
+        amazon_base_url=f"{sandbox}/amazon",
+        ebay_base_url=f"{sandbox}/ebay",
+        payments_base_url=f"{sandbox}/stripe",
+        carrier_base_url=f"{sandbox}/easypost",
+        customs_base_url=f"{sandbox}/customs",
+        storefront_base_url=f"{sandbox}/storefront",
+        return_window_seconds=1.0,
+        poll_interval_seconds=0.5,
+        tracking_step_seconds=0.3,
+        log_level="INFO",
+        _env_file=None,
+    )
+
+
+@contextlib.asynccontextmanager
+async def crash_stack(log_dir: Path, hold_seconds: float = 0.5) -> AsyncIterator[CrashStack]:
+    """A dev server of its own, sandbox (faults + held payment answers), intake, and a
+    worker process started and ready.
+
+    A dev server of its own because pollers have fixed workflow ids
+    (`intake-poll-{channel}`, USE_EXISTING): on a shared server they would keep polling
+    another test's sandbox.
+    """
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=installed_binary("temporal"),
+        search_attributes=SEARCH_ATTRIBUTES,
+    )
+    settings = crash_settings(
+        env.client.service_client.config.target_host, free_port(), free_port()
+    )
+    sandbox = create_app(
+        SandboxConfig(
+            faults=FAULTS,
+            tracking_step_seconds=settings.tracking_step_seconds,
+            carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
+            storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
+            seed=17,
+        )
+    )
+    held = HeldAnswers(sandbox, PAYMENT_CALLS, hold_seconds)
+    worker = WorkerProcess(settings, log_dir / "worker.log")
+    try:
+        with (
+            serve(held, settings.sandbox_port),
+            serve(create_intake_app(settings), settings.console_port),
+        ):
+            async with httpx.AsyncClient(base_url=settings.sandbox_url, timeout=10) as http:
+                try:
+                    await worker.start()
+                    await worker.wait_ready()
+                    yield CrashStack(env.client, settings, http, held, worker)
+                finally:
+                    await worker.stop()
+    finally:
+        await env.shutdown()
+
+
+async def ledger(http: httpx.AsyncClient, partner: str, kind: str) -> list[dict[str, Any]]:
+    """The sandbox ledger's entries for one partner and kind, oldest first."""
+    response = await http.get("/_sandbox/ledger", params={"partner": partner, "kind": kind})
+    response.raise_for_status()
+    entries: list[dict[str, Any]] = response.json()
+    return entries
