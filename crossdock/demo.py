@@ -45,6 +45,15 @@ DESTINATIONS = [
     Destination("CA", "Calgary", "T2P 1J9", "CAD", region="AB"),
 ]
 
+# Business buyers whose names come close to entries of the sample denied-party list: most
+# are held for an operator's review (a fuzzy match); "Co Ltd" normalises to an exact
+# match of a listed company, so that order is refused outright.
+NEAR_MISS_BUYERS = [
+    "Sample Sanctioned Tradings LLC",
+    "Example Embargoed Logistic GmbH",
+    "Demo Restricted Shipping Co Ltd",
+]
+
 SHIPPING_FEE = {"EUR": 990, "GBP": 890, "USD": 1490, "JPY": 1800, "AUD": 1900, "CAD": 1700}
 CHANNEL_PREFIX = {Channel.AMAZON: "amazon", Channel.EBAY: "ebay"}
 
@@ -53,13 +62,19 @@ class DemoOrders:
     """A seeded generator: the same seed gives the same orders."""
 
     def __init__(
-        self, seed: int, catalog: Catalog | None = None, decline_rate: float = 0.05
+        self,
+        seed: int,
+        catalog: Catalog | None = None,
+        decline_rate: float = 0.05,
+        review_rate: float = 0.06,
     ) -> None:
         self.random = random.Random(seed)
         self.catalog = catalog or default_catalog()
         # Share of storefront checkouts with a card that will be declined, so the demo
         # shows cancellations too.
         self.decline_rate = decline_rate
+        # Share of orders from buyers that screening sends to review.
+        self.review_rate = review_rate
 
     def _order_id(self, channel: Channel) -> str:
         r = self.random
@@ -97,12 +112,15 @@ class DemoOrders:
         channel = channel or self.random.choice(list(Channel))
         dest = self.random.choice(DESTINATIONS)
         number = f"{self.random.randint(0, 99999):05d}"
+        name = f"Demo buyer {number}"
+        if self.random.random() < self.review_rate:
+            name = self.random.choice(NEAR_MISS_BUYERS)
         return Order(
             channel=channel,
             channel_order_id=self._order_id(channel),
-            buyer=Buyer(name=f"Demo buyer {number}", email=f"buyer-{number}@example.com"),
+            buyer=Buyer(name=name, email=f"buyer-{number}@example.com"),
             ship_to=Address(
-                name=f"Demo buyer {number}",
+                name=name,
                 line1=f"{self.random.randint(1, 200)} Demo Street",
                 city=dest.city,
                 region=dest.region,

@@ -1,7 +1,11 @@
 """A demo operator acting in `make run` as a person would, through the same workflow
-updates the console will use: now and then the buyer of an order stuck in a customs
-hold gives up, and the operator cancels it (the order's side effects are compensated).
-More decisions (reviews) join as the lifecycle grows."""
+updates the console will use:
+
+- orders in review: most approved, some rejected with a reason, some left waiting (they
+  are reminded, escalated and finally cancelled by the review's deadline);
+- orders stuck in a customs hold: now and then the buyer gives up and the operator
+  cancels (the order's side effects are compensated).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import random
 import structlog
 from temporalio.client import Client, WorkflowUpdateFailedError
 
-from crossdock.models.approval import Principal, Role
+from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.order_steps import CancelRequest
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
@@ -34,9 +38,33 @@ class DemoOperator:
         while True:
             await asyncio.sleep(LOOK_EVERY_SECONDS)
             try:
+                await self._look_at_reviews()
                 await self._look_at_customs_holds()
             except Exception as err:  # a demo helper must not stop the feed
                 log.warning("demo_operator_failed", error=str(err))
+
+    async def _look_at_reviews(self) -> None:
+        query = f'WorkflowType="OrderWorkflow" AND CrossdockState="{OrderState.IN_REVIEW}"'
+        async for execution in self._client.list_workflows(query):
+            if execution.id in self._seen:
+                continue
+            self._seen.add(execution.id)
+            roll = self._random.random()
+            if roll < 0.6:
+                await self._decide(execution.id, DecisionAction.APPROVE, "checked: genuine buyer")
+            elif roll < 0.85:
+                await self._decide(execution.id, DecisionAction.REJECT, "could not verify buyer")
+            # else: left waiting, to show reminders, escalation and the auto-cancel
+
+    async def _decide(self, workflow_id: str, action: DecisionAction, reason: str) -> None:
+        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
+        decision = Decision(key="review", action=action, reason=reason, by=DEMO_OPERATOR)
+        try:
+            await handle.execute_update(OrderWorkflow.decide, decision)
+        except WorkflowUpdateFailedError as refused:
+            log.info("demo_decision_refused", workflow_id=workflow_id, why=str(refused.cause))
+            return
+        log.info("demo_decision", workflow_id=workflow_id, action=action)
 
     async def _look_at_customs_holds(self) -> None:
         query = f'WorkflowType="OrderWorkflow" AND CrossdockState="{OrderState.CUSTOMS_HOLD}"'
