@@ -15,8 +15,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.carrier import CarrierActivities
 from activities.customs import CustomsActivities
+from activities.heartbeat import HeartbeatInterceptor
 from activities.intake import IntakeActivities
 from activities.marketplace import MarketplaceActivities
+from activities.notify import NotifyActivities
 from activities.payments import PaymentActivities
 from activities.registry import activity_methods
 from crossdock.config import Settings, get_settings
@@ -46,6 +48,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         CustomsActivities(partners.customs),
         CarrierActivities(partners.carrier),
         MarketplaceActivities(partners),
+        NotifyActivities(partners.mail),
         IntakeActivities(client, partners, settings),
     ]
     return Worker(
@@ -54,6 +57,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         workflows=WORKFLOWS,
         activities=[method for instance in activities for method in activity_methods(instance)],
         workflow_runner=RUNNER,
+        interceptors=[HeartbeatInterceptor()],
     )
 
 

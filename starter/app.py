@@ -17,6 +17,7 @@ from fastapi import Body, FastAPI, HTTPException, Request
 from crossdock.config import Settings
 from crossdock.models.order import Channel, Order
 from crossdock.partners.carrier import CarrierClient, NotATrackerEvent
+from crossdock.partners.errors import PartnerError
 from crossdock.temporal import connect
 from starter.orders import start_order
 from starter.pollers import ensure_pollers
@@ -68,6 +69,11 @@ def create_intake_app(settings: Settings) -> FastAPI:
             # Acknowledge: redelivering a malformed event would never succeed.
             log.warning("tracker_event_refused", error=str(err))
             return {"status": "refused", "reason": str(err)}
+        except PartnerError as err:
+            # The carrier could not tell us the shipment's order right now: answer 503 so
+            # the carrier redelivers the event later.
+            log.warning("tracker_event_deferred", error=str(err))
+            raise HTTPException(status_code=503, detail=f"retry later: {err}") from None
         return {"status": "delivered", "workflow_id": workflow_id}
 
     return app

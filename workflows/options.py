@@ -13,6 +13,9 @@ P = TypeVar("P")
 R = TypeVar("R")
 
 PARTNER_TIMEOUT = timedelta(seconds=30)
+# Workers heartbeat running activities every 2 s (activities/heartbeat.py): one silent
+# for this long is presumed dead and its activity is retried on another worker.
+PARTNER_HEARTBEAT = timedelta(seconds=8)
 # Retry transient failures for a long while with capped backoff and no attempt limit:
 # business rejections are non-retryable ApplicationErrors and stop retrying at once, and
 # 429s carry the partner's Retry-After as next_retry_delay. Compensations use the same
@@ -27,7 +30,11 @@ PARTNER_RETRY = RetryPolicy(
 async def call_partner(activity: Callable[[Any, P], Awaitable[R]], arg: P) -> R:
     """Run one partner activity method with the partner timeout and retry policy."""
     return await workflow.execute_activity_method(
-        activity, arg, start_to_close_timeout=PARTNER_TIMEOUT, retry_policy=PARTNER_RETRY
+        activity,
+        arg,
+        start_to_close_timeout=PARTNER_TIMEOUT,
+        heartbeat_timeout=PARTNER_HEARTBEAT,
+        retry_policy=PARTNER_RETRY,
     )
 
 

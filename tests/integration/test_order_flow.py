@@ -7,13 +7,15 @@ import asyncio
 from collections import Counter
 from typing import Any
 
-from crossdock.demo import DemoOrders, place
-from crossdock.models.order import Channel, Order
+from crossdock.demo import NEAR_MISS_BUYERS, DemoOrders, place
+from crossdock.models.order import Buyer, Channel, Order
 from tests.integration.conftest import Stack
+from tests.integration.reviewer import reviewer
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
 
 ORDERS_PER_CHANNEL = 8
+NEAR_MISS = Buyer(name=NEAR_MISS_BUYERS[0], email="buyer-review@example.com")
 
 
 async def ledger(stack: Stack, partner: str, kind: str) -> list[dict[str, Any]]:
@@ -28,8 +30,12 @@ async def ledger(stack: Stack, partner: str, kind: str) -> list[dict[str, Any]]:
 async def test_orders_from_every_channel_complete_with_each_side_effect_once(
     stack: Stack,
 ) -> None:
-    demo = DemoOrders(seed=2026, decline_rate=0.0)
+    demo = DemoOrders(seed=2026, decline_rate=0.0, review_rate=0.0)
     orders = [demo.next(channel=channel) for channel in Channel for _ in range(ORDERS_PER_CHANNEL)]
+    # One order whose buyer screening sends to review: the operator approves it.
+    held = demo.next(channel=Channel.EBAY)
+    ship_to = held.ship_to.model_copy(update={"name": NEAR_MISS.name})
+    orders.append(held.model_copy(update={"buyer": NEAR_MISS, "ship_to": ship_to}))
     for order in orders:
         await place(stack.sandbox, order)
     # A second sighting of the same storefront checkout must not start a second workflow.
@@ -40,10 +46,12 @@ async def test_orders_from_every_channel_complete_with_each_side_effect_once(
     )
     assert repost.json() == {"workflow_id": storefront.workflow_id, "started": False}
 
-    results = await asyncio.wait_for(
-        asyncio.gather(*(result_of(stack, o) for o in orders)), timeout=240
-    )
+    async with reviewer(stack.client) as approved:
+        results = await asyncio.wait_for(
+            asyncio.gather(*(result_of(stack, o) for o in orders)), timeout=240
+        )
     assert [r.state for r in results] == [OrderState.COMPLETED] * len(orders)
+    assert orders[-1].workflow_id in approved
 
     held = [o for o in orders if await was_held(stack, o)]
     assert held, "the sandbox held no declaration: the customs-hold path went untested"

@@ -1,0 +1,46 @@
+"""An operator for end-to-end tests: approves every order waiting in review, through the
+same `decide` update the console uses, so held orders go on to complete."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from temporalio.client import Client, WorkflowUpdateFailedError
+
+from crossdock.models.approval import Decision, DecisionAction, Principal, Role
+from workflows.order import OrderWorkflow
+from workflows.order_states import OrderState
+
+REVIEWER = Principal(id="test-reviewer", role=Role.OPERATOR)
+IN_REVIEW = f'WorkflowType="OrderWorkflow" AND CrossdockState="{OrderState.IN_REVIEW}"'
+
+
+async def approve_reviews(client: Client, approved: list[str], every: float = 0.3) -> None:
+    """Approve reviews as they appear, until cancelled; record whom it approved."""
+    while True:
+        async for execution in client.list_workflows(IN_REVIEW):
+            if execution.id in approved:
+                continue
+            handle = client.get_workflow_handle_for(OrderWorkflow.run, execution.id)
+            decision = Decision(
+                key="review", action=DecisionAction.APPROVE, reason="checked", by=REVIEWER
+            )
+            with contextlib.suppress(WorkflowUpdateFailedError):  # decided a moment ago
+                await handle.execute_update(OrderWorkflow.decide, decision)
+            approved.append(execution.id)
+        await asyncio.sleep(every)
+
+
+@contextlib.asynccontextmanager
+async def reviewer(client: Client) -> AsyncIterator[list[str]]:
+    """Run `approve_reviews` in the background; yield the ids it approved."""
+    approved: list[str] = []
+    task = asyncio.create_task(approve_reviews(client, approved))
+    try:
+        yield approved
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
