@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     carrier_base_url: str = "http://127.0.0.1:8700/easypost"
     carrier_api_key: str = "EZTK_crossdock_sandbox"
     customs_base_url: str = "http://127.0.0.1:8700/customs"
+    # Buyer notifications: a SendGrid v3-compatible mail API and the verified sender.
+    mail_base_url: str = "http://127.0.0.1:8700/mail"
+    mail_api_key: str = "SG.crossdock-sandbox"
+    mail_sender: str = "orders@crossdock.example"
     partner_timeout_seconds: float = 10.0
 
     # Intake (webhooks, storefront checkout) is served by the console process.

@@ -11,6 +11,7 @@ from crossdock.partners.amazon import AmazonOrdersClient
 from crossdock.partners.carrier import CarrierClient
 from crossdock.partners.customs import CustomsClient
 from crossdock.partners.ebay import EbayFulfillmentClient
+from crossdock.partners.mail import MailClient
 from crossdock.partners.payments import PaymentsClient
 
 
@@ -22,6 +23,7 @@ class PartnerClients:
     amazon: AmazonOrdersClient
     ebay: EbayFulfillmentClient
     storefront: httpx.AsyncClient
+    mail: MailClient
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PartnerClients:
@@ -44,9 +46,22 @@ class PartnerClients:
                 settings.ebay_base_url, settings.ebay_access_token, timeout=timeout
             ),
             storefront=httpx.AsyncClient(base_url=settings.storefront_base_url, timeout=timeout),
+            mail=MailClient(
+                settings.mail_base_url,
+                settings.mail_api_key,
+                timeout=timeout,
+                sender=settings.mail_sender,
+            ),
         )
 
     async def aclose(self) -> None:
-        for client in (self.payments, self.carrier, self.customs, self.amazon, self.ebay):
+        for client in (
+            self.payments,
+            self.carrier,
+            self.customs,
+            self.amazon,
+            self.ebay,
+            self.mail,
+        ):
             await client.aclose()
         await self.storefront.aclose()

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from crossdock.sandbox import amazon, carrier, customs, ebay, payments, storefront
+from crossdock.sandbox import amazon, carrier, customs, ebay, mail, payments, storefront
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
 from crossdock.sandbox.faults import FaultMiddleware
 from crossdock.sandbox.ledger import LedgerEntry
@@ -37,7 +37,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     app = FastAPI(title="Crossdock partner sandbox", lifespan=lifespan)
     app.state.sandbox = ctx
     app.add_middleware(FaultMiddleware, profile=ctx.config.faults)
-    for partner in (payments, carrier, amazon, ebay, customs, storefront):
+    for partner in (payments, carrier, amazon, ebay, customs, storefront, mail):
         app.include_router(partner.build(ctx))
 
     @app.get("/_sandbox/health")
