@@ -36,7 +36,7 @@ def run(
 
 @app.command()
 def sandbox() -> None:
-    """Serve the partner sandbox (Stripe, EasyPost, Amazon, eBay, customs, storefront)."""
+    """Serve the partner sandbox (Stripe, EasyPost, Amazon, eBay, customs, storefront, mail)."""
     from crossdock.sandbox.app import create_app
     from crossdock.sandbox.context import SandboxConfig
 
@@ -48,6 +48,7 @@ def sandbox() -> None:
         storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
         customs_hold_rate=settings.customs_hold_rate,
         customs_hold_seconds=settings.customs_hold_seconds,
+        tracker_exception_rates=settings.tracker_exception_rates,
         seed=settings.demo_seed,
     )
     uvicorn.run(

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # Customs sandbox: share of declarations held for inspection, and for how long.
     customs_hold_rate: float = Field(default=0.0, ge=0, le=1)
     customs_hold_seconds: float = Field(default=4 * 3600, ge=0)
+    # Carrier sandbox: share of parcels per exception scenario, as JSON in
+    # CROSSDOCK_TRACKER_EXCEPTION_RATES, e.g. {"delayed": 0.05, "lost": 0.03}; the sandbox
+    # refuses unknown scenarios (see crossdock.sandbox.tracker_scenarios).
+    tracker_exception_rates: dict[str, float] = Field(default_factory=dict)
 
     # make run
     demo_feed: bool = True

@@ -31,6 +31,10 @@ DEMO_PROFILE = {
     "CROSSDOCK_CUSTOMS_HOLD_RATE": "0.1",
     "CROSSDOCK_CUSTOMS_HOLD_SECONDS": "20",
     "CROSSDOCK_CUSTOMS_POLL_SECONDS": "5",
+    # Carrier exceptions: about one parcel in seven is delayed, lost, refused or misaddressed.
+    "CROSSDOCK_TRACKER_EXCEPTION_RATES": (
+        '{"delayed": 0.05, "lost": 0.03, "return_to_sender": 0.03, "address_problem": 0.03}'
+    ),
     # Orders in review: reminder after 20 s, escalation after 40 s, auto-cancel after 2 min.
     "CROSSDOCK_REVIEW_REMIND_SECONDS": "20",
     "CROSSDOCK_REVIEW_ESCALATE_SECONDS": "40",

@@ -8,13 +8,22 @@
                                              or `verify_strict` (delivery verification)
     POST /easypost/v2/addresses/create_and_verify   create, verify, refuse if undeliverable
     GET  /easypost/v2/addresses/{id}
+    POST /easypost/v2/claims                 GET /easypost/v2/claims/{id}   (carrier_claims)
+
+    POST /easypost/_sandbox/shipments/{id}/scenario   {"scenario": "lost"}: force what the
+    GET  /easypost/_sandbox/shipments/{id}/scenario   parcel goes through (sandbox only)
+    POST /easypost/_sandbox/scenarios        {"reference", "scenario"}: for the next label
+                                             bought under that shipment reference
 
 JSON bodies wrapped as EasyPost does (`{"shipment": {...}}`), the API key as HTTP Basic
 username (or a Bearer token, as the official SDK sends it), errors as
 `{"error": {"code", "message", "errors"}}`. Parcel weights are ounces, customs values and
-rates are decimal strings. Bought parcels then move on their own, one tracker status per
-`tracking_step_seconds`, and every change is pushed to `carrier_webhook_url` as an
-EasyPost Event, at least once and sometimes twice, as real webhooks are.
+rates are decimal strings. Bought parcels then move on their own, one tracking scan per
+`tracking_step_seconds` (longer where a scan holds them), following the scenario drawn
+for them (normal delivery, or a delay, customs hold, loss, return or address problem:
+see `tracker_scenarios`; `options.sandbox_scenario` on the shipment forces one), and
+every change is pushed to `carrier_webhook_url` as an EasyPost Event, at least once and
+sometimes twice, as real webhooks are.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ import json
 import random
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
@@ -39,11 +48,28 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from crossdock.money import Money, exponent
+from crossdock.sandbox._easypost import (
+    PARTNER,
+    EasyPostError,
+    InvalidRequest,
+    Json,
+    dated,
+    field_error,
+    new_id,
+    not_found,
+    timestamp,
+)
+from crossdock.sandbox.carrier_claims import ClaimDesk
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.idempotency import fingerprint
-
-PARTNER = "easypost"
-Json = dict[str, Any]
+from crossdock.sandbox.tracker_scenarios import (
+    JOURNEYS,
+    Scan,
+    Scenario,
+    draw_scenario,
+    fits,
+    parse_scenario,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -74,66 +100,19 @@ _PER_USD = {
     "CHF": Decimal("0.88"),
 }
 
-# What a parcel goes through once its label is bought: (status, status_detail, message,
-# scanned at the destination?).
-_JOURNEY = (
-    ("pre_transit", "label_created", "Shipping Label Created, Carrier Awaiting Item", False),
-    ("in_transit", "departed_facility", "Departed Origin Facility", False),
-    ("out_for_delivery", "out_for_delivery", "Out for Delivery", True),
-    ("delivered", "arrived_at_destination", "Delivered", True),
-)
-
-
-class EasyPostError(Exception):
-    """A refusal rendered in EasyPost's error shape."""
-
-    def __init__(
-        self, status: int, code: str, message: str, errors: list[Json] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.body: Json = {"code": code, "message": message, "errors": errors or []}
-
-    def response(self) -> JSONResponse:
-        return JSONResponse({"error": self.body}, status_code=self.status)
-
-
-class InvalidRequest(EasyPostError):
-    """Refused before executing (invalid parameters, unknown objects): not saved under
-    the idempotency key, so corrected data can be sent again with the same key."""
-
-
-def _field_error(name: str, message: str) -> Json:
-    return {"field": name, "message": message, "suggestion": None}
-
-
-def _not_found(kind: str, object_id: str) -> EasyPostError:
-    return InvalidRequest(
-        404, "NOT_FOUND", f"The requested resource could not be found: {kind} {object_id!r}."
-    )
-
-
-def _new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(16)}"
-
-
-def _timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 # --- validation -----------------------------------------------------------------------
 
 
 def _address_errors(side: str, value: Any) -> Iterator[Json]:
     if not isinstance(value, dict):
-        yield _field_error(side, "Required and missing.")
+        yield field_error(side, "Required and missing.")
         return
     for name in ("street1", "city", "country"):
         if not str(value.get(name) or "").strip():
-            yield _field_error(f"{side}.{name}", "Required and missing.")
+            yield field_error(f"{side}.{name}", "Required and missing.")
     country = str(value.get("country") or "")
     if country and not _COUNTRY.match(country):
-        yield _field_error(
+        yield field_error(
             f"{side}.country", f"{country!r} is not an ISO 3166 alpha-2 code such as 'DE'."
         )
 
@@ -152,31 +131,31 @@ def _shipment_errors(shipment: Json) -> list[Json]:
     ]
     parcel = shipment.get("parcel")
     if not isinstance(parcel, dict) or not _positive_number(parcel.get("weight")):
-        errors.append(_field_error("parcel.weight", "Must be a positive number of ounces."))
+        errors.append(field_error("parcel.weight", "Must be a positive number of ounces."))
     return errors
 
 
 def _item_errors(index: int, item: Any) -> Iterator[Json]:
     where = f"customs_info.customs_items[{index}]"
     if not isinstance(item, dict):
-        yield _field_error(where, "Must be a customs item object.")
+        yield field_error(where, "Must be a customs item object.")
         return
     if not str(item.get("description") or "").strip():
-        yield _field_error(f"{where}.description", "Required and missing.")
+        yield field_error(f"{where}.description", "Required and missing.")
     if not str(item.get("quantity", "")).isdigit() or int(item["quantity"]) < 1:
-        yield _field_error(f"{where}.quantity", "Must be a positive whole number.")
+        yield field_error(f"{where}.quantity", "Must be a positive whole number.")
     try:
         if Decimal(str(item.get("value"))) < 0:
             raise InvalidOperation
     except InvalidOperation:
-        yield _field_error(f"{where}.value", f"{item.get('value')!r} is not a decimal amount.")
+        yield field_error(f"{where}.value", f"{item.get('value')!r} is not a decimal amount.")
     if not _positive_number(item.get("weight")):
-        yield _field_error(f"{where}.weight", "Must be a positive number of ounces.")
+        yield field_error(f"{where}.weight", "Must be a positive number of ounces.")
     if not _COUNTRY.match(str(item.get("origin_country") or "")):
-        yield _field_error(f"{where}.origin_country", "Required: an ISO 3166 alpha-2 code.")
+        yield field_error(f"{where}.origin_country", "Required: an ISO 3166 alpha-2 code.")
     tariff = str(item.get("hs_tariff_number") or "").replace(".", "")
     if tariff and not _HS_CODE.match(tariff):
-        yield _field_error(f"{where}.hs_tariff_number", f"{tariff!r} must have 6 to 10 digits.")
+        yield field_error(f"{where}.hs_tariff_number", f"{tariff!r} must have 6 to 10 digits.")
 
 
 def _check_customs(info: Any) -> None:
@@ -187,13 +166,13 @@ def _check_customs(info: Any) -> None:
     items = info.get("customs_items")
     errors: list[Json] = []
     if not isinstance(items, list) or not items:
-        errors.append(_field_error("customs_info.customs_items", "Required and missing."))
+        errors.append(field_error("customs_info.customs_items", "Required and missing."))
         items = []
     for index, item in enumerate(items):
         errors.extend(_item_errors(index, item))
     if info.get("customs_certify") in (True, "true") and not info.get("customs_signer"):
         errors.append(
-            _field_error("customs_info.customs_signer", "Required when customs_certify is true.")
+            field_error("customs_info.customs_signer", "Required when customs_certify is true.")
         )
     if errors:
         raise InvalidRequest(
@@ -216,7 +195,7 @@ def validate_shipment(body: Any) -> Json:
             422,
             "SHIPMENT.INVALID_PARAMS",
             "Unable to create shipment, one or more parameters were invalid.",
-            [_field_error("shipment", "Required and missing.")],
+            [field_error("shipment", "Required and missing.")],
         )
     errors = _shipment_errors(shipment)
     if errors:
@@ -232,37 +211,51 @@ def validate_shipment(body: Any) -> Json:
             422,
             "SHIPMENT.CUSTOMS_INFO.REQUIRED",
             f"customs_info is required to ship from {origin} to {destination}.",
-            [_field_error("customs_info", "Required for international shipments.")],
+            [field_error("customs_info", "Required for international shipments.")],
         )
     if shipment.get("customs_info"):
         _check_customs(shipment["customs_info"])
     return shipment
 
 
+def _scenario_field(body: Any) -> Scenario:
+    value = body.get("scenario") if isinstance(body, dict) else None
+    try:
+        return parse_scenario(value, "scenario")
+    except ValueError as exc:
+        raise InvalidRequest(
+            422, "SANDBOX.SCENARIO.INVALID", str(exc), [field_error("scenario", str(exc))]
+        ) from None
+
+
+def _option_scenario(shipment: Json) -> Scenario | None:
+    """The scenario a test forces through `options.sandbox_scenario` (sandbox only)."""
+    options = shipment.get("options")
+    if not isinstance(options, dict) or options.get("sandbox_scenario") is None:
+        return None
+    try:
+        return parse_scenario(options["sandbox_scenario"], "options.sandbox_scenario")
+    except ValueError as exc:
+        raise InvalidRequest(
+            422,
+            "SHIPMENT.INVALID_PARAMS",
+            "Unable to create shipment, one or more parameters were invalid.",
+            [field_error("options.sandbox_scenario", str(exc))],
+        ) from None
+
+
 # --- EasyPost objects -----------------------------------------------------------------
-
-
-def _dated(prefix: str, object_name: str, now: datetime, fields: Json) -> Json:
-    stamp = _timestamp(now)
-    return {
-        "id": _new_id(prefix),
-        "object": object_name,
-        "mode": "test",
-        **fields,
-        "created_at": stamp,
-        "updated_at": stamp,
-    }
 
 
 def _address(value: Json, now: datetime) -> Json:
     names = ("name", "company", "street1", "street2", "city", "state", "zip", "country")
     fields = {name: value.get(name) for name in (*names, "phone", "email")}
-    return _dated("adr", "Address", now, {**fields, "residential": None, "verifications": {}})
+    return dated("adr", "Address", now, {**fields, "residential": None, "verifications": {}})
 
 
 def _parcel(value: Json, now: datetime) -> Json:
     fields = {name: value.get(name) for name in ("length", "width", "height", "predefined_package")}
-    return _dated("prcl", "Parcel", now, {**fields, "weight": float(value["weight"])})
+    return dated("prcl", "Parcel", now, {**fields, "weight": float(value["weight"])})
 
 
 def _customs_info(value: Json, now: datetime) -> Json:
@@ -277,11 +270,11 @@ def _customs_info(value: Json, now: datetime) -> Json:
         "restriction_comments",
     )
     items = [
-        _dated("cstitem", "CustomsItem", now, {**item, "value": str(item["value"])})
+        dated("cstitem", "CustomsItem", now, {**item, "value": str(item["value"])})
         for item in value["customs_items"]
     ]
     fields = {name: value.get(name) for name in names}
-    return _dated("cstinfo", "CustomsInfo", now, {**fields, "customs_items": items})
+    return dated("cstinfo", "CustomsInfo", now, {**fields, "customs_items": items})
 
 
 def rate_currency(origin_country: str) -> str:
@@ -324,7 +317,7 @@ def quote_rates(shipment_id: str, origin: str, destination: str, weight_oz: Deci
             "delivery_date": None,
             "delivery_date_guaranteed": False,
         }
-        rates.append(_dated("rate", "Rate", now, fields))
+        rates.append(dated("rate", "Rate", now, fields))
     return rates
 
 
@@ -443,12 +436,30 @@ class Tracker:
     origin: Json  # the from address, where the first scans happen
     destination: Json
     last_step_at: datetime
-    step: int = 0
+    scenario: Scenario = Scenario.NORMAL
+    step: int = 0  # index of the latest scan in the scenario's journey
     active: bool = True  # False once the label is refunded
 
     @property
+    def journey(self) -> tuple[Scan, ...]:
+        return JOURNEYS[self.scenario]
+
+    @property
     def finished(self) -> bool:
-        return self.step >= len(_JOURNEY) - 1
+        """No scan is left: delivered, returned, failed, or lost in silence."""
+        return self.step >= len(self.journey) - 1
+
+    def due(self, now: datetime, step_length: timedelta) -> bool:
+        """Whether the next scan is due: the latest one's hold has passed."""
+        waited = now - self.last_step_at
+        return self.active and not self.finished and waited >= step_length * self.current.hold
+
+    @property
+    def current(self) -> Scan:
+        return self.journey[self.step]
+
+    def scans_made(self) -> list[tuple[str, str]]:
+        return [(scan.status, scan.status_detail) for scan in self.journey[: self.step + 1]]
 
 
 @dataclass
@@ -459,17 +470,18 @@ class Shipment:
     refunded: bool = False
     # The rate ids offered, so a buy can only pick one of this shipment's rates.
     rate_ids: set[str] = field(default_factory=set)
+    # Forced before the label is bought (options.sandbox_scenario or the admin route).
+    scenario: Scenario | None = None
 
 
-def _tracking_detail(step: int, carrier: str, where: Json, now: datetime) -> Json:
-    status, detail, message, _ = _JOURNEY[step]
+def _tracking_detail(scan: Scan, carrier: str, where: Json, now: datetime) -> Json:
     return {
         "object": "TrackingDetail",
-        "message": message,
-        "description": message,
-        "status": status,
-        "status_detail": detail,
-        "datetime": _timestamp(now),
+        "message": scan.message,
+        "description": scan.message,
+        "status": scan.status,
+        "status_detail": scan.status_detail,
+        "datetime": timestamp(now),
         "source": carrier,
         "carrier_code": None,
         "tracking_location": {
@@ -505,13 +517,19 @@ class Carrier:
         self.retry_window = retry_window
         # Seeded, so a run's duplicated deliveries are reproducible.
         self.random = random.Random(ctx.config.seed)
+        # Its own stream, so drawing scenarios does not shift the duplicates' draws.
+        self.scenario_random = random.Random(f"tracker-scenarios:{ctx.config.seed}")
+        # Scenarios waiting for the next label bought under a shipment reference.
+        self.scenario_by_reference: dict[str, Scenario] = {}
+        self.claims = ClaimDesk(self)
 
     # -- API operations --
 
     def create_shipment(self, body: Any) -> Json:
         request = validate_shipment(body)
+        forced = _option_scenario(request)
         now = datetime.now(UTC)
-        shipment_id = _new_id("shp")
+        shipment_id = new_id("shp")
         origin, destination = request["from_address"], request["to_address"]
         rates = quote_rates(
             shipment_id,
@@ -544,10 +562,12 @@ class Carrier:
             "messages": [],
             "fees": [],
             "forms": [],
-            "created_at": _timestamp(now),
-            "updated_at": _timestamp(now),
+            "created_at": timestamp(now),
+            "updated_at": timestamp(now),
         }
-        self.shipments[shipment_id] = Shipment(data=data, rate_ids={r["id"] for r in rates})
+        self.shipments[shipment_id] = Shipment(
+            data=data, rate_ids={r["id"] for r in rates}, scenario=forced
+        )
         return self.render(shipment_id)
 
     def create_address(self, body: Any, *, strict: bool = False) -> Json:
@@ -565,7 +585,7 @@ class Carrier:
                 422,
                 "ADDRESS.PARAMETERS.INVALID",
                 'address is required: send {"address": {...}}.',
-                [_field_error("address", "Required and missing.")],
+                [field_error("address", "Required and missing.")],
             )
         address = {**address, "country": address.get("country") or "US"}  # EasyPost's default
         # Older SDKs send the verify flags inside the address object.
@@ -592,13 +612,13 @@ class Carrier:
     def address(self, address_id: str) -> Json:
         found = self.addresses.get(address_id)
         if found is None:
-            raise _not_found("address", address_id)
+            raise not_found("address", address_id)
         return copy.deepcopy(found)
 
     def shipment(self, shipment_id: str) -> Shipment:
         found = self.shipments.get(shipment_id)
         if found is None:
-            raise _not_found("shipment", shipment_id)
+            raise not_found("shipment", shipment_id)
         return found
 
     def render(self, shipment_id: str) -> Json:
@@ -615,7 +635,7 @@ class Carrier:
     def tracker(self, tracker_id: str) -> Json:
         found = self.trackers.get(tracker_id)
         if found is None:
-            raise _not_found("tracker", tracker_id)
+            raise not_found("tracker", tracker_id)
         return copy.deepcopy(found.data)
 
     def buy(self, shipment_id: str, body: Any, key: str | None) -> Json:
@@ -634,7 +654,7 @@ class Carrier:
             selected_rate=rate,
             tracking_code=tracking_code,
             postage_label=self._postage_label(tracking_code, now),
-            updated_at=_timestamp(now),
+            updated_at=timestamp(now),
         )
         tracker = self._open_tracker(shipment, tracking_code, rate, now)
         self.ctx.ledger.record(
@@ -660,7 +680,7 @@ class Carrier:
                 422,
                 "SHIPMENT.MISSING_RATE",
                 'rate is required: send {"rate": {"id": "rate_..."}}.',
-                [_field_error("rate", "Required and missing.")],
+                [field_error("rate", "Required and missing.")],
             )
         for rate in shipment.data["rates"]:
             if rate["id"] == rate_id:
@@ -669,7 +689,7 @@ class Carrier:
             422,
             "SHIPMENT.MISSING_RATE",
             f"rate {rate_id!r} is not one of the rates of shipment {shipment.data['id']}.",
-            [_field_error("rate.id", "Unknown rate for this shipment.")],
+            [field_error("rate.id", "Unknown rate for this shipment.")],
         )
 
     @staticmethod
@@ -680,35 +700,100 @@ class Carrier:
             "label_file_type": "image/png",
             "label_size": "4x6",
             "label_resolution": 300,
-            "label_date": _timestamp(now),
+            "label_date": timestamp(now),
             "label_pdf_url": None,
             "label_zpl_url": None,
         }
-        return _dated("pl", "PostageLabel", now, fields)
+        return dated("pl", "PostageLabel", now, fields)
 
     def _open_tracker(
         self, shipment: Shipment, tracking_code: str, rate: Json, now: datetime
     ) -> Tracker:
         origin = shipment.data["from_address"]
+        scenario = self._scenario_for(shipment)
+        first = JOURNEYS[scenario][0]
         fields = {
             "tracking_code": tracking_code,
-            "status": "pre_transit",
-            "status_detail": "label_created",
+            "status": first.status,
+            "status_detail": first.status_detail,
             "signed_by": None,
             "weight": shipment.data["parcel"]["weight"],
-            "est_delivery_date": _timestamp(now + timedelta(days=rate["delivery_days"])),
+            "est_delivery_date": timestamp(now + timedelta(days=rate["delivery_days"])),
             "shipment_id": shipment.data["id"],
             "carrier": rate["carrier"],
-            "tracking_details": [_tracking_detail(0, rate["carrier"], origin, now)],
+            "tracking_details": [_tracking_detail(first, rate["carrier"], origin, now)],
             "carrier_detail": {"object": "CarrierDetail", "service": rate["service"]},
             "fees": [],
         }
-        data = _dated("trk", "Tracker", now, fields)
+        data = dated("trk", "Tracker", now, fields)
         data["public_url"] = f"https://track.easypost.com/{data['id']}"
-        tracker = Tracker(data, origin, shipment.data["to_address"], last_step_at=now)
+        destination = shipment.data["to_address"]
+        tracker = Tracker(data, origin, destination, last_step_at=now, scenario=scenario)
         self.trackers[data["id"]] = tracker
         shipment.tracker_id = data["id"]
         return tracker
+
+    def _scenario_for(self, shipment: Shipment) -> Scenario:
+        """Forced on the shipment, else waiting under its reference (used up by this
+        label, so a re-bought label goes its own way), else drawn at the configured rates.
+        The draw happens either way, so one forced parcel does not reshuffle the others."""
+        drawn = draw_scenario(self.scenario_random, self.ctx.config.tracker_exception_rates)
+        waiting = self.scenario_by_reference.pop(shipment.data.get("reference") or "", None)
+        return shipment.scenario or waiting or drawn
+
+    # -- sandbox controls (tests and demos force what a parcel goes through) --
+
+    def force_scenario(self, shipment_id: str, body: Any) -> Json:
+        """Make a shipment's parcel follow a scenario: before its label is bought, or
+        afterwards while the scans it has shown so far fit the scenario's journey."""
+        shipment = self.shipment(shipment_id)
+        scenario = _scenario_field(body)
+        tracker = self.trackers.get(shipment.tracker_id or "")
+        if tracker is None:
+            shipment.scenario = scenario
+        elif fits(scenario, tracker.scans_made()):
+            tracker.scenario = scenario
+        else:
+            raise InvalidRequest(
+                422,
+                "SHIPMENT.SCENARIO.TOO_LATE",
+                f"The parcel of shipment {shipment_id} has already been scanned "
+                f"{tracker.data['status']}/{tracker.data['status_detail']}, which the "
+                f"{scenario.value!r} scenario does not go through at that point.",
+                [field_error("scenario", "Force it before the parcel moves on.")],
+            )
+        return self.scenario_of(shipment_id)
+
+    def scenario_of(self, shipment_id: str) -> Json:
+        """The scenario a shipment's parcel follows (or will, once bought), with its scans."""
+        shipment = self.shipment(shipment_id)
+        tracker = self.trackers.get(shipment.tracker_id or "")
+        scenario = tracker.scenario if tracker else shipment.scenario
+        journey = JOURNEYS[scenario] if scenario else ()
+        return {
+            "shipment_id": shipment_id,
+            "scenario": scenario.value if scenario else None,
+            "tracker_id": tracker.data["id"] if tracker else None,
+            "scans": [
+                {"status": scan.status, "status_detail": scan.status_detail, "hold": scan.hold}
+                for scan in journey
+            ],
+        }
+
+    def force_scenario_for_reference(self, body: Any) -> Json:
+        """Make the next label bought for a shipment `reference` (e.g. an order workflow
+        id) follow a scenario: for tests that cannot know the shipment id in advance."""
+        reference = body.get("reference") if isinstance(body, dict) else None
+        if not isinstance(reference, str) or not reference.strip():
+            raise InvalidRequest(
+                422,
+                "SANDBOX.SCENARIO.INVALID",
+                "reference is required: the shipment reference the next label is bought for.",
+                [field_error("reference", "Required and missing.")],
+            )
+        scenario = _scenario_field(body)
+        self.scenario_by_reference[reference] = scenario
+        return {"reference": reference, "scenario": scenario.value}
 
     def refund(self, shipment_id: str, key: str | None) -> Json:
         shipment = self.shipment(shipment_id)
@@ -735,7 +820,7 @@ class Carrier:
             )
         shipment.refunded = True
         tracker.active = False
-        shipment.data.update(refund_status="submitted", updated_at=_timestamp(datetime.now(UTC)))
+        shipment.data.update(refund_status="submitted", updated_at=timestamp(datetime.now(UTC)))
         self.ctx.ledger.record(
             PARTNER,
             "label_refund",
@@ -751,16 +836,15 @@ class Carrier:
     # -- parcels moving --
 
     def advance(self, now: datetime) -> list[Json]:
-        """Move every due tracker one step; return (and queue) the resulting Events.
+        """Move every due tracker one scan on; return (and queue) the resulting Events.
 
-        A tracker is due once `tracking_step_seconds` have passed since its last step;
-        refunded labels and delivered parcels stay where they are.
+        A tracker is due once `tracking_step_seconds` times its latest scan's hold have
+        passed since that scan; refunded labels and parcels at the end of their journey
+        (delivered, returned, failed, or lost in silence) stay where they are.
         """
         step = timedelta(seconds=self.ctx.config.tracking_step_seconds)
         events = [
-            self._step(tracker, now)
-            for tracker in self.trackers.values()
-            if tracker.active and not tracker.finished and now - tracker.last_step_at >= step
+            self._step(tracker, now) for tracker in self.trackers.values() if tracker.due(now, step)
         ]
         self.outbox.extend(events)
         return events
@@ -769,12 +853,14 @@ class Carrier:
         previous = tracker.data["status"]
         tracker.step += 1
         tracker.last_step_at = now
-        status, detail, _, at_destination = _JOURNEY[tracker.step]
-        where = tracker.destination if at_destination else tracker.origin
+        scan = tracker.current
+        where = tracker.destination if scan.at_destination else tracker.origin
         carrier = tracker.data["carrier"]
-        tracker.data["tracking_details"].append(_tracking_detail(tracker.step, carrier, where, now))
-        tracker.data.update(status=status, status_detail=detail, updated_at=_timestamp(now))
-        if status == "delivered":
+        tracker.data["tracking_details"].append(_tracking_detail(scan, carrier, where, now))
+        tracker.data.update(
+            status=scan.status, status_detail=scan.status_detail, updated_at=timestamp(now)
+        )
+        if scan.status == "delivered":
             tracker.data["signed_by"] = "SANDBOX RECIPIENT"
         return self._event("tracker.updated", tracker.data, {"status": previous}, now)
 
@@ -790,7 +876,7 @@ class Carrier:
             "completed_urls": [],
             "user_id": "user_sandbox",
         }
-        return _dated("evt", "Event", now, fields)
+        return dated("evt", "Event", now, fields)
 
     # -- webhook delivery --
 
@@ -986,13 +1072,59 @@ def build_router(carrier: Carrier) -> APIRouter:
         """Retrieve a tracker with its tracking details."""
         return get(request, lambda: carrier.tracker(tracker_id))
 
+    _claim_routes(router, carrier.claims, post, get)
+    _sandbox_routes(router, carrier)
     return router
 
 
+Post = Callable[[Request, Action], Awaitable[JSONResponse]]
+Get = Callable[[Request, Callable[[], Json]], JSONResponse]
+
+
+def _claim_routes(router: APIRouter, claims: ClaimDesk, post: Post, get: Get) -> None:
+    @router.post("/v2/claims")
+    async def create_claim(request: Request) -> JSONResponse:
+        """File a claim for a lost, damaged or stolen parcel."""
+        return await post(request, claims.file)
+
+    @router.get("/v2/claims/{claim_id}")
+    async def retrieve_claim(claim_id: str, request: Request) -> JSONResponse:
+        """Retrieve a claim."""
+        return get(request, lambda: claims.get(claim_id))
+
+
+def _sandbox_routes(router: APIRouter, carrier: Carrier) -> None:
+    """Controls EasyPost does not have: tests and demos force what a parcel goes through."""
+
+    async def control(request: Request, action: Callable[[Any], Json]) -> JSONResponse:
+        try:
+            return JSONResponse(action(await _json_body(request)))
+        except EasyPostError as exc:
+            return exc.response()
+
+    @router.post("/_sandbox/shipments/{shipment_id}/scenario")
+    async def force_scenario(shipment_id: str, request: Request) -> JSONResponse:
+        """Make a shipment's parcel follow a scenario: {"scenario": "lost"}."""
+        return await control(request, lambda body: carrier.force_scenario(shipment_id, body))
+
+    @router.get("/_sandbox/shipments/{shipment_id}/scenario")
+    async def shipment_scenario(shipment_id: str, request: Request) -> JSONResponse:
+        """The scenario a shipment's parcel follows, with its planned scans."""
+        return await control(request, lambda _: carrier.scenario_of(shipment_id))
+
+    @router.post("/_sandbox/scenarios")
+    async def force_scenario_for_reference(request: Request) -> JSONResponse:
+        """Make the next label bought for a reference follow a scenario:
+        {"reference": "order-...", "scenario": "lost"}."""
+        return await control(request, carrier.force_scenario_for_reference)
+
+
 def _created(request: Request) -> int:
-    # EasyPost answers 201 for a new shipment or address, 200 for actions on them
+    # EasyPost answers 201 for a new shipment, address or claim, 200 for actions on them
     # (create_and_verify included).
-    return 201 if request.url.path.endswith(("/v2/shipments", "/v2/addresses")) else 200
+    return (
+        201 if request.url.path.endswith(("/v2/shipments", "/v2/addresses", "/v2/claims")) else 200
+    )
 
 
 def build(ctx: SandboxContext) -> APIRouter:

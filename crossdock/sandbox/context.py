@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from crossdock.sandbox.faults import FaultProfile
 from crossdock.sandbox.idempotency import IdempotencyStore
 from crossdock.sandbox.ledger import Ledger
+from crossdock.sandbox.tracker_scenarios import check_rates
 
 
 class SandboxConfig(BaseModel):
@@ -25,7 +26,15 @@ class SandboxConfig(BaseModel):
     # Share of customs declarations held for a random inspection, and for how long.
     customs_hold_rate: float = Field(default=0.0, ge=0, le=1)
     customs_hold_seconds: float = Field(default=4 * 3600, ge=0)
+    # Share of bought parcels that follow each exception scenario ("delayed", "lost",
+    # "return_to_sender", "address_problem", "customs_hold"); the rest arrive normally.
+    tracker_exception_rates: dict[str, float] = Field(default_factory=dict)
     seed: int = 0
+
+    @field_validator("tracker_exception_rates")
+    @classmethod
+    def _known_scenarios(cls, rates: dict[str, float]) -> dict[str, float]:
+        return check_rates(rates)
 
 
 Background = Callable[[], Coroutine[Any, Any, None]]
