@@ -1,10 +1,12 @@
-"""Carrier activities: verify the ship-to address, buy a label (with customs info), void it."""
+"""Carrier activities: verify the ship-to address, buy a label (with customs info), void
+it, claim for a parcel the carrier lost or damaged."""
 
 from __future__ import annotations
 
 from temporalio import activity
 
 from activities.errors import partner_errors
+from crossdock.models.carrier_steps import CarrierClaim, FileClaimInput
 from crossdock.models.order_steps import BuyLabelInput, ShippingLabel, VoidLabelInput, VoidResult
 from crossdock.models.screening import AddressVerdict, VerifyAddressInput
 from crossdock.partners.carrier import CarrierClient, LabelRequest
@@ -56,3 +58,29 @@ class CarrierActivities:
         with partner_errors():
             shipment = await self._carrier.refund_label(input.shipment_id, input.idempotency_key)
         return VoidResult(reference=input.shipment_id, status=shipment.refund_status or "")
+
+    @activity.defn
+    async def file_carrier_claim(self, input: FileClaimInput) -> CarrierClaim:
+        """Claim from the carrier for a lost or damaged parcel, once per idempotency key.
+
+        A refusal (not eligible, already claimed, invalid) is non-retryable and carries
+        the carrier's code as its type, e.g. "CLAIM.NOT_ELIGIBLE".
+        """
+        with partner_errors():
+            claim = await self._carrier.file_claim(
+                input.tracking_code,
+                input.amount,
+                input.kind,
+                input.description,
+                input.idempotency_key,
+            )
+        return CarrierClaim(
+            claim_id=claim.id,
+            tracking_code=claim.tracking_code,
+            shipment_id=claim.shipment_id,
+            kind=claim.type,
+            status=claim.status,
+            requested=claim.requested,
+            approved=claim.approved,
+            detail=claim.status_detail or "",
+        )

@@ -49,6 +49,63 @@ _FINAL = frozenset(
 )
 
 
+class ShipmentException(StrEnum):
+    """What went wrong with a parcel, read from one tracking update.
+
+    A lost parcel mostly goes silent rather than saying so; `LOST` is only for carriers
+    that report it. Silence is for the workflow's timers to notice.
+    """
+
+    DELAYED = "delayed"
+    CUSTOMS_HOLD = "customs_hold"
+    LOST = "lost"
+    DAMAGED = "damaged"
+    RETURN_TO_SENDER = "return_to_sender"
+    ADDRESS_PROBLEM = "address_problem"
+    DELIVERY_FAILED = "delivery_failed"
+
+
+# EasyPost status_detail values that name an exception whatever the status. EasyPost has
+# no customs-specific detail: carriers report a parcel held at customs as `held`.
+_EXCEPTION_BY_DETAIL = {
+    "weather_delay": ShipmentException.DELAYED,
+    "delayed": ShipmentException.DELAYED,
+    "transit_exception": ShipmentException.DELAYED,
+    "missorted": ShipmentException.DELAYED,
+    "held": ShipmentException.CUSTOMS_HOLD,
+    "lost": ShipmentException.LOST,
+    "damaged": ShipmentException.DAMAGED,
+    "address_correction": ShipmentException.ADDRESS_PROBLEM,
+}
+
+
+def shipment_exception(
+    status: ShipmentStatus, status_detail: str | None
+) -> ShipmentException | None:
+    """The exception a tracking update reports, or None for normal progress.
+
+    Examples: in_transit/weather_delay is DELAYED, in_transit/held is CUSTOMS_HOLD,
+    return_to_sender/* is RETURN_TO_SENDER, failure/address_correction is
+    ADDRESS_PROBLEM, any other failure or error is DELIVERY_FAILED.
+    """
+    if status is ShipmentStatus.RETURN_TO_SENDER:
+        return ShipmentException.RETURN_TO_SENDER
+    found = _EXCEPTION_BY_DETAIL.get((status_detail or "").strip().lower())
+    if found is not None:
+        return found
+    if status in (ShipmentStatus.FAILURE, ShipmentStatus.ERROR):
+        return ShipmentException.DELIVERY_FAILED
+    return None
+
+
+class ClaimKind(StrEnum):
+    """Why a carrier claim is filed (EasyPost's claim `type`)."""
+
+    LOSS = "loss"
+    DAMAGE = "damage"
+    THEFT = "theft"
+
+
 class LabelRequest(BaseModel):
     """One parcel to ship: who to, from where, what is inside (for customs)."""
 
@@ -110,3 +167,8 @@ class TrackerEvent(BaseModel):
     message: str | None = None
     # When the carrier scanned the latest status (not when we were told).
     occurred_at: AwareDatetime | None = None
+
+    @property
+    def exception(self) -> ShipmentException | None:
+        """What went wrong, if this update reports a problem (see `shipment_exception`)."""
+        return shipment_exception(self.status, self.status_detail)

@@ -2,7 +2,8 @@
 
 `buy_label` turns a `LabelRequest` into an EasyPost shipment with customs info, picks
 the cheapest rate and buys it; `verify_address` asks for delivery verification of an
-address; `parse_tracker_event` reads the Events EasyPost pushes to our webhook.
+address; `file_claim` claims for a lost or damaged parcel (EasyPost's Claims API);
+`parse_tracker_event` reads the Events EasyPost pushes to our webhook.
 Failures arrive as `crossdock.partners.errors` types: an invalid address or missing
 customs data is `PartnerRejected` with EasyPost's code (e.g. "SHIPMENT.INVALID_PARAMS"),
 429 is `RateLimited`, 5xx and timeouts `PartnerUnavailable`.
@@ -19,7 +20,13 @@ import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from crossdock.models.order import Address, LineItem
-from crossdock.models.shipment import Label, LabelRequest, ShipmentStatus, TrackerEvent
+from crossdock.models.shipment import (
+    ClaimKind,
+    Label,
+    LabelRequest,
+    ShipmentStatus,
+    TrackerEvent,
+)
 from crossdock.money import Money
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable
 from crossdock.partners.http import send
@@ -27,6 +34,7 @@ from crossdock.partners.http import send
 __all__ = [
     "AddressVerification",
     "CarrierClient",
+    "Claim",
     "Label",
     "LabelRequest",
     "NotATrackerEvent",
@@ -132,6 +140,34 @@ class Shipment(BaseModel):
             rate=rate.money,
             label_url=postage.label_url,
         )
+
+
+class Claim(BaseModel):
+    """An EasyPost Claim: what was claimed for which parcel, and where it stands."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    type: ClaimKind
+    status: str  # submitted, in_review, approved, approved_partial, rejected, ...
+    status_detail: str | None = None
+    tracking_code: str
+    shipment_id: str | None = None
+    requested_amount: str  # a decimal string, e.g. "36.00"
+    approved_amount: str | None = None
+    # EasyPost's claim amounts are US dollars and carry no currency; the sandbox, which
+    # bills in the shipper's currency, states it.
+    currency: str = "USD"
+
+    @property
+    def requested(self) -> Money:
+        return Money.parse(self.requested_amount, self.currency.upper())
+
+    @property
+    def approved(self) -> Money | None:
+        if self.approved_amount is None:
+            return None
+        return Money.parse(self.approved_amount, self.currency.upper())
 
 
 class VerificationError(BaseModel):
@@ -426,6 +462,37 @@ class CarrierClient:
             errors=[_verification_text(error) for error in delivery.errors],
             normalised=_our_address(found, address) if delivery.success else None,
         )
+
+    async def file_claim(
+        self,
+        tracking_code: str,
+        amount: Money,
+        kind: ClaimKind,
+        description: str,
+        idempotency_key: str,
+    ) -> Claim:
+        """Claim `amount` from the carrier for a parcel lost, damaged or stolen.
+
+        `amount` is sent as a decimal string with its currency; EasyPost itself takes US
+        dollars only (the sandbox takes the shipper's currency too).
+
+        Raises:
+            PartnerRejected: invalid claim ("CLAIM.INVALID_PARAMS", naming the field), or
+                one the parcel does not qualify for ("CLAIM.NOT_ELIGIBLE": a loss claim
+                for a delivered parcel, a refunded label; "CLAIM.ALREADY_EXISTS").
+        """
+        body = {
+            "type": ClaimKind(kind).value,
+            "tracking_code": tracking_code,
+            "amount": amount.to_decimal_string(),
+            "currency": amount.currency,
+            "description": description,
+        }
+        return Claim.model_validate(await self._call("POST", "/v2/claims", body, idempotency_key))
+
+    async def retrieve_claim(self, claim_id: str) -> Claim:
+        """A claim as the carrier sees it now."""
+        return Claim.model_validate(await self._call("GET", f"/v2/claims/{claim_id}"))
 
     async def retrieve_tracker(self, tracker_id: str) -> Tracker:
         """A tracker with its full tracking history."""

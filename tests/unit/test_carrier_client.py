@@ -10,17 +10,27 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.carrier import CarrierActivities
+from crossdock.models.carrier_steps import CarrierClaim, FileClaimInput
 from crossdock.models.order import Address, LineItem
 from crossdock.models.screening import AddressVerdict, VerifyAddressInput
-from crossdock.models.shipment import Label, LabelRequest, ShipmentStatus
+from crossdock.models.shipment import (
+    ClaimKind,
+    Label,
+    LabelRequest,
+    ShipmentException,
+    ShipmentStatus,
+    shipment_exception,
+)
 from crossdock.money import Money
 from crossdock.partners.carrier import (
     AddressVerification,
     CarrierClient,
+    Claim,
     NotATrackerEvent,
     Rate,
     cheapest_rate,
@@ -475,3 +485,179 @@ async def test_verify_address_activity_retries_an_outage() -> None:
             )
 
     assert (failure.value.type, failure.value.non_retryable) == ("PartnerUnavailable", False)
+
+
+# --- claims -----------------------------------------------------------------------------
+
+EUR_36 = Money(amount=3600, currency="EUR")
+
+
+async def test_file_claim_returns_the_claim_once_per_key(
+    carrier: CarrierClient, app: FastAPI
+) -> None:
+    label = await carrier.buy_label(label_request(), "order-1:label")
+
+    claim = await carrier.file_claim(
+        label.tracking_code, EUR_36, ClaimKind.LOSS, "No scan for 10 days.", "order-1:claim"
+    )
+    again = await carrier.file_claim(
+        label.tracking_code, EUR_36, ClaimKind.LOSS, "No scan for 10 days.", "order-1:claim"
+    )
+
+    assert claim.id.startswith("clm_")
+    assert (claim.type, claim.status) == (ClaimKind.LOSS, "submitted")
+    assert claim.requested == EUR_36
+    assert claim.approved is None
+    assert (claim.tracking_code, claim.shipment_id) == (label.tracking_code, label.shipment_id)
+    assert again == claim
+    assert await carrier.retrieve_claim(claim.id) == claim
+    [entry] = labels(app, "claim")
+    assert (entry.idempotency_key, entry.amount, entry.currency) == ("order-1:claim", 3600, "EUR")
+
+
+async def test_claim_refusals_carry_the_carriers_code(carrier: CarrierClient) -> None:
+    label = await carrier.buy_label(label_request(), "order-1:label")
+    await carrier.file_claim(label.tracking_code, EUR_36, ClaimKind.DAMAGE, "Broken.", "k1")
+
+    with pytest.raises(PartnerRejected) as twice:
+        await carrier.file_claim(label.tracking_code, EUR_36, ClaimKind.LOSS, "Lost.", "k2")
+    with pytest.raises(PartnerRejected) as unknown:
+        await carrier.file_claim("EZ404", EUR_36, ClaimKind.LOSS, "Lost.", "k3")
+
+    assert twice.value.code == "CLAIM.ALREADY_EXISTS"
+    assert not twice.value.retryable
+    assert unknown.value.code == "CLAIM.INVALID_PARAMS"
+    assert "tracking_code: Unknown tracking code." in unknown.value.message
+
+
+async def test_file_claim_speaks_easyposts_claims_api() -> None:
+    # EasyPost's answer to a claim (from its SDK's recordings): US dollars, no currency.
+    answer = {
+        "id": "clm_097dd2d0c5f944f7b51924422f6341b7",
+        "object": "Claim",
+        "type": "damage",
+        "status": "submitted",
+        "status_detail": "Claim was created.",
+        "tracking_code": "9400100110368063698216",
+        "shipment_id": "shp_100e485b59294ece94b66f0a6427f032",
+        "requested_amount": "100.00",
+        "approved_amount": None,
+        "insurance_amount": "100.00",
+        "history": [{"status": "submitted", "status_detail": "Claim was created."}],
+        "mode": "test",
+    }
+    seen: list[httpx.Request] = []
+    money = Money(amount=10000, currency="USD")
+
+    async with httpx.AsyncClient(transport=easypost_answer(answer, seen)) as http:
+        claim = await CarrierClient("https://api.easypost.test", "EZTK", http=http).file_claim(
+            "9400100110368063698216", money, ClaimKind.DAMAGE, "Arrived crushed.", "order-1:claim"
+        )
+
+    [request] = seen
+    assert (request.method, request.url.path) == ("POST", "/v2/claims")
+    assert request.headers["Idempotency-Key"] == "order-1:claim"
+    assert request.headers["Authorization"].startswith("Basic ")
+    assert json.loads(request.content) == {
+        "type": "damage",
+        "tracking_code": "9400100110368063698216",
+        "amount": "100.00",
+        "currency": "USD",
+        "description": "Arrived crushed.",
+    }
+    assert claim == Claim.model_validate(answer)
+    assert claim.requested == money
+
+
+async def test_file_carrier_claim_activity(carrier: CarrierClient) -> None:
+    label = await carrier.buy_label(label_request(), "order-1:label")
+    activities = CarrierActivities(carrier)
+    env = ActivityEnvironment()
+
+    def claim_input(key: str) -> FileClaimInput:
+        return FileClaimInput(
+            tracking_code=label.tracking_code,
+            amount=EUR_36,
+            kind=ClaimKind.LOSS,
+            description="Lost after the hub.",
+            idempotency_key=key,
+        )
+
+    filed = await env.run(activities.file_carrier_claim, claim_input("order-1:claim"))
+    with pytest.raises(ApplicationError) as refused:
+        await env.run(activities.file_carrier_claim, claim_input("order-1:claim-again"))
+
+    assert isinstance(filed, CarrierClaim)
+    assert filed.claim_id.startswith("clm_")
+    assert (filed.kind, filed.status, filed.requested) == (ClaimKind.LOSS, "submitted", EUR_36)
+    assert filed.shipment_id == label.shipment_id
+    assert filed.detail == "Claim was created."
+    assert (refused.value.type, refused.value.non_retryable) == ("CLAIM.ALREADY_EXISTS", True)
+
+
+def test_a_claim_must_ask_for_something() -> None:
+    with pytest.raises(ValidationError, match="amount must be more than zero"):
+        FileClaimInput(
+            tracking_code="EZ1",
+            amount=Money(amount=0, currency="EUR"),
+            kind=ClaimKind.LOSS,
+            description="Lost.",
+            idempotency_key="k",
+        )
+
+
+# --- exceptions in tracking updates -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "detail", "expected"),
+    [
+        ("in_transit", "departed_facility", None),
+        ("delivered", "arrived_at_destination", None),
+        ("in_transit", "weather_delay", ShipmentException.DELAYED),
+        ("in_transit", "delayed", ShipmentException.DELAYED),
+        ("in_transit", "held", ShipmentException.CUSTOMS_HOLD),
+        ("return_to_sender", "refused", ShipmentException.RETURN_TO_SENDER),
+        ("return_to_sender", None, ShipmentException.RETURN_TO_SENDER),
+        ("failure", "address_correction", ShipmentException.ADDRESS_PROBLEM),
+        ("failure", "lost", ShipmentException.LOST),
+        ("failure", "damaged", ShipmentException.DAMAGED),
+        ("failure", "delivery_exception", ShipmentException.DELIVERY_FAILED),
+        ("error", None, ShipmentException.DELIVERY_FAILED),
+    ],
+)
+def test_exceptions_are_read_from_status_and_detail(
+    status: str, detail: str | None, expected: ShipmentException | None
+) -> None:
+    assert shipment_exception(ShipmentStatus(status), detail) is expected
+
+
+@pytest.mark.parametrize(
+    ("scenario", "exception"),
+    [
+        ("address_problem", ShipmentException.ADDRESS_PROBLEM),
+        ("return_to_sender", ShipmentException.RETURN_TO_SENDER),
+        ("customs_hold", ShipmentException.CUSTOMS_HOLD),
+        ("delayed", ShipmentException.DELAYED),
+    ],
+)
+async def test_sandbox_exception_events_parse_into_exceptions(
+    scenario: str, exception: ShipmentException
+) -> None:
+    ctx = SandboxContext(
+        config=SandboxConfig(tracking_step_seconds=60, tracker_exception_rates={scenario: 1.0}),
+        http=httpx.AsyncClient(transport=_NO_NETWORK),
+    )
+    simulator = Carrier(ctx)
+    app = FastAPI()
+    app.include_router(build_router(simulator))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        carrier = CarrierClient("http://sandbox/easypost", "EZTK", http=http)
+        await carrier.buy_label(label_request(), "order-1:label")
+    start = datetime.now(UTC)
+    events = [e for m in range(1, 30) for e in simulator.advance(start + timedelta(minutes=m))]
+
+    found = [parse_tracker_event(event).exception for event in events]
+
+    assert exception in found
+    assert found[0] is None  # departed the origin facility: normal progress
