@@ -2,26 +2,32 @@
 confirmShipment), with the field names of amzn/selling-partner-api-models ordersV0.json.
 
 Orders enter through the admin route `POST /amazon/_sandbox/orders` (a Crossdock `Order`),
-as a buyer's checkout on Amazon would create them. Every SP-API route needs an
-`x-amz-access-token` header. NextTokens are opaque keyset cursors (PurchaseDate, order id),
-so orders placed while a client pages through cannot shift or repeat a page.
+as a buyer's checkout on Amazon would create them; `POST .../{id}/buyer-cancel` is the
+buyer asking the seller to cancel (items get `BuyerRequestedCancel`, LastUpdateDate moves).
+Every SP-API route needs an `x-amz-access-token` header. getOrders lists by creation or by
+last update; NextTokens are opaque keyset cursors (PurchaseDate or LastUpdateDate, order
+id), so orders placed while a client pages through cannot shift or repeat a page.
+
+Orders v0 (and the read-only 2026-01-01 Orders API) has no operation for the seller to
+cancel an order: sellers do that with an order-acknowledgement feed (Feeds API), which
+this sandbox does not simulate.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from crossdock.models.order import Order
 from crossdock.money import Money
 from crossdock.sandbox._routes import Refusal, partner_route
 from crossdock.sandbox.amazon_orders import (
+    CREATED,
+    UPDATED,
     AmazonOrders,
     ConfirmShipmentRequest,
     ItemRecord,
@@ -29,6 +35,13 @@ from crossdock.sandbox.amazon_orders import (
     invalid,
     iso,
     sp_api_error,
+)
+from crossdock.sandbox.amazon_query import (
+    OrdersQuery,
+    decode_token,
+    encode_token,
+    list_state,
+    marketplaces,
 )
 from crossdock.sandbox.context import SandboxContext
 
@@ -138,71 +151,40 @@ def _item_json(item: ItemRecord) -> dict[str, Any]:
     }
     if item.shipping_price is not None:
         shaped["ShippingPrice"] = _money(item.shipping_price)
+    if item.buyer_cancel_reason is not None:
+        shaped["BuyerRequestedCancel"] = {
+            "IsBuyerRequestedCancel": "true",
+            "BuyerCancelReason": item.buyer_cancel_reason,
+        }
     return shaped
 
 
-# ---------------------------------------------------------------- query parameters
+# ---------------------------------------------------------------- listing
 
 
-def _encode_token(state: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
-
-
-def _decode_token(token: str, required: set[str]) -> dict[str, Any]:
-    try:
-        state = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError):
-        state = None
-    if not isinstance(state, dict) or not required <= state.keys():
-        raise invalid(f"NextToken {token!r} is not a token this operation returned")
-    return state
-
-
-def _parse_time(name: str, value: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise invalid(f"{name} {value!r} is not an ISO 8601 date-time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _list_state(
-    created_after: str | None, created_before: str | None, max_results: int | None
-) -> dict[str, Any]:
-    if created_after is None:
-        raise invalid("CreatedAfter is required when NextToken is not given")
-    size = 100 if max_results is None else max_results
-    if not 1 <= size <= 100:
-        raise invalid(f"MaxResultsPerPage {size} must be between 1 and 100")
-    after = _parse_time("CreatedAfter", created_after)
-    before = _parse_time("CreatedBefore", created_before) if created_before else None
-    if before is not None and before < after:
-        raise invalid(f"CreatedBefore {created_before!r} is before CreatedAfter")
-    return {"after": iso(after), "before": iso(before) if before else None, "size": size}
-
-
-def _marketplaces(values: list[str] | None) -> set[str]:
-    # SP-API clients send arrays comma-separated; repeated parameters are accepted too.
-    ids = {part for value in values or [] for part in value.split(",") if part}
-    if not ids:
-        raise invalid("MarketplaceIds is required")
-    return ids
-
-
-def _orders_payload(orders: AmazonOrders, marketplaces: set[str], state: dict[str, Any]) -> Any:
+def _orders_payload(orders: AmazonOrders, markets: set[str], state: dict[str, Any]) -> Any:
     key = tuple(state["key"]) if state.get("key") else None
-    matching = orders.created_between(marketplaces, state["after"], state.get("before"), key)
+    matching = orders.listed(markets, state, key)
     page = matching[: state["size"]]
-    payload: dict[str, Any] = {
-        "Orders": [_order_json(r) for r in page],
-        "CreatedBefore": state.get("before") or iso(datetime.now(UTC)),
-    }
+    payload: dict[str, Any] = {"Orders": [_order_json(r) for r in page]}
+    # The answer names the window's end by the kind of window asked for.
+    if state.get("by") == UPDATED:
+        payload["LastUpdatedBefore"] = state["before"]
+    else:
+        payload["CreatedBefore"] = state.get("before") or iso(datetime.now(UTC))
     if len(matching) > len(page):
-        payload["NextToken"] = _encode_token({**state, "key": list(page[-1].sort_key)})
+        cursor = page[-1].key(state.get("by", CREATED))
+        payload["NextToken"] = encode_token({**state, "key": list(cursor)})
     return {"payload": payload}
 
 
 # ---------------------------------------------------------------- routes
+
+
+class BuyerCancelRequest(BaseModel):
+    """What a buyer types when asking for a cancellation (free text on Amazon)."""
+
+    reason: str = Field(min_length=1, max_length=500)
 
 
 def _admin_routes(router: APIRouter, orders: AmazonOrders) -> None:
@@ -217,6 +199,12 @@ def _admin_routes(router: APIRouter, orders: AmazonOrders) -> None:
         """The buyer cancels an unshipped order."""
         return _order_json(orders.cancel(order_id))
 
+    @router.post("/amazon/_sandbox/orders/{order_id}/buyer-cancel")
+    async def request_cancellation(order_id: str, request: BuyerCancelRequest) -> Any:
+        """The buyer asks the seller to cancel (Amazon's "Request cancellation")."""
+        record = orders.request_cancel(order_id, request.reason)
+        return _order_json(record) | {"OrderItems": [_item_json(i) for i in record.items]}
+
 
 def _order_routes(router: APIRouter, orders: AmazonOrders) -> None:
     auth = [Depends(_require_token)]
@@ -226,16 +214,27 @@ def _order_routes(router: APIRouter, orders: AmazonOrders) -> None:
         marketplace_ids: Annotated[list[str] | None, Query(alias="MarketplaceIds")] = None,
         created_after: Annotated[str | None, Query(alias="CreatedAfter")] = None,
         created_before: Annotated[str | None, Query(alias="CreatedBefore")] = None,
+        last_updated_after: Annotated[str | None, Query(alias="LastUpdatedAfter")] = None,
+        last_updated_before: Annotated[str | None, Query(alias="LastUpdatedBefore")] = None,
+        order_statuses: Annotated[list[str] | None, Query(alias="OrderStatuses")] = None,
         max_results: Annotated[int | None, Query(alias="MaxResultsPerPage")] = None,
         next_token: Annotated[str | None, Query(alias="NextToken")] = None,
     ) -> Any:
-        """getOrders: orders created in a window, oldest first, NextToken-paginated."""
-        marketplaces = _marketplaces(marketplace_ids)
+        """getOrders: orders created (or last updated) in a window, oldest first."""
+        markets = marketplaces(marketplace_ids)
         if next_token:
-            state = _decode_token(next_token, {"after", "size", "key"})
+            state = decode_token(next_token, {"after", "size", "key"})
         else:
-            state = _list_state(created_after, created_before, max_results)
-        return _orders_payload(orders, marketplaces, state)
+            query = OrdersQuery(
+                created_after=created_after,
+                created_before=created_before,
+                last_updated_after=last_updated_after,
+                last_updated_before=last_updated_before,
+                max_results=max_results,
+                statuses=order_statuses,
+            )
+            state = list_state(query)
+        return _orders_payload(orders, markets, state)
 
     @router.get("/amazon/orders/v0/orders/{order_id}", dependencies=auth)
     async def get_order(order_id: str) -> Any:
@@ -250,7 +249,7 @@ def _order_routes(router: APIRouter, orders: AmazonOrders) -> None:
         record = orders.get(order_id)
         start = 0
         if next_token:
-            state = _decode_token(next_token, {"order", "start"})
+            state = decode_token(next_token, {"order", "start"})
             if state["order"] != order_id or not isinstance(state["start"], int):
                 raise invalid(f"NextToken {next_token!r} is not a token for order {order_id!r}")
             start = state["start"]
@@ -260,7 +259,7 @@ def _order_routes(router: APIRouter, orders: AmazonOrders) -> None:
             "OrderItems": [_item_json(i) for i in record.items[start:end]],
         }
         if end < len(record.items):
-            payload["NextToken"] = _encode_token({"order": order_id, "start": end})
+            payload["NextToken"] = encode_token({"order": order_id, "start": end})
         return {"payload": payload}
 
 

@@ -1,5 +1,6 @@
-"""Amazon's order book in the sandbox: orders, their items and confirmed packages, and
-the rules confirmShipment enforces. The wire shapes and routes are in `amazon.py`.
+"""Amazon's order book in the sandbox: orders, their items and confirmed packages, buyer
+cancellation requests, and the rules confirmShipment enforces. The wire shapes and routes
+are in `amazon.py`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class ItemRecord:
     item_price: Money
     shipping_price: Money | None
     shipped: int = 0
+    # Set when the buyer asked to cancel (SP-API: BuyerRequestedCancel on every item).
+    buyer_cancel_reason: str | None = None
 
 
 @dataclass
@@ -61,6 +64,21 @@ class OrderRecord:
     @property
     def sort_key(self) -> tuple[str, str]:
         return iso(self.order.placed_at), self.id
+
+    @property
+    def update_key(self) -> tuple[str, str]:
+        return iso(self.last_update), self.id
+
+    def key(self, by: str) -> tuple[str, str]:
+        """The keyset cursor of a listing by creation (CREATED) or last update."""
+        return self.sort_key if by == CREATED else self.update_key
+
+
+# getOrders windows: by creation (PurchaseDate) or by last update (LastUpdateDate).
+CREATED = "created"
+UPDATED = "updated"
+# Buyers can ask for a cancellation until the seller confirms a shipment.
+CANCELLABLE = frozenset({"Pending", "Unshipped"})
 
 
 def _digits(seed: str, width: int) -> str:
@@ -139,24 +157,24 @@ class AmazonOrders:
         record = self.orders[order.channel_order_id] = _new_order(order, marketplace_id)
         return record
 
-    def created_between(
-        self,
-        marketplaces: set[str],
-        after: str,
-        before: str | None,
-        key: tuple[str, str] | None,
+    def listed(
+        self, marketplaces: set[str], state: dict[str, Any], key: tuple[str, str] | None
     ) -> list[OrderRecord]:
-        """Orders placed in [after, before] (ISO strings), past `key`, oldest first."""
+        """Orders in the listing window of `state` (by creation or last update, ISO
+        bounds inclusive, optional statuses), past `key`, in window order."""
+        by, after, before = state.get("by", CREATED), state["after"], state.get("before")
+        statuses = state.get("statuses")
         return sorted(
             (
                 r
                 for r in self.orders.values()
                 if r.marketplace_id in marketplaces
-                and after <= iso(r.order.placed_at)
-                and (before is None or iso(r.order.placed_at) <= before)
-                and (key is None or key < r.sort_key)
+                and after <= r.key(by)[0]
+                and (before is None or r.key(by)[0] <= before)
+                and (not statuses or r.status in statuses)
+                and (key is None or key < r.key(by))
             ),
-            key=lambda r: r.sort_key,
+            key=lambda r: r.key(by),
         )
 
     def cancel(self, order_id: str) -> OrderRecord:
@@ -165,6 +183,23 @@ class AmazonOrders:
         if record.status != "Unshipped":
             raise invalid(f"Order {order_id!r} is {record.status} and cannot be canceled")
         record.status, record.last_update = "Canceled", datetime.now(UTC)
+        return record
+
+    def request_cancel(self, order_id: str, reason: str) -> OrderRecord:
+        """The buyer asks the seller to cancel; Amazon marks every item and bumps
+        LastUpdateDate, so sellers find it with getOrders(LastUpdatedAfter). Asking again
+        changes nothing."""
+        record = self.get(order_id)
+        if record.status not in CANCELLABLE:
+            raise invalid(
+                f"Order {order_id!r} is {record.status}; a cancellation can only be requested "
+                f"while it is {' or '.join(sorted(CANCELLABLE))}"
+            )
+        if all(item.buyer_cancel_reason is not None for item in record.items):
+            return record
+        for item in record.items:
+            item.buyer_cancel_reason = reason
+        record.last_update = datetime.now(UTC)
         return record
 
     def confirm(self, record: OrderRecord, request: ConfirmShipmentRequest) -> bool:
