@@ -1,5 +1,6 @@
 """eBay Sell Fulfillment API v1 (getOrders, getOrder, createShippingFulfillment,
-getShippingFulfillment(s)), with the field names of eBay's published OpenAPI contract.
+getShippingFulfillment(s)), with the field names of eBay's published OpenAPI contract, and
+the Post-Order API's cancellations (`ebay_post_order.py`) on the same order book.
 
 Orders enter through the admin route `POST /ebay/_sandbox/orders` (a Crossdock `Order`).
 Every API route needs `Authorization: Bearer <token>`. getOrders supports the
@@ -25,19 +26,16 @@ from crossdock.sandbox.ebay_orders import (
     LineRecord,
     OrderRecord,
     ShippingFulfillmentDetails,
+    buyer_username,
     ebay_error,
+    marketplace_of,
     refuse,
     timestamp,
 )
+from crossdock.sandbox.ebay_post_order import add_routes as add_post_order_routes
+from crossdock.sandbox.ebay_post_order import fulfillment_cancel_status
 
 API = "/ebay/sell/fulfillment/v1"
-MARKETPLACES = {
-    "USD": "EBAY_US",
-    "GBP": "EBAY_GB",
-    "EUR": "EBAY_DE",
-    "AUD": "EBAY_AU",
-    "CAD": "EBAY_CA",
-}
 
 
 def _require_bearer(authorization: Annotated[str | None, Header()] = None) -> None:
@@ -103,14 +101,9 @@ def _line_json(line: LineRecord, order: Order, marketplace: str) -> dict[str, An
     }
 
 
-def _username(order: Order) -> str:
-    letters = "".join(ch for ch in order.buyer.name.lower() if ch.isalnum())
-    return f"{letters[:12] or 'buyer'}_{order.channel_order_id[-4:]}"
-
-
-def _order_json(record: OrderRecord, base_url: str) -> dict[str, Any]:
+def _order_json(record: OrderRecord, base_url: str, *, detail: bool = True) -> dict[str, Any]:
     order = record.order
-    marketplace = MARKETPLACES.get(order.currency, "EBAY_US")
+    marketplace = marketplace_of(order)
     return {
         "orderId": record.id,
         "legacyOrderId": f"{record.lines[0].legacy_item_id}-{record.lines[0].line_item_id}",
@@ -120,7 +113,7 @@ def _order_json(record: OrderRecord, base_url: str) -> dict[str, Any]:
         "orderPaymentStatus": "FULLY_REFUNDED" if record.canceled else "PAID",
         "sellerId": "crossdock_seller",
         "buyer": {
-            "username": _username(order),
+            "username": buyer_username(order),
             "buyerRegistrationAddress": _contact(order.ship_to, order.buyer.email),
         },
         "pricingSummary": {
@@ -128,10 +121,7 @@ def _order_json(record: OrderRecord, base_url: str) -> dict[str, Any]:
             "deliveryCost": _amount(order.shipping),
             "total": _amount(order.order_total),
         },
-        "cancelStatus": {
-            "cancelState": "CANCELED" if record.canceled else "NONE_REQUESTED",
-            "cancelRequests": [],
-        },
+        "cancelStatus": fulfillment_cancel_status(record, detail=detail),
         "paymentSummary": {"totalDueSeller": _amount(order.order_total), "refunds": []},
         "fulfillmentStartInstructions": [
             {
@@ -219,7 +209,7 @@ def _order_routes(router: APIRouter, orders: EbayOrders) -> None:
             "total": len(matching),
             "limit": size,
             "offset": first,
-            "orders": [_order_json(r, _base(request)) for r in page],
+            "orders": [_order_json(r, _base(request), detail=False) for r in page],
             "warnings": [],
         }
         if first + size < len(matching):
@@ -289,10 +279,11 @@ def _render_invalid(field: str, message: str) -> Response:
 
 
 def build(ctx: SandboxContext) -> APIRouter:
-    """The eBay Sell Fulfillment API simulator under /ebay."""
+    """The eBay Sell Fulfillment and Post-Order (cancellation) simulators under /ebay."""
     router = APIRouter(route_class=partner_route(_render_invalid), tags=["ebay"])
     orders = EbayOrders()
     _admin_routes(router, orders)
     _order_routes(router, orders)
     _fulfillment_routes(router, orders, ctx)
+    add_post_order_routes(router, orders, ctx)
     return router

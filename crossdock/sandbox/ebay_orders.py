@@ -1,5 +1,6 @@
 """eBay's order book in the sandbox: orders, line items and shipping fulfillments, and the
-rules createShippingFulfillment enforces. The wire shapes and routes are in `ebay.py`.
+rules createShippingFulfillment enforces. The wire shapes and routes are in `ebay.py`;
+buyers' cancellation requests (Post-Order API) in `ebay_cancellations.py`.
 
 As on eBay, a fulfillment's id is its tracking number, so creating it again with the same
 tracking number and line items returns the existing fulfillment (no second effect), and
@@ -11,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -19,6 +20,28 @@ from pydantic import BaseModel, Field
 from crossdock.models.order import Channel, Order
 from crossdock.money import Money
 from crossdock.sandbox._routes import Refusal
+
+if TYPE_CHECKING:
+    from crossdock.sandbox.ebay_cancellations import CancellationRecord
+
+MARKETPLACES = {
+    "USD": "EBAY_US",
+    "GBP": "EBAY_GB",
+    "EUR": "EBAY_DE",
+    "AUD": "EBAY_AU",
+    "CAD": "EBAY_CA",
+}
+
+
+def marketplace_of(order: Order) -> str:
+    """The eBay site an order was bought on, told by its currency."""
+    return MARKETPLACES.get(order.currency, "EBAY_US")
+
+
+def buyer_username(order: Order) -> str:
+    """A stable eBay username for the order's buyer (no personal data beyond the name)."""
+    letters = "".join(ch for ch in order.buyer.name.lower() if ch.isalnum())
+    return f"{letters[:12] or 'buyer'}_{order.channel_order_id[-4:]}"
 
 
 def ebay_error(
@@ -86,10 +109,17 @@ class OrderRecord:
     last_modified: datetime
     canceled: bool = False
     fulfillments: dict[str, FulfillmentRecord] = field(default_factory=dict)
+    # Buyers' cancellation requests (Post-Order API), oldest first.
+    cancel_requests: list[CancellationRecord] = field(default_factory=list)
 
     @property
     def id(self) -> str:
         return self.order.channel_order_id
+
+    @property
+    def first_shipped_at(self) -> datetime | None:
+        """When the first package shipped, by the seller's fulfillments."""
+        return min((f.shipped_at for f in self.fulfillments.values()), default=None)
 
     @property
     def status(self) -> str:
