@@ -1,5 +1,11 @@
-"""Amazon Selling Partner API adapter: Orders v0 (getOrders, getOrder, getOrderItems,
-confirmShipment), field names as in amzn/selling-partner-api-models ordersV0.json.
+"""Amazon Selling Partner API adapter: Orders v0 (getOrders by creation or last update,
+getOrder, getOrderItems, confirmShipment), field names as in
+amzn/selling-partner-api-models ordersV0.json.
+
+A buyer's cancellation request shows on the order items (`BuyerRequestedCancel`) and
+moves the order's LastUpdateDate, so it is found with `get_updated_orders`. Orders v0 has
+no operation to cancel an order as the seller (that is a Feeds API order
+acknowledgement), so this adapter offers none.
 
 Responses are typed with Amazon's names as aliases; methods on the models return
 Crossdock types (`Address`, `Buyer`, `Money`) so intake's translation stays short.
@@ -125,6 +131,12 @@ class AmazonOrder(_SpApiModel):
         return self.total().currency
 
 
+class AmazonBuyerRequestedCancel(_SpApiModel):
+    # SP-API sends the flag as the string "true" or "false".
+    is_buyer_requested_cancel: str | None = Field(default=None, alias="IsBuyerRequestedCancel")
+    buyer_cancel_reason: str | None = Field(default=None, alias="BuyerCancelReason")
+
+
 class AmazonOrderItem(_SpApiModel):
     """An SP-API OrderItem. ItemPrice is for the whole quantity, not per unit."""
 
@@ -136,6 +148,21 @@ class AmazonOrderItem(_SpApiModel):
     quantity_shipped: int = Field(default=0, alias="QuantityShipped")
     item_price: AmazonMoney | None = Field(default=None, alias="ItemPrice")
     shipping_price: AmazonMoney | None = Field(default=None, alias="ShippingPrice")
+    buyer_requested_cancel: AmazonBuyerRequestedCancel | None = Field(
+        default=None, alias="BuyerRequestedCancel"
+    )
+
+    @property
+    def cancel_requested(self) -> bool:
+        """Whether the buyer asked the seller to cancel this item."""
+        flag = self.buyer_requested_cancel
+        return flag is not None and (flag.is_buyer_requested_cancel or "").lower() == "true"
+
+    @property
+    def buyer_cancel_reason(self) -> str:
+        """The buyer's reason for the cancellation request ("" when none was given)."""
+        flag = self.buyer_requested_cancel
+        return (flag.buyer_cancel_reason or "") if flag is not None else ""
 
     def line_total(self) -> Money:
         """ItemPrice: what the buyer paid for all units of this item."""
@@ -174,7 +201,9 @@ def shipping_total(items: list[AmazonOrderItem], currency: str) -> Money:
 class AmazonOrdersPage(BaseModel):
     orders: list[AmazonOrder]
     next_token: str | None = None
+    # The window's end: CreatedBefore for a listing by creation, else LastUpdatedBefore.
     created_before: datetime | None = None
+    last_updated_before: datetime | None = None
 
 
 class AmazonPackage(BaseModel):
@@ -272,12 +301,43 @@ class AmazonOrdersClient:
         else:
             params["CreatedAfter"] = _iso(created_after)
             params["MaxResultsPerPage"] = max_results_per_page
+        return await self._list(params)
+
+    async def get_updated_orders(
+        self,
+        last_updated_after: datetime,
+        next_token: str | None = None,
+        *,
+        order_statuses: tuple[str, ...] = (),
+        max_results_per_page: int = 100,
+    ) -> AmazonOrdersPage:
+        """One page of orders changed at or after `last_updated_after`, oldest change
+        first: new orders, status changes and buyers' cancellation requests.
+
+        Args:
+            last_updated_after: Start of the window (SP-API `LastUpdatedAfter`).
+            next_token: The previous page's token; the window is then taken from it.
+            order_statuses: Only orders in these `OrderStatus` values (all when empty).
+            max_results_per_page: Page size, 1 to 100.
+        """
+        params: dict[str, str | int] = {"MarketplaceIds": self.marketplace_id}
+        if next_token:
+            params["NextToken"] = next_token
+        else:
+            params["LastUpdatedAfter"] = _iso(last_updated_after)
+            params["MaxResultsPerPage"] = max_results_per_page
+            if order_statuses:
+                params["OrderStatuses"] = ",".join(order_statuses)
+        return await self._list(params)
+
+    async def _list(self, params: dict[str, str | int]) -> AmazonOrdersPage:
         response = await self._call("GET", "/orders/v0/orders", params=params)
         payload = response.json()["payload"]
         return AmazonOrdersPage(
             orders=[AmazonOrder.model_validate(o) for o in payload.get("Orders", [])],
             next_token=payload.get("NextToken") or None,
             created_before=payload.get("CreatedBefore"),
+            last_updated_before=payload.get("LastUpdatedBefore"),
         )
 
     async def get_order(self, order_id: str) -> AmazonOrder:

@@ -285,6 +285,12 @@ class EbayFulfillmentClient:
         self._http = http or httpx.AsyncClient()
         self._timeout = timeout
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The HTTP client this adapter sends through, for other eBay APIs (Post-Order)
+        to share its connection pool and lifetime."""
+        return self._http
+
     async def aclose(self) -> None:
         """Close the HTTP client if this adapter created it."""
         if self._owns_http:
