@@ -1,4 +1,5 @@
-"""Intake activity: list a marketplace's new orders and start their workflows."""
+"""Intake activities: list a marketplace's new orders and start their workflows; relay
+buyers' cancellation requests to their orders (`cancellation_requests.py`)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,22 @@ from pydantic import ValidationError
 from temporalio import activity
 from temporalio.client import Client
 
+from activities.cancellation_requests import CancellationRelay
 from activities.errors import partner_errors
 from crossdock.catalog import Catalog, UnknownSku, default_catalog
 from crossdock.config import Settings
-from crossdock.models.intake import ImportOrdersInput, ImportOrdersResult, RefusedOrder
+from crossdock.models.intake import (
+    ImportCancellationsInput,
+    ImportCancellationsResult,
+    ImportOrdersInput,
+    ImportOrdersResult,
+    RefusedOrder,
+)
 from crossdock.models.order import Channel, Order
 from crossdock.partners.amazon import AmazonOrder
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.ebay import EbayOrder
+from crossdock.partners.ebay_post_order import EbayPostOrderClient
 from starter.orders import start_order
 from starter.translate import from_amazon, from_ebay
 
@@ -25,17 +34,36 @@ log = structlog.get_logger(__name__)
 
 
 class IntakeActivities:
+    """Intake's activities, with the Temporal client and partner clients injected.
+
+    Args:
+        client: Starts order workflows and sends them updates.
+        partners: The marketplace clients.
+        settings: Order policy for the workflows started.
+        catalog: Customs data per SKU (the bundled catalog when omitted).
+        post_order: eBay's Post-Order client; built from `settings` over the eBay
+            Fulfillment client's connection pool when omitted.
+    """
+
     def __init__(
         self,
         client: Client,
         partners: PartnerClients,
         settings: Settings,
         catalog: Catalog | None = None,
+        post_order: EbayPostOrderClient | None = None,
     ) -> None:
         self._client = client
         self._partners = partners
         self._settings = settings
         self._catalog = catalog or default_catalog()
+        post_order = post_order or EbayPostOrderClient(
+            settings.ebay_base_url,
+            settings.ebay_access_token,
+            http=partners.ebay.http,
+            timeout=settings.partner_timeout_seconds,
+        )
+        self._cancellations = CancellationRelay(client, partners.amazon, post_order)
 
     @activity.defn
     async def import_new_orders(self, input: ImportOrdersInput) -> ImportOrdersResult:
@@ -66,6 +94,19 @@ class IntakeActivities:
                 if await start_order(self._client, order, self._settings):
                     result.started.append(order_id)
         return result
+
+    @activity.defn
+    async def import_cancellation_requests(
+        self, input: ImportCancellationsInput
+    ) -> ImportCancellationsResult:
+        """Relay every buyer cancellation request listed since `input.since` (and not in
+        `input.skip`) to its order as the `cancel` update, and answer the marketplace.
+
+        Safe to retry: a repeated update gets its first answer back, an order already
+        cancelling counts as done, and an answer eBay already took is read back.
+        """
+        with partner_errors():
+            return await self._cancellations.run(input)
 
     async def _listed(
         self, channel: Channel, created_after: datetime

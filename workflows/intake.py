@@ -4,18 +4,25 @@ Polling is a workflow rather than a loop in some process because its cursor must
 survive restarts and Temporal is our only scheduler: the cursor lives in workflow
 state, each poll is an activity (retried by Temporal), and continue-as-new keeps the
 history short.
+
+Each poll imports new orders, then (behind the "cancellation-requests" patch) relays
+buyers' cancellation requests to their orders, with a cursor of its own. A poller that
+was running before the patch starts relaying at its next continue-as-new: within a run,
+Temporal keeps a patch's first answer.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.intake import IntakeActivities
-    from crossdock.models.intake import ImportOrdersInput
+    from crossdock.models.intake import ImportCancellationsInput, ImportOrdersInput
     from crossdock.models.order import Channel
     from workflows.options import call_partner
 
@@ -23,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
 # late, so a strict cursor would miss some. Orders seen in the overlap are skipped.
 OVERLAP = timedelta(minutes=5)
 POLLS_PER_RUN = 200
+CANCELLATION_REQUESTS = "cancellation-requests"
 
 
 class PollInput(BaseModel):
@@ -31,6 +39,31 @@ class PollInput(BaseModel):
     poll_interval_seconds: float = Field(gt=0)
     # Order ids already imported inside the overlap window, with their purchase time.
     recent: dict[str, datetime] = Field(default_factory=dict)
+    # Buyers' cancellation requests: listed from this time (eBay: requested, Amazon: order
+    # updated), and the listing keys already handled inside the overlap window. Pollers
+    # started before these fields existed begin at their order cursor.
+    cancellations_after: datetime | None = None
+    cancellations_seen: dict[str, datetime] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _cancellation_cursor(self) -> Self:
+        if self.cancellations_after is None:
+            self.cancellations_after = self.created_after
+        return self
+
+
+def advance(
+    cursor: datetime, recent: dict[str, datetime], seen: dict[str, datetime]
+) -> tuple[datetime, dict[str, datetime]]:
+    """The cursor and overlap-window keys after a poll that listed `seen`.
+
+    The cursor moves to the newest time seen less the overlap, never back; keys older
+    than the cursor can no longer be listed and are forgotten.
+    """
+    recent = {**recent, **seen}
+    if seen:
+        cursor = max(cursor, max(seen.values()) - OVERLAP)
+    return cursor, {key: at for key, at in recent.items() if at >= cursor}
 
 
 @workflow.defn
@@ -52,12 +85,29 @@ class MarketplacePollWorkflow:
                 skip=sorted(state.recent),
             ),
         )
-        state.recent.update(result.seen)
-        if result.seen:
-            newest = max(result.seen.values())
-            state.created_after = max(state.created_after, newest - OVERLAP)
-        state.recent = {
-            order_id: placed
-            for order_id, placed in state.recent.items()
-            if placed >= state.created_after
-        }
+        state.created_after, state.recent = advance(state.created_after, state.recent, result.seen)
+        if workflow.patched(CANCELLATION_REQUESTS):
+            await self._relay_cancellations(state)
+
+    async def _relay_cancellations(self, state: PollInput) -> None:
+        since = state.cancellations_after or state.created_after
+        try:
+            result = await call_partner(
+                IntakeActivities.import_cancellation_requests,
+                ImportCancellationsInput(
+                    channel=state.channel, since=since, skip=sorted(state.cancellations_seen)
+                ),
+            )
+        except ActivityError as err:
+            # A listing the marketplace refuses must not stop order intake: the cursor
+            # stays, so the next poll asks again.
+            why = str(err.cause or err)
+            workflow.logger.warning(
+                "cancellation_requests_failed", extra={"channel": state.channel, "error": why}
+            )
+            return
+        # What became of each request is in the activity's result (this history) and
+        # in the worker's log.
+        state.cancellations_after, state.cancellations_seen = advance(
+            since, state.cancellations_seen, result.seen
+        )
