@@ -22,8 +22,6 @@ AMAZON_PAID = {"Unshipped", "PartiallyShipped", "Shipped"}
 AMAZON_PENDING = {"Pending", "PendingAvailability"}
 EBAY_PAID = {"PAID"}
 EBAY_PENDING = {"PENDING"}
-# A single-package shipment's reference; multi-package orders number their packages.
-FIRST_PACKAGE = "1"
 
 
 class PaymentPending(ApplicationError):
@@ -75,14 +73,14 @@ class MarketplaceActivities:
 
     async def _confirm_amazon(self, order: Order, input: ConfirmShipmentInput) -> str:
         package = AmazonPackage(
-            package_reference_id=FIRST_PACKAGE,
+            package_reference_id=str(input.package),
             carrier_code=input.carrier,
             tracking_number=input.tracking_code,
             ship_date=input.shipped_at,
             order_items=[(item.line_id, item.quantity) for item in order.items],
         )
         await self._partners.amazon.confirm_shipment(order.channel_order_id, package)
-        return f"{order.channel_order_id}/{FIRST_PACKAGE}"
+        return f"{order.channel_order_id}/{input.package}"
 
     async def _confirm_storefront(self, order: Order, input: ConfirmShipmentInput) -> str:
         response = await send(

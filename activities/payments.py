@@ -10,6 +10,8 @@ from crossdock.models.order_steps import (
     CapturePaymentInput,
     PaymentAuthorization,
     PaymentCapture,
+    PaymentRefund,
+    RefundPaymentInput,
     VoidAuthorizationInput,
     VoidResult,
 )
@@ -43,6 +45,15 @@ class PaymentActivities:
             intent_id=intent.id,
             captured=Money(amount=intent.amount_received, currency=intent.currency),
         )
+
+    @activity.defn
+    async def refund_payment(self, input: RefundPaymentInput) -> PaymentRefund:
+        """Refund part or all of a captured payment, in its original currency."""
+        with partner_errors():
+            refund = await self._payments.refund(
+                input.intent_id, input.amount, input.idempotency_key
+            )
+        return PaymentRefund(refund_id=refund.id, amount=refund.money, status=refund.status)
 
     @activity.defn
     async def void_authorization(self, input: VoidAuthorizationInput) -> VoidResult:

@@ -18,14 +18,17 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import Decision, DecisionReceipt, Role
     from crossdock.models.order import Channel
     from crossdock.models.order_steps import (
+        AddressCorrection,
         CancelReceipt,
         CancelRequest,
+        CorrectionReceipt,
         OrderInput,
         OrderResult,
         TrackingUpdate,
     )
     from workflows.order_context import OrderContext, OrderRejected
     from workflows.order_customs import declare
+    from workflows.order_parcel import deliver_or_resolve
     from workflows.order_payment import capture_payment, secure_payment
     from workflows.order_review import validate
     from workflows.order_shipping import (
@@ -35,12 +38,13 @@ with workflow.unsafe.imports_passed_through():
         watch_ship_by,
     )
     from workflows.order_states import BEFORE_SHIPMENT, OrderState
-    from workflows.order_status import TRACKING_PROGRESS, OrderStatus
+    from workflows.order_status import TRACKING_EXCEPTIONS, TRACKING_PROGRESS, OrderStatus
 
 # Changes to the released workflow, each behind a patch so recorded histories replay.
 SHIP_BY_WATCH = "ship-by-watch"
 DELIVERY_WATCH = "delivery-watch"
 SCREENING = "screening"
+CARRIER_EXCEPTIONS = "carrier-exceptions"
 
 CANCEL_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
@@ -69,10 +73,23 @@ class OrderWorkflow:
         ctx.saga.clear()
         if ctx.order.channel is Channel.STOREFRONT:
             await capture_payment(ctx)
-        await follow_tracking(ctx, watch_delivery=workflow.patched(DELIVERY_WATCH))
+        if workflow.patched(CARRIER_EXCEPTIONS):
+            if not await deliver_or_resolve(ctx):
+                return self._result()
+        else:
+            await follow_tracking(ctx, watch_delivery=workflow.patched(DELIVERY_WATCH))
         await workflow.sleep(timedelta(seconds=input.policy.return_window_seconds))
         ctx.move(OrderState.COMPLETED, "return window ended")
-        return OrderResult(state=ctx.status.state, captured=ctx.status.captured)
+        return self._result()
+
+    def _result(self) -> OrderResult:
+        status = self._ctx.status
+        return OrderResult(
+            state=status.state,
+            reason=status.reason,
+            captured=status.captured,
+            refunded=status.refunded,
+        )
 
     async def _until_shipped(self) -> None:
         ctx = self._ctx
@@ -133,14 +150,40 @@ class OrderWorkflow:
     def _check_decision(self, decision: Decision) -> None:
         self._ctx.approval.validate(decision)
 
+    @workflow.update
+    def correct_address(self, correction: AddressCorrection) -> CorrectionReceipt:
+        """An operator's corrected address for an undeliverable parcel's reshipment."""
+        self._ctx.status.corrected_address = correction.address
+        self._ctx.note("address_corrected", f"by {correction.by.id}")
+        return CorrectionReceipt(note="the next label goes to the corrected address")
+
+    @correct_address.validator
+    def _check_correction(self, correction: AddressCorrection) -> None:
+        status = self._ctx.status
+        if correction.by.role not in CANCEL_ROLES:
+            raise ValueError(f"role {correction.by.role} may not correct addresses")
+        if status.state != OrderState.EXCEPTION or status.tracking_exception != "failure":
+            raise ValueError(
+                f"order is {status.state}: an address is corrected only while the carrier "
+                "reports it undeliverable"
+            )
+
     @workflow.signal
     def tracking_update(self, update: TrackingUpdate) -> None:
-        """A carrier event; duplicates and stale (out-of-order) events change nothing."""
+        """A carrier event; duplicates, stale (out-of-order) events and events about an
+        earlier parcel of this order change nothing."""
         status = self._ctx.status
+        label = status.label
         if update.event_id in status.tracking_events_seen:
             return
+        if label is not None and update.tracking_code != label.tracking_code:
+            return
         status.tracking_events_seen.append(update.event_id)
+        status.last_scan_at = workflow.now()
         if update.status not in TRACKING_PROGRESS:
+            if update.status in TRACKING_EXCEPTIONS:
+                status.tracking_exception = update.status
+                status.tracking_detail = update.description
             self._ctx.note("tracking_update", f"{update.status}: {update.description}")
             return
         if TRACKING_PROGRESS.index(update.status) > status.tracking_rank():

@@ -91,3 +91,37 @@ async def watch_ship_by(ctx: OrderContext) -> None:
         await workflow.sleep(wait)
     if ctx.status.label is None and ctx.status.state != OrderState.CANCELLED:
         ctx.attention(True, f"ship-by {ctx.order.ship_by:%Y-%m-%d %H:%M} is near; no label yet")
+
+
+async def reship(ctx: OrderContext, package: int) -> None:
+    """Send a new parcel (to the corrected address, if an operator gave one) and tell the
+    channel its tracking number. Nothing is compensated: the goods already left once."""
+    status = ctx.status
+    ship_to = status.corrected_address or ctx.order.ship_to
+    label = await ctx.call(
+        CarrierActivities.buy_label,
+        BuyLabelInput(
+            reference=ctx.workflow_id,
+            order=ctx.order.model_copy(update={"ship_to": ship_to}),
+            ship_from=ctx.policy.ship_from,
+            idempotency_key=ctx.key(f"label-{package}"),
+        ),
+    )
+    if status.label is not None:
+        status.previous_labels.append(status.label)
+    status.label = label
+    status.tracking_status = status.tracking_exception = status.tracking_detail = ""
+    status.last_scan_at = workflow.now()
+    ctx.move(OrderState.RESHIPPING, f"new parcel: {label.carrier} {label.tracking_code}")
+    confirmation = await ctx.call(
+        MarketplaceActivities.confirm_shipment,
+        ConfirmShipmentInput(
+            order=ctx.order,
+            tracking_code=label.tracking_code,
+            carrier=label.carrier,
+            shipped_at=workflow.now(),
+            idempotency_key=ctx.key(f"confirm-{package}"),
+            package=package,
+        ),
+    )
+    ctx.move(OrderState.SHIPMENT_CONFIRMED, f"package {package} ({confirmation.confirmation_id})")

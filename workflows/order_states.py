@@ -20,9 +20,16 @@ class OrderState(StrEnum):
     PAYMENT_CAPTURED = "payment_captured"
     IN_TRANSIT = "in_transit"
     DELAYED = "delayed"
+    # The carrier lost the parcel or could not deliver it: an operator decides.
+    EXCEPTION = "exception"
+    # A replacement parcel's label is bought (after a loss or an address problem). Not
+    # LABEL_BOUGHT: the order has shipped once, so it can no longer be cancelled.
+    RESHIPPING = "reshipping"
+    RETURNED_TO_SENDER = "returned_to_sender"
     DELIVERED = "delivered"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    REFUNDED = "refunded"
 
 
 S = OrderState
@@ -54,11 +61,16 @@ ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     # Storefront orders capture at shipment; marketplaces were paid at sale.
     S.SHIPMENT_CONFIRMED: frozenset({S.PAYMENT_CAPTURED, S.IN_TRANSIT}),
     S.PAYMENT_CAPTURED: frozenset({S.IN_TRANSIT}),
-    S.IN_TRANSIT: frozenset({S.DELAYED, S.DELIVERED}),
-    S.DELAYED: frozenset({S.DELIVERED}),
+    S.IN_TRANSIT: frozenset({S.DELAYED, S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER}),
+    S.DELAYED: frozenset({S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER}),
+    # Reship (a new label, to a corrected address if needed), refund, or it turns up.
+    S.EXCEPTION: frozenset({S.RESHIPPING, S.REFUNDED, S.RETURNED_TO_SENDER, S.DELIVERED}),
+    S.RESHIPPING: frozenset({S.SHIPMENT_CONFIRMED}),
+    S.RETURNED_TO_SENDER: frozenset({S.REFUNDED}),
     S.DELIVERED: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),
+    S.REFUNDED: frozenset(),
 }
 
 ORDER_LIFECYCLE = Lifecycle("order", OrderState.RECEIVED, ORDER_TRANSITIONS)

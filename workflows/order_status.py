@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from crossdock.models.approval import ApprovalStatus
+from crossdock.models.order import Address
 from crossdock.models.order_steps import (
     CustomsDeclaration,
     LandedCost,
@@ -19,6 +22,8 @@ from workflows.order_states import OrderState
 # Carrier statuses in the order a parcel moves through them; later ones win, so a
 # duplicated or late (out-of-order) tracking event never moves an order backwards.
 TRACKING_PROGRESS = ("pre_transit", "in_transit", "out_for_delivery", "delivered")
+# Carrier statuses that end a parcel's journey short of the buyer.
+TRACKING_EXCEPTIONS = ("return_to_sender", "failure")
 
 
 class OrderStatus(BaseModel):
@@ -30,6 +35,14 @@ class OrderStatus(BaseModel):
     declaration: CustomsDeclaration | None = None
     label: ShippingLabel | None = None
     captured: Money | None = None
+    refunded: Money | None = None
+    # Non-progress carrier statuses (return_to_sender, failure) and when we last heard.
+    tracking_exception: str = ""
+    tracking_detail: str = ""
+    last_scan_at: datetime | None = None
+    previous_labels: list[ShippingLabel] = Field(default_factory=list)
+    # An operator's corrected address for the next label (after an address problem).
+    corrected_address: Address | None = None
     tracking_status: str = ""
     tracking_events_seen: list[str] = Field(default_factory=list)
     reason: str = ""

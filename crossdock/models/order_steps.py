@@ -31,6 +31,15 @@ class OrderPolicy(BaseModel):
     review_remind_seconds: float = Field(default=4 * 3600, gt=0)
     review_escalate_seconds: float = Field(default=12 * 3600, gt=0)
     review_expire_seconds: float = Field(default=48 * 3600, gt=0)
+    # A parcel with no scan for this long is presumed lost.
+    lost_after_seconds: float = Field(default=7 * 24 * 3600, gt=0)
+    # The operator's decision on a parcel exception (lost, address problem): its clocks.
+    # Unanswered at expiry, the buyer is refunded.
+    exception_remind_seconds: float = Field(default=4 * 3600, gt=0)
+    exception_escalate_seconds: float = Field(default=24 * 3600, gt=0)
+    exception_expire_seconds: float = Field(default=72 * 3600, gt=0)
+    # Returned to sender: keep the outbound shipping the buyer paid (the parcel did travel).
+    keep_shipping_when_returned: bool = True
 
 
 class OrderInput(BaseModel):
@@ -63,6 +72,18 @@ class AuthorizePaymentInput(BaseModel):
 class PaymentAuthorization(BaseModel):
     intent_id: str
     amount: Money
+
+
+class RefundPaymentInput(BaseModel):
+    intent_id: str
+    amount: Money
+    idempotency_key: str
+
+
+class PaymentRefund(BaseModel):
+    refund_id: str
+    amount: Money
+    status: str  # pending | succeeded | failed (a pending refund may fail later)
 
 
 class CapturePaymentInput(BaseModel):
@@ -146,6 +167,8 @@ class ConfirmShipmentInput(BaseModel):
     carrier: str
     shipped_at: datetime
     idempotency_key: str
+    # The package's number for the channel: a reshipment is package 2, 3, ...
+    package: int = 1
 
 
 class ShipmentConfirmation(BaseModel):
@@ -161,6 +184,17 @@ class TrackingUpdate(BaseModel):
     status: str  # normalised shipment status: pre_transit, in_transit, ..., delivered
     occurred_at: datetime
     description: str = ""
+
+
+class AddressCorrection(BaseModel):
+    """An operator's corrected ship-to address for a parcel the carrier could not deliver."""
+
+    address: Address
+    by: Principal
+
+
+class CorrectionReceipt(BaseModel):
+    note: str
 
 
 class CancelRequest(BaseModel):
@@ -179,3 +213,4 @@ class OrderResult(BaseModel):
     state: str
     reason: str = ""
     captured: Money | None = None
+    refunded: Money | None = None

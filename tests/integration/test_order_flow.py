@@ -33,9 +33,9 @@ async def test_orders_from_every_channel_complete_with_each_side_effect_once(
     demo = DemoOrders(seed=2026, decline_rate=0.0, review_rate=0.0)
     orders = [demo.next(channel=channel) for channel in Channel for _ in range(ORDERS_PER_CHANNEL)]
     # One order whose buyer screening sends to review: the operator approves it.
-    held = demo.next(channel=Channel.EBAY)
-    ship_to = held.ship_to.model_copy(update={"name": NEAR_MISS.name})
-    orders.append(held.model_copy(update={"buyer": NEAR_MISS, "ship_to": ship_to}))
+    to_review = demo.next(channel=Channel.EBAY)
+    ship_to = to_review.ship_to.model_copy(update={"name": NEAR_MISS.name})
+    orders.append(to_review.model_copy(update={"buyer": NEAR_MISS, "ship_to": ship_to}))
     for order in orders:
         await place(stack.sandbox, order)
     # A second sighting of the same storefront checkout must not start a second workflow.

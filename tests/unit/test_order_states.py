@@ -38,4 +38,5 @@ def test_mermaid_lists_every_edge() -> None:
     diagram = ORDER_LIFECYCLE.mermaid()
     edges = sum(len(targets) for targets in ORDER_TRANSITIONS.values())
     assert diagram.startswith("stateDiagram-v2")
-    assert diagram.count(" --> ") == edges + 1 + 2  # + initial arrow + two terminal arrows
+    terminals = sum(1 for targets in ORDER_TRANSITIONS.values() if not targets)
+    assert diagram.count(" --> ") == edges + 1 + terminals  # + initial and final arrows

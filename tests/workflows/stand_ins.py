@@ -10,6 +10,8 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from crossdock.models.carrier_steps import CarrierClaim, FileClaimInput
+from crossdock.models.notify import NotificationSent, NotifyBuyerInput
 from crossdock.models.order import Incoterm
 from crossdock.models.order_steps import (
     AuthorizePaymentInput,
@@ -24,7 +26,9 @@ from crossdock.models.order_steps import (
     MarketplacePayment,
     PaymentAuthorization,
     PaymentCapture,
+    PaymentRefund,
     QuoteLandedCostInput,
+    RefundPaymentInput,
     ShipmentConfirmation,
     ShippingLabel,
     VerifyMarketplacePaymentInput,
@@ -75,6 +79,9 @@ class Partners:
             self.cancel_declaration,
             self.check_declaration,
             self.verify_address,
+            self.notify_buyer,
+            self.file_carrier_claim,
+            self.refund_payment,
             self.buy_label,
             self.void_label,
             self.confirm_shipment,
@@ -101,6 +108,27 @@ class Partners:
         if self.undeliverable:
             return AddressVerdict(deliverable=False, errors=["line1: Address not found"])
         return AddressVerdict(deliverable=True, normalised=input.address)
+
+    @activity.defn(name="notify_buyer")
+    async def notify_buyer(self, input: NotifyBuyerInput) -> NotificationSent:
+        self.calls.append(("notify_buyer", input))
+        return NotificationSent(template=input.template, idempotency_key=input.idempotency_key)
+
+    @activity.defn(name="file_carrier_claim")
+    async def file_carrier_claim(self, input: FileClaimInput) -> CarrierClaim:
+        self.calls.append(("file_carrier_claim", input))
+        return CarrierClaim(
+            claim_id="clm_1",
+            tracking_code=input.tracking_code,
+            kind=input.kind,
+            status="submitted",
+            requested=input.amount,
+        )
+
+    @activity.defn(name="refund_payment")
+    async def refund_payment(self, input: RefundPaymentInput) -> PaymentRefund:
+        self.calls.append(("refund_payment", input))
+        return PaymentRefund(refund_id="re_1", amount=input.amount, status="succeeded")
 
     @activity.defn(name="authorize_payment")
     async def authorize_payment(self, input: AuthorizePaymentInput) -> PaymentAuthorization:
@@ -160,10 +188,11 @@ class Partners:
             raise ApplicationError(
                 "address undeliverable", type="ADDRESS.VERIFY.FAILURE", non_retryable=True
             )
+        n = self.names().count("buy_label")
         return ShippingLabel(
-            shipment_id="shp_1",
-            tracking_code="EZ1000000001",
-            tracker_id="trk_1",
+            shipment_id=f"shp_{n}",
+            tracking_code=f"EZ1{n:09d}",  # a new parcel, a new tracking number
+            tracker_id=f"trk_{n}",
             carrier="USPS",
             service="FirstClassPackageInternationalService",
             cost=Money(amount=1299, currency="USD"),

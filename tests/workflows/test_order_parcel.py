@@ -1,0 +1,204 @@
+"""Carrier exceptions after shipment: lost parcels (claim, reship or refund), returned to
+sender (refund minus policy), undeliverable addresses (corrected, reshipped), and the
+refund never exceeding what was captured (time-skipping server, stand-in partners)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from crossdock.models.approval import Decision, DecisionAction
+from crossdock.models.order import Address, Channel
+from crossdock.models.order_steps import AddressCorrection, TrackingUpdate
+from tests.factories import NOW, order
+from tests.workflows.order_harness import (
+    OPERATOR,
+    VIEWER,
+    OrderHandle,
+    start,
+    wait_for_state,
+    worker,
+)
+from tests.workflows.stand_ins import Partners
+from workflows.order import OrderWorkflow
+from workflows.order_states import OrderState
+
+DAY = 24 * 3600
+CLOCKS: dict[str, Any] = {
+    "lost_after_seconds": 2 * DAY,
+    "exception_remind_seconds": 3600,
+    "exception_escalate_seconds": 4 * 3600,
+    "exception_expire_seconds": DAY,
+}
+
+
+def scan(n: int, status: str, parcel: int = 1, description: str = "") -> TrackingUpdate:
+    return TrackingUpdate(
+        event_id=f"evt_{parcel}_{n}",
+        tracking_code=f"EZ1{parcel:09d}",
+        status=status,
+        occurred_at=NOW,
+        description=description or status,
+    )
+
+
+async def signal(handle: OrderHandle, *scans: TrackingUpdate) -> None:
+    for update in scans:
+        await handle.signal(OrderWorkflow.tracking_update, update)
+
+
+def decide(option: str, key: str = "exception-1") -> Decision:
+    return Decision(key=key, action=DecisionAction.APPROVE, option=option, reason="ok", by=OPERATOR)
+
+
+async def test_lost_parcel_is_claimed_and_reshipped_then_delivered(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners()
+    o = order(channel_order_id="SF40000001", deliver_by=NOW + timedelta(days=30))
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o, **CLOCKS)
+        await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+        await signal(handle, scan(1, "in_transit"))
+        await time_env.sleep(timedelta(days=3))  # no scan for longer than lost_after
+        await wait_for_state(handle, OrderState.EXCEPTION)
+        await handle.execute_update(OrderWorkflow.decide, decide("reship"))
+        await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)
+        # The first parcel turns up after all: its late events no longer count.
+        await signal(handle, scan(2, "delivered", parcel=1))
+        await signal(handle, scan(1, "in_transit", parcel=2), scan(2, "delivered", parcel=2))
+        result = await handle.result()
+        status = await handle.query(OrderWorkflow.status)
+    assert result.state == OrderState.COMPLETED
+    names = partners.names()
+    assert names.count("buy_label") == 2 and names.count("capture_payment") == 1
+    claim = next(call for name, call in partners.calls if name == "file_carrier_claim")
+    assert claim.tracking_code == "EZ1000000001" and claim.amount == o.items_total
+    confirms = [call for name, call in partners.calls if name == "confirm_shipment"]
+    assert [(c.package, c.idempotency_key.rsplit("/", 1)[1]) for c in confirms] == [
+        (1, "confirm"),
+        (2, "confirm-2"),
+    ]
+    templates = [call.template for name, call in partners.calls if name == "notify_buyer"]
+    assert templates == ["parcel_lost"]
+    assert status.label is not None and status.label.tracking_code == "EZ1000000002"
+
+
+async def test_lost_parcel_refunded_by_operator_never_exceeds_the_capture(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners()
+    o = order(channel_order_id="SF40000002", deliver_by=NOW + timedelta(days=30))
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o, **CLOCKS)
+        await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+        await signal(handle, scan(1, "in_transit"))
+        await time_env.sleep(timedelta(days=3))
+        await wait_for_state(handle, OrderState.EXCEPTION)
+        await handle.execute_update(OrderWorkflow.decide, decide("refund"))
+        result = await handle.result()
+    assert result.state == OrderState.REFUNDED
+    assert result.refunded == result.captured
+    [refund] = [call for name, call in partners.calls if name == "refund_payment"]
+    assert refund.amount == result.captured
+    assert refund.idempotency_key.endswith("/refund")
+
+
+async def test_undecided_exception_refunds_at_expiry(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners()
+    o = order(channel_order_id="SF40000003", deliver_by=NOW + timedelta(days=30))
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o, **CLOCKS)
+        await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+        await signal(handle, scan(1, "in_transit"))
+        result = await handle.result()  # lost after 2 days, nobody decides for 1 more
+    assert result.state == OrderState.REFUNDED
+    assert result.refunded == result.captured
+
+
+async def test_returned_to_sender_refunds_all_but_the_shipping(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners()
+    o = order(channel_order_id="SF40000004", deliver_by=NOW + timedelta(days=30))
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o, **CLOCKS)
+        await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+        await signal(
+            handle, scan(1, "in_transit"), scan(2, "return_to_sender", description="refused")
+        )
+        result = await handle.result()
+        status = await handle.query(OrderWorkflow.status)
+    assert result.state == OrderState.REFUNDED
+    assert result.captured is not None and result.refunded is not None
+    assert result.refunded == result.captured - o.shipping
+    moves = [e.state for e in status.timeline if e.event == "moved"]
+    assert moves[-3:] == ["in_transit", "returned_to_sender", "refunded"]
+    assert "returned_to_sender" in [c.template for n, c in partners.calls if n == "notify_buyer"]
+
+
+async def test_undeliverable_address_is_corrected_by_an_operator_and_reshipped(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners()
+    o = order(channel_order_id="SF40000005", deliver_by=NOW + timedelta(days=30))
+    corrected = Address(
+        name="Demo buyer 00001",
+        line1="12 Demo Street",
+        city="Lyon",
+        postal_code="69002",
+        country="FR",
+    )
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o, **CLOCKS)
+        await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+        with pytest.raises(WorkflowUpdateFailedError) as too_early:
+            await handle.execute_update(
+                OrderWorkflow.correct_address, AddressCorrection(address=corrected, by=OPERATOR)
+            )
+        assert "undeliverable" in str(too_early.value.cause)
+        await signal(
+            handle, scan(1, "in_transit"), scan(2, "failure", description="address not found")
+        )
+        await wait_for_state(handle, OrderState.EXCEPTION)
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(
+                OrderWorkflow.correct_address, AddressCorrection(address=corrected, by=VIEWER)
+            )
+        await handle.execute_update(
+            OrderWorkflow.correct_address, AddressCorrection(address=corrected, by=OPERATOR)
+        )
+        await handle.execute_update(OrderWorkflow.decide, decide("reship"))
+        await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)
+        await signal(handle, scan(1, "in_transit", parcel=2), scan(2, "delivered", parcel=2))
+        result = await handle.result()
+    assert result.state == OrderState.COMPLETED
+    labels = [call for name, call in partners.calls if name == "buy_label"]
+    assert labels[0].order.ship_to == o.ship_to
+    assert labels[1].order.ship_to == corrected
+    assert "address_problem" in [c.template for n, c in partners.calls if n == "notify_buyer"]
+
+
+async def test_marketplace_refund_is_left_to_an_operator_on_the_marketplace(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners()
+    o = order(
+        channel=Channel.EBAY, channel_order_id="12-34567-40006", deliver_by=NOW + timedelta(days=30)
+    )
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o, **CLOCKS)
+        await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)
+        await signal(handle, scan(1, "in_transit"), scan(2, "return_to_sender"))
+        result = await handle.result()
+        status = await handle.query(OrderWorkflow.status)
+    assert result.state == OrderState.REFUNDED
+    assert "refund_payment" not in partners.names()
+    assert status.needs_attention
+    assert "by hand" in next(e.detail for e in reversed(status.timeline) if e.event == "attention")

@@ -1,0 +1,171 @@
+"""After shipment: follow the parcel to delivery and handle what carriers do to parcels —
+late (buyer told), lost (claim filed, operator reships or refunds), undeliverable address
+(operator corrects it and reships, or refunds), returned to sender (refund per policy)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from functools import partial
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.carrier import CarrierActivities
+    from activities.notify import NotifyActivities
+    from crossdock.models.approval import ApprovalRequest, DecisionAction, Role
+    from crossdock.models.carrier_steps import FileClaimInput
+    from crossdock.models.notify import NotificationTemplate, NotifyBuyerInput
+    from crossdock.models.shipment import ClaimKind
+    from workflows.options import condition_within
+    from workflows.order_context import OrderContext
+    from workflows.order_refund import refund
+    from workflows.order_shipping import reship
+    from workflows.order_states import OrderState
+
+RESHIP, REFUND = "reship", "refund"
+EXCEPTION_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
+
+
+class Parcel(StrEnum):
+    DELIVERED = "delivered"
+    LOST = "lost"
+    ADDRESS_PROBLEM = "address_problem"
+    RETURNED = "returned"
+
+
+async def deliver_or_resolve(ctx: OrderContext) -> bool:
+    """Follow parcels until one is delivered (True) or the buyer is refunded (False)."""
+    for attempt in range(1, 100):
+        outcome = await watch_parcel(ctx)
+        if outcome is Parcel.DELIVERED:
+            if ctx.status.needs_attention:
+                ctx.attention(False, "delivered")
+            ctx.move(OrderState.DELIVERED)
+            return True
+        if outcome is Parcel.RETURNED:
+            await _returned(ctx)
+            return False
+        if not await _exception(ctx, outcome, attempt):
+            return False
+    raise RuntimeError("a hundred reshipments: stop and look")  # a bug, not a business case
+
+
+async def watch_parcel(ctx: OrderContext) -> Parcel:
+    """Wait for delivery or an exception; flag a late parcel once, presume a silent one
+    lost after `lost_after_seconds` without a scan."""
+    status, policy = ctx.status, ctx.policy
+    late_at = ctx.order.deliver_by + timedelta(seconds=policy.delivery_grace_seconds)
+    await workflow.wait_condition(lambda: status.tracking_rank() >= 1 or _ended(ctx) is not None)
+    ctx.move(OrderState.IN_TRANSIT)
+    while (ended := _ended(ctx)) is None:
+        heard = len(status.tracking_events_seen)
+        lost_at = (status.last_scan_at or workflow.now()) + timedelta(
+            seconds=policy.lost_after_seconds
+        )
+        deadline = lost_at if status.state == OrderState.DELAYED else min(lost_at, late_at)
+        wait = (deadline - workflow.now()).total_seconds()
+        if await condition_within(partial(_heard_more, ctx, heard), wait):
+            continue
+        if workflow.now() >= lost_at:
+            return Parcel.LOST
+        if status.state == OrderState.IN_TRANSIT:
+            await _late(ctx)
+    return ended
+
+
+def _heard_more(ctx: OrderContext, heard: int) -> bool:
+    return len(ctx.status.tracking_events_seen) != heard
+
+
+def _ended(ctx: OrderContext) -> Parcel | None:
+    status = ctx.status
+    if status.tracking_status == "delivered":
+        return Parcel.DELIVERED
+    if status.tracking_exception == "return_to_sender":
+        return Parcel.RETURNED
+    if status.tracking_exception == "failure":
+        return Parcel.ADDRESS_PROBLEM
+    return None
+
+
+async def _late(ctx: OrderContext) -> None:
+    ctx.move(OrderState.DELAYED, f"not delivered by {ctx.order.deliver_by:%Y-%m-%d}")
+    ctx.attention(True, "delivery late: deliver-by passed")
+    await notify(ctx, NotificationTemplate.DELIVERY_DELAYED, "delayed")
+
+
+async def _returned(ctx: OrderContext) -> None:
+    ctx.move(OrderState.RETURNED_TO_SENDER, ctx.status.tracking_detail or "returned to sender")
+    await notify(ctx, NotificationTemplate.RETURNED_TO_SENDER, "returned")
+    keep = ctx.order.shipping if ctx.policy.keep_shipping_when_returned else None
+    await refund(ctx, keep=keep, why="returned to sender")
+
+
+async def _exception(ctx: OrderContext, outcome: Parcel, attempt: int) -> bool:
+    """Lost or undeliverable: ask an operator to reship (True) or refund (False)."""
+    label = ctx.status.label
+    assert label is not None
+    ctx.move(OrderState.EXCEPTION, f"{outcome.value}: {ctx.status.tracking_detail}".rstrip(": "))
+    if outcome is Parcel.LOST:
+        await ctx.call(
+            CarrierActivities.file_carrier_claim,
+            FileClaimInput(
+                tracking_code=label.tracking_code,
+                amount=ctx.order.items_total,
+                kind=ClaimKind.LOSS,
+                description=f"no scan for {timedelta(seconds=ctx.policy.lost_after_seconds)}",
+                idempotency_key=ctx.key(f"claim-{attempt}"),
+            ),
+        )
+        await notify(ctx, NotificationTemplate.PARCEL_LOST, f"lost-{attempt}")
+    else:
+        await notify(ctx, NotificationTemplate.ADDRESS_PROBLEM, f"address-{attempt}")
+    decision = await _ask_operator(ctx, outcome, attempt)
+    if decision == RESHIP:
+        await reship(ctx, attempt + 1)
+        return True
+    await refund(ctx, keep=None, why=f"parcel {outcome.value}")
+    return False
+
+
+async def _ask_operator(ctx: OrderContext, outcome: Parcel, attempt: int) -> str:
+    policy = ctx.policy
+    subject = {
+        Parcel.LOST: "Parcel lost: reship or refund?",
+        Parcel.ADDRESS_PROBLEM: "Parcel undeliverable: correct the address and reship, or refund?",
+    }[outcome]
+    result = await ctx.approval.ask(
+        ApprovalRequest(
+            key=f"exception-{attempt}",
+            subject=subject,
+            allowed_roles=EXCEPTION_ROLES,
+            actions=frozenset({DecisionAction.APPROVE, DecisionAction.REQUEST_INFO}),
+            options=(RESHIP, REFUND),
+            remind_after=timedelta(seconds=policy.exception_remind_seconds),
+            escalate_after=timedelta(seconds=policy.exception_escalate_seconds),
+            expire_after=timedelta(seconds=policy.exception_expire_seconds),
+        )
+    )
+    if result.approved and result.decision is not None:
+        return result.decision.option
+    return REFUND  # nobody decided in time: the buyer must not wait forever
+
+
+async def notify(ctx: OrderContext, template: NotificationTemplate, step: str) -> None:
+    """Tell the buyer, once per step; orders without an email address are noted."""
+    email = ctx.order.buyer.email
+    label = ctx.status.label
+    if not email:
+        ctx.note("notification_skipped", f"{template.value}: no email address on file")
+        return
+    params = {"order_ref": ctx.order.channel_order_id, "reason": ctx.status.reason}
+    if label is not None:
+        params |= {"tracking_code": label.tracking_code, "carrier": label.carrier}
+    await ctx.call(
+        NotifyActivities.notify_buyer,
+        NotifyBuyerInput(
+            to=email, template=template, params=params, idempotency_key=ctx.key(f"notify-{step}")
+        ),
+    )
+    ctx.note("buyer_notified", template.value)
