@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -89,7 +90,12 @@ def demo_feed() -> None:
     async def feed() -> None:
         operator = DemoOperator(await connect(settings), seed=settings.demo_seed)
         await asyncio.gather(
-            run_feed(settings.sandbox_url, settings.demo_orders_per_minute, settings.demo_seed),
+            run_feed(
+                settings.sandbox_url,
+                settings.demo_orders_per_minute,
+                settings.demo_seed,
+                timedelta(seconds=settings.demo_deliver_within_seconds),
+            ),
             operator.run(),
         )
 

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     review_remind_seconds: float = Field(default=4 * 3600, gt=0)
     review_escalate_seconds: float = Field(default=12 * 3600, gt=0)
     review_expire_seconds: float = Field(default=48 * 3600, gt=0)
+    lost_after_seconds: float = Field(default=7 * 24 * 3600, gt=0)
+    exception_remind_seconds: float = Field(default=4 * 3600, gt=0)
+    exception_escalate_seconds: float = Field(default=24 * 3600, gt=0)
+    exception_expire_seconds: float = Field(default=72 * 3600, gt=0)
     # Carrier sandbox: seconds between tracking steps (real carriers: hours).
     tracking_step_seconds: float = Field(default=3600.0, gt=0)
     # Customs sandbox: share of declarations held for inspection, and for how long.
@@ -81,6 +85,9 @@ class Settings(BaseSettings):
     demo_feed: bool = True
     demo_orders_per_minute: float = 20.0
     demo_seed: int = 7
+    # How soon demo orders promise delivery (real orders: days; the demo: under a minute,
+    # so late parcels show).
+    demo_deliver_within_seconds: float = Field(default=12 * 24 * 3600, gt=0)
 
     log_level: str = "INFO"
 

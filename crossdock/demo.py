@@ -67,6 +67,7 @@ class DemoOrders:
         catalog: Catalog | None = None,
         decline_rate: float = 0.05,
         review_rate: float = 0.06,
+        deliver_within: timedelta = timedelta(days=12),
     ) -> None:
         self.random = random.Random(seed)
         self.catalog = catalog or default_catalog()
@@ -75,6 +76,7 @@ class DemoOrders:
         self.decline_rate = decline_rate
         # Share of orders from buyers that screening sends to review.
         self.review_rate = review_rate
+        self.deliver_within = deliver_within
 
     def _order_id(self, channel: Channel) -> str:
         r = self.random
@@ -131,8 +133,8 @@ class DemoOrders:
             currency=dest.currency,
             shipping=Money(amount=SHIPPING_FEE[dest.currency], currency=dest.currency),
             placed_at=now,
-            ship_by=now + timedelta(days=2),
-            deliver_by=now + timedelta(days=12),
+            ship_by=now + min(timedelta(days=2), self.deliver_within / 3),
+            deliver_by=now + self.deliver_within,
             incoterm=Incoterm.DDP if channel is Channel.STOREFRONT else Incoterm.DAP,
             payment_method=self._payment_method() if channel is Channel.STOREFRONT else None,
         )
@@ -152,9 +154,13 @@ async def place(http: httpx.AsyncClient, order: Order) -> None:
     response.raise_for_status()
 
 
-async def run_feed(sandbox_url: str, orders_per_minute: float, seed: int) -> None:
+async def run_feed(
+    sandbox_url: str, orders_per_minute: float, seed: int, deliver_within: timedelta
+) -> None:
     """Place orders until cancelled, at a steady rate."""
-    generator = DemoOrders(seed=seed + int(datetime.now(UTC).timestamp()))
+    generator = DemoOrders(
+        seed=seed + int(datetime.now(UTC).timestamp()), deliver_within=deliver_within
+    )
     interval = 60.0 / orders_per_minute
     async with httpx.AsyncClient(base_url=sandbox_url, timeout=10.0) as http:
         while True:

@@ -4,7 +4,9 @@ updates the console will use:
 - orders in review: most approved, some rejected with a reason, some left waiting (they
   are reminded, escalated and finally cancelled by the review's deadline);
 - orders stuck in a customs hold: now and then the buyer gives up and the operator
-  cancels (the order's side effects are compensated).
+  cancels (the order's side effects are compensated);
+- parcel exceptions: an undeliverable address is corrected and the parcel reshipped; a
+  lost parcel is reshipped or refunded; some are left to the deadline (refunded).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import structlog
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
-from crossdock.models.order_steps import CancelRequest
+from crossdock.models.order import Address
+from crossdock.models.order_steps import AddressCorrection, CancelRequest
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
 
@@ -40,6 +43,7 @@ class DemoOperator:
             try:
                 await self._look_at_reviews()
                 await self._look_at_customs_holds()
+                await self._look_at_exceptions()
             except Exception as err:  # a demo helper must not stop the feed
                 log.warning("demo_operator_failed", error=str(err))
 
@@ -56,9 +60,45 @@ class DemoOperator:
                 await self._decide(execution.id, DecisionAction.REJECT, "could not verify buyer")
             # else: left waiting, to show reminders, escalation and the auto-cancel
 
-    async def _decide(self, workflow_id: str, action: DecisionAction, reason: str) -> None:
+    async def _look_at_exceptions(self) -> None:
+        query = f'WorkflowType="OrderWorkflow" AND CrossdockState="{OrderState.EXCEPTION}"'
+        async for execution in self._client.list_workflows(query):
+            handle = self._client.get_workflow_handle_for(OrderWorkflow.run, execution.id)
+            status = await handle.query(OrderWorkflow.status)
+            pending = status.approvals[-1] if status.approvals else None
+            if pending is None or not pending.pending or pending.request.key in self._seen:
+                continue
+            self._seen.add(pending.request.key)
+            if self._random.random() < 0.2:
+                continue  # left to its deadline: the buyer is refunded
+            option = "reship" if self._random.random() < 0.6 else "refund"
+            if option == "reship" and status.tracking_exception == "failure":
+                await self._correct_address(execution.id, status.ship_to)
+            await self._decide(
+                execution.id, DecisionAction.APPROVE, option, key=pending.request.key, option=option
+            )
+
+    async def _correct_address(self, workflow_id: str, ship_to: Address | None) -> None:
+        """The buyer confirmed the address with an access note; the carrier will manage."""
+        if ship_to is None:
+            return
+        corrected = ship_to.model_copy(update={"line2": "Side entrance, ring twice"})
         handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
-        decision = Decision(key="review", action=action, reason=reason, by=DEMO_OPERATOR)
+        await handle.execute_update(
+            OrderWorkflow.correct_address, AddressCorrection(address=corrected, by=DEMO_OPERATOR)
+        )
+
+    async def _decide(
+        self,
+        workflow_id: str,
+        action: DecisionAction,
+        reason: str,
+        *,
+        key: str = "review",
+        option: str = "",
+    ) -> None:
+        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
+        decision = Decision(key=key, action=action, reason=reason, option=option, by=DEMO_OPERATOR)
         try:
             await handle.execute_update(OrderWorkflow.decide, decision)
         except WorkflowUpdateFailedError as refused:

@@ -39,6 +39,15 @@ DEMO_PROFILE = {
     "CROSSDOCK_REVIEW_REMIND_SECONDS": "20",
     "CROSSDOCK_REVIEW_ESCALATE_SECONDS": "40",
     "CROSSDOCK_REVIEW_EXPIRE_SECONDS": "120",
+    # Parcels: no scan for 30 s = lost; an operator has 2 min to reship or refund; demo
+    # orders promise delivery within 40 s, so the carrier's delays make them late.
+    "CROSSDOCK_LOST_AFTER_SECONDS": "30",
+    "CROSSDOCK_EXCEPTION_REMIND_SECONDS": "20",
+    "CROSSDOCK_EXCEPTION_ESCALATE_SECONDS": "60",
+    "CROSSDOCK_EXCEPTION_EXPIRE_SECONDS": "120",
+    "CROSSDOCK_DEMO_DELIVER_WITHIN_SECONDS": "40",
+    "CROSSDOCK_DELIVERY_GRACE_SECONDS": "5",
+    "CROSSDOCK_SHIP_BY_WARNING_SECONDS": "5",
 }
 
 

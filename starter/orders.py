@@ -32,6 +32,10 @@ def order_policy(settings: Settings) -> OrderPolicy:
         review_remind_seconds=settings.review_remind_seconds,
         review_escalate_seconds=settings.review_escalate_seconds,
         review_expire_seconds=settings.review_expire_seconds,
+        lost_after_seconds=settings.lost_after_seconds,
+        exception_remind_seconds=settings.exception_remind_seconds,
+        exception_escalate_seconds=settings.exception_escalate_seconds,
+        exception_expire_seconds=settings.exception_expire_seconds,
     )
 
 

@@ -41,7 +41,9 @@ class OrderStatus(BaseModel):
     tracking_detail: str = ""
     last_scan_at: datetime | None = None
     previous_labels: list[ShippingLabel] = Field(default_factory=list)
-    # An operator's corrected address for the next label (after an address problem).
+    # Where the parcel goes (operators see it to correct it), and an operator's corrected
+    # address for the next label after the carrier could not deliver.
+    ship_to: Address | None = None
     corrected_address: Address | None = None
     tracking_status: str = ""
     tracking_events_seen: list[str] = Field(default_factory=list)
