@@ -33,10 +33,11 @@ log = structlog.get_logger(__name__)
 WORKFLOWS = [OrderWorkflow, MarketplacePollWorkflow]
 
 # Our own modules and pydantic are deterministic at import: passing them through the
-# sandbox instead of re-importing them per workflow run saves most of its cost.
+# sandbox instead of re-importing them per workflow run saves most of its cost. structlog
+# and rich format `workflow.logger` records, in the workflow's thread.
 RUNNER = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "crossdock", "pydantic", "pydantic_core", "annotated_types"
+        "crossdock", "pydantic", "pydantic_core", "annotated_types", "structlog", "rich"
     )
 )
 

@@ -24,7 +24,10 @@ def configure_logging(level: str = "INFO", process: str = "") -> None:
     renderer: structlog.types.Processor = (
         structlog.dev.ConsoleRenderer()
         if sys.stderr.isatty()
-        else structlog.processors.JSONRenderer()
+        # default=str: a value json cannot encode is written as text. structlog's own
+        # fallback imports modules lazily, which the workflow sandbox forbids when the
+        # record comes from `workflow.logger`.
+        else structlog.processors.JSONRenderer(default=str)
     )
     structlog.configure(
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
