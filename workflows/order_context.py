@@ -57,6 +57,18 @@ class OrderContext:
                 raise OrderRejected(cause.message) from err
             raise
 
+    async def try_call(
+        self, activity: Callable[[Any, P], Awaitable[R]], arg: P, what: str
+    ) -> R | None:
+        """After shipment there is nothing to cancel: a partner's refusal (a capture on an
+        expired authorization, a claim already filed) is flagged for a person and the
+        order goes on. Returns None when refused."""
+        try:
+            return await self.call(activity, arg)
+        except OrderRejected as refusal:
+            self.attention(True, f"{what} refused, finish by hand: {refusal}")
+            return None
+
     def check_cancelled(self) -> None:
         """Between steps: honour a cancellation that arrived while a step ran, so the
         step's side effect (say, a label bought in the meantime) is compensated too."""

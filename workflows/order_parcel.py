@@ -108,7 +108,7 @@ async def _exception(ctx: OrderContext, outcome: Parcel, attempt: int) -> bool:
     assert label is not None
     ctx.move(OrderState.EXCEPTION, f"{outcome.value}: {ctx.status.tracking_detail}".rstrip(": "))
     if outcome is Parcel.LOST:
-        await ctx.call(
+        await ctx.try_call(
             CarrierActivities.file_carrier_claim,
             FileClaimInput(
                 tracking_code=label.tracking_code,
@@ -117,6 +117,7 @@ async def _exception(ctx: OrderContext, outcome: Parcel, attempt: int) -> bool:
                 description=f"no scan for {timedelta(seconds=ctx.policy.lost_after_seconds)}",
                 idempotency_key=ctx.key(f"claim-{attempt}"),
             ),
+            "carrier claim",
         )
         await notify(ctx, NotificationTemplate.PARCEL_LOST, f"lost-{attempt}")
     else:
@@ -162,10 +163,12 @@ async def notify(ctx: OrderContext, template: NotificationTemplate, step: str) -
     params = {"order_ref": ctx.order.channel_order_id, "reason": ctx.status.reason}
     if label is not None:
         params |= {"tracking_code": label.tracking_code, "carrier": label.carrier}
-    await ctx.call(
+    sent = await ctx.try_call(
         NotifyActivities.notify_buyer,
         NotifyBuyerInput(
             to=email, template=template, params=params, idempotency_key=ctx.key(f"notify-{step}")
         ),
+        f"notifying the buyer ({template.value})",
     )
-    ctx.note("buyer_notified", template.value)
+    if sent is not None:
+        ctx.note("buyer_notified", template.value)

@@ -61,13 +61,16 @@ async def secure_payment(ctx: OrderContext) -> None:
 async def capture_payment(ctx: OrderContext) -> None:
     authorization = ctx.status.authorization
     assert authorization is not None
-    capture = await ctx.call(
+    capture = await ctx.try_call(
         PaymentActivities.capture_payment,
         CapturePaymentInput(
             intent_id=authorization.intent_id,
             amount=authorization.amount,
             idempotency_key=ctx.key("capture"),
         ),
+        "capture",
     )
+    if capture is None:
+        return  # the goods have shipped: a person collects the payment
     ctx.status.captured = capture.captured
     ctx.move(OrderState.PAYMENT_CAPTURED, f"captured {capture.captured}")

@@ -113,7 +113,9 @@ async def reship(ctx: OrderContext, package: int) -> None:
     status.tracking_status = status.tracking_exception = status.tracking_detail = ""
     status.last_scan_at = workflow.now()
     ctx.move(OrderState.RESHIPPING, f"new parcel: {label.carrier} {label.tracking_code}")
-    confirmation = await ctx.call(
+    # Channels may refuse a second confirmation of items already confirmed (Amazon
+    # does): the buyer has the new tracking number from our notification anyway.
+    confirmation = await ctx.try_call(
         MarketplaceActivities.confirm_shipment,
         ConfirmShipmentInput(
             order=ctx.order,
@@ -123,5 +125,7 @@ async def reship(ctx: OrderContext, package: int) -> None:
             idempotency_key=ctx.key(f"confirm-{package}"),
             package=package,
         ),
+        f"confirming package {package} to {ctx.order.channel}",
     )
-    ctx.move(OrderState.SHIPMENT_CONFIRMED, f"package {package} ({confirmation.confirmation_id})")
+    detail = confirmation.confirmation_id if confirmation else "not confirmed to the channel"
+    ctx.move(OrderState.SHIPMENT_CONFIRMED, f"package {package} ({detail})")

@@ -58,14 +58,16 @@ class Partners:
     # Runs inside buy_label before it answers (e.g. to race a cancellation against it).
     during_label: Callable[[], Awaitable[None]] | None = None
     undeliverable: bool = False
-    # Compensations the partner refuses (non-retryable), by activity name.
-    refuse_undo: frozenset[str] = frozenset()
+    # Calls the partner refuses (non-retryable), by activity name.
+    refuse: frozenset[str] = frozenset()
+    # The channel refuses to confirm a second package (as Amazon does for a reshipment).
+    refuse_reconfirm: bool = False
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
 
     def _maybe_refuse(self, name: str) -> None:
-        if name in self.refuse_undo:
+        if name in self.refuse:
             raise ApplicationError(f"{name} refused by the partner", non_retryable=True)
 
     def activities(self) -> list[Callable[..., Any]]:
@@ -143,6 +145,7 @@ class Partners:
     @activity.defn(name="capture_payment")
     async def capture_payment(self, input: CapturePaymentInput) -> PaymentCapture:
         self.calls.append(("capture_payment", input))
+        self._maybe_refuse("capture_payment")
         return PaymentCapture(intent_id=input.intent_id, captured=input.amount)
 
     @activity.defn(name="void_authorization")
@@ -207,4 +210,6 @@ class Partners:
     @activity.defn(name="confirm_shipment")
     async def confirm_shipment(self, input: ConfirmShipmentInput) -> ShipmentConfirmation:
         self.calls.append(("confirm_shipment", input))
+        if self.refuse_reconfirm and input.package > 1:
+            raise ApplicationError("quantity exceeds what is not yet shipped", non_retryable=True)
         return ShipmentConfirmation(confirmation_id="conf_1")

@@ -192,7 +192,7 @@ async def test_ship_by_far_away_raises_nothing(
 async def test_a_refused_undo_flags_the_order_and_the_other_undos_still_run(
     time_env: WorkflowEnvironment, task_queue: str
 ) -> None:
-    partners = Partners(reject_label=True, refuse_undo=frozenset({"cancel_declaration"}))
+    partners = Partners(reject_label=True, refuse=frozenset({"cancel_declaration"}))
     o = order(channel_order_id="SF20000009")
     async with worker(time_env, task_queue, partners):
         handle = await start(time_env, task_queue, o)

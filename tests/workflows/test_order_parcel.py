@@ -202,3 +202,43 @@ async def test_marketplace_refund_is_left_to_an_operator_on_the_marketplace(
     assert "refund_payment" not in partners.names()
     assert status.needs_attention
     assert "by hand" in next(e.detail for e in reversed(status.timeline) if e.event == "attention")
+
+
+async def test_a_channel_refusing_the_reshipment_confirmation_does_not_stop_it(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners(refuse_reconfirm=True)
+    o = order(
+        channel=Channel.AMAZON,
+        channel_order_id="302-0000000-4000007",
+        deliver_by=NOW + timedelta(days=30),
+    )
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o, **CLOCKS)
+        await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)
+        await signal(handle, scan(1, "in_transit"))
+        await time_env.sleep(timedelta(days=3))
+        await wait_for_state(handle, OrderState.EXCEPTION)
+        await handle.execute_update(OrderWorkflow.decide, decide("reship"))
+        await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)
+        await signal(handle, scan(1, "in_transit", parcel=2), scan(2, "delivered", parcel=2))
+        result = await handle.result()
+        status = await handle.query(OrderWorkflow.status)
+    assert result.state == OrderState.COMPLETED
+    assert any("confirming package 2 to amazon refused" in e.detail for e in status.timeline)
+
+
+async def test_a_refused_capture_is_flagged_and_nothing_is_refunded_that_was_not_taken(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners(refuse=frozenset({"capture_payment"}))
+    o = order(channel_order_id="SF40000008", deliver_by=NOW + timedelta(days=30))
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o, **CLOCKS)
+        await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)
+        await signal(handle, scan(1, "in_transit"), scan(2, "return_to_sender"))
+        result = await handle.result()
+    assert result.captured is None
+    assert result.state == OrderState.REFUNDED
+    assert result.refunded is not None and result.refunded.amount == 0
+    assert "refund_payment" not in partners.names()
