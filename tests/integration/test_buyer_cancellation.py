@@ -94,7 +94,7 @@ async def leave_no_order_in_review(client: Client) -> None:
     query = f'TaskQueue="{TASK_QUEUE}" AND ExecutionStatus="Running"'
     closing = CancelRequest(reason="test rig closing", by=RIG)
     async for execution in client.list_workflows(f'{query} AND WorkflowType="OrderWorkflow"'):
-        handle = client.get_workflow_handle_for(OrderWorkflow.run, execution.id)
+        handle = client.get_workflow_handle(execution.id, result_type=OrderResult)
         try:
             await handle.execute_update(OrderWorkflow.cancel, closing)
         except WorkflowUpdateFailedError:
@@ -134,7 +134,7 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], what: str, second
 
 
 async def status_of(stack: Stack, order: Order) -> OrderStatus | None:
-    handle = stack.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+    handle = stack.client.get_workflow_handle(order.workflow_id, result_type=OrderResult)
     try:
         return await handle.query(OrderWorkflow.status)
     except Exception as err:  # not started yet: the poller has not seen the order
@@ -172,7 +172,7 @@ async def buyer_cancels(stack: Stack, order: Order, body: dict[str, str]) -> dic
 
 
 async def result_of(stack: Stack, order: Order) -> OrderResult:
-    handle = stack.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+    handle = stack.client.get_workflow_handle(order.workflow_id, result_type=OrderResult)
     return await asyncio.wait_for(handle.result(), timeout=90)
 
 

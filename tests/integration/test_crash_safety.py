@@ -215,7 +215,7 @@ async def wait_for_all(stack: CrashStack, orders: list[Order]) -> list[OrderResu
 async def result_of(client: Client, order: Order) -> OrderResult:
     """The order's result, once its workflow has been started (marketplace orders wait
     for a poller, which may itself be recovering from a kill) and has finished."""
-    handle = client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+    handle = client.get_workflow_handle(order.workflow_id, result_type=OrderResult)
     while True:
         try:
             await handle.describe()
@@ -224,11 +224,12 @@ async def result_of(client: Client, order: Order) -> OrderResult:
             if err.status is not RPCStatusCode.NOT_FOUND:
                 raise
             await asyncio.sleep(0.25)
-    return await handle.result()
+    result: OrderResult = await handle.result()
+    return result
 
 
 async def state_of(client: Client, order: Order) -> str:
-    handle = client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+    handle = client.get_workflow_handle(order.workflow_id, result_type=OrderResult)
     try:
         status = await handle.query(OrderWorkflow.status)
     except RPCError as err:
@@ -294,7 +295,7 @@ async def assert_captured_what_was_due(
     for order, result in zip(orders, results, strict=True):
         if order.channel is not Channel.STOREFRONT:
             continue
-        handle = stack.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+        handle = stack.client.get_workflow_handle(order.workflow_id, result_type=OrderResult)
         status = await handle.query(OrderWorkflow.status)
         assert status.authorization is not None and status.amount_due is not None
         capture = captures[status.authorization.intent_id]

@@ -9,6 +9,7 @@ from typing import Any
 
 from crossdock.demo import NEAR_MISS_BUYERS, DemoOrders, place
 from crossdock.models.order import Buyer, Channel, Order
+from crossdock.models.order_steps import OrderResult
 from tests.integration.conftest import Stack
 from tests.integration.reviewer import reviewer
 from workflows.order import OrderWorkflow
@@ -62,7 +63,7 @@ async def test_orders_from_every_channel_complete_with_each_side_effect_once(
 
 async def result_of(stack: Stack, order: Order) -> Any:
     """The order's result, once intake has started its workflow and it has finished."""
-    handle = stack.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+    handle = stack.client.get_workflow_handle(order.workflow_id, result_type=OrderResult)
     for _ in range(600):
         try:
             return await handle.result()
@@ -74,7 +75,7 @@ async def result_of(stack: Stack, order: Order) -> Any:
 
 
 async def was_held(stack: Stack, order: Order) -> bool:
-    handle = stack.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+    handle = stack.client.get_workflow_handle(order.workflow_id, result_type=OrderResult)
     status = await handle.query(OrderWorkflow.status)
     return any(e.event == "moved" and e.state == OrderState.CUSTOMS_HOLD for e in status.timeline)
 
@@ -93,7 +94,7 @@ async def assert_storefront_payments(
     intent_to_order = {e["reference"]: e["details"]["order"] for e in authorizations}
     for capture in captures:
         order = by_workflow[intent_to_order[capture["reference"]]]
-        handle = stack.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+        handle = stack.client.get_workflow_handle(order.workflow_id, result_type=OrderResult)
         status = await handle.query(OrderWorkflow.status)
         assert status.landed_cost is not None
         owed = order.order_total + status.landed_cost.due_at_checkout
