@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.order import Address, Buyer
 from crossdock.money import Money, total
-from crossdock.partners.http import send
+from crossdock.partners.http import PartnerConnection, send
 
 PARTNER = "amazon"
 
@@ -239,7 +239,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class AmazonOrdersClient:
+class AmazonOrdersClient(PartnerConnection):
     """Async client for SP-API Orders v0 in one marketplace.
 
     Args:
@@ -259,17 +259,9 @@ class AmazonOrdersClient:
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        self._base = base_url.rstrip("/")
+        super().__init__(base_url, http, timeout)
         self._headers = {"x-amz-access-token": access_token, "accept": "application/json"}
         self.marketplace_id = marketplace_id
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient()
-        self._timeout = timeout
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this adapter created it."""
-        if self._owns_http:
-            await self._http.aclose()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return await send(

@@ -29,7 +29,7 @@ from crossdock.models.shipment import (
 )
 from crossdock.money import Money
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable
-from crossdock.partners.http import send
+from crossdock.partners.http import PartnerConnection, send
 
 __all__ = [
     "AddressVerification",
@@ -339,7 +339,7 @@ def cheapest_rate(rates: list[Rate], currency: str) -> Rate:
     return min(comparable, key=lambda rate: rate.money.amount)
 
 
-class CarrierClient:
+class CarrierClient(PartnerConnection):
     """Async client for an EasyPost-compatible carrier API (the sandbox or EasyPost).
 
     Args:
@@ -357,16 +357,8 @@ class CarrierClient:
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        self._base = base_url.rstrip("/")
+        super().__init__(base_url, http, timeout)
         self._auth = httpx.BasicAuth(api_key, "")
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient()
-        self._timeout = timeout
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_http:
-            await self._http.aclose()
 
     async def _call(
         self,

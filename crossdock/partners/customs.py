@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.order import Incoterm, LineItem, Order
 from crossdock.money import Money
-from crossdock.partners.http import send
+from crossdock.partners.http import PartnerConnection, send
 
 PARTNER = "customs"
 
@@ -168,7 +168,7 @@ class Declaration(BaseModel):
     updated_at: datetime
 
 
-class CustomsClient:
+class CustomsClient(PartnerConnection):
     """Async client for the customs service.
 
     Args:
@@ -186,16 +186,8 @@ class CustomsClient:
         *,
         api_key: str | None = None,
     ) -> None:
-        self._base = base_url.rstrip("/")
+        super().__init__(base_url, http, timeout)
         self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient()
-        self._timeout = timeout
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this adapter created it."""
-        if self._owns_http:
-            await self._http.aclose()
 
     async def _call(
         self, method: str, path: str, idempotency_key: str | None = None, **kwargs: Any

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.order import Address, Buyer
 from crossdock.money import Money
-from crossdock.partners.http import send
+from crossdock.partners.http import PartnerConnection, send
 
 PARTNER = "ebay"
 
@@ -262,7 +262,7 @@ def _next_offset(body: dict[str, Any], offset: int, returned: int) -> int | None
     return int(found[0]) if found and found[0].isdigit() else offset + returned
 
 
-class EbayFulfillmentClient:
+class EbayFulfillmentClient(PartnerConnection):
     """Async client for the eBay Sell Fulfillment API v1.
 
     Args:
@@ -279,22 +279,8 @@ class EbayFulfillmentClient:
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        self._base = f"{base_url.rstrip('/')}/sell/fulfillment/v1"
+        super().__init__(f"{base_url.rstrip('/')}/sell/fulfillment/v1", http, timeout)
         self._headers = {"Authorization": f"Bearer {access_token}"}
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient()
-        self._timeout = timeout
-
-    @property
-    def http(self) -> httpx.AsyncClient:
-        """The HTTP client this adapter sends through, for other eBay APIs (Post-Order)
-        to share its connection pool and lifetime."""
-        return self._http
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this adapter created it."""
-        if self._owns_http:
-            await self._http.aclose()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return await send(

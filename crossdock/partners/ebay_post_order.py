@@ -21,7 +21,7 @@ import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from crossdock.partners.ebay import read_ebay_error
-from crossdock.partners.http import send
+from crossdock.partners.http import PartnerConnection, send
 
 PARTNER = "ebay"
 # The buyer's request waits for the seller in this status (CancelStatusEnum).
@@ -74,7 +74,7 @@ def _date(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-class EbayPostOrderClient:
+class EbayPostOrderClient(PartnerConnection):
     """Async client for eBay Post-Order v2 cancellations.
 
     Args:
@@ -94,18 +94,10 @@ class EbayPostOrderClient:
         timeout: float = 10.0,
         marketplace_id: str | None = None,
     ) -> None:
-        self._base = f"{base_url.rstrip('/')}/post-order/v2/cancellation"
+        super().__init__(f"{base_url.rstrip('/')}/post-order/v2/cancellation", http, timeout)
         self._headers = {"Authorization": f"IAF {access_token}", "Accept": "application/json"}
         if marketplace_id:
             self._headers["X-EBAY-C-MARKETPLACE-ID"] = marketplace_id
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient()
-        self._timeout = timeout
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this adapter created it."""
-        if self._owns_http:
-            await self._http.aclose()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return await send(

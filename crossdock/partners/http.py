@@ -61,3 +61,28 @@ async def send(
     if response.is_success:
         return response
     raise classify(partner, response, read_error)
+
+
+class PartnerConnection:
+    """Where a partner client sends: its base URL, timeout and HTTP client.
+
+    A client given an `httpx.AsyncClient` shares it (tests pass one bound to the
+    sandbox app; the eBay APIs share one pool) and leaves closing it to its owner; a
+    client that made its own closes it in `aclose`.
+    """
+
+    def __init__(self, base_url: str, http: httpx.AsyncClient | None, timeout: float) -> None:
+        self._base = base_url.rstrip("/")
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient()
+        self._timeout = timeout
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The HTTP client this adapter sends through."""
+        return self._http
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this adapter created it."""
+        if self._owns_http:
+            await self._http.aclose()

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from crossdock.partners.http import send
+from crossdock.partners.http import PartnerConnection, send
 
 __all__ = ["MailClient", "read_sendgrid_error"]
 
@@ -34,7 +34,7 @@ def read_sendgrid_error(body: Any) -> tuple[str | None, str | None]:
     return None, "; ".join(str(part) for part in parts) or None
 
 
-class MailClient:
+class MailClient(PartnerConnection):
     """Async client for a SendGrid-compatible mail API (the sandbox or SendGrid).
 
     Args:
@@ -57,17 +57,9 @@ class MailClient:
         sender: str = "orders@crossdock.example",
         sender_name: str = "Crossdock",
     ) -> None:
-        self._base = base_url.rstrip("/")
+        super().__init__(base_url, http, timeout)
         self._api_key = api_key
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient()
-        self._timeout = timeout
         self._sender = {"email": sender, "name": sender_name}
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_http:
-            await self._http.aclose()
 
     async def send(
         self,

@@ -16,7 +16,7 @@ import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from crossdock.money import Money
-from crossdock.partners.http import send
+from crossdock.partners.http import PartnerConnection, send
 
 PARTNER = "stripe"
 
@@ -104,7 +104,7 @@ def read_stripe_error(body: Any) -> tuple[str | None, str | None]:
     return code, message
 
 
-class PaymentsClient:
+class PaymentsClient(PartnerConnection):
     """Async client for a Stripe-compatible payments API (the sandbox or Stripe).
 
     Args:
@@ -122,16 +122,8 @@ class PaymentsClient:
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        self._base = base_url.rstrip("/")
+        super().__init__(base_url, http, timeout)
         self._headers = {"Authorization": f"Bearer {api_key}"}
-        self._owns_http = http is None
-        self._http = http or httpx.AsyncClient()
-        self._timeout = timeout
-
-    async def aclose(self) -> None:
-        """Close the HTTP client if this object created it."""
-        if self._owns_http:
-            await self._http.aclose()
 
     async def _call(
         self,
