@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     exception_remind_seconds: float = Field(default=4 * 3600, gt=0)
     exception_escalate_seconds: float = Field(default=24 * 3600, gt=0)
     exception_expire_seconds: float = Field(default=72 * 3600, gt=0)
+    keep_shipping_when_returned: bool = True
     # Carrier sandbox: seconds between tracking steps (real carriers: hours).
     tracking_step_seconds: float = Field(default=3600.0, gt=0)
     # Customs sandbox: share of declarations held for inspection, and for how long.

@@ -22,20 +22,14 @@ log = structlog.get_logger(__name__)
 
 
 def order_policy(settings: Settings) -> OrderPolicy:
+    """The order policy from settings: every `OrderPolicy` field takes the setting of the
+    same name, so a new policy field only needs its setting."""
     return OrderPolicy(
-        return_window_seconds=settings.return_window_seconds,
-        ship_from=settings.ship_from,
-        ship_by_warning_seconds=settings.ship_by_warning_seconds,
-        delivery_grace_seconds=settings.delivery_grace_seconds,
-        customs_poll_seconds=settings.customs_poll_seconds,
-        customs_hold_timeout_seconds=settings.customs_hold_timeout_seconds,
-        review_remind_seconds=settings.review_remind_seconds,
-        review_escalate_seconds=settings.review_escalate_seconds,
-        review_expire_seconds=settings.review_expire_seconds,
-        lost_after_seconds=settings.lost_after_seconds,
-        exception_remind_seconds=settings.exception_remind_seconds,
-        exception_escalate_seconds=settings.exception_escalate_seconds,
-        exception_expire_seconds=settings.exception_expire_seconds,
+        **{
+            name: getattr(settings, name)
+            for name in OrderPolicy.model_fields
+            if hasattr(settings, name)
+        }
     )
 
 

@@ -32,3 +32,14 @@ def test_demo_profile_compresses_time_that_production_keeps_real() -> None:
     production = Settings(_env_file=None)
     assert production.return_window_seconds == 30 * 24 * 3600
     assert float(DEMO_PROFILE["CROSSDOCK_RETURN_WINDOW_SECONDS"]) < 120
+
+
+def test_every_order_policy_field_comes_from_its_setting() -> None:
+    from crossdock.models.order_steps import OrderPolicy
+    from starter.orders import order_policy
+
+    settings = Settings(_env_file=None, lost_after_seconds=42.0, review_expire_seconds=7.0)
+    assert [n for n in OrderPolicy.model_fields if not hasattr(settings, n)] == []
+    policy = order_policy(settings)
+    assert (policy.lost_after_seconds, policy.review_expire_seconds) == (42.0, 7.0)
+    assert policy.ship_from == settings.ship_from
