@@ -364,7 +364,9 @@ async def test_a_refused_cancellation_listing_does_not_stop_order_intake(
 ) -> None:
     start_at = await time_env.get_current_time()
     intake = FailingIntake([])
-    poll = PollInput(channel=Channel.EBAY, created_after=start_at, poll_interval_seconds=60)
+    # Polls every 50 ms of real time: the test waits on the polls themselves instead of
+    # skipping time in fixed steps, which raced the worker on a loaded machine.
+    poll = PollInput(channel=Channel.EBAY, created_after=start_at, poll_interval_seconds=0.05)
     async with Worker(
         time_env.client,
         task_queue=task_queue,
@@ -375,13 +377,13 @@ async def test_a_refused_cancellation_listing_does_not_stop_order_intake(
         handle = await time_env.client.start_workflow(
             MarketplacePollWorkflow.run, poll, id=f"poll-{task_queue}", task_queue=task_queue
         )
-        for _ in range(100):
-            if intake.calls.count("import_new_orders") >= 3:
-                break
-            await time_env.sleep(60)
-            await asyncio.sleep(0.02)
-        description = await handle.describe()
-        await handle.terminate("test done")
+        try:
+            async with asyncio.timeout(60):
+                while intake.calls.count("import_new_orders") < 3:  # noqa: ASYNC110 (activities append)
+                    await asyncio.sleep(0.05)
+            description = await handle.describe()
+        finally:
+            await handle.terminate("test done")
     assert description.status == WorkflowExecutionStatus.RUNNING
     assert intake.calls.count("import_new_orders") >= 3
     # The cursor stayed put, so each poll asks for the same window again.
