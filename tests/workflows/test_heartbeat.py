@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from temporalio import activity, workflow
 from temporalio.client import WorkflowFailureError
 from temporalio.common import RetryPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ActivityError, TimeoutError, TimeoutType
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Interceptor, Worker
 
 from activities.heartbeat import HeartbeatInterceptor
+from crossdock.binaries import installed_binary
 
 
 @activity.defn
@@ -50,15 +53,30 @@ async def run_slow_call(env: WorkflowEnvironment, interceptors: list[Interceptor
         )
 
 
+@pytest.fixture(scope="module")
+async def own_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A test server of these tests' own: an activity still running after its heartbeat
+    timeout can leave the server's time-skipping lock held, which would stall the
+    session's shared server for every later test waiting on a long timer."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=installed_binary("temporal-test-server"),
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
 async def test_a_long_call_survives_a_short_heartbeat_timeout(
-    time_env: WorkflowEnvironment,
+    own_env: WorkflowEnvironment,
 ) -> None:
-    assert await run_slow_call(time_env, [HeartbeatInterceptor(every=0.1)]) == "done"
+    assert await run_slow_call(own_env, [HeartbeatInterceptor(every=0.1)]) == "done"
 
 
-async def test_without_heartbeats_the_same_call_times_out(time_env: WorkflowEnvironment) -> None:
+async def test_without_heartbeats_the_same_call_times_out(own_env: WorkflowEnvironment) -> None:
     with pytest.raises(WorkflowFailureError) as failed:
-        await run_slow_call(time_env, [])
+        await run_slow_call(own_env, [])
     cause = failed.value.cause
     assert isinstance(cause, ActivityError)
     assert isinstance(cause.cause, TimeoutError)
