@@ -16,9 +16,14 @@ from crossdock.binaries import installed_binary
 from workflows.search import ALL as SEARCH_ATTRIBUTES
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server: timers of days pass in milliseconds."""
+    """The time-skipping test server: timers of days pass in milliseconds.
+
+    One per test module: the server's clock and time-skipping lock are shared by every
+    workflow on it, and a test that leaves an activity running past its timeout (or a
+    clock far ahead) must not stall the modules after it.
+    """
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=installed_binary("temporal-test-server"),
