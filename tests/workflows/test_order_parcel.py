@@ -51,6 +51,16 @@ async def signal(handle: OrderHandle, *scans: TrackingUpdate) -> None:
         await handle.signal(OrderWorkflow.tracking_update, update)
 
 
+async def lose_parcel(
+    env: WorkflowEnvironment, handle: OrderHandle, shipped: OrderState = OrderState.PAYMENT_CAPTURED
+) -> None:
+    """Ship, one in-transit scan, then silence past `lost_after`: the order is in exception."""
+    await wait_for_state(handle, shipped)
+    await signal(handle, scan(1, "in_transit"))
+    await env.sleep(timedelta(days=3))
+    await wait_for_state(handle, OrderState.EXCEPTION)
+
+
 def decide(option: str, key: str = "exception-1") -> Decision:
     return Decision(key=key, action=DecisionAction.APPROVE, option=option, reason="ok", by=OPERATOR)
 
@@ -62,10 +72,7 @@ async def test_lost_parcel_is_claimed_and_reshipped_then_delivered(
     o = order(channel_order_id="SF40000001", deliver_by=NOW + timedelta(days=30))
     async with worker(time_env, task_queue, partners):
         handle = await start(time_env, task_queue, o, **CLOCKS)
-        await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
-        await signal(handle, scan(1, "in_transit"))
-        await time_env.sleep(timedelta(days=3))  # no scan for longer than lost_after
-        await wait_for_state(handle, OrderState.EXCEPTION)
+        await lose_parcel(time_env, handle)
         await handle.execute_update(OrderWorkflow.decide, decide("reship"))
         await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)
         # The first parcel turns up after all: its late events no longer count.
@@ -95,10 +102,7 @@ async def test_lost_parcel_refunded_by_operator_never_exceeds_the_capture(
     o = order(channel_order_id="SF40000002", deliver_by=NOW + timedelta(days=30))
     async with worker(time_env, task_queue, partners):
         handle = await start(time_env, task_queue, o, **CLOCKS)
-        await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
-        await signal(handle, scan(1, "in_transit"))
-        await time_env.sleep(timedelta(days=3))
-        await wait_for_state(handle, OrderState.EXCEPTION)
+        await lose_parcel(time_env, handle)
         await handle.execute_update(OrderWorkflow.decide, decide("refund"))
         result = await handle.result()
     assert result.state == OrderState.REFUNDED
@@ -215,10 +219,7 @@ async def test_a_channel_refusing_the_reshipment_confirmation_does_not_stop_it(
     )
     async with worker(time_env, task_queue, partners):
         handle = await start(time_env, task_queue, o, **CLOCKS)
-        await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)
-        await signal(handle, scan(1, "in_transit"))
-        await time_env.sleep(timedelta(days=3))
-        await wait_for_state(handle, OrderState.EXCEPTION)
+        await lose_parcel(time_env, handle, OrderState.SHIPMENT_CONFIRMED)
         await handle.execute_update(OrderWorkflow.decide, decide("reship"))
         await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)
         await signal(handle, scan(1, "in_transit", parcel=2), scan(2, "delivered", parcel=2))
