@@ -17,6 +17,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import Decision, DecisionReceipt, Role
     from crossdock.models.order import Channel
+    from crossdock.models.order_cases import CaseLink, RefundGrant, RefundOutcome, RefundRequest
     from crossdock.models.order_steps import (
         AddressCorrection,
         CancelReceipt,
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         OrderResult,
         TrackingUpdate,
     )
+    from workflows import order_ledger
     from workflows.order_context import OrderContext, OrderRejected
     from workflows.order_customs import declare
     from workflows.order_parcel import deliver_or_resolve
@@ -79,6 +81,8 @@ class OrderWorkflow:
         else:
             await follow_tracking(ctx, watch_delivery=workflow.patched(DELIVERY_WATCH))
         await workflow.sleep(timedelta(seconds=input.policy.return_window_seconds))
+        # A return opened inside the window keeps the order (and its refund ledger) open.
+        await workflow.wait_condition(lambda: ctx.status.open_returns() == 0)
         ctx.move(OrderState.COMPLETED, "return window ended")
         return self._result()
 
@@ -189,6 +193,52 @@ class OrderWorkflow:
         if TRACKING_PROGRESS.index(update.status) > status.tracking_rank():
             status.tracking_status = update.status
             self._ctx.note("tracking_update", f"{update.status}: {update.description}")
+
+    @workflow.signal
+    def link_case(self, link: CaseLink) -> None:
+        """A return or dispute about this order opened (or closed: sent again)."""
+        cases = self._ctx.status.cases
+        known = next(
+            (i for i, case in enumerate(cases) if case.workflow_id == link.workflow_id), None
+        )
+        if known is None:
+            cases.append(link)
+        elif cases[known] == link:
+            return  # a duplicate delivery
+        else:
+            cases[known] = link
+        verb = "opened" if link.open else "closed"
+        self._ctx.note(f"{link.kind}_{verb}", f"{link.workflow_id}: {link.summary}".rstrip(": "))
+
+    @workflow.update
+    def reserve_refund(self, request: RefundRequest) -> RefundGrant:
+        """Set a refund aside for a return or dispute; never more than is left."""
+        ctx = self._ctx
+        is_new = order_ledger.find(ctx.status, request.reservation_id) is None
+        reservation = order_ledger.reserve(ctx.status, request)
+        if is_new:
+            ctx.note("refund_reserved", f"{reservation.amount} for {request.reservation_id}")
+        return RefundGrant(
+            reservation_id=reservation.reservation_id,
+            granted=reservation.amount,
+            remaining=order_ledger.remaining(ctx.status, ctx.order),
+        )
+
+    @reserve_refund.validator
+    def _check_refund(self, request: RefundRequest) -> None:
+        why = order_ledger.refusal(self._ctx.status, self._ctx.order, request)
+        if why is not None:
+            raise ValueError(why)
+
+    @workflow.signal
+    def settle_refund(self, outcome: RefundOutcome) -> None:
+        """A reserved refund succeeded (now refunded) or failed (the amount is free)."""
+        reservation = order_ledger.settle(self._ctx.status, outcome)
+        if reservation is not None:
+            self._ctx.note(
+                f"refund_{reservation.state}",
+                f"{reservation.amount} for {reservation.reservation_id} {outcome.detail}".rstrip(),
+            )
 
     @workflow.query
     def status(self) -> OrderStatus:

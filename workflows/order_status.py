@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from crossdock.models.approval import ApprovalStatus
 from crossdock.models.order import Address
+from crossdock.models.order_cases import CaseLink, RefundReservation
 from crossdock.models.order_steps import (
     CustomsDeclaration,
     LandedCost,
@@ -51,6 +52,13 @@ class OrderStatus(BaseModel):
     needs_attention: bool = False
     assessment: OrderAssessment | None = None
     approvals: list[ApprovalStatus] = Field(default_factory=list)
+    # Returns and disputes about this order, and the refunds they (or the order itself)
+    # reserved: see crossdock.models.order_cases and workflows.order_ledger.
+    cases: list[CaseLink] = Field(default_factory=list)
+    refund_reservations: list[RefundReservation] = Field(default_factory=list)
+
+    def open_returns(self) -> int:
+        return sum(1 for case in self.cases if case.open and case.kind == "return")
 
     def tracking_rank(self) -> int:
         status = self.tracking_status
