@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.workflow import ActivityHandle
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -27,9 +28,12 @@ PARTNER_RETRY = RetryPolicy(
 )
 
 
-async def call_partner(activity: Callable[[Any, P], Awaitable[R]], arg: P) -> R:
-    """Run one partner activity method with the partner timeout and retry policy."""
-    return await workflow.execute_activity_method(
+def call_partner(activity: Callable[[Any, P], Awaitable[R]], arg: P) -> ActivityHandle[R]:
+    """Start one partner activity method with the partner timeout and retry policy; await
+    the handle for its result. Starting is synchronous, so the activity's command takes
+    its place in history in program order even when the handle is awaited by another
+    task (`asyncio.shield`)."""
+    return workflow.start_activity_method(
         activity,
         arg,
         start_to_close_timeout=PARTNER_TIMEOUT,

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         TrackingUpdate,
     )
     from workflows import order_ledger
-    from workflows.order_context import OrderContext, OrderRejected
+    from workflows.order_context import WORKFLOW_CANCEL, OrderContext, OrderRejected
     from workflows.order_customs import declare
     from workflows.order_parcel import deliver_or_resolve
     from workflows.order_payment import capture_payment, secure_payment
@@ -67,12 +67,32 @@ class OrderWorkflow:
         try:
             await self._until_shipped()
         except OrderRejected as rejection:
-            return await self._cancel(str(rejection))
+            result = await self._cancel(str(rejection))
+            if ctx.workflow_cancelled:
+                raise asyncio.CancelledError(result.reason) from rejection
+            return result
+        except asyncio.CancelledError:
+            if not workflow.patched(WORKFLOW_CANCEL):
+                raise
+            # Cancelled while waiting (a review, a customs hold): undo, then end Canceled.
+            ctx.cancelled_by_temporal()
+            assert ctx.cancel_request is not None
+            await self._cancel(f"cancelled: {ctx.cancel_request.reason}")
+            raise
         finally:
             for watcher in self._watchers:
                 watcher.cancel()
         # The goods are on their way: nothing before this point may be undone any more.
         ctx.saga.clear()
+        try:
+            return await self._after_shipment(input)
+        except asyncio.CancelledError:
+            if workflow.patched(WORKFLOW_CANCEL):
+                ctx.note("workflow_cancelled", "after shipment: stopped following the order")
+            raise
+
+    async def _after_shipment(self, input: OrderInput) -> OrderResult:
+        ctx = self._ctx
         if ctx.order.channel is Channel.STOREFRONT:
             await capture_payment(ctx)
         if workflow.patched(CARRIER_EXCEPTIONS):
@@ -107,7 +127,10 @@ class OrderWorkflow:
     async def _cancel(self, reason: str) -> OrderResult:
         ctx = self._ctx
         ctx.status.reason = reason
-        undone, refused = await ctx.saga.compensate()
+        current = ctx.approval.current
+        if current is not None and current.pending:
+            ctx.approval.withdraw(reason)
+        undone, refused = await ctx.saga.compensate()  # each undo is shielded
         ctx.move(OrderState.CANCELLED, f"{reason}; undone: {', '.join(undone) or 'nothing'}")
         if refused:
             # Something stays booked at a partner: a person must finish the undo.

@@ -3,6 +3,7 @@ moving through the lifecycle table. Steps live in their own modules and take thi
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from crossdock.models.approval import Principal, Role
     from crossdock.models.order_steps import CancelRequest, OrderInput
     from workflows.approval import Approval
     from workflows.lifecycle import TimelineEntry
@@ -18,6 +20,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_status import OrderStatus
     from workflows.saga import Saga
     from workflows.search import CROSSDOCK_STATE, NEEDS_ATTENTION
+
+
+# A `temporal workflow cancel` (or client `handle.cancel()`) is honoured like an operator's
+# cancellation: finish the partner call in flight, undo what was booked, then end the
+# workflow as Canceled. After shipment nothing can be undone and the workflow just stops.
+WORKFLOW_CANCEL = "workflow-cancel"
+TEMPORAL_CANCEL = Principal(id="temporal-cancel", role=Role.ADMIN)
 
 
 class OrderRejected(Exception):
@@ -38,6 +47,8 @@ class OrderContext:
         # Set just before the channel is told the order shipped: from then on a
         # cancellation can no longer stop the parcel and must become a return.
         self.shipping_committed = False
+        # Set when Temporal delivered a workflow cancellation request.
+        self.workflow_cancelled = False
 
     @property
     def workflow_id(self) -> str:
@@ -48,14 +59,45 @@ class OrderContext:
         return f"{self.workflow_id}/{step}"
 
     async def call(self, activity: Callable[[Any, P], Awaitable[R]], arg: P) -> R:
-        """Run a partner activity; a business rejection becomes `OrderRejected`."""
+        """Run a partner activity; a business rejection becomes `OrderRejected`.
+
+        A workflow cancellation does not interrupt the call: the partner may already have
+        acted, and only the call's result lets the saga undo it (`check_cancelled`, after
+        the step, does). After shipment there is nothing to undo: the workflow stops.
+        """
         try:
-            return await call_partner(activity, arg)
+            result = await self.despite_cancellation(call_partner(activity, arg))
         except ActivityError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.non_retryable:
                 raise OrderRejected(cause.message) from err
             raise
+        if self.workflow_cancelled and self.shipping_committed:
+            raise asyncio.CancelledError("workflow cancelled after shipment")
+        return result
+
+    async def despite_cancellation(self, work: Awaitable[R]) -> R:
+        """Await `work` to its end even if the workflow is cancelled meanwhile."""
+        task = asyncio.ensure_future(work)
+        while True:
+            try:
+                return await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if not workflow.patched(WORKFLOW_CANCEL):
+                    task.cancel()  # what the workflow did before the patch
+                    raise
+                self.cancelled_by_temporal()
+
+    def cancelled_by_temporal(self) -> None:
+        """Record a workflow cancellation as the order's cancel request (once)."""
+        if self.workflow_cancelled:
+            return
+        self.workflow_cancelled = True
+        self.note("workflow_cancel_requested", "through Temporal, not the cancel update")
+        if self.cancel_request is None:
+            self.cancel_request = CancelRequest(
+                reason="the workflow was cancelled in Temporal", by=TEMPORAL_CANCEL
+            )
 
     async def try_call(
         self, activity: Callable[[Any, P], Awaitable[R]], arg: P, what: str

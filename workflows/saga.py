@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -35,9 +36,20 @@ class Saga:
             name, undo = self.steps.pop()
             workflow.logger.info("compensating", extra={"step": name})
             try:
-                await undo()
+                await _to_the_end(undo())
             except ActivityError as err:
                 refused.append(f"{name} ({err.cause or err})")
                 continue
             done.append(name)
         return done, refused
+
+
+async def _to_the_end(undo: Awaitable[object]) -> object:
+    """An undo runs to its end even if the workflow is cancelled meanwhile: stopping
+    half-way would leave something booked for an order that will not ship."""
+    task = asyncio.ensure_future(undo)
+    while True:
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            workflow.logger.info("cancellation requested during an undo: finishing it")
