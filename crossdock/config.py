@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crossdock.models.order import Address
@@ -92,9 +92,28 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # Crossdock's own database (users, API tokens, audit log): a SQLite file under the
+    # state dir unless a URL says otherwise, e.g. postgresql://crossdock@db:5432/crossdock.
+    database_url: str = ""
+    # Secrets. Unset, each is generated once into the state dir (crossdock/keys.py), so
+    # every process on one machine shares it; set them explicitly past one machine.
+    # Payload encryption keys, newest first: "key-id:base64 32 bytes,older-id:...".
+    codec_keys: SecretStr | None = None
+    encrypt_payloads: bool = True
+    # HMAC key the console signs principal claims with and workers verify them with.
+    principal_key: SecretStr | None = None
+    principal_claim_seconds: float = Field(default=300.0, gt=0)
+    # Workers refuse updates whose `by` principal carries no valid claim.
+    verify_principals: bool = False
+
     @property
     def intake_url(self) -> str:
         return f"http://{self.console_host}:{self.console_port}"
+
+    @property
+    def temporal_ui_origins(self) -> list[str]:
+        """Where the Temporal Web UI is served from: the codec endpoints' CORS origins."""
+        return [f"http://{host}:{self.temporal_ui_port}" for host in ("127.0.0.1", "localhost")]
 
     @property
     def sandbox_url(self) -> str:

@@ -43,6 +43,9 @@ class Principal(BaseModel):
 
     id: str = Field(min_length=1)
     role: Role
+    # The console's signature over id, role, workflow and expiry (crossdock.identity.claims),
+    # checked by workers before any validator runs. Empty in histories recorded before it.
+    claim: str = Field(default="", max_length=200, repr=False)
 
     def __str__(self) -> str:
         return f"{self.id} ({self.role})"

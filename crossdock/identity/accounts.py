@@ -1,0 +1,201 @@
+"""Operator accounts and API tokens: create, list, disable, authenticate.
+
+An account id is what lands in workflow histories and the audit log ("ops-7"), so it is
+an id, never a person's name or e-mail. Tokens are random, shown once, stored as SHA-256;
+passwords (for the web login) as scrypt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crossdock.identity.passwords import hash_password, password_matches
+from crossdock.identity.tables import ApiTokenRow, UserRow
+from crossdock.models.approval import Principal, Role
+from crossdock.store import Database
+
+ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,63}$")
+TOKEN_PREFIX = "cdk_"
+MIN_PASSWORD = 12
+
+
+class IdentityError(ValueError):
+    """A request about accounts that cannot be done; the message says why."""
+
+
+class AuthenticationFailed(Exception):
+    """Unknown or revoked token, wrong password, or a disabled account.
+
+    The message is for logs; what a caller shows a client should not say which it was.
+    """
+
+
+class Account(BaseModel):
+    """An operator account as the CLI and console show it."""
+
+    account_id: str
+    role: Role
+    disabled: bool
+    has_password: bool
+    tokens: list[str]
+    created_at: datetime
+
+
+class IssuedToken(BaseModel):
+    """A new API token: `token` is shown once and never stored."""
+
+    account_id: str
+    name: str
+    token: str
+    prefix: str
+
+
+class Accounts:
+    """Accounts in Crossdock's database."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def add(self, account_id: str, role: Role, password: str | None = None) -> Account:
+        """Create an account.
+
+        Raises:
+            IdentityError: The id is malformed or taken, or the password is too short.
+        """
+        if not ACCOUNT_ID.match(account_id):
+            raise IdentityError(
+                f"account id {account_id!r} must be 1-64 lowercase letters, digits or . _ : -, "
+                "starting with a letter or digit (an id like 'ops-7', never a name)"
+            )
+        with self._db.session() as session:
+            if session.get(UserRow, account_id) is not None:
+                raise IdentityError(f"account {account_id!r} already exists")
+            row = UserRow(
+                account_id=account_id,
+                role=role.value,
+                password_hash=_checked_hash(password) if password is not None else None,
+                disabled=False,
+                created_at=datetime.now(UTC),
+            )
+            session.add(row)
+            return _view(row, [])
+
+    def set_password(self, account_id: str, password: str) -> None:
+        """Set (or replace) the web login password."""
+        with self._db.session() as session:
+            _existing(session, account_id).password_hash = _checked_hash(password)
+
+    def all(self) -> list[Account]:
+        """Every account, by id, with the prefixes of its tokens."""
+        with self._db.session() as session:
+            users = session.scalars(select(UserRow).order_by(UserRow.account_id)).all()
+            tokens = session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id)).all()
+            return [
+                _view(user, [t.prefix for t in tokens if t.account_id == user.account_id])
+                for user in users
+            ]
+
+    def disable(self, account_id: str) -> Account:
+        """Disable an account: its tokens and password stop working at once."""
+        with self._db.session() as session:
+            row = _existing(session, account_id)
+            row.disabled = True
+            prefixes = session.scalars(
+                select(ApiTokenRow.prefix).where(ApiTokenRow.account_id == account_id)
+            ).all()
+            return _view(row, list(prefixes))
+
+    def issue_token(self, account_id: str, name: str = "cli") -> IssuedToken:
+        """A new API token for an enabled account.
+
+        Raises:
+            IdentityError: The account does not exist or is disabled.
+        """
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        prefix = token[: len(TOKEN_PREFIX) + 6]
+        with self._db.session() as session:
+            row = _existing(session, account_id)
+            if row.disabled:
+                raise IdentityError(f"account {account_id!r} is disabled; it gets no tokens")
+            session.add(
+                ApiTokenRow(
+                    account_id=account_id,
+                    name=name[:64],
+                    token_hash=token_digest(token),
+                    prefix=prefix,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        return IssuedToken(account_id=account_id, name=name, token=token, prefix=prefix)
+
+    def by_token(self, token: str) -> Principal:
+        """The principal an API token stands for.
+
+        Raises:
+            AuthenticationFailed: Unknown token or disabled account.
+        """
+        with self._db.session() as session:
+            found = session.execute(
+                select(ApiTokenRow, UserRow)
+                .join(UserRow, UserRow.account_id == ApiTokenRow.account_id)
+                .where(ApiTokenRow.token_hash == token_digest(token))
+            ).first()
+            if found is None:
+                raise AuthenticationFailed("unknown API token")
+            token_row, user = found
+            if user.disabled:
+                raise AuthenticationFailed(f"account {user.account_id} is disabled")
+            token_row.last_used_at = datetime.now(UTC)
+            return Principal(id=user.account_id, role=Role(user.role))
+
+    def by_password(self, account_id: str, password: str) -> Principal:
+        """The principal a web login stands for.
+
+        Raises:
+            AuthenticationFailed: Unknown account, no or wrong password, or disabled.
+        """
+        with self._db.session() as session:
+            user = session.get(UserRow, account_id)
+            if user is None or user.password_hash is None:
+                raise AuthenticationFailed(f"no password login for {account_id!r}")
+            if not password_matches(password, user.password_hash):
+                raise AuthenticationFailed(f"wrong password for {account_id!r}")
+            if user.disabled:
+                raise AuthenticationFailed(f"account {account_id} is disabled")
+            return Principal(id=user.account_id, role=Role(user.role))
+
+
+def token_digest(token: str) -> str:
+    """What is stored for a token: a random 256-bit token needs no slow hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _checked_hash(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise IdentityError(f"password has {len(password)} characters; use at least {MIN_PASSWORD}")
+    return hash_password(password)
+
+
+def _existing(session: Session, account_id: str) -> UserRow:
+    row = session.get(UserRow, account_id)
+    if row is None:
+        raise IdentityError(f"no account {account_id!r}; see `crossdock users list`")
+    return row
+
+
+def _view(row: UserRow, tokens: list[str]) -> Account:
+    return Account(
+        account_id=row.account_id,
+        role=Role(row.role),
+        disabled=row.disabled,
+        has_password=row.password_hash is not None,
+        tokens=tokens,
+        created_at=row.created_at,
+    )
