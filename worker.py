@@ -21,6 +21,7 @@ from activities.marketplace import MarketplaceActivities
 from activities.notify import NotifyActivities
 from activities.payments import PaymentActivities
 from activities.registry import activity_methods
+from activities.warehouse import WarehouseActivities
 from crossdock.config import Settings, get_settings
 from crossdock.logs import configure_logging
 from crossdock.partners.clients import PartnerClients
@@ -51,6 +52,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         MarketplaceActivities(partners),
         NotifyActivities(partners.mail),
         IntakeActivities(client, partners, settings),
+        WarehouseActivities(partners.warehouse),
     ]
     return Worker(
         client,

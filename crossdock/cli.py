@@ -50,6 +50,7 @@ def sandbox() -> None:
         customs_hold_rate=settings.customs_hold_rate,
         customs_hold_seconds=settings.customs_hold_seconds,
         tracker_exception_rates=settings.tracker_exception_rates,
+        warehouse_restock_seconds=settings.warehouse_restock_seconds,
         seed=settings.demo_seed,
     )
     uvicorn.run(

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     carrier_base_url: str = "http://127.0.0.1:8700/easypost"
     carrier_api_key: str = "EZTK_crossdock_sandbox"
     customs_base_url: str = "http://127.0.0.1:8700/customs"
+    warehouse_base_url: str = "http://127.0.0.1:8700/warehouse"
     # Buyer notifications: a SendGrid v3-compatible mail API and the verified sender.
     mail_base_url: str = "http://127.0.0.1:8700/mail"
     mail_api_key: str = "SG.crossdock-sandbox"
@@ -81,6 +82,8 @@ class Settings(BaseSettings):
     # CROSSDOCK_TRACKER_EXCEPTION_RATES, e.g. {"delayed": 0.05, "lost": 0.03}; the sandbox
     # refuses unknown scenarios (see crossdock.sandbox.tracker_scenarios).
     tracker_exception_rates: dict[str, float] = Field(default_factory=dict)
+    # Warehouse sandbox: a restock arrives every this many seconds (0 = never).
+    warehouse_restock_seconds: float = Field(default=3600.0, ge=0)
 
     # make run
     demo_feed: bool = True

@@ -13,6 +13,7 @@ from crossdock.partners.customs import CustomsClient
 from crossdock.partners.ebay import EbayFulfillmentClient
 from crossdock.partners.mail import MailClient
 from crossdock.partners.payments import PaymentsClient
+from crossdock.partners.warehouse import WarehouseClient
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class PartnerClients:
     ebay: EbayFulfillmentClient
     storefront: httpx.AsyncClient
     mail: MailClient
+    warehouse: WarehouseClient
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PartnerClients:
@@ -52,6 +54,7 @@ class PartnerClients:
                 timeout=timeout,
                 sender=settings.mail_sender,
             ),
+            warehouse=WarehouseClient(settings.warehouse_base_url, timeout=timeout),
         )
 
     async def aclose(self) -> None:
@@ -62,6 +65,7 @@ class PartnerClients:
             self.amazon,
             self.ebay,
             self.mail,
+            self.warehouse,
         ):
             await client.aclose()
         await self.storefront.aclose()

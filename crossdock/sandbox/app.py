@@ -3,6 +3,7 @@
 /stripe/v1/...      payments (Stripe shape)        /easypost/v2/...  carrier (EasyPost)
 /amazon/orders/v0/  marketplace (Amazon SP-API)    /ebay/sell/...    marketplace (eBay)
 /customs/v1/...     landed cost and declarations   /storefront/...   the seller's own shop
+/warehouse/v1/...   stock reservations (3PL)
 /_sandbox/ledger    what every partner did, for tests
 """
 
@@ -14,7 +15,16 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from crossdock.sandbox import amazon, carrier, customs, ebay, mail, payments, storefront
+from crossdock.sandbox import (
+    amazon,
+    carrier,
+    customs,
+    ebay,
+    mail,
+    payments,
+    storefront,
+    warehouse,
+)
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
 from crossdock.sandbox.faults import FaultMiddleware
 from crossdock.sandbox.ledger import LedgerEntry
@@ -37,7 +47,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     app = FastAPI(title="Crossdock partner sandbox", lifespan=lifespan)
     app.state.sandbox = ctx
     app.add_middleware(FaultMiddleware, profile=ctx.config.faults)
-    for partner in (payments, carrier, amazon, ebay, customs, storefront, mail):
+    for partner in (payments, carrier, amazon, ebay, customs, storefront, mail, warehouse):
         app.include_router(partner.build(ctx))
 
     @app.get("/_sandbox/health")

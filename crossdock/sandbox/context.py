@@ -29,6 +29,9 @@ class SandboxConfig(BaseModel):
     # Share of bought parcels that follow each exception scenario ("delayed", "lost",
     # "return_to_sender", "address_problem", "customs_hold"); the rest arrive normally.
     tracker_exception_rates: dict[str, float] = Field(default_factory=dict)
+    # The warehouse receives a restock (sizes in crossdock/data/warehouse_stock.json)
+    # every this many seconds; 0 = never (stock then changes only through its API).
+    warehouse_restock_seconds: float = Field(default=3600.0, ge=0)
     seed: int = 0
 
     @field_validator("tracker_exception_rates")

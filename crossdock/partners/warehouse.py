@@ -1,0 +1,128 @@
+"""Warehouse (3PL) adapter: stock reservations, package fulfilment, releases.
+
+Reserving, fulfilling and releasing carry the caller's idempotency key, so a retried
+activity replays the stored answer instead of reserving twice. Failures arrive as
+`crossdock.partners.errors` types: 422 (unknown SKU or line; the message names the
+field) and 400 (a line that cannot ship, a reused key) are `PartnerRejected`, 429
+`RateLimited`, 5xx and timeouts `PartnerUnavailable`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from crossdock.models.stock import ReservedLine, StockLine
+from crossdock.partners.http import PartnerConnection, send
+
+PARTNER = "warehouse"
+
+
+def read_warehouse_error(body: Any) -> tuple[str | None, str | None]:
+    """(code, "field: message") of {"error": {code, message, field}}."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None, None
+    message, field = error.get("message"), error.get("field")
+    return error.get("code"), f"{field}: {message}" if field else message
+
+
+class Package(BaseModel):
+    package: int
+    line_refs: list[str]
+
+
+class Reservation(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    reference: str
+    # reserved | partial | backordered | fulfilled | released
+    status: str
+    lines: list[ReservedLine]
+    packages: list[Package] = Field(default_factory=list)
+    created_at: datetime
+    updated_at: datetime
+
+
+class StockLevel(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    sku: str
+    available: int
+    reserved: int
+    backordered: int
+    restock_quantity: int
+    next_restock_at: datetime | None = None
+
+
+class WarehouseClient(PartnerConnection):
+    """Async client for the warehouse.
+
+    Args:
+        base_url: Service root, e.g. "http://127.0.0.1:8700/warehouse".
+        http: A shared `httpx.AsyncClient`; one is created (and owned) when omitted.
+        timeout: Seconds per request.
+    """
+
+    def __init__(
+        self, base_url: str, http: httpx.AsyncClient | None = None, timeout: float = 10.0
+    ) -> None:
+        super().__init__(base_url, http, timeout)
+
+    async def _call(
+        self, method: str, path: str, idempotency_key: str | None = None, **kwargs: Any
+    ) -> Any:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        response = await send(
+            self._http,
+            PARTNER,
+            method,
+            f"{self._base}{path}",
+            read_warehouse_error,
+            headers=headers,
+            timeout=self._timeout,
+            **kwargs,
+        )
+        return response.json()
+
+    async def reserve(
+        self, reference: str, lines: list[StockLine], idempotency_key: str
+    ) -> Reservation:
+        """Reserve the lines (backordering what is short); the same key replays."""
+        body = {"reference": reference, "lines": [line.model_dump() for line in lines]}
+        return Reservation.model_validate(
+            await self._call("POST", "/v1/reservations", idempotency_key, json=body)
+        )
+
+    async def get_reservation(self, reservation_id: str) -> Reservation:
+        """The reservation now (backordered lines fill as stock arrives)."""
+        return Reservation.model_validate(
+            await self._call("GET", f"/v1/reservations/{reservation_id}")
+        )
+
+    async def fulfil(
+        self, reservation_id: str, package: int, line_refs: list[str], idempotency_key: str
+    ) -> Reservation:
+        """The lines of one package leave the warehouse; the same key replays."""
+        body = {"package": package, "line_refs": line_refs}
+        path = f"/v1/reservations/{reservation_id}/fulfil"
+        return Reservation.model_validate(
+            await self._call("POST", path, idempotency_key, json=body)
+        )
+
+    async def release(
+        self, reservation_id: str, line_refs: list[str], idempotency_key: str
+    ) -> Reservation:
+        """Give back what is held and unshipped (all lines when `line_refs` is empty)."""
+        path = f"/v1/reservations/{reservation_id}/release"
+        return Reservation.model_validate(
+            await self._call("POST", path, idempotency_key, json={"line_refs": line_refs})
+        )
+
+    async def stock(self, sku: str) -> StockLevel:
+        """Free, reserved and backordered units of one SKU."""
+        return StockLevel.model_validate(await self._call("GET", f"/v1/stock/{sku}"))
