@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     exception_escalate_seconds: float = Field(default=24 * 3600, gt=0)
     exception_expire_seconds: float = Field(default=72 * 3600, gt=0)
     keep_shipping_when_returned: bool = True
+    # Heavier orders ship as several packages (each labelled and confirmed on its own).
+    max_parcel_grams: int = Field(default=20_000, gt=0)
     # Carrier sandbox: seconds between tracking steps (real carriers: hours).
     tracking_step_seconds: float = Field(default=3600.0, gt=0)
     # Customs sandbox: share of declarations held for inspection, and for how long.

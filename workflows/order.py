@@ -27,9 +27,10 @@ with workflow.unsafe.imports_passed_through():
         OrderResult,
         TrackingUpdate,
     )
-    from workflows import order_ledger
+    from workflows import order_ledger, order_packages
     from workflows.order_context import WORKFLOW_CANCEL, OrderContext, OrderRejected
     from workflows.order_customs import declare
+    from workflows.order_packing import plan_packages
     from workflows.order_parcel import deliver_or_resolve
     from workflows.order_payment import capture_payment, secure_payment
     from workflows.order_review import validate
@@ -118,9 +119,17 @@ class OrderWorkflow:
     async def _until_shipped(self) -> None:
         ctx = self._ctx
         await validate(ctx, screening=workflow.patched(SCREENING))
-        for step in (secure_payment, declare, buy_label):
+        for step in (secure_payment, declare):
             ctx.check_cancelled()
             await step(ctx)
+        ctx.check_cancelled()
+        packages = plan_packages(ctx.order, ctx.policy.max_parcel_grams)
+        if len(packages) > 1 and workflow.patched(order_packages.MULTI_PACKAGE):
+            await order_packages.buy_labels(ctx, packages)
+            ctx.check_cancelled()
+            await order_packages.confirm_packages(ctx)
+            return
+        await buy_label(ctx)
         ctx.check_cancelled()
         await confirm_shipment(ctx)
 
@@ -200,6 +209,10 @@ class OrderWorkflow:
         """A carrier event; duplicates, stale (out-of-order) events and events about an
         earlier parcel of this order change nothing."""
         status = self._ctx.status
+        if status.parcels:
+            if order_packages.record(status, update, workflow.now()):
+                self._ctx.note("tracking_update", f"{update.tracking_code} {update.status}")
+            return
         label = status.label
         if update.event_id in status.tracking_events_seen:
             return

@@ -17,11 +17,14 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.carrier_steps import FileClaimInput
     from crossdock.models.notify import NotificationTemplate, NotifyBuyerInput
     from crossdock.models.shipment import ClaimKind
+    from crossdock.money import Money
+    from workflows import order_packages
     from workflows.options import condition_within
     from workflows.order_context import OrderContext
     from workflows.order_refund import refund
-    from workflows.order_shipping import reship
+    from workflows.order_shipping import reship, reship_parcel
     from workflows.order_states import OrderState
+    from workflows.order_status import ParcelStatus
 
 RESHIP, REFUND = "reship", "refund"
 EXCEPTION_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
@@ -44,8 +47,9 @@ async def deliver_or_resolve(ctx: OrderContext) -> bool:
             ctx.move(OrderState.DELIVERED)
             return True
         if outcome is Parcel.RETURNED:
-            await _returned(ctx)
-            return False
+            if not await _returned(ctx):
+                return False
+            continue
         if not await _exception(ctx, outcome, attempt):
             return False
     raise RuntimeError("a hundred reshipments: stop and look")  # a bug, not a business case
@@ -57,7 +61,8 @@ async def watch_parcel(ctx: OrderContext) -> Parcel:
     status, policy = ctx.status, ctx.policy
     late_at = ctx.order.deliver_by + timedelta(seconds=policy.delivery_grace_seconds)
     await workflow.wait_condition(lambda: status.tracking_rank() >= 1 or _ended(ctx) is not None)
-    ctx.move(OrderState.IN_TRANSIT)
+    if status.state != OrderState.IN_TRANSIT:  # it is, after one parcel of several was refunded
+        ctx.move(OrderState.IN_TRANSIT)
     while (ended := _ended(ctx)) is None:
         heard = len(status.tracking_events_seen)
         lost_at = (status.last_scan_at or workflow.now()) + timedelta(
@@ -95,24 +100,51 @@ async def _late(ctx: OrderContext) -> None:
     await notify(ctx, NotificationTemplate.DELIVERY_DELAYED, "delayed")
 
 
-async def _returned(ctx: OrderContext) -> None:
+async def _returned(ctx: OrderContext) -> bool:
+    """Refund a returned parcel; True when other parcels of the order still travel."""
     ctx.move(OrderState.RETURNED_TO_SENDER, ctx.status.tracking_detail or "returned to sender")
-    await notify(ctx, NotificationTemplate.RETURNED_TO_SENDER, "returned")
+    parcel = order_packages.current(ctx.status)
+    step = "returned" if parcel is None else f"package-{parcel.package.number}/returned"
+    await notify(ctx, NotificationTemplate.RETURNED_TO_SENDER, step)
+    if parcel is not None:
+        return await _refund_parcel(ctx, parcel, "returned to sender")
     keep = ctx.order.shipping if ctx.policy.keep_shipping_when_returned else None
     await refund(ctx, keep=keep, why="returned to sender")
+    return False
+
+
+async def _refund_parcel(ctx: OrderContext, parcel: ParcelStatus, why: str) -> bool:
+    """Refund one parcel's goods. True when other parcels still travel or arrived (the
+    order goes on); False when every parcel is refunded (the order ends refunded)."""
+    parcel.outcome = "refunded"
+    order_packages.summarise(ctx.status)
+    goes_on = any(p.outcome != "refunded" for p in ctx.status.parcels)
+    number = parcel.package.number
+    await refund(
+        ctx,
+        keep=None,
+        why=f"package {number} {why}",
+        share=parcel.package.value(ctx.order),
+        step=f"package-{number}/refund",
+        close=not goes_on,
+    )
+    if goes_on:
+        ctx.move(OrderState.IN_TRANSIT, "the order's other parcels go on")
+    return goes_on
 
 
 async def _exception(ctx: OrderContext, outcome: Parcel, attempt: int) -> bool:
     """Lost or undeliverable: ask an operator to reship (True) or refund (False)."""
     label = ctx.status.label
     assert label is not None
+    parcel = order_packages.current(ctx.status)
     ctx.move(OrderState.EXCEPTION, f"{outcome.value}: {ctx.status.tracking_detail}".rstrip(": "))
     if outcome is Parcel.LOST:
         await ctx.try_call(
             CarrierActivities.file_carrier_claim,
             FileClaimInput(
                 tracking_code=label.tracking_code,
-                amount=ctx.order.items_total,
+                amount=_goods_value(ctx, parcel),
                 kind=ClaimKind.LOSS,
                 description=f"no scan for {timedelta(seconds=ctx.policy.lost_after_seconds)}",
                 idempotency_key=ctx.key(f"claim-{attempt}"),
@@ -123,11 +155,20 @@ async def _exception(ctx: OrderContext, outcome: Parcel, attempt: int) -> bool:
     else:
         await notify(ctx, NotificationTemplate.ADDRESS_PROBLEM, f"address-{attempt}")
     decision = await _ask_operator(ctx, outcome, attempt)
+    if decision == RESHIP and parcel is not None:
+        await reship_parcel(ctx, parcel)
+        return True
     if decision == RESHIP:
         await reship(ctx, attempt + 1)
         return True
+    if parcel is not None:
+        return await _refund_parcel(ctx, parcel, outcome.value)
     await refund(ctx, keep=None, why=f"parcel {outcome.value}")
     return False
+
+
+def _goods_value(ctx: OrderContext, parcel: ParcelStatus | None) -> Money:
+    return ctx.order.items_total if parcel is None else parcel.package.value(ctx.order)
 
 
 async def _ask_operator(ctx: OrderContext, outcome: Parcel, attempt: int) -> str:

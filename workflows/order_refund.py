@@ -17,26 +17,39 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_states import OrderState
 
 
-def refundable(ctx: OrderContext, keep: Money | None) -> Money:
-    """What the buyer gets back: what is left to refund, less what policy keeps (≥ 0)."""
+def refundable(ctx: OrderContext, keep: Money | None, share: Money | None = None) -> Money:
+    """What the buyer gets back: what is left to refund (or only `share` of it, for one
+    parcel of several), less what policy keeps; never below zero."""
     left = order_ledger.remaining(ctx.status, ctx.order)
+    if share is not None and share.amount < left.amount:
+        left = share
     amount = left - keep if keep is not None else left
     return amount if amount.amount > 0 else Money.zero(left.currency)
 
 
-async def refund(ctx: OrderContext, *, keep: Money | None, why: str) -> None:
-    amount = refundable(ctx, keep)
+async def refund(
+    ctx: OrderContext,
+    *,
+    keep: Money | None,
+    why: str,
+    share: Money | None = None,
+    step: str = "refund",
+    close: bool = True,
+) -> None:
+    """Refund the buyer; with `close`, the order ends refunded (else only a parcel was)."""
+    amount = refundable(ctx, keep, share)
     if amount.amount > 0:
         order_ledger.reserve(
-            ctx.status, RefundRequest(case_id=ctx.workflow_id, amount=amount, reason=why)
+            ctx.status,
+            RefundRequest(case_id=ctx.workflow_id, step=step, amount=amount, reason=why),
         )
-    reservation_id = f"{ctx.workflow_id}/refund"
+    reservation_id = f"{ctx.workflow_id}/{step}"
     authorization = ctx.status.authorization
     if authorization is not None and amount.amount > 0:
         result = await ctx.try_call(
             PaymentActivities.refund_payment,
             RefundPaymentInput(
-                intent_id=authorization.intent_id, amount=amount, idempotency_key=ctx.key("refund")
+                intent_id=authorization.intent_id, amount=amount, idempotency_key=ctx.key(step)
             ),
             f"refund of {amount}",
         )
@@ -44,7 +57,7 @@ async def refund(ctx: OrderContext, *, keep: Money | None, why: str) -> None:
             order_ledger.settle(
                 ctx.status, RefundOutcome(reservation_id=reservation_id, succeeded=True)
             )
-            ctx.move(OrderState.REFUNDED, f"{why}: refunded {result.amount} ({result.status})")
+            _done(ctx, close, f"{why}: refunded {result.amount} ({result.status})")
             return
     if amount.amount > 0:
         order_ledger.settle(
@@ -52,4 +65,11 @@ async def refund(ctx: OrderContext, *, keep: Money | None, why: str) -> None:
         )
     ctx.status.refunded = ctx.status.refunded or Money.zero(amount.currency)
     ctx.attention(True, f"refund {amount} on {ctx.order.channel} by hand: {why}")
-    ctx.move(OrderState.REFUNDED, f"{why}: {amount} to refund on {ctx.order.channel}")
+    _done(ctx, close, f"{why}: {amount} to refund on {ctx.order.channel}")
+
+
+def _done(ctx: OrderContext, close: bool, detail: str) -> None:
+    if close:
+        ctx.move(OrderState.REFUNDED, detail)
+    else:
+        ctx.note("refunded", detail)

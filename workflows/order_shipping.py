@@ -13,8 +13,9 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.order_steps import BuyLabelInput, ConfirmShipmentInput, VoidLabelInput
     from workflows.options import call_partner, condition_within
     from workflows.order_context import OrderContext
+    from workflows.order_packages import buy_package_label, confirmation_of, summarise
     from workflows.order_states import OrderState
-    from workflows.order_status import TRACKING_PROGRESS
+    from workflows.order_status import TRACKING_PROGRESS, ParcelStatus
 
 IN_TRANSIT_RANK = TRACKING_PROGRESS.index("in_transit")
 
@@ -129,3 +130,27 @@ async def reship(ctx: OrderContext, package: int) -> None:
     )
     detail = confirmation.confirmation_id if confirmation else "not confirmed to the channel"
     ctx.move(OrderState.SHIPMENT_CONFIRMED, f"package {package} ({detail})")
+
+
+async def reship_parcel(ctx: OrderContext, parcel: ParcelStatus) -> None:
+    """Send one package of a multi-package order again, as a new package number."""
+    status = ctx.status
+    number = len(status.parcels) + sum(len(p.previous_labels) for p in status.parcels) + 1
+    label = await buy_package_label(ctx, parcel.package, number)
+    parcel.previous_labels.append(parcel.label)
+    parcel.label = label
+    parcel.tracking_status = parcel.tracking_exception = parcel.tracking_detail = ""
+    parcel.last_scan_at = workflow.now()
+    summarise(status)
+    ctx.move(
+        OrderState.RESHIPPING,
+        f"package {parcel.package.number} again as package {number}: "
+        f"{label.carrier} {label.tracking_code}",
+    )
+    confirmation = await ctx.try_call(
+        MarketplaceActivities.confirm_shipment,
+        confirmation_of(ctx, parcel, number),
+        f"confirming package {number} to {ctx.order.channel}",
+    )
+    detail = confirmation.confirmation_id if confirmation else "not confirmed to the channel"
+    ctx.move(OrderState.SHIPMENT_CONFIRMED, f"package {number} ({detail})")

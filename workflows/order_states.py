@@ -62,11 +62,14 @@ ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.SHIPMENT_CONFIRMED: frozenset({S.PAYMENT_CAPTURED, S.IN_TRANSIT}),
     S.PAYMENT_CAPTURED: frozenset({S.IN_TRANSIT}),
     S.IN_TRANSIT: frozenset({S.DELAYED, S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER}),
+    # One parcel of several refunded (lost, undeliverable, returned): the others go on.
     S.DELAYED: frozenset({S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER}),
     # Reship (a new label, to a corrected address if needed), refund, or it turns up.
-    S.EXCEPTION: frozenset({S.RESHIPPING, S.REFUNDED, S.RETURNED_TO_SENDER, S.DELIVERED}),
+    S.EXCEPTION: frozenset(
+        {S.RESHIPPING, S.REFUNDED, S.RETURNED_TO_SENDER, S.DELIVERED, S.IN_TRANSIT}
+    ),
     S.RESHIPPING: frozenset({S.SHIPMENT_CONFIRMED}),
-    S.RETURNED_TO_SENDER: frozenset({S.REFUNDED}),
+    S.RETURNED_TO_SENDER: frozenset({S.REFUNDED, S.IN_TRANSIT}),
     S.DELIVERED: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),

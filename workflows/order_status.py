@@ -15,6 +15,7 @@ from crossdock.models.order_steps import (
     PaymentAuthorization,
     ShippingLabel,
 )
+from crossdock.models.packages import Package
 from crossdock.models.screening import OrderAssessment
 from crossdock.money import Money
 from workflows.lifecycle import TimelineEntry
@@ -25,6 +26,29 @@ from workflows.order_states import OrderState
 TRACKING_PROGRESS = ("pre_transit", "in_transit", "out_for_delivery", "delivered")
 # Carrier statuses that end a parcel's journey short of the buyer.
 TRACKING_EXCEPTIONS = ("return_to_sender", "failure")
+
+
+def rank(tracking_status: str) -> int:
+    return TRACKING_PROGRESS.index(tracking_status) if tracking_status in TRACKING_PROGRESS else -1
+
+
+class ParcelStatus(BaseModel):
+    """One package of a multi-package order and what its carrier said about it."""
+
+    package: Package
+    label: ShippingLabel
+    previous_labels: list[ShippingLabel] = Field(default_factory=list)
+    tracking_status: str = ""
+    tracking_exception: str = ""
+    tracking_detail: str = ""
+    last_scan_at: datetime | None = None
+    events_seen: list[str] = Field(default_factory=list)
+    # "" while on its way; delivered | refunded (lost or returned, its share refunded).
+    outcome: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.outcome in ("", "delivered")
 
 
 class OrderStatus(BaseModel):
@@ -60,6 +84,9 @@ class OrderStatus(BaseModel):
     def open_returns(self) -> int:
         return sum(1 for case in self.cases if case.open and case.kind == "return")
 
+    # Multi-package orders: one entry per package (single-package orders keep the
+    # fields above). The fields above then summarise the parcels still on their way.
+    parcels: list[ParcelStatus] = Field(default_factory=list)
+
     def tracking_rank(self) -> int:
-        status = self.tracking_status
-        return TRACKING_PROGRESS.index(status) if status in TRACKING_PROGRESS else -1
+        return rank(self.tracking_status)

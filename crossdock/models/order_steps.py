@@ -40,6 +40,8 @@ class OrderPolicy(BaseModel):
     exception_expire_seconds: float = Field(default=72 * 3600, gt=0)
     # Returned to sender: keep the outbound shipping the buyer paid (the parcel did travel).
     keep_shipping_when_returned: bool = True
+    # The heaviest parcel the carrier takes: heavier orders ship as several packages.
+    max_parcel_grams: int = Field(default=20_000, gt=0)
 
 
 class OrderInput(BaseModel):

@@ -1,0 +1,164 @@
+"""Multi-package orders: a label and a channel confirmation per package, and the
+parcels' tracking summarised into the order's own tracking fields.
+
+The summary lets the parcel-exception logic (`order_parcel`) serve one parcel or many:
+the order is in transit when every parcel still travelling has moved, delivered when
+none is left travelling, and an exception (or the longest silence) of one parcel makes
+it the order's current parcel, handled on its own (claim, reship, or refund its share).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.carrier import CarrierActivities
+    from activities.marketplace import MarketplaceActivities
+    from crossdock.models.order_steps import (
+        BuyLabelInput,
+        ConfirmShipmentInput,
+        ShippingLabel,
+        TrackingUpdate,
+        VoidLabelInput,
+    )
+    from crossdock.models.packages import Package
+    from workflows.options import call_partner
+    from workflows.order_context import OrderContext
+    from workflows.order_states import OrderState
+    from workflows.order_status import TRACKING_EXCEPTIONS, OrderStatus, ParcelStatus, rank
+    from workflows.saga import Compensation
+
+MULTI_PACKAGE = "multi-package"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def step(package: int, name: str) -> str:
+    """Idempotency step of one package's side effect ("package-2/label")."""
+    return f"package-{package}/{name}"
+
+
+async def buy_labels(ctx: OrderContext, packages: list[Package]) -> None:
+    """One label per package, each with its undo; a cancellation between two labels is
+    honoured at once (the labels bought so far are voided)."""
+    for package in packages:
+        if ctx.status.parcels:
+            ctx.check_cancelled()
+        label = await buy_package_label(ctx, package, package.number)
+        ctx.saga.add(f"void_label (package {package.number})", _void(ctx, label, package.number))
+        ctx.status.parcels.append(ParcelStatus(package=package, label=label))
+    summarise(ctx.status)
+    if ctx.status.needs_attention:
+        ctx.attention(False, "labels bought")
+    ctx.move(OrderState.LABEL_BOUGHT, "; ".join(_describe(p) for p in ctx.status.parcels))
+
+
+def _void(ctx: OrderContext, label: ShippingLabel, package: int) -> Compensation:
+    return lambda: call_partner(
+        CarrierActivities.void_label,
+        VoidLabelInput(
+            shipment_id=label.shipment_id, idempotency_key=ctx.key(step(package, "void-label"))
+        ),
+    )
+
+
+async def buy_package_label(ctx: OrderContext, package: Package, number: int) -> ShippingLabel:
+    status = ctx.status
+    goods = package.goods(ctx.order)
+    if status.corrected_address is not None:
+        goods = goods.model_copy(update={"ship_to": status.corrected_address})
+    return await ctx.call(
+        CarrierActivities.buy_label,
+        BuyLabelInput(
+            reference=ctx.workflow_id,
+            order=goods,
+            ship_from=ctx.policy.ship_from,
+            idempotency_key=ctx.key(step(number, "label")),
+        ),
+    )
+
+
+async def confirm_packages(ctx: OrderContext) -> None:
+    """Tell the channel each package shipped, with the item quantities it carries."""
+    ctx.shipping_committed = True
+    confirmed = []
+    for parcel in ctx.status.parcels:
+        confirmation = await ctx.call(
+            MarketplaceActivities.confirm_shipment,
+            confirmation_of(ctx, parcel, parcel.package.number),
+        )
+        parcel.last_scan_at = workflow.now()  # silence is counted from shipment
+        confirmed.append(f"package {parcel.package.number} ({confirmation.confirmation_id})")
+    summarise(ctx.status)
+    ctx.move(
+        OrderState.SHIPMENT_CONFIRMED, f"confirmed to {ctx.order.channel}: {', '.join(confirmed)}"
+    )
+
+
+def confirmation_of(ctx: OrderContext, parcel: ParcelStatus, number: int) -> ConfirmShipmentInput:
+    return ConfirmShipmentInput(
+        order=parcel.package.goods(ctx.order),
+        tracking_code=parcel.label.tracking_code,
+        carrier=parcel.label.carrier,
+        shipped_at=workflow.now(),
+        idempotency_key=ctx.key(step(number, "confirm")),
+        package=number,
+    )
+
+
+def record(status: OrderStatus, update: TrackingUpdate, now: datetime) -> bool:
+    """File a carrier event under its parcel; False when it changes nothing (a duplicate,
+    a stale event, or one about a parcel that is no longer ours)."""
+    parcel = next(
+        (p for p in status.parcels if p.label.tracking_code == update.tracking_code), None
+    )
+    if parcel is None or parcel.outcome or update.event_id in parcel.events_seen:
+        return False
+    parcel.events_seen.append(update.event_id)
+    parcel.last_scan_at = now
+    if update.status in TRACKING_EXCEPTIONS:
+        parcel.tracking_exception, parcel.tracking_detail = update.status, update.description
+    elif rank(update.status) > rank(parcel.tracking_status):
+        parcel.tracking_status = update.status
+        if update.status == "delivered":
+            parcel.outcome = "delivered"
+    summarise(status)
+    return True
+
+
+def travelling(status: OrderStatus) -> list[ParcelStatus]:
+    return [p for p in status.parcels if not p.outcome]
+
+
+def current(status: OrderStatus) -> ParcelStatus | None:
+    """The parcel the order attends to: one with an exception, else the longest silent."""
+    moving = travelling(status)
+    troubled = [p for p in moving if p.tracking_exception]
+    if troubled:
+        return troubled[0]
+    if not moving:
+        return None
+    return min(moving, key=lambda p: p.last_scan_at or EPOCH)
+
+
+def summarise(status: OrderStatus) -> None:
+    """Write the parcels' state into the order's own tracking fields."""
+    moving = travelling(status)
+    status.tracking_events_seen = [e for p in status.parcels for e in p.events_seen]
+    attended = current(status)
+    if attended is None:
+        delivered = any(p.outcome == "delivered" for p in status.parcels)
+        status.tracking_status = "delivered" if delivered else ""
+        status.tracking_exception = status.tracking_detail = ""
+        return
+    status.label = attended.label
+    status.tracking_exception = attended.tracking_exception
+    status.tracking_detail = attended.tracking_detail
+    status.last_scan_at = attended.last_scan_at
+    status.tracking_status = min((p.tracking_status for p in moving), key=rank)
+
+
+def _describe(parcel: ParcelStatus) -> str:
+    label = parcel.label
+    return f"package {parcel.package.number}: {label.carrier} {label.tracking_code}"
