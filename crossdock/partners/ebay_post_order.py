@@ -1,4 +1,5 @@
-"""eBay Post-Order API v2 adapter, cancellations: search, approve, reject.
+"""eBay Post-Order API v2 adapter, cancellations: search, approve, reject, and the
+seller's own cancellation of a whole order (create).
 
 Buyers ask eBay to cancel an order before it ships; the seller must approve (eBay cancels
 the order and refunds the buyer) or reject it (the order has shipped after all), within
@@ -137,6 +138,28 @@ class EbayPostOrderClient(PartnerConnection):
         body = (await self._call("GET", "/search", params={"cancel_id": cancel_id})).json()
         found = body.get("cancellations") or []
         return EbayCancellation.model_validate(found[0]) if found else None
+
+    async def order_cancellations(self, order_id: str) -> list[EbayCancellation]:
+        """Every cancellation of one order (Search Cancellations by legacy_order_id)."""
+        params = {"legacy_order_id": order_id, "limit": str(PAGE_SIZE)}
+        body = (await self._call("GET", "/search", params=params)).json()
+        return [EbayCancellation.model_validate(c) for c in body.get("cancellations", [])]
+
+    async def create_cancellation(
+        self, order_id: str, reason: str, paid_at: datetime | None = None
+    ) -> str:
+        """The seller cancels the whole order (eBay refunds the buyer); returns the cancelId.
+
+        `reason` is a seller's CancelReasonEnum value (OUT_OF_STOCK_OR_CANNOT_FULFILL,
+        BUYER_ASKED_CANCEL, ADDRESS_ISSUES). eBay takes no idempotency key and refuses to
+        cancel a canceled order: callers that may repeat it look with
+        `order_cancellations` first.
+        """
+        body: dict[str, Any] = {"legacyOrderId": order_id, "cancelReason": reason}
+        if paid_at is not None:
+            body |= {"buyerPaid": True, "buyerPaidDate": {"value": _date(paid_at)}}
+        cancel_id: str = (await self._call("POST", "", json=body)).json()["cancelId"]
+        return cancel_id
 
     async def approve_cancellation(self, cancel_id: str) -> None:
         """Approve the buyer's request: eBay cancels the order and refunds the buyer.

@@ -9,8 +9,8 @@ last update; NextTokens are opaque keyset cursors (PurchaseDate or LastUpdateDat
 id), so orders placed while a client pages through cannot shift or repeat a page.
 
 Orders v0 (and the read-only 2026-01-01 Orders API) has no operation for the seller to
-cancel an order: sellers do that with an order-acknowledgement feed (Feeds API), which
-this sandbox does not simulate.
+cancel an order: sellers do that with an order-acknowledgement feed (Feeds API), simulated
+in `amazon_feeds.py` on the same order book.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from crossdock.models.order import Order
 from crossdock.money import Money
 from crossdock.sandbox._routes import Refusal, partner_route
+from crossdock.sandbox.amazon_feeds import add_routes as add_feed_routes
 from crossdock.sandbox.amazon_orders import (
     CREATED,
     UPDATED,
@@ -100,6 +101,7 @@ def _address(record: OrderRecord) -> dict[str, str]:
 def _order_json(record: OrderRecord) -> dict[str, Any]:
     order = record.order
     shipped = sum(item.shipped for item in record.items)
+    canceled = sum(item.quantity for item in record.items if item.seller_cancel_reason)
     return {
         "AmazonOrderId": record.id,
         "PurchaseDate": iso(order.placed_at),
@@ -110,7 +112,7 @@ def _order_json(record: OrderRecord) -> dict[str, Any]:
         "ShipServiceLevel": "Standard",
         "OrderTotal": _money(order.order_total),
         "NumberOfItemsShipped": shipped,
-        "NumberOfItemsUnshipped": sum(item.quantity for item in record.items) - shipped,
+        "NumberOfItemsUnshipped": sum(item.quantity for item in record.items) - shipped - canceled,
         "PaymentMethod": "Other",
         "PaymentMethodDetails": ["Standard"],
         "MarketplaceId": record.marketplace_id,
@@ -296,4 +298,5 @@ def build(ctx: SandboxContext) -> APIRouter:
     _admin_routes(router, orders)
     _order_routes(router, orders)
     _shipment_routes(router, orders, ctx)
+    add_feed_routes(router, orders, ctx)
     return router

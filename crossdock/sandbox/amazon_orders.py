@@ -46,6 +46,8 @@ class ItemRecord:
     shipped: int = 0
     # Set when the buyer asked to cancel (SP-API: BuyerRequestedCancel on every item).
     buyer_cancel_reason: str | None = None
+    # Set when the seller canceled the item (order acknowledgement feed, amazon_feeds.py).
+    seller_cancel_reason: str | None = None
 
 
 @dataclass
@@ -220,7 +222,10 @@ class AmazonOrders:
         for line in package.orderItems:
             items[line.orderItemId].shipped += line.quantity
         record.packages[package.packageReferenceId] = content
-        unshipped = any(item.shipped < item.quantity for item in record.items)
+        unshipped = any(
+            item.shipped < item.quantity and item.seller_cancel_reason is None
+            for item in record.items
+        )
         record.status = "PartiallyShipped" if unshipped else "Shipped"
         record.last_update = datetime.now(UTC)
         return True
@@ -254,6 +259,11 @@ def _check_quantities(record: OrderRecord, package: PackageDetail) -> None:
             raise invalid(
                 f"orderItems[{index}].orderItemId {line.orderItemId!r} is not an item of "
                 f"order {record.id!r}"
+            )
+        if item.seller_cancel_reason is not None:
+            raise invalid(
+                f"orderItems[{index}].orderItemId {line.orderItemId!r} was canceled by the "
+                f"seller ({item.seller_cancel_reason}) and cannot be shipped"
             )
         remaining = item.quantity - item.shipped
         if line.quantity > remaining:

@@ -1,6 +1,7 @@
 """eBay Sell Fulfillment API v1 (getOrders, getOrder, createShippingFulfillment,
-getShippingFulfillment(s)), with the field names of eBay's published OpenAPI contract, and
-the Post-Order API's cancellations (`ebay_post_order.py`) on the same order book.
+getShippingFulfillment(s), issueRefund in `ebay_refunds.py`), with the field names of
+eBay's published OpenAPI contract, and the Post-Order API's cancellations
+(`ebay_post_order.py`) on the same order book.
 
 Orders enter through the admin route `POST /ebay/_sandbox/orders` (a Crossdock `Order`).
 Every API route needs `Authorization: Bearer <token>`. getOrders supports the
@@ -34,6 +35,8 @@ from crossdock.sandbox.ebay_orders import (
 )
 from crossdock.sandbox.ebay_post_order import add_routes as add_post_order_routes
 from crossdock.sandbox.ebay_post_order import fulfillment_cancel_status
+from crossdock.sandbox.ebay_refunds import RefundRecord, refunded
+from crossdock.sandbox.ebay_refunds import add_routes as add_refund_routes
 
 API = "/ebay/sell/fulfillment/v1"
 
@@ -75,7 +78,9 @@ def _contact(address: Address, email: str) -> dict[str, Any]:
     }
 
 
-def _line_json(line: LineRecord, order: Order, marketplace: str) -> dict[str, Any]:
+def _line_json(
+    line: LineRecord, order: Order, marketplace: str, refunds: list[RefundRecord]
+) -> dict[str, Any]:
     return {
         "lineItemId": line.line_item_id,
         "legacyItemId": line.legacy_item_id,
@@ -97,7 +102,11 @@ def _line_json(line: LineRecord, order: Order, marketplace: str) -> dict[str, An
         },
         "appliedPromotions": [],
         "taxes": [],
-        "refunds": [],
+        "refunds": [
+            shaped
+            for refund in refunds
+            if (shaped := refund.line_json(line.line_item_id)) is not None
+        ],
     }
 
 
@@ -110,7 +119,7 @@ def _order_json(record: OrderRecord, base_url: str, *, detail: bool = True) -> d
         "creationDate": timestamp(order.placed_at),
         "lastModifiedDate": timestamp(record.last_modified),
         "orderFulfillmentStatus": record.status,
-        "orderPaymentStatus": "FULLY_REFUNDED" if record.canceled else "PAID",
+        "orderPaymentStatus": _payment_status(record),
         "sellerId": "crossdock_seller",
         "buyer": {
             "username": buyer_username(order),
@@ -122,7 +131,10 @@ def _order_json(record: OrderRecord, base_url: str, *, detail: bool = True) -> d
             "total": _amount(order.order_total),
         },
         "cancelStatus": fulfillment_cancel_status(record, detail=detail),
-        "paymentSummary": {"totalDueSeller": _amount(order.order_total), "refunds": []},
+        "paymentSummary": {
+            "totalDueSeller": _amount(order.order_total),
+            "refunds": [refund.as_json() for refund in record.refunds],
+        },
         "fulfillmentStartInstructions": [
             {
                 "fulfillmentInstructionsType": "SHIP_TO",
@@ -139,8 +151,16 @@ def _order_json(record: OrderRecord, base_url: str, *, detail: bool = True) -> d
             f"{base_url}{API}/order/{record.id}/shipping_fulfillment/{f}"
             for f in record.fulfillments
         ],
-        "lineItems": [_line_json(line, order, marketplace) for line in record.lines],
+        "lineItems": [
+            _line_json(line, order, marketplace, record.refunds) for line in record.lines
+        ],
     }
+
+
+def _payment_status(record: OrderRecord) -> str:
+    if record.canceled or refunded(record) >= record.order.order_total.amount:
+        return "FULLY_REFUNDED"
+    return "PARTIALLY_REFUNDED" if record.refunds else "PAID"
 
 
 def _fulfillment_json(fulfillment: FulfillmentRecord) -> dict[str, Any]:
@@ -286,4 +306,5 @@ def build(ctx: SandboxContext) -> APIRouter:
     _order_routes(router, orders)
     _fulfillment_routes(router, orders, ctx)
     add_post_order_routes(router, orders, ctx)
+    add_refund_routes(router, orders, ctx, [Depends(_require_bearer)], API)
     return router

@@ -1,5 +1,6 @@
 """Buyers' cancellation requests on eBay (Post-Order API), and the rules eBay applies to
-them. The wire shapes and routes are in `ebay_post_order.py`.
+them; and the seller's own cancellations (Create Cancellation Request), which eBay closes
+at once with a full refund. The wire shapes and routes are in `ebay_post_order.py`.
 
 A buyer asks before the order ships; the seller approves (eBay cancels the order and
 refunds the buyer) or rejects (typically because it has shipped after all). Approving or
@@ -24,6 +25,9 @@ from crossdock.sandbox.ebay_orders import (
 DOMAIN = "API_POSTORDER"
 # The reasons a buyer may give (CancelReasonEnum); the others are the seller's.
 BUYER_REASONS = frozenset({"FOUND_CHEAPER_PRICE", "ORDER_MISTAKE", "WONT_ARRIVE_IN_TIME"})
+SELLER_REASONS = frozenset(
+    {"ADDRESS_ISSUES", "BUYER_ASKED_CANCEL", "OUT_OF_STOCK_OR_CANNOT_FULFILL"}
+)
 # eBay gives the seller three days to answer a buyer's request.
 SELLER_RESPONSE_TIME = timedelta(days=3)
 
@@ -61,6 +65,7 @@ class CancellationRecord:
     close_reason: str | None = None
     shipment_date: datetime | None = None
     tracking_number: str | None = None
+    requestor: str = "BUYER"  # RequestorTypeEnum: BUYER | SELLER
 
     @property
     def pending(self) -> bool:
@@ -110,6 +115,32 @@ class EbayCancellations:
         record.cancel_requests.append(found)
         record.last_modified = datetime.now(UTC)
         return found, True
+
+    def seller_cancel(self, order_id: str, reason: str) -> CancellationRecord:
+        """The seller cancels the whole order: eBay closes it with a full refund at once."""
+        record = self._orders.orders.get(order_id)
+        if record is None:
+            raise refuse(NOT_FOUND, f"Order {order_id} was not found", 404, legacyOrderId=order_id)
+        _check_seller_cancel(record, reason)
+        now = datetime.now(UTC)
+        found = CancellationRecord(
+            cancel_id=str(next(self._ids)),
+            order=record,
+            reason=reason,
+            requested_at=now,
+            marketplace_id=marketplace_of(record.order),
+            buyer_login_name=buyer_username(record.order),
+            state=CLOSED,
+            status=CANCEL_CLOSED_WITH_REFUND,
+            modified_at=now,
+            closed_at=now,
+            close_reason="FULL_REFUNDED",
+            requestor="SELLER",
+        )
+        self.requests[found.cancel_id] = found
+        record.cancel_requests.append(found)
+        record.canceled, record.last_modified = True, now
+        return found
 
     def approve(self, cancel_id: str) -> CancellationRecord:
         """The seller agrees: eBay cancels the order and refunds the buyer."""
@@ -177,3 +208,29 @@ def _check_request(record: OrderRecord, reason: str, when: datetime) -> datetime
             orderId=record.id,
         )
     return when
+
+
+def _check_seller_cancel(record: OrderRecord, reason: str) -> None:
+    if reason not in SELLER_REASONS:
+        raise refuse(
+            BAD_REQUEST,
+            f"cancelReason {reason!r} is not a seller's reason "
+            f"(one of {', '.join(sorted(SELLER_REASONS))})",
+            cancelReason=reason,
+        )
+    if record.canceled:
+        raise refuse(BAD_REQUEST, f"Order {record.id} is already canceled", orderId=record.id)
+    if record.fulfillments:
+        raise refuse(
+            ALREADY_SHIPPED,
+            f"Order {record.id} has shipped and cannot be canceled",
+            orderId=record.id,
+        )
+    waiting = next((r for r in record.cancel_requests if r.pending), None)
+    if waiting is not None:
+        raise refuse(
+            NOT_PENDING,
+            f"The buyer's cancellation {waiting.cancel_id} of order {record.id} awaits your "
+            "answer: approve it instead",
+            cancelId=waiting.cancel_id,
+        )

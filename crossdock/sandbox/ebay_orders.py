@@ -23,6 +23,7 @@ from crossdock.sandbox._routes import Refusal
 
 if TYPE_CHECKING:
     from crossdock.sandbox.ebay_cancellations import CancellationRecord
+    from crossdock.sandbox.ebay_refunds import RefundRecord
 
 MARKETPLACES = {
     "USD": "EBAY_US",
@@ -111,6 +112,8 @@ class OrderRecord:
     fulfillments: dict[str, FulfillmentRecord] = field(default_factory=dict)
     # Buyers' cancellation requests (Post-Order API), oldest first.
     cancel_requests: list[CancellationRecord] = field(default_factory=list)
+    # The seller's refunds (issueRefund), oldest first.
+    refunds: list[RefundRecord] = field(default_factory=list)
 
     @property
     def id(self) -> str:

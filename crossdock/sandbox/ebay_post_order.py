@@ -1,5 +1,7 @@
 """eBay Post-Order API v2, cancellations (search, approve, reject), in eBay's field names.
 
+    POST /ebay/post-order/v2/cancellation                        the seller cancels (201,
+                                                                  {"cancelId"})
     GET  /ebay/post-order/v2/cancellation/search?creation_date_range_from=...
     POST /ebay/post-order/v2/cancellation/{cancelId}/approve     (no body, 200)
     POST /ebay/post-order/v2/cancellation/{cancelId}/reject      ({} or shipmentDate and
@@ -72,7 +74,7 @@ def cancellation_json(found: CancellationRecord) -> dict[str, Any]:
         "cancelId": found.cancel_id,
         "marketplaceId": found.marketplace_id,
         "legacyOrderId": found.order.id,
-        "requestorType": "BUYER",
+        "requestorType": found.requestor,
         "cancelReason": found.reason,
         "cancelState": found.state,
         "cancelStatus": found.status,
@@ -115,7 +117,7 @@ def fulfillment_cancel_status(record: OrderRecord, *, detail: bool) -> dict[str,
 def _cancel_request_json(found: CancellationRecord) -> dict[str, Any]:
     state = {"CANCEL_REJECTED": "REJECTED", "CANCEL_REQUESTED": "REQUESTED"}
     shaped = {
-        "cancelInitiator": "Buyer",
+        "cancelInitiator": found.requestor.title(),
         "cancelReason": found.reason,
         "cancelRequestedDate": timestamp(found.requested_at),
         "cancelRequestId": found.cancel_id,
@@ -136,6 +138,15 @@ class BuyerCancelRequest(BaseModel):
 
 class PostOrderDate(BaseModel):
     value: datetime
+
+
+class CreateCancelRequest(BaseModel):
+    """The seller's Create Cancellation Request (whole order)."""
+
+    legacyOrderId: str = Field(min_length=1)
+    cancelReason: str = Field(min_length=1)
+    buyerPaid: bool | None = None
+    buyerPaidDate: PostOrderDate | None = None
 
 
 class RejectCancelRequest(BaseModel):
@@ -263,6 +274,19 @@ def _seller_routes(
             and (window is None or window[0] <= r.requested_at <= window[1])
         ]
         return _search_body(_sorted(found, sort), size, page)
+
+    @router.post(API, status_code=201, dependencies=auth)
+    async def create_cancellation(body: CreateCancelRequest) -> Any:
+        """Create Cancellation Request by the seller: eBay cancels and refunds at once."""
+        found = cancellations.seller_cancel(body.legacyOrderId, body.cancelReason)
+        ctx.ledger.record(
+            partner="ebay",
+            kind="seller_cancellation",
+            reference=found.cancel_id,
+            order=found.order.id,
+            reason=found.reason,
+        )
+        return {"cancelId": found.cancel_id}
 
     @router.post(f"{API}/{{cancel_id}}/approve", dependencies=auth)
     async def approve_cancellation(cancel_id: str) -> Response:

@@ -7,6 +7,9 @@ delivery is at least once (intake dedupes by order id) and never blocks the buye
 
 `POST /storefront/orders/{id}/fulfillments` is how Crossdock tells the shop an order
 shipped (Idempotency-Key honoured), so the shop can email the buyer their tracking.
+`POST /storefront/orders/{id}/cancellations` ({"reason", "skus": [] = whole order}) is how
+Crossdock tells it the seller cancelled the order or some of its lines (storefront lines
+have no channel id: they are named by SKU); refused once the order has shipped.
 """
 
 from __future__ import annotations
@@ -46,6 +49,16 @@ class Checkout:
     attempts: int = 0
     forwarded_at: datetime | None = None
     last_error: str | None = None
+    # SKU -> the seller's reason, for lines cancelled through /cancellations.
+    cancelled: dict[str, str] = field(default_factory=dict)
+    shipped: bool = False
+
+    @property
+    def status(self) -> str:
+        skus = {item.sku for item in self.order.items}
+        if not self.cancelled:
+            return "open"
+        return "cancelled" if skus <= set(self.cancelled) else "partially_cancelled"
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -55,8 +68,15 @@ class Checkout:
             "forwarded_at": self.forwarded_at.isoformat() if self.forwarded_at else None,
             "attempts": self.attempts,
             "last_error": self.last_error,
+            "status": self.status,
+            "cancelled_skus": sorted(self.cancelled),
             "order": self.order.model_dump(mode="json"),
         }
+
+
+class CancellationInput(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
+    skus: list[str] = Field(default_factory=list)  # empty: the whole order
 
 
 class FulfillmentInput(BaseModel):
@@ -70,6 +90,7 @@ class Storefront:
     ctx: SandboxContext
     checkouts: dict[str, Checkout] = field(default_factory=dict)
     fulfillment_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    cancellation_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     outbox: asyncio.Queue[Checkout] = field(default_factory=asyncio.Queue)
 
     async def forward_all(self) -> None:
@@ -151,6 +172,11 @@ def _fulfillment_routes(router: APIRouter, shop: Storefront) -> None:
             raise Refusal(_error(404, "not_found", f"no order {order_id!r}", "order_id"))
 
         async def handler() -> JSONResponse:
+            if shop.checkouts[order_id].status == "cancelled":
+                raise Refusal(
+                    _error(400, "order_cancelled", f"order {order_id!r} is cancelled", "order_id")
+                )
+            shop.checkouts[order_id].shipped = True
             fulfillment = {
                 "id": f"ful_{next(shop.fulfillment_ids):08d}",
                 "object": "fulfillment",
@@ -171,6 +197,67 @@ def _fulfillment_routes(router: APIRouter, shop: Storefront) -> None:
         return await shop.ctx.idempotency.run("storefront", key, params, handler, _key_reused)
 
 
+def _cancellation_routes(router: APIRouter, shop: Storefront) -> None:
+    @router.post("/storefront/orders/{order_id}/cancellations", status_code=201)
+    async def cancel(
+        order_id: str,
+        body: CancellationInput,
+        request: Request,
+        key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    ) -> Response:
+        """Crossdock reports that the seller cancelled the order, or some of its lines."""
+        checkout = shop.checkouts.get(order_id)
+        if checkout is None:
+            raise Refusal(_error(404, "not_found", f"no order {order_id!r}", "order_id"))
+
+        async def handler() -> JSONResponse:
+            skus = _cancellable(checkout, body.skus)
+            new = [sku for sku in skus if sku not in checkout.cancelled]
+            for sku in new:
+                checkout.cancelled[sku] = body.reason
+            cancellation = {
+                "id": f"can_{next(shop.cancellation_ids):08d}",
+                "object": "cancellation",
+                "order_id": order_id,
+                "reason": body.reason,
+                "skus": skus,
+                "status": checkout.status,
+            }
+            if new:  # cancelling what is already cancelled changes nothing
+                shop.ctx.ledger.record(
+                    partner="storefront",
+                    kind="cancellation",
+                    reference=order_id,
+                    idempotency_key=key,
+                    skus=new,
+                    reason=body.reason,
+                    cancellation_id=cancellation["id"],
+                )
+            return JSONResponse(cancellation, status_code=201)
+
+        params = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
+        return await shop.ctx.idempotency.run("storefront", key, params, handler, _key_reused)
+
+
+def _cancellable(checkout: Checkout, skus: list[str]) -> list[str]:
+    """The SKUs to cancel (every line when none are named); refused once shipped."""
+    if checkout.shipped:
+        order_id = checkout.order.channel_order_id
+        raise Refusal(_error(400, "already_shipped", f"order {order_id!r} has shipped", "order_id"))
+    known = [item.sku for item in checkout.order.items]
+    for index, sku in enumerate(skus):
+        if sku not in known:
+            raise Refusal(
+                _error(
+                    422,
+                    "invalid_request",
+                    f"{sku!r} is not a line of this order (lines: {', '.join(known)})",
+                    f"skus[{index}]",
+                )
+            )
+    return skus or known
+
+
 def _key_reused(key: str) -> JSONResponse:
     return _error(
         400, "idempotency_error", f"Idempotency-Key {key!r} was used with other parameters"
@@ -188,4 +275,5 @@ def build(ctx: SandboxContext) -> APIRouter:
     ctx.background.append(shop.forward_all)
     _routes(router, shop)
     _fulfillment_routes(router, shop)
+    _cancellation_routes(router, shop)
     return router
