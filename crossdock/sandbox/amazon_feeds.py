@@ -9,8 +9,9 @@
     GET  {url}                                         download (the processing report)
 
 An acknowledgement with StatusCode Failure cancels the listed items (each with a
-CancelReason); when no item is left the order is Canceled. The sandbox processes a feed as soon as it is created (Amazon takes minutes),
-so getFeed already answers DONE. Each message gets a Result in the XML processing report:
+CancelReason); when no item is left the order is Canceled (`amazon_acknowledgements.py`).
+The sandbox processes a feed as soon as it is created (Amazon takes minutes), so getFeed
+already answers DONE. Each message gets a Result in the XML processing report:
 an unknown order or item, a bad CancelReason or a shipped item is an Error and changes
 nothing; items already canceled are a Warning (a resubmitted feed cancels nothing twice).
 Every item canceled is one ledger entry (partner amazon, kind seller_cancellation).
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -29,35 +30,19 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from crossdock.sandbox._routes import Refusal
-from crossdock.sandbox.amazon_orders import AmazonOrders, OrderRecord, invalid, iso, sp_api_error
+from crossdock.sandbox.amazon_acknowledgements import (
+    BAD_VALUE,
+    MessageResult,
+    Report,
+    acknowledge,
+    processing_report,
+)
+from crossdock.sandbox.amazon_orders import AmazonOrders, invalid, iso, sp_api_error
 from crossdock.sandbox.context import SandboxContext
 
 API = "/amazon/feeds/2021-06-30"
 UPLOADS = "/amazon/_sandbox/feed-documents"
 ACKNOWLEDGEMENT = "POST_ORDER_ACKNOWLEDGEMENT_DATA"
-# OrderAcknowledgement.xsd CancelReason values.
-CANCEL_REASONS = frozenset(
-    {
-        "NoInventory",
-        "ShippingAddressUndeliverable",
-        "CustomerExchange",
-        "BuyerCanceled",
-        "GeneralAdjustment",
-        "CarrierCreditDecision",
-        "RiskAssessmentInformationNotValid",
-        "CarrierCoverageFailure",
-        "CustomerReturn",
-        "MerchandiseNotReceived",
-    }
-)
-# Result message codes of this simulator (Amazon's own codes are not published per case).
-UNKNOWN_ORDER, UNKNOWN_ITEM, BAD_VALUE, ALREADY_SHIPPED, ALREADY_CANCELED = (
-    18001,
-    18002,
-    18003,
-    18004,
-    18005,
-)
 
 
 def _require_token(
@@ -106,30 +91,6 @@ class Feed:
         if self.result_document_id is not None:
             shaped["resultFeedDocumentId"] = self.result_document_id
         return shaped
-
-
-@dataclass
-class MessageResult:
-    message_id: str
-    code: str  # Error | Warning
-    message_code: int
-    description: str
-    order_id: str | None = None
-
-
-@dataclass
-class Report:
-    processed: int = 0
-    results: list[MessageResult] = field(default_factory=list)
-
-    def add(self, result: MessageResult) -> None:
-        self.results.append(result)
-
-
-class MessageRefused(Exception):
-    def __init__(self, message_code: int, description: str) -> None:
-        super().__init__(description)
-        self.message_code, self.description = message_code, description
 
 
 class CreateFeedDocumentSpecification(BaseModel):
@@ -200,134 +161,20 @@ class AmazonFeeds:
         feed.result_document_id = self._report(feed, report).id
 
     def _acknowledge(self, feed: Feed, message: ET.Element, report: Report) -> None:
-        message_id = message.findtext("MessageID") or "0"
-        ack = message.find("OrderAcknowledgement")
-        order_id = ack.findtext("AmazonOrderID") if ack is not None else None
-        try:
-            if ack is None or not order_id:
-                raise MessageRefused(BAD_VALUE, "OrderAcknowledgement/AmazonOrderID is required")
-            if ack.findtext("StatusCode") not in ("Success", "Failure"):
-                raise MessageRefused(BAD_VALUE, "StatusCode must be Success or Failure")
-            if ack.findtext("StatusCode") == "Failure":
-                record = self._order(order_id)
-                canceled = cancel_items(record, _requested(ack, record))
-                for item_id, reason in canceled.items():
-                    self.ctx.ledger.record(
-                        partner="amazon",
-                        kind="seller_cancellation",
-                        reference=order_id,
-                        feed_id=feed.id,
-                        order_item_id=item_id,
-                        cancel_reason=reason,
-                    )
-                if not canceled:
-                    report.add(
-                        MessageResult(
-                            message_id,
-                            "Warning",
-                            ALREADY_CANCELED,
-                            "the items are already canceled; nothing changed",
-                            order_id,
-                        )
-                    )
-        except MessageRefused as refused:
-            report.add(
-                MessageResult(
-                    message_id, "Error", refused.message_code, refused.description, order_id
-                )
+        order_id = message.findtext("OrderAcknowledgement/AmazonOrderID") or ""
+        for item_id, reason in acknowledge(self.orders, message, report).items():
+            self.ctx.ledger.record(
+                partner="amazon",
+                kind="seller_cancellation",
+                reference=order_id,
+                feed_id=feed.id,
+                order_item_id=item_id,
+                cancel_reason=reason,
             )
-
-    def _order(self, order_id: str) -> OrderRecord:
-        record = self.orders.orders.get(order_id)
-        if record is None:
-            raise MessageRefused(UNKNOWN_ORDER, f"AmazonOrderID {order_id} was not found")
-        return record
 
     def _report(self, feed: Feed, report: Report) -> FeedDocument:
         content = processing_report(feed.id, report)
         return self.new_document("text/xml; charset=UTF-8", content)
-
-
-def _requested(ack: ET.Element, record: OrderRecord) -> dict[str, str]:
-    """{AmazonOrderItemCode: CancelReason} of the message's items."""
-    items = ack.findall("Item")
-    if not items:
-        raise MessageRefused(BAD_VALUE, "a Failure acknowledgement lists the Items it cancels")
-    requested: dict[str, str] = {}
-    for index, item in enumerate(items):
-        code = item.findtext("AmazonOrderItemCode") or ""
-        reason = item.findtext("CancelReason") or ""
-        if not any(known.order_item_id == code for known in record.items):
-            raise MessageRefused(
-                UNKNOWN_ITEM,
-                f"Item[{index}]/AmazonOrderItemCode {code!r} is not an item of order {record.id}",
-            )
-        _check_reason(reason, f"Item[{index}]/")
-        requested[code] = reason
-    return requested
-
-
-def _check_reason(reason: str, where: str) -> None:
-    if reason not in CANCEL_REASONS:
-        raise MessageRefused(
-            BAD_VALUE,
-            f"{where}CancelReason {reason!r} must be one of {', '.join(sorted(CANCEL_REASONS))}",
-        )
-
-
-def cancel_items(record: OrderRecord, requested: dict[str, str]) -> dict[str, str]:
-    """Cancel the requested items (all or none); returns those canceled now."""
-    items = {item.order_item_id: item for item in record.items}
-    for item_id in requested:
-        if items[item_id].shipped:
-            raise MessageRefused(
-                ALREADY_SHIPPED,
-                f"AmazonOrderItemCode {item_id} has shipped and cannot be canceled",
-            )
-    canceled = {}
-    for item_id, reason in requested.items():
-        if items[item_id].seller_cancel_reason is None:
-            items[item_id].seller_cancel_reason = reason
-            canceled[item_id] = reason
-    if canceled:
-        if all(item.seller_cancel_reason is not None for item in record.items):
-            record.status = "Canceled"
-        record.last_update = datetime.now(UTC)
-    return canceled
-
-
-def processing_report(feed_id: str, report: Report) -> bytes:
-    """The feed processing report, in Amazon's XML envelope."""
-    envelope = ET.Element("AmazonEnvelope")
-    header = ET.SubElement(envelope, "Header")
-    ET.SubElement(header, "DocumentVersion").text = "1.02"
-    ET.SubElement(header, "MerchantIdentifier").text = "CROSSDOCK_SANDBOX"
-    ET.SubElement(envelope, "MessageType").text = "ProcessingReport"
-    message = ET.SubElement(envelope, "Message")
-    ET.SubElement(message, "MessageID").text = "1"
-    body = ET.SubElement(message, "ProcessingReport")
-    ET.SubElement(body, "DocumentTransactionID").text = feed_id
-    ET.SubElement(body, "StatusCode").text = "Complete"
-    errors = {r.message_id for r in report.results if r.code == "Error"}
-    warnings = {r.message_id for r in report.results if r.code == "Warning"}
-    summary = ET.SubElement(body, "ProcessingSummary")
-    for name, value in (
-        ("MessagesProcessed", report.processed),
-        ("MessagesSuccessful", report.processed - len(errors)),
-        ("MessagesWithError", len(errors)),
-        ("MessagesWithWarning", len(warnings)),
-    ):
-        ET.SubElement(summary, name).text = str(value)
-    for result in report.results:
-        shaped = ET.SubElement(body, "Result")
-        ET.SubElement(shaped, "MessageID").text = result.message_id
-        ET.SubElement(shaped, "ResultCode").text = result.code
-        ET.SubElement(shaped, "ResultMessageCode").text = str(result.message_code)
-        ET.SubElement(shaped, "ResultDescription").text = result.description
-        if result.order_id:
-            info = ET.SubElement(shaped, "AdditionalInfo")
-            ET.SubElement(info, "AmazonOrderID").text = result.order_id
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(envelope)
 
 
 def _document_url(request: Request, document_id: str) -> str:
