@@ -48,6 +48,8 @@ DEMO_PROFILE = {
     "CROSSDOCK_DEMO_DELIVER_WITHIN_SECONDS": "40",
     "CROSSDOCK_DELIVERY_GRACE_SECONDS": "5",
     "CROSSDOCK_SHIP_BY_WARNING_SECONDS": "5",
+    # The warehouse restocks every 30 s, so backordered demo orders fill while you watch.
+    "CROSSDOCK_WAREHOUSE_RESTOCK_SECONDS": "30",
 }
 
 
