@@ -1,0 +1,132 @@
+"""Dispute activities: gather evidence from the order, submit it or accept, and book a
+lost dispute on the order's refund ledger.
+
+The order is read and updated through Temporal (its `status` query, its
+`reserve_refund` update): the order workflow owns that state, and a query still works
+once the order workflow has closed.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.dispute_evidence import order_evidence
+from activities.errors import partner_errors
+from crossdock.models.dispute import (
+    CloseDisputeInput,
+    DisputeAnswer,
+    GatheredEvidence,
+    GatherEvidenceInput,
+    LossRecorded,
+    RecordLossInput,
+    SubmitEvidenceInput,
+)
+from crossdock.models.order import Order
+from crossdock.models.order_cases import RefundRequest
+from crossdock.models.order_steps import OrderInput
+from crossdock.partners.stripe_disputes import StripeDisputesClient
+from workflows import order_ledger
+from workflows.order import OrderWorkflow
+
+
+class DisputeActivities:
+    def __init__(self, client: Client, disputes: StripeDisputesClient) -> None:
+        self._client = client
+        self._disputes = disputes
+
+    @activity.defn
+    async def gather_dispute_evidence(self, input: GatherEvidenceInput) -> GatheredEvidence:
+        """Find the disputed order and turn its record into evidence; an order we cannot
+        find yields an empty packet (the workflow decides what a weak case means)."""
+        order_id = input.order_workflow_id
+        if not order_id and input.payment_intent:
+            with partner_errors():
+                order_id = await self._disputes.order_of_payment(input.payment_intent)
+        if not order_id:
+            return GatheredEvidence()
+        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, order_id)
+        try:
+            status = await handle.query(OrderWorkflow.status)
+            description = await handle.describe()
+            order = await self._order_of(handle)
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            activity.logger.warning("disputed_order_not_found", extra={"order": order_id})
+            return GatheredEvidence()
+        return GatheredEvidence(
+            order_workflow_id=order_id,
+            order_state=status.state,
+            order_closed=description.status is not WorkflowExecutionStatus.RUNNING,
+            packet=order_evidence(order_id, order, status),
+            open_returns=[c.workflow_id for c in status.cases if c.open and c.kind == "return"],
+            refundable=order_ledger.remaining(status, order),
+        )
+
+    async def _order_of(self, handle: WorkflowHandle[OrderWorkflow, object]) -> Order:
+        """The order as the workflow was started with it (its first history event)."""
+        async for event in handle.fetch_history_events():
+            if event.event_type is EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+                payloads = event.workflow_execution_started_event_attributes.input.payloads
+                [start] = await self._client.data_converter.decode(payloads, [OrderInput])
+                assert isinstance(start, OrderInput)
+                return start.order
+        raise RuntimeError(f"{handle.id} has no start event")
+
+    @activity.defn
+    async def submit_dispute_evidence(self, input: SubmitEvidenceInput) -> DisputeAnswer:
+        """Submit the packet; the idempotency key makes a retry replay, never resubmit."""
+        with partner_errors():
+            dispute = await self._disputes.submit_evidence(
+                input.dispute_id, input.evidence, input.idempotency_key
+            )
+        return DisputeAnswer(
+            dispute_id=dispute.id, status=dispute.status, submission_count=dispute.submission_count
+        )
+
+    @activity.defn
+    async def close_dispute(self, input: CloseDisputeInput) -> DisputeAnswer:
+        """Accept the dispute (the provider closes it as lost)."""
+        with partner_errors():
+            dispute = await self._disputes.close_dispute(input.dispute_id, input.idempotency_key)
+        return DisputeAnswer(
+            dispute_id=dispute.id, status=dispute.status, submission_count=dispute.submission_count
+        )
+
+    @activity.defn
+    async def reserve_dispute_refund(self, input: RecordLossInput) -> LossRecorded:
+        """Reserve the lost amount on the order's ledger (update `reserve_refund`).
+
+        The update id is the reservation id, so a retried activity gets the same grant.
+        A refusal (more than is left, e.g. a return already refunded it) or a closed order
+        is an answer, not a failure: the dispute records it.
+        """
+        request = RefundRequest(
+            case_id=input.case_id, step=input.step, amount=input.amount, reason=input.reason
+        )
+        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, input.order_workflow_id)
+        try:
+            grant = await handle.execute_update(
+                OrderWorkflow.reserve_refund, request, id=request.reservation_id
+            )
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            detail = str(getattr(cause, "message", None) or cause or err)
+            return LossRecorded(outcome="refused", detail=detail)
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            return LossRecorded(outcome="order_closed", detail=err.message)
+        return LossRecorded(
+            outcome="reserved",
+            reservation_id=grant.reservation_id,
+            detail=f"{grant.granted} reserved, {grant.remaining} left to refund",
+        )

@@ -1,0 +1,183 @@
+"""Running DisputeWorkflow on the time-skipping server against stand-in activities and a
+stand-in order workflow that records the links and settlements it receives."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from crossdock.models.dispute import (
+    CloseDisputeInput,
+    DisputeAnswer,
+    DisputeEvent,
+    DisputePolicy,
+    DisputeProvider,
+    DisputeReason,
+    DisputeSnapshot,
+    EvidencePacket,
+    GatheredEvidence,
+    GatherEvidenceInput,
+    LossRecorded,
+    ProviderStatus,
+    RecordLossInput,
+    SubmitEvidenceInput,
+)
+from crossdock.models.order_cases import CaseLink, RefundOutcome
+from crossdock.money import Money
+from tests.workflows.order_stub import OrderStub
+from worker import RUNNER
+from workflows.dispute import DisputeWorkflow
+from workflows.dispute_status import DisputeInput, DisputeResult, DisputeStatus
+
+DisputeHandle = WorkflowHandle[DisputeWorkflow, DisputeResult]
+AMOUNT = Money(amount=12_000, currency="EUR")
+
+STRONG = {
+    "shipping_carrier": "DHL",
+    "shipping_tracking_number": "EZ1000000001",
+    "shipping_date": "2026-11-02",
+    "shipping_documentation": "delivered 2026-11-05",
+    "receipt": "order SF1",
+    "product_description": "Ceramic teapot",
+}
+
+
+@dataclass
+class DisputePartners:
+    """What the stand-ins did and how they answer."""
+
+    evidence: dict[str, str] = field(default_factory=lambda: dict(STRONG))
+    order_id: str = "order-storefront-SF1"
+    open_returns: list[str] = field(default_factory=list)
+    loss_outcome: str = "reserved"
+    refuse_submission: bool = False
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    submissions: dict[str, int] = field(default_factory=dict)
+
+    def named(self, name: str) -> list[Any]:
+        return [arg for called, arg in self.calls if called == name]
+
+    def activities(self) -> list[Any]:
+        @activity.defn(name="gather_dispute_evidence")
+        async def gather(input: GatherEvidenceInput) -> GatheredEvidence:
+            self.calls.append(("gather", input))
+            return GatheredEvidence(
+                order_workflow_id=self.order_id,
+                order_state="completed",
+                packet=EvidencePacket(fields=dict(self.evidence)),
+                open_returns=list(self.open_returns),
+            )
+
+        @activity.defn(name="submit_dispute_evidence")
+        async def submit(input: SubmitEvidenceInput) -> DisputeAnswer:
+            self.calls.append(("submit", input))
+            if self.refuse_submission:
+                raise ApplicationError("This dispute is past due", non_retryable=True)
+            # Like the provider: one submission per idempotency key.
+            count = self.submissions.setdefault(input.idempotency_key, len(self.submissions) + 1)
+            return DisputeAnswer(
+                dispute_id=input.dispute_id,
+                status=ProviderStatus.UNDER_REVIEW,
+                submission_count=count,
+            )
+
+        @activity.defn(name="close_dispute")
+        async def close(input: CloseDisputeInput) -> DisputeAnswer:
+            self.calls.append(("close", input))
+            return DisputeAnswer(
+                dispute_id=input.dispute_id, status=ProviderStatus.LOST, submission_count=0
+            )
+
+        @activity.defn(name="reserve_dispute_refund")
+        async def reserve(input: RecordLossInput) -> LossRecorded:
+            self.calls.append(("reserve", input))
+            reservation = f"{input.case_id}/{input.step}"
+            if self.loss_outcome != "reserved":
+                return LossRecorded(outcome=self.loss_outcome, detail="order said no")
+            return LossRecorded(outcome="reserved", reservation_id=reservation)
+
+        return [gather, submit, close, reserve]
+
+
+def worker(env: WorkflowEnvironment, task_queue: str, partners: DisputePartners) -> Worker:
+    return Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[DisputeWorkflow, OrderStub],
+        activities=partners.activities(),
+        workflow_runner=RUNNER,
+    )
+
+
+class Provider:
+    """Makes provider events for one dispute, with increasing timestamps."""
+
+    def __init__(self, now: datetime, dispute_id: str = "dp_1", **snapshot: Any) -> None:
+        self.now = now
+        self.seq = 0
+        fields: dict[str, Any] = {
+            "id": dispute_id,
+            "charge": "ch_1",
+            "payment_intent": "pi_1",
+            "amount": AMOUNT,
+            "reason": DisputeReason.PRODUCT_NOT_RECEIVED,
+            "status": ProviderStatus.NEEDS_RESPONSE,
+            "due_by": now + timedelta(days=7),
+        }
+        self.snapshot = DisputeSnapshot(**{**fields, **snapshot})
+
+    def event(self, status: ProviderStatus, *, seconds: int = 1, **changes: Any) -> DisputeEvent:
+        self.seq += 1
+        self.now += timedelta(seconds=seconds)
+        self.snapshot = self.snapshot.model_copy(update={"status": status, **changes})
+        kind = "closed" if status in (ProviderStatus.WON, ProviderStatus.LOST) else "updated"
+        return DisputeEvent(
+            event_id=f"evt_{self.seq}",
+            type=f"charge.dispute.{'created' if self.seq == 1 else kind}",
+            created=self.now,
+            dispute=self.snapshot,
+        )
+
+
+async def start(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    partners: DisputePartners,
+    first: DisputeEvent,
+    policy: DisputePolicy | None = None,
+) -> DisputeHandle:
+    await env.client.start_workflow(OrderStub.run, id=partners.order_id, task_queue=task_queue)
+    return await env.client.start_workflow(
+        DisputeWorkflow.run,
+        DisputeInput(
+            provider=DisputeProvider.STRIPE, first_event=first, policy=policy or DisputePolicy()
+        ),
+        id=f"dispute-stripe-{first.dispute.id}",
+        task_queue=task_queue,
+    )
+
+
+async def order_seen(
+    env: WorkflowEnvironment, partners: DisputePartners
+) -> tuple[list[CaseLink], list[RefundOutcome]]:
+    handle = env.client.get_workflow_handle(partners.order_id)
+    return await handle.query(OrderStub.seen)
+
+
+async def wait_for(handle: DisputeHandle, state: str, rounds: int = 1) -> DisputeStatus:
+    """Poll the status query (no time passes) until the dispute reaches `state`."""
+    status = await handle.query(DisputeWorkflow.status)
+    for _ in range(300):
+        if status.state == state and status.round >= rounds:
+            return status
+        await asyncio.sleep(0.05)
+        status = await handle.query(DisputeWorkflow.status)
+    raise AssertionError(f"dispute stayed {status.state} (round {status.round}), not {state}")

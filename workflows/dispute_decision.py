@@ -1,0 +1,87 @@
+"""Step: contest or accept, decided by an operator before the deadline or, failing that,
+by the deadline policy (contest a strong case, accept a weak one). Never silently late.
+
+The decision is the reusable approval: approve = contest (submit the staged packet, as
+edited), reject = accept the dispute (a reason is required). Contesting an amount at or
+over the finance threshold needs finance or admin, and whoever edited the packet may not
+also approve contesting it (maker ≠ checker).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from crossdock.models.approval import (
+        ApprovalRequest,
+        ApprovalState,
+        DecisionAction,
+        Role,
+    )
+    from crossdock.policies.disputes import assess, decision_clocks
+    from workflows.dispute_context import DisputeContext
+    from workflows.dispute_states import DisputeState
+
+DECIDERS = frozenset({Role.OPERATOR, Role.FINANCE, Role.ADMIN})
+DEADLINE_POLICY = "deadline_policy"
+# Disputes without a due date (rare) are answered within this.
+DEFAULT_RESPONSE_WINDOW = timedelta(days=7)
+
+
+class Choice(StrEnum):
+    CONTEST = "contest"
+    ACCEPT = "accept"
+
+
+def _request(ctx: DisputeContext) -> ApprovalRequest | None:
+    snapshot = ctx.status.snapshot
+    due_by = snapshot.due_by or workflow.now() + DEFAULT_RESPONSE_WINDOW
+    clocks = decision_clocks(workflow.now(), due_by, ctx.policy)
+    if clocks is None:
+        return None
+    returns = f"; return in progress: {', '.join(ctx.status.open_returns)}"
+    return ApprovalRequest(
+        key=f"decide-{ctx.status.round}",
+        subject=(
+            f"contest {snapshot.reason} dispute {snapshot.id} for {snapshot.amount} "
+            f"(due {due_by:%Y-%m-%d %H:%M}); evidence {ctx.status.strength}"
+            f"{returns if ctx.status.open_returns else ''}. Approve = submit, reject = accept"
+        ),
+        allowed_roles=DECIDERS,
+        actions=frozenset({DecisionAction.APPROVE, DecisionAction.REJECT}),
+        remind_after=clocks.remind_after,
+        escalate_after=clocks.escalate_after,
+        expire_after=clocks.expire_after,
+        amount=snapshot.amount,
+        finance_threshold=ctx.policy.finance_threshold(snapshot.amount.currency),
+    )
+
+
+def _by_policy(ctx: DisputeContext, why: str) -> Choice:
+    strength = assess(ctx.status.packet, ctx.status.snapshot.reason)
+    choice = Choice.CONTEST if strength.strong else Choice.ACCEPT
+    ctx.status.decided_by = DEADLINE_POLICY
+    ctx.note(DEADLINE_POLICY, f"{why}: {choice} ({strength})")
+    # A person should see what the policy did on their behalf.
+    ctx.flag(f"decided by the deadline policy: {choice}")
+    return choice
+
+
+async def decide(ctx: DisputeContext) -> Choice | None:
+    """Contest or accept; None when the provider closed the round meanwhile."""
+    request = _request(ctx)
+    if request is None:
+        return _by_policy(ctx, "too close to due_by to ask an operator")
+    ctx.approval.open(request)
+    ctx.move(DisputeState.AWAITING_DECISION, request.subject)
+    outcome = await ctx.approval.wait()
+    if outcome.state is ApprovalState.WITHDRAWN:
+        return None
+    if outcome.expired:
+        return _by_policy(ctx, "no decision before the deadline")
+    assert outcome.decision is not None  # approved or rejected by someone
+    ctx.status.decided_by = outcome.decision.by.id
+    return Choice.CONTEST if outcome.approved else Choice.ACCEPT
