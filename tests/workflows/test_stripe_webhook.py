@@ -16,9 +16,10 @@ from temporalio.testing import WorkflowEnvironment
 from crossdock.models.dispute import DisputePolicy
 from starter.stripe_signature import sign
 from starter.webhooks_stripe import StripeWebhookIntake, stripe_webhook_router
-from tests.workflows.dispute_harness import DisputePartners, wait_for, worker
+from tests.workflows.dispute_harness import DisputeHandle, DisputePartners, wait_for, worker
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_states import DisputeState
+from workflows.dispute_status import DisputeResult
 
 SECRET = "whsec_crossdock_test"
 # A handle from get_workflow_handle does not skip time, so closed rounds end at once.
@@ -156,8 +157,8 @@ async def test_duplicates_replays_and_out_of_order_events_change_nothing(
             "status": "delivered",
             "workflow_id": f"dispute-stripe-{dispute_id}",
         }
-        handle = time_env.client.get_workflow_handle_for(
-            DisputeWorkflow.run, first.json()["workflow_id"]
+        handle: DisputeHandle = time_env.client.get_workflow_handle(
+            first.json()["workflow_id"], result_type=DisputeResult
         )
         await wait_for(handle, DisputeState.AWAITING_DECISION)
         # Stripe redelivers evt_1 (signed afresh): acknowledged, nothing signalled.
