@@ -21,17 +21,20 @@ from activities.marketplace import MarketplaceActivities
 from activities.notify import NotifyActivities
 from activities.payments import PaymentActivities
 from activities.registry import activity_methods
+from activities.returns import ReturnActivities
 from activities.warehouse import WarehouseActivities
 from crossdock.config import Settings, get_settings
 from crossdock.logs import configure_logging
 from crossdock.partners.clients import PartnerClients
+from crossdock.partners.ebay_returns import EbayRefundsClient
 from crossdock.temporal import connect
 from workflows.intake import MarketplacePollWorkflow
 from workflows.order import OrderWorkflow
+from workflows.returns import ReturnWorkflow
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [OrderWorkflow, MarketplacePollWorkflow]
+WORKFLOWS = [OrderWorkflow, MarketplacePollWorkflow, ReturnWorkflow]
 
 # Our own modules and pydantic are deterministic at import: passing them through the
 # sandbox instead of re-importing them per workflow run saves most of its cost. structlog

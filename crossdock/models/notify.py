@@ -27,6 +27,10 @@ class NotificationTemplate(StrEnum):
     RETURNED_TO_SENDER = "returned_to_sender"
     ADDRESS_PROBLEM = "address_problem"
     ORDER_CANCELLED = "order_cancelled"
+    RETURN_LABEL = "return_label"
+    RETURN_OFFER = "return_offer"
+    RETURN_DECLINED = "return_declined"
+    RETURN_REFUNDED = "return_refunded"
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,41 @@ TEXTS: dict[NotificationTemplate, MessageText] = {
             "Hello,\n\n"
             "Your order {order_ref} has been cancelled: {reason}. Nothing will be shipped, "
             "and any payment taken for it is refunded to you.\n"
+        ),
+    ),
+    NotificationTemplate.RETURN_LABEL: MessageText(
+        subject="Your return {rma} for order {order_ref} is approved",
+        body=(
+            "Hello,\n\n"
+            "Your return {rma} is approved. Print the label at {label_url} and hand the "
+            "parcel to {carrier} (tracking number {tracking_code}) by {ship_by}. Return "
+            "shipping is paid by the {paid_by}. We refund you once the goods are back "
+            "and checked.\n"
+        ),
+    ),
+    NotificationTemplate.RETURN_OFFER: MessageText(
+        subject="An offer for your return {rma} (order {order_ref})",
+        body=(
+            "Hello,\n\n"
+            "Instead of sending the goods back, you may keep them and receive {amount} "
+            "back. Accept or decline the offer for return {rma}; if you decline, we send "
+            "you a return label as usual.\n"
+        ),
+    ),
+    NotificationTemplate.RETURN_DECLINED: MessageText(
+        subject="Your return {rma} for order {order_ref}",
+        body=(
+            "Hello,\n\n"
+            "We cannot accept return {rma}: {reason}. If you think this is wrong, reply "
+            "to this message and a colleague will look at it again.\n"
+        ),
+    ),
+    NotificationTemplate.RETURN_REFUNDED: MessageText(
+        subject="We have refunded {amount} for order {order_ref}",
+        body=(
+            "Hello,\n\n"
+            "We have refunded {amount} for return {rma} to your original payment method "
+            "(reference {refund_id}). It can take a few days to show on your statement.\n"
         ),
     ),
 }

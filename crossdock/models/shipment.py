@@ -119,6 +119,8 @@ class LabelRequest(BaseModel):
     weight_grams: int = Field(gt=0)
     # The currency the contents are declared in for customs (the items' currency).
     currency: CurrencyCode
+    # A return label (EasyPost `is_return`): the carrier swaps to and from on the label.
+    is_return: bool = False
 
     @model_validator(mode="after")
     def _one_currency(self) -> LabelRequest:

@@ -313,6 +313,8 @@ def shipment_body(request: LabelRequest) -> dict[str, Any]:
         "from_address": _address(request.from_address),
         "parcel": {"weight": grams_to_ounces(request.weight_grams)},
     }
+    if request.is_return:
+        shipment["is_return"] = True
     if request.international:
         shipment["customs_info"] = {
             "contents_type": "merchandise",

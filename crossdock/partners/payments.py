@@ -225,6 +225,10 @@ class PaymentsClient(PartnerConnection):
         body = await self._call("POST", "/v1/refunds", form, idempotency_key)
         return Refund.model_validate(body)
 
+    async def retrieve_refund(self, refund_id: str) -> Refund:
+        """A refund as the provider sees it now (a pending one may since have failed)."""
+        return Refund.model_validate(await self._call("GET", f"/v1/refunds/{refund_id}"))
+
     async def retrieve(self, intent_id: str) -> PaymentIntent:
         """The intent as the provider sees it now."""
         body = await self._call("GET", f"/v1/payment_intents/{intent_id}")

@@ -1,0 +1,238 @@
+"""Return activities: read the order, reserve its refund, refund through the channel,
+buy the return label.
+
+The order is another workflow: it is read through its `status` query (and its start
+input, which holds what was sold) and asked for a refund through its `reserve_refund`
+update, with the reservation id as the update id so a retried activity gets the first
+answer instead of a second reservation.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.errors import partner_errors
+from crossdock.models.order import Channel, LineItem, Order
+from crossdock.models.order_cases import RefundGrant, RefundRequest
+from crossdock.models.order_steps import OrderInput, ShippingLabel
+from crossdock.models.returns import (
+    CheckRefundInput,
+    IssuedRefund,
+    IssueRefundInput,
+    OrderSnapshot,
+    ReadOrderInput,
+    RefundState,
+    ReserveRefundInput,
+    ReturnLabelInput,
+    ReturnLine,
+)
+from crossdock.partners.carrier import CarrierClient, LabelRequest
+from crossdock.partners.ebay_returns import EbayRefundsClient
+from crossdock.partners.payments import PaymentsClient, RefundStatus
+from workflows import order_ledger
+from workflows.order import OrderWorkflow
+from workflows.order_states import OrderState
+
+# Stripe refund statuses in ours; requires_action waits like pending.
+_STRIPE_STATES = {
+    RefundStatus.PENDING: RefundState.PENDING,
+    RefundStatus.REQUIRES_ACTION: RefundState.PENDING,
+    RefundStatus.SUCCEEDED: RefundState.SUCCEEDED,
+    RefundStatus.FAILED: RefundState.FAILED,
+    RefundStatus.CANCELED: RefundState.FAILED,
+}
+_EBAY_STATES = {
+    "PENDING": RefundState.PENDING,
+    "REFUNDED": RefundState.SUCCEEDED,
+    "FAILED": RefundState.FAILED,
+}
+REFUSED_BY_ORDER = "RefundRefusedByOrder"
+BY_HAND = "RefundByHand"
+ORDER_UNKNOWN = "OrderUnknown"
+
+
+class ReturnActivities:
+    def __init__(
+        self,
+        client: Client,
+        payments: PaymentsClient,
+        carrier: CarrierClient,
+        ebay_refunds: EbayRefundsClient,
+    ) -> None:
+        self._client = client
+        self._payments = payments
+        self._carrier = carrier
+        self._ebay = ebay_refunds
+
+    @activity.defn
+    async def read_order(self, input: ReadOrderInput) -> OrderSnapshot:
+        """The order as sold (its start input) and as it stands (its `status` query).
+
+        Raises:
+            ApplicationError: no such order workflow (non-retryable, type OrderUnknown).
+        """
+        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, input.order_id)
+        try:
+            status = await handle.query(OrderWorkflow.status)
+            order = await self._order_of(input.order_id)
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            raise ApplicationError(
+                f"no order workflow {input.order_id!r}: {err.message}",
+                type=ORDER_UNKNOWN,
+                non_retryable=True,
+            ) from err
+        delivered_at = next(
+            (
+                entry.at
+                for entry in status.timeline
+                if entry.event == "moved" and entry.state == OrderState.DELIVERED
+            ),
+            None,
+        )
+        return OrderSnapshot(
+            order=order,
+            state=status.state,
+            paid=order_ledger.paid(status, order),
+            remaining=order_ledger.remaining(status, order),
+            delivered_at=delivered_at,
+            authorization=status.authorization,
+            landed_cost=status.landed_cost,
+        )
+
+    async def _order_of(self, order_id: str) -> Order:
+        # The status query does not carry the order itself; its start input does.
+        handle = self._client.get_workflow_handle(order_id)
+        async for event in handle.fetch_history_events():
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+                payloads = event.workflow_execution_started_event_attributes.input.payloads
+                [started] = await self._client.data_converter.decode(payloads, [OrderInput])
+                assert isinstance(started, OrderInput)
+                return started.order
+        raise ApplicationError(
+            f"order workflow {order_id!r} has no start event", type=ORDER_UNKNOWN
+        )
+
+    @activity.defn
+    async def reserve_refund(self, input: ReserveRefundInput) -> RefundGrant:
+        """Ask the order to set the refund aside (never more than is left on it).
+
+        Raises:
+            ApplicationError: the order refused (non-retryable, type RefundRefusedByOrder,
+                its reason as the message).
+        """
+        request = RefundRequest(
+            case_id=input.case_id, step=input.step, amount=input.amount, reason=input.reason
+        )
+        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, input.order_id)
+        try:
+            return await handle.execute_update(
+                OrderWorkflow.reserve_refund, request, id=request.reservation_id
+            )
+        except WorkflowUpdateFailedError as refused:
+            raise ApplicationError(
+                str(refused.cause or refused), type=REFUSED_BY_ORDER, non_retryable=True
+            ) from refused
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            raise ApplicationError(
+                f"order {input.order_id} has closed: {err.message}",
+                type=REFUSED_BY_ORDER,
+                non_retryable=True,
+            ) from err
+
+    @activity.defn
+    async def issue_refund(self, input: IssueRefundInput) -> IssuedRefund:
+        """Refund through the channel: the payment provider for the storefront, the
+        marketplace's refund API for eBay. Amazon refunds go through Seller Central or
+        the payment adjustment feed, which Crossdock does not send yet: non-retryable
+        type RefundByHand, so the workflow asks a person at once."""
+        order = input.order
+        with partner_errors():
+            if order.channel is Channel.STOREFRONT:
+                if input.intent_id is None:
+                    raise ApplicationError(
+                        "storefront refund without a payment intent", non_retryable=True
+                    )
+                refund = await self._payments.refund(
+                    input.intent_id, input.amount, input.idempotency_key
+                )
+                return IssuedRefund(refund_id=refund.id, state=_STRIPE_STATES[refund.status])
+            if order.channel is Channel.EBAY:
+                found = await self._ebay.issue_refund(
+                    order.channel_order_id,
+                    input.amount,
+                    input.reason,
+                    input.idempotency_key,
+                    input.line_amounts or None,
+                )
+                return IssuedRefund(
+                    refund_id=found.refund_id or "",
+                    state=_EBAY_STATES.get(found.refund_status, RefundState.PENDING),
+                    detail=f"eBay {found.refund_status}",
+                )
+        raise ApplicationError(
+            f"refund {input.amount} on {order.channel} by hand (Seller Central)",
+            type=BY_HAND,
+            non_retryable=True,
+        )
+
+    @activity.defn
+    async def check_refund(self, input: CheckRefundInput) -> IssuedRefund:
+        """Where a pending refund stands now."""
+        order = input.order
+        with partner_errors():
+            if order.channel is Channel.STOREFRONT:
+                refund = await self._payments.retrieve_refund(input.refund_id)
+                return IssuedRefund(refund_id=refund.id, state=_STRIPE_STATES[refund.status])
+            found = await self._ebay.refund_status(order.channel_order_id, input.refund_id)
+        if found is None:
+            return IssuedRefund(refund_id=input.refund_id, state=RefundState.PENDING)
+        return IssuedRefund(
+            refund_id=input.refund_id,
+            state=_EBAY_STATES.get(found.refund_status, RefundState.PENDING),
+            detail=f"eBay {found.refund_status}",
+        )
+
+    @activity.defn
+    async def buy_return_label(self, input: ReturnLabelInput) -> ShippingLabel:
+        """A prepaid return label from the buyer's address to the warehouse, with customs
+        info for the returned goods when it crosses a border."""
+        items = returned_items(input.order, input.lines)
+        # EasyPost's is_return keeps the outbound addresses and swaps them on the label.
+        request = LabelRequest(
+            reference=input.reference,
+            to_address=input.order.ship_to,
+            from_address=input.warehouse,
+            items=items,
+            weight_grams=sum(item.weight_grams * item.quantity for item in items),
+            currency=input.order.currency,
+            is_return=True,
+        )
+        with partner_errors():
+            label = await self._carrier.buy_label(request, input.idempotency_key)
+        return ShippingLabel(
+            shipment_id=label.shipment_id,
+            tracking_code=label.tracking_code,
+            tracker_id=label.tracker_id,
+            carrier=label.carrier,
+            service=label.service,
+            cost=label.rate,
+            label_url=label.label_url,
+        )
+
+
+def returned_items(order: Order, lines: list[ReturnLine]) -> list[LineItem]:
+    """The order's items as they come back: returned quantities only."""
+    quantities = {line.sku: line.quantity for line in lines}
+    return [
+        item.model_copy(update={"quantity": quantities[item.sku]})
+        for item in order.items
+        if item.sku in quantities
+    ]

@@ -1,0 +1,106 @@
+"""eBay refunds for returns: Fulfillment API issueRefund, and the refund's status as
+getOrder reports it (`paymentSummary.refunds`).
+
+eBay processes refunds asynchronously: issueRefund answers `PENDING` (or `FAILED`) with
+a `refundId`, and the refund shows as `REFUNDED` (or `FAILED`) in getOrder later.
+issueRefund takes no idempotency key; Crossdock puts its own key in `comment` (max 100
+characters) so a person, and the sandbox, can tell a retried call from a second refund.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from crossdock.money import Money
+from crossdock.partners.ebay import read_ebay_error
+from crossdock.partners.http import PartnerConnection, send
+
+PARTNER = "ebay"
+COMMENT_LIMIT = 100
+
+
+class EbayRefund(BaseModel):
+    """issueRefund's answer, or one of getOrder's `paymentSummary.refunds`."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    refund_id: str | None = Field(default=None, alias="refundId")
+    # issueRefund: PENDING | FAILED; getOrder: PENDING | REFUNDED | FAILED.
+    refund_status: str = Field(alias="refundStatus")
+
+
+def _amount(money: Money) -> dict[str, str]:
+    return {"value": money.to_decimal_string(), "currency": money.currency}
+
+
+class EbayRefundsClient(PartnerConnection):
+    """issueRefund and the refund's status, on the Fulfillment API.
+
+    Args:
+        base_url: API root, e.g. "http://127.0.0.1:8700/ebay" or "https://api.ebay.com".
+        access_token: The OAuth user access token (sent as a Bearer token).
+        http: A shared `httpx.AsyncClient` (e.g. the Fulfillment client's pool).
+        timeout: Seconds per request.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(f"{base_url.rstrip('/')}/sell/fulfillment/v1", http, timeout)
+        self._headers = {"Authorization": f"Bearer {access_token}"}
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return await send(
+            self._http,
+            PARTNER,
+            method,
+            f"{self._base}{path}",
+            read_ebay_error,
+            headers=self._headers,
+            timeout=self._timeout,
+            **kwargs,
+        )
+
+    async def issue_refund(
+        self,
+        order_id: str,
+        amount: Money,
+        reason: str,
+        comment: str,
+        line_amounts: list[tuple[str, Money]] | None = None,
+    ) -> EbayRefund:
+        """Refund `amount` of `order_id`: per line item when `line_amounts` is given,
+        else at the order level. `reason` is a ReasonForRefundEnum value
+        (BUYER_RETURN, BUYER_CANCEL, ITEM_NOT_RECEIVED, ITEM_NOT_AS_DESCRIBED, ...).
+
+        Raises:
+            PartnerRejected: more than is left to refund, or an order eBay will not refund.
+        """
+        body: dict[str, Any] = {"reasonForRefund": reason, "comment": comment[:COMMENT_LIMIT]}
+        if line_amounts:
+            body["refundItems"] = [
+                {"lineItemId": line_id, "refundAmount": _amount(money)}
+                for line_id, money in line_amounts
+            ]
+        else:
+            body["orderLevelRefundAmount"] = _amount(amount)
+        response = await self._call("POST", f"/order/{order_id}/issue_refund", json=body)
+        return EbayRefund.model_validate(response.json())
+
+    async def refund_status(self, order_id: str, refund_id: str) -> EbayRefund | None:
+        """The refund as getOrder lists it now; None if eBay does not list it (yet)."""
+        body = (await self._call("GET", f"/order/{order_id}")).json()
+        refunds = list(body.get("paymentSummary", {}).get("refunds", []))
+        for line in body.get("lineItems", []):
+            refunds += line.get("refunds", [])
+        for refund in refunds:
+            if refund.get("refundId") == refund_id:
+                return EbayRefund.model_validate(refund)
+        return None

@@ -1,0 +1,232 @@
+"""Running ReturnWorkflow against a real OrderWorkflow (stand-in partners) on the
+time-skipping server: the order's ledger, links and queries are the real ones."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.registry import activity_methods
+from activities.returns import BY_HAND, ReturnActivities, returned_items
+from crossdock.models.approval import Principal, Role
+from crossdock.models.order import Order
+from crossdock.models.order_steps import ShippingLabel, TrackingUpdate
+from crossdock.models.returns import (
+    CheckRefundInput,
+    IssuedRefund,
+    IssueRefundInput,
+    RefundState,
+    ReturnInput,
+    ReturnLabelInput,
+    ReturnLine,
+    ReturnReason,
+    ReturnRequest,
+    ReturnResult,
+    ReturnSource,
+    ReturnTimers,
+)
+from crossdock.partners.carrier import CarrierClient
+from crossdock.partners.ebay_returns import EbayRefundsClient
+from crossdock.partners.payments import PaymentsClient
+from tests.factories import NOW, WAREHOUSE
+from tests.workflows.order_harness import OrderHandle, deliver, start, wait_for_state
+from tests.workflows.stand_ins import Partners
+from worker import RUNNER
+from workflows.order import OrderWorkflow
+from workflows.order_states import OrderState
+from workflows.return_states import ReturnState
+from workflows.returns import ReturnWorkflow
+
+ReturnHandle = WorkflowHandle[ReturnWorkflow, ReturnResult]
+OPERATOR = Principal(id="ops-7", role=Role.OPERATOR)
+MAKER = Principal(id="ops-3", role=Role.OPERATOR)
+FINANCE = Principal(id="fin-2", role=Role.FINANCE)
+HOUR = 3600.0
+DAY = 24 * HOUR
+TIMERS = ReturnTimers(
+    decision_remind_seconds=HOUR,
+    decision_escalate_seconds=4 * HOUR,
+    decision_expire_seconds=DAY,
+    ship_back_seconds=7 * DAY,
+    refund_check_seconds=HOUR,
+    refund_checks=3,
+    refund_attempts=2,
+)
+_rma = itertools.count(1)
+
+
+@dataclass
+class ReturnPartners:
+    """Stand-ins for the channel refund and the return label; read_order and
+    reserve_refund are the real activities, talking to the real order workflow."""
+
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+    # What issue_refund answers, in turn (the last one repeats); "by_hand" refuses.
+    refund_states: list[str] = field(default_factory=lambda: ["succeeded"])
+    # What check_refund answers for a pending refund.
+    settle_as: RefundState = RefundState.SUCCEEDED
+    # Workflows the test started, terminated when it ends: an order left waiting out its
+    # return window must not hold up the module's shared time-skipping clock.
+    started: list[WorkflowHandle[Any, Any]] = field(default_factory=list)
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+    @activity.defn(name="issue_refund")
+    async def issue_refund(self, input: IssueRefundInput) -> IssuedRefund:
+        self.calls.append(("issue_refund", input))
+        n = sum(1 for name in self.names() if name == "issue_refund")
+        state = self.refund_states[min(n, len(self.refund_states)) - 1]
+        if state == "by_hand":
+            raise ApplicationError("refund by hand", type=BY_HAND, non_retryable=True)
+        return IssuedRefund(refund_id=f"re_{n}", state=RefundState(state))
+
+    @activity.defn(name="check_refund")
+    async def check_refund(self, input: CheckRefundInput) -> IssuedRefund:
+        self.calls.append(("check_refund", input))
+        return IssuedRefund(refund_id=input.refund_id, state=self.settle_as)
+
+    @activity.defn(name="buy_return_label")
+    async def buy_return_label(self, input: ReturnLabelInput) -> ShippingLabel:
+        self.calls.append(("buy_return_label", input))
+        assert returned_items(input.order, input.lines)
+        return ShippingLabel(
+            shipment_id="shp_ret_1",
+            tracking_code="EZRET0001",
+            tracker_id="trk_ret_1",
+            carrier="USPS",
+            service="First",
+            cost=input.order.shipping,
+            label_url="https://labels.example/ret_1.pdf",
+        )
+
+
+@contextlib.asynccontextmanager
+async def worker(
+    env: WorkflowEnvironment, task_queue: str, partners: Partners, returns: ReturnPartners
+) -> AsyncIterator[Worker]:
+    async with _worker(env, task_queue, partners, returns) as running:
+        try:
+            yield running
+        finally:
+            for handle in returns.started:
+                with contextlib.suppress(RPCError):
+                    await handle.terminate("test over")
+
+
+def _worker(
+    env: WorkflowEnvironment, task_queue: str, partners: Partners, returns: ReturnPartners
+) -> Worker:
+    unused = "http://127.0.0.1:9"
+    real = ReturnActivities(
+        env.client,
+        PaymentsClient(unused, "sk_unused"),
+        CarrierClient(unused, "unused"),
+        EbayRefundsClient(unused, "unused"),
+    )
+    wanted = {"read_order", "reserve_refund"}
+    activities = [m for m in activity_methods(real) if m.__name__ in wanted]
+    return Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[OrderWorkflow, ReturnWorkflow],
+        activities=[
+            *partners.activities(),
+            *activities,
+            returns.issue_refund,
+            returns.check_refund,
+            returns.buy_return_label,
+        ],
+        workflow_runner=RUNNER,
+    )
+
+
+async def delivered_order(
+    env: WorkflowEnvironment, task_queue: str, o: Order, returns: ReturnPartners
+) -> OrderHandle:
+    handle = await start(env, task_queue, o)
+    returns.started.append(handle)
+    await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+    await deliver(handle)
+    await wait_for_state(handle, OrderState.DELIVERED)
+    return handle
+
+
+def request(
+    o: Order,
+    lines: list[tuple[str, int]] | None = None,
+    reason: ReturnReason = ReturnReason.CHANGED_MIND,
+    source: ReturnSource = ReturnSource.MARKETPLACE,
+    by: Principal | None = None,
+) -> ReturnRequest:
+    picked = lines or [(item.sku, item.quantity) for item in o.items]
+    return ReturnRequest(
+        channel=o.channel,
+        rma=f"RMA{next(_rma):05d}",
+        order_id=o.workflow_id,
+        lines=[ReturnLine(sku=sku, quantity=quantity) for sku, quantity in picked],
+        reason=reason,
+        source=source,
+        requested_at=NOW,
+        requested_by=by,
+    )
+
+
+async def start_return(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    r: ReturnRequest,
+    returns: ReturnPartners,
+    timers: ReturnTimers = TIMERS,
+) -> ReturnHandle:
+    handle = await env.client.start_workflow(
+        ReturnWorkflow.run,
+        ReturnInput(request=r, warehouse=WAREHOUSE, timers=timers),
+        id=r.workflow_id,
+        task_queue=task_queue,
+    )
+    returns.started.append(handle)
+    return handle
+
+
+async def wait_for(handle: ReturnHandle, state: ReturnState) -> None:
+    for _ in range(400):
+        status = await handle.query(ReturnWorkflow.status)
+        if status.state == state:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"return never reached {state}; it is {status.state}")
+
+
+def scan(n: int, status: str) -> TrackingUpdate:
+    return TrackingUpdate(
+        event_id=f"ret_evt_{n}",
+        tracking_code="EZRET0001",
+        status=status,
+        occurred_at=NOW,
+        description=status,
+    )
+
+
+async def send_back(handle: ReturnHandle) -> None:
+    """The buyer ships the parcel and it reaches the warehouse."""
+    await wait_for(handle, ReturnState.LABEL_ISSUED)
+    for n, status in enumerate(["pre_transit", "in_transit", "delivered"]):
+        await handle.signal(ReturnWorkflow.tracking_update, scan(n, status))
+    await wait_for(handle, ReturnState.RECEIVED)
+
+
+async def skip(env: WorkflowEnvironment, seconds: float) -> None:
+    await env.sleep(timedelta(seconds=seconds))

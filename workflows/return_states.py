@@ -1,0 +1,56 @@
+"""The return lifecycle (design §3) as a table: which states may follow which."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from workflows.lifecycle import Lifecycle
+
+
+class ReturnState(StrEnum):
+    REQUESTED = "requested"
+    # Outside policy or over the auto-approve threshold: an operator decides.
+    IN_REVIEW = "in_review"
+    # A partial refund is offered; the buyer keeps the goods if they accept.
+    OFFERED = "offered"
+    APPROVED = "approved"
+    # The return label is bought and sent; waiting for the buyer to ship.
+    LABEL_ISSUED = "label_issued"
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+    INSPECTED = "inspected"
+    REFUNDING = "refunding"
+    # Every retry failed: an operator retries or closes it by hand (never forgotten).
+    REFUND_FAILED = "refund_failed"
+    REFUNDED = "refunded"
+    DECLINED = "declined"
+    # The buyer did not ship the goods back in time.
+    NOT_SHIPPED = "not_shipped"
+    # Ended with nothing (more) to refund: all written off to the buyer's cost, the
+    # order's ledger had nothing left, or a failed refund finished by hand.
+    CLOSED = "closed"
+
+
+S = ReturnState
+
+RETURN_TRANSITIONS: dict[ReturnState, frozenset[ReturnState]] = {
+    S.REQUESTED: frozenset({S.IN_REVIEW, S.APPROVED, S.DECLINED}),
+    S.IN_REVIEW: frozenset({S.APPROVED, S.OFFERED, S.DECLINED}),
+    # Accepted: refund the offer; declined or unanswered: the ordinary return.
+    S.OFFERED: frozenset({S.REFUNDING, S.APPROVED}),
+    # With a label, or returnless straight to the refund.
+    S.APPROVED: frozenset({S.LABEL_ISSUED, S.REFUNDING}),
+    S.LABEL_ISSUED: frozenset({S.IN_TRANSIT, S.RECEIVED, S.NOT_SHIPPED}),
+    S.IN_TRANSIT: frozenset({S.RECEIVED}),
+    S.RECEIVED: frozenset({S.INSPECTED}),
+    S.INSPECTED: frozenset({S.REFUNDING, S.CLOSED}),
+    S.REFUNDING: frozenset({S.REFUNDED, S.REFUND_FAILED, S.CLOSED}),
+    # Retried by a person, recorded as refunded by hand, or closed.
+    S.REFUND_FAILED: frozenset({S.REFUNDING, S.REFUNDED, S.CLOSED}),
+    S.REFUNDED: frozenset(),
+    S.DECLINED: frozenset(),
+    S.NOT_SHIPPED: frozenset(),
+    S.CLOSED: frozenset(),
+}
+
+RETURN_LIFECYCLE = Lifecycle("return", ReturnState.REQUESTED, RETURN_TRANSITIONS)

@@ -1,0 +1,36 @@
+"""Everything the return workflow knows, in one model (queried, and passed on whole)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from crossdock.models.approval import ApprovalStatus
+from crossdock.models.order_steps import ShippingLabel
+from crossdock.models.returns import Inspection, OfferAnswer, ReturnOption, ReturnRefund
+from crossdock.money import Money
+from crossdock.policies.returns import Eligibility
+from workflows.lifecycle import TimelineEntry
+from workflows.return_states import ReturnState
+
+
+class ReturnStatus(BaseModel):
+    state: ReturnState = ReturnState.REQUESTED
+    order_id: str
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    eligibility: Eligibility | None = None
+    approvals: list[ApprovalStatus] = Field(default_factory=list)
+    # What was approved: how the goods come back (or not) and how much may be refunded.
+    option: ReturnOption | None = None
+    approved_amount: Money | None = None
+    offer: Money | None = None
+    offer_answer: OfferAnswer | None = None
+    label: ShippingLabel | None = None
+    tracking_status: str = ""
+    tracking_events_seen: list[str] = Field(default_factory=list)
+    inspection: Inspection | None = None
+    written_off: list[str] = Field(default_factory=list)
+    refunds: list[ReturnRefund] = Field(default_factory=list)
+    refunded: Money | None = None
+    reason: str = ""
+    needs_attention: bool = False
+    linked: bool = False
