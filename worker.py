@@ -56,6 +56,15 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         NotifyActivities(partners.mail),
         IntakeActivities(client, partners, settings),
         WarehouseActivities(partners.warehouse),
+        ReturnActivities(
+            client,
+            partners.payments,
+            partners.carrier,
+            # eBay refunds share the Fulfillment client's connection pool.
+            EbayRefundsClient(
+                settings.ebay_base_url, settings.ebay_access_token, partners.ebay.http
+            ),
+        ),
     ]
     return Worker(
         client,
