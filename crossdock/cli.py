@@ -12,8 +12,10 @@ import uvicorn
 
 from crossdock.config import get_settings
 from crossdock.logs import configure_logging
+from starter.returns import app as returns_app
 
 app = typer.Typer(help="Crossdock: durable cross-border e-commerce operations on Temporal.")
+app.add_typer(returns_app, name="returns")
 
 
 @app.command()
@@ -108,14 +110,19 @@ def demo_feed() -> None:
 
 class Diagram(StrEnum):
     order = "order"
+    return_ = "return"
 
 
 @app.command()
 def diagram(lifecycle: Diagram) -> None:
     """Print a lifecycle's state table as a Mermaid diagram."""
     from workflows.order_states import ORDER_LIFECYCLE
+    from workflows.return_states import RETURN_LIFECYCLE
 
-    typer.echo({Diagram.order: ORDER_LIFECYCLE}[lifecycle].mermaid())
+    if lifecycle is Diagram.return_:
+        typer.echo(RETURN_LIFECYCLE.mermaid())
+    else:
+        typer.echo(ORDER_LIFECYCLE.mermaid())
 
 
 if __name__ == "__main__":

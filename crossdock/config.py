@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crossdock.models.order import Address
+from crossdock.models.returns import ReturnTimers
 
 DEFAULT_WAREHOUSE = Address(
     name="Crossdock Fulfilment",
@@ -73,6 +74,9 @@ class Settings(BaseSettings):
     exception_escalate_seconds: float = Field(default=24 * 3600, gt=0)
     exception_expire_seconds: float = Field(default=72 * 3600, gt=0)
     keep_shipping_when_returned: bool = True
+    # The return workflow's clocks (JSON in CROSSDOCK_RETURN_TIMERS, e.g.
+    # {"ship_back_seconds": 60}); production defaults in crossdock.models.returns.
+    return_timers: ReturnTimers = Field(default_factory=ReturnTimers)
     # Heavier orders ship as several packages (each labelled and confirmed on its own).
     max_parcel_grams: int = Field(default=20_000, gt=0)
     # Carrier sandbox: seconds between tracking steps (real carriers: hours).

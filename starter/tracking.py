@@ -22,6 +22,11 @@ from workflows.order import OrderWorkflow
 log = structlog.get_logger(__name__)
 
 
+# Workflows whose shipments carry their id as the reference: orders (outbound parcels)
+# and returns (return labels). Both take the same `tracking_update` signal.
+TRACKED = ("order-", "return-")
+
+
 class TrackingRouter:
     def __init__(self, client: Client, carrier: CarrierClient, cache_size: int = 10_000) -> None:
         self._client = client
@@ -34,7 +39,7 @@ class TrackingRouter:
         if cached is not None:
             return cached
         shipment = await self._carrier.retrieve_shipment(shipment_id)
-        if not shipment.reference or not shipment.reference.startswith("order-"):
+        if not shipment.reference or not shipment.reference.startswith(TRACKED):
             return None
         if len(self._workflow_of_shipment) >= self._cache_size:
             self._workflow_of_shipment.clear()

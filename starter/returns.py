@@ -1,0 +1,108 @@
+"""Starting returns: one `ReturnWorkflow` per return, `return-{channel}-{rma}`.
+
+Intake (marketplace return requests, buyer cancellations after shipment) and operators
+(`crossdock returns open`) start returns here. The id is REJECT_DUPLICATE, so a second
+sighting of the same RMA never starts a second return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from crossdock.config import Settings, get_settings
+from crossdock.models.approval import Principal, Role
+from crossdock.models.order import Channel, order_workflow_id
+from crossdock.models.returns import (
+    ReturnInput,
+    ReturnLine,
+    ReturnReason,
+    ReturnRequest,
+    ReturnResult,
+    ReturnSource,
+    ReturnTimers,
+)
+from workflows.returns import ReturnWorkflow
+
+ReturnHandle = WorkflowHandle[ReturnWorkflow, ReturnResult]
+
+
+async def start_return(
+    client: Client, settings: Settings, request: ReturnRequest, timers: ReturnTimers
+) -> ReturnHandle | None:
+    """Start the return's workflow; None when one with its id exists already."""
+    try:
+        return await client.start_workflow(
+            ReturnWorkflow.run,
+            ReturnInput(request=request, warehouse=settings.ship_from, timers=timers),
+            id=request.workflow_id,
+            task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        return None
+
+
+def parse_lines(specs: list[str]) -> list[ReturnLine]:
+    """ "SKU:QTY" (or "SKU" for one) per returned line."""
+    lines = []
+    for spec in specs:
+        sku, _, quantity = spec.partition(":")
+        try:
+            lines.append(ReturnLine(sku=sku, quantity=int(quantity or "1")))
+        except ValueError as err:
+            raise typer.BadParameter(
+                f"line {spec!r} must be SKU or SKU:QUANTITY, e.g. MUG-STONEWARE:2 ({err})"
+            ) from None
+    return lines
+
+
+app = typer.Typer(help="Returns: open one for an order, as an operator.")
+
+
+@app.command("open")
+def open_return(
+    channel: Annotated[Channel, typer.Argument(help="Where the order was sold.")],
+    channel_order_id: Annotated[str, typer.Argument(help="The channel's order id.")],
+    rma: Annotated[str, typer.Option(help="The return's id (RMA), unique per channel.")],
+    reason: Annotated[ReturnReason, typer.Option(help="Why it comes back.")],
+    line: Annotated[
+        list[str], typer.Option(help="SKU:QUANTITY returned; repeat for several lines.")
+    ],
+    by: Annotated[str, typer.Option(help="Your operator account id, e.g. ops-7.")],
+    role: Annotated[Role, typer.Option(help="Your role.")] = Role.OPERATOR,
+    comment: Annotated[str, typer.Option(help="What the buyer said.")] = "",
+) -> None:
+    """Open a return for an order (the operator who opens it may not approve its refund)."""
+    from crossdock.temporal import connect
+
+    settings = get_settings()
+    request = ReturnRequest(
+        channel=channel,
+        rma=rma,
+        order_id=order_workflow_id(channel, channel_order_id),
+        lines=parse_lines(line),
+        reason=reason,
+        source=ReturnSource.OPERATOR,
+        requested_at=datetime.now(UTC),
+        comment=comment,
+        requested_by=Principal(id=by, role=role),
+    )
+
+    async def open_it() -> ReturnHandle | None:
+        client = await connect(settings)
+        return await start_return(client, settings, request, settings.return_timers)
+
+    handle = asyncio.run(open_it())
+    console = Console()
+    if handle is None:
+        console.print(f"[yellow]{request.workflow_id} exists already[/]: nothing started")
+        raise typer.Exit(1)
+    console.print(f"[green]started[/] {handle.id} for {request.order_id}")
