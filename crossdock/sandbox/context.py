@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field, field_validator
 
+from crossdock.sandbox.dispute_config import DisputeSandboxConfig
 from crossdock.sandbox.faults import FaultProfile
 from crossdock.sandbox.idempotency import IdempotencyStore
 from crossdock.sandbox.ledger import Ledger
@@ -32,6 +33,8 @@ class SandboxConfig(BaseModel):
     # The warehouse receives a restock (sizes in crossdock/data/warehouse_stock.json)
     # every this many seconds; 0 = never (stock then changes only through its API).
     warehouse_restock_seconds: float = Field(default=3600.0, ge=0)
+    # Stripe disputes: webhook target and secret, deadlines, issuer behaviour.
+    disputes: DisputeSandboxConfig = Field(default_factory=DisputeSandboxConfig)
     seed: int = 0
 
     @field_validator("tracker_exception_rates")

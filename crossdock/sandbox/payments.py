@@ -694,4 +694,9 @@ def build(ctx: SandboxContext) -> APIRouter:
         """Retrieve a refund."""
         return get(request, lambda: payments.refund(refund_id).to_json())
 
+    # Disputes live on the same charges (and under the same /stripe prefix); imported
+    # here because the dispute desk builds on this module.
+    from crossdock.sandbox import stripe_disputes
+
+    router.include_router(stripe_disputes.build(ctx, payments))
     return router
