@@ -15,6 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.carrier import CarrierActivities
 from activities.customs import CustomsActivities
+from activities.disputes import DisputeActivities
 from activities.heartbeat import HeartbeatInterceptor
 from activities.intake import IntakeActivities
 from activities.marketplace import MarketplaceActivities
@@ -27,14 +28,16 @@ from crossdock.config import Settings, get_settings
 from crossdock.logs import configure_logging
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.ebay_returns import EbayRefundsClient
+from crossdock.partners.stripe_disputes import StripeDisputesClient
 from crossdock.temporal import connect
+from workflows.dispute import DisputeWorkflow
 from workflows.intake import MarketplacePollWorkflow
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [OrderWorkflow, MarketplacePollWorkflow, ReturnWorkflow]
+WORKFLOWS = [OrderWorkflow, MarketplacePollWorkflow, ReturnWorkflow, DisputeWorkflow]
 
 # Our own modules and pydantic are deterministic at import: passing them through the
 # sandbox instead of re-importing them per workflow run saves most of its cost. structlog
@@ -56,6 +59,13 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         NotifyActivities(partners.mail),
         IntakeActivities(client, partners, settings),
         WarehouseActivities(partners.warehouse),
+        # Disputes share the payments client's connection pool (same API, same key).
+        DisputeActivities(
+            client,
+            StripeDisputesClient(
+                settings.payments_base_url, settings.payments_api_key, partners.payments.http
+            ),
+        ),
         ReturnActivities(
             client,
             partners.payments,

@@ -42,6 +42,7 @@ def sandbox() -> None:
     """Serve the partner sandbox (Stripe, EasyPost, Amazon, eBay, customs, storefront, mail)."""
     from crossdock.sandbox.app import create_app
     from crossdock.sandbox.context import SandboxConfig
+    from crossdock.sandbox.dispute_config import DisputeSandboxConfig
 
     settings = get_settings()
     configure_logging(settings.log_level, process="sandbox")
@@ -53,6 +54,12 @@ def sandbox() -> None:
         customs_hold_seconds=settings.customs_hold_seconds,
         tracker_exception_rates=settings.tracker_exception_rates,
         warehouse_restock_seconds=settings.warehouse_restock_seconds,
+        disputes=DisputeSandboxConfig(
+            webhook_url=f"{settings.intake_url}/webhooks/stripe",
+            webhook_secret=settings.stripe_webhook_secret,
+            due_seconds=settings.dispute_due_seconds,
+            review_seconds=settings.dispute_review_seconds,
+        ),
         seed=settings.demo_seed,
     )
     uvicorn.run(
@@ -111,15 +118,19 @@ def demo_feed() -> None:
 class Diagram(StrEnum):
     order = "order"
     return_ = "return"
+    dispute = "dispute"
 
 
 @app.command()
 def diagram(lifecycle: Diagram) -> None:
     """Print a lifecycle's state table as a Mermaid diagram."""
+    from workflows.dispute_states import DISPUTE_LIFECYCLE
     from workflows.order_states import ORDER_LIFECYCLE
     from workflows.return_states import RETURN_LIFECYCLE
 
-    if lifecycle is Diagram.return_:
+    if lifecycle is Diagram.dispute:
+        typer.echo(DISPUTE_LIFECYCLE.mermaid())
+    elif lifecycle is Diagram.return_:
         typer.echo(RETURN_LIFECYCLE.mermaid())
     else:
         typer.echo(ORDER_LIFECYCLE.mermaid())

@@ -91,6 +91,18 @@ class Settings(BaseSettings):
     # Warehouse sandbox: a restock arrives every this many seconds (0 = never).
     warehouse_restock_seconds: float = Field(default=3600.0, ge=0)
 
+    # Disputes: the Stripe webhook endpoint's signing secret, and the decision clocks
+    # counted back from a dispute's due_by (crossdock.models.dispute.DisputePolicy).
+    stripe_webhook_secret: str = "whsec_crossdock_sandbox"
+    dispute_remind_before_seconds: float = Field(default=72 * 3600, gt=0)
+    dispute_escalate_before_seconds: float = Field(default=24 * 3600, gt=0)
+    dispute_decide_margin_seconds: float = Field(default=6 * 3600, gt=0)
+    dispute_reopen_window_seconds: float = Field(default=45 * 24 * 3600, gt=0)
+    # Dispute sandbox: time to answer a new dispute, and how long the issuer takes to
+    # decide one under review (0 = only through its _sandbox routes).
+    dispute_due_seconds: float = Field(default=7 * 24 * 3600, gt=0)
+    dispute_review_seconds: float = Field(default=0, ge=0)
+
     # make run
     demo_feed: bool = True
     demo_orders_per_minute: float = 20.0

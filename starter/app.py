@@ -22,6 +22,7 @@ from crossdock.temporal import connect
 from starter.orders import start_order
 from starter.pollers import ensure_pollers
 from starter.tracking import TrackingRouter
+from starter.webhooks_stripe import StripeWebhookIntake, dispute_policy, stripe_webhook_router
 
 log = structlog.get_logger(__name__)
 
@@ -37,12 +38,16 @@ def create_intake_app(settings: Settings) -> FastAPI:
         # Intake owns the pollers: make sure they run whenever intake does.
         await ensure_pollers(client, settings)
         app.state.tracking = TrackingRouter(client, carrier)
+        app.state.stripe = StripeWebhookIntake(
+            client, settings.stripe_webhook_secret, settings.task_queue, dispute_policy(settings)
+        )
         try:
             yield
         finally:
             await carrier.aclose()
 
     app = FastAPI(title="Crossdock intake", lifespan=lifespan)
+    app.include_router(stripe_webhook_router())
 
     @app.post("/intake/storefront/checkout", status_code=202)
     async def storefront_checkout(order: Order, request: Request) -> dict[str, Any]:
