@@ -16,6 +16,7 @@ from crossdock.config import Settings
 from crossdock.partners.clients import PartnerClients
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
+from crossdock.sandbox.dispute_config import DisputeSandboxConfig
 from starter.app import create_intake_app
 from tests.servers import free_port, serve
 from worker import build_worker
@@ -66,6 +67,10 @@ def settings(dev_env: WorkflowEnvironment, ports: dict[str, int]) -> Settings:
         poll_interval_seconds=0.5,
         tracking_step_seconds=0.3,
         customs_poll_seconds=0.5,
+        # Disputes give 12 s to answer; the deadline policy acts 2 s before that.
+        dispute_due_seconds=12.0,
+        dispute_decide_margin_seconds=2.0,
+        dispute_reopen_window_seconds=1.0,
         _env_file=None,
     )
 
@@ -79,6 +84,14 @@ def servers(settings: Settings) -> Iterator[None]:
         # Some declarations are held for inspection: those orders wait, then ship.
         customs_hold_rate=0.2,
         customs_hold_seconds=1.0,
+        # Dispute webhooks reach intake at least once, some twice or out of order.
+        disputes=DisputeSandboxConfig(
+            webhook_url=f"{settings.intake_url}/webhooks/stripe",
+            webhook_secret=settings.stripe_webhook_secret,
+            due_seconds=settings.dispute_due_seconds,
+            duplicate_rate=0.3,
+            reorder_rate=0.3,
+        ),
         seed=11,
     )
     with (
