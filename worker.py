@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.carrier import CarrierActivities
+from activities.channel_cancel import ChannelCancelActivities
 from activities.customs import CustomsActivities
 from activities.disputes import DisputeActivities
 from activities.heartbeat import HeartbeatInterceptor
@@ -66,6 +67,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
                 settings.payments_base_url, settings.payments_api_key, partners.payments.http
             ),
         ),
+        ChannelCancelActivities.from_partners(partners, settings),
         ReturnActivities(
             client,
             partners.payments,
