@@ -54,6 +54,7 @@ class ReservedLine(BaseModel):
 class StockReservation(BaseModel):
     reservation_id: str
     # reserved (all lines covered) | partial | backordered (nothing covered) | released
+    # | fulfilled (everything shipped, nothing released)
     status: str
     lines: list[ReservedLine]
 
