@@ -10,12 +10,18 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from crossdock.audit.cli import audit
 from crossdock.config import get_settings
+from crossdock.identity.cli import app as users_app
 from crossdock.logs import configure_logging
+from crossdock.store.cli import app as db_app
 from starter.returns import app as returns_app
 
 app = typer.Typer(help="Crossdock: durable cross-border e-commerce operations on Temporal.")
 app.add_typer(returns_app, name="returns")
+app.add_typer(users_app, name="users")
+app.add_typer(db_app, name="db")
+app.command("audit")(audit)
 
 
 @app.command()

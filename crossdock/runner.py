@@ -121,6 +121,9 @@ def temporal_command(settings: Settings) -> list[str]:
         "--namespace",
         settings.temporal_namespace,
     ]
+    if settings.encrypt_payloads:
+        # The UI decodes encrypted payloads through the console (which asks for a token).
+        command += ["--ui-codec-endpoint", f"{settings.intake_url}/codec"]
     return command + search_attribute_flags()
 
 
@@ -157,6 +160,23 @@ class Supervisor:
                 os.killpg(process.pid, signal.SIGKILL)
 
 
+def prepare_state(settings: Settings) -> None:
+    """Generate missing secrets and migrate the database before any child starts, so
+    the worker, intake and demo feed all find the same keys and schema."""
+    from crossdock.codec import codec_for
+    from crossdock.identity.claims import signer_for
+    from crossdock.store import Database, upgrade
+
+    if settings.encrypt_payloads:
+        codec_for(settings)
+    signer_for(settings)
+    db = Database.from_settings(settings)
+    try:
+        upgrade(db)
+    finally:
+        db.dispose()
+
+
 def run(settings: Settings, demo: bool) -> int:
     """Start every part, wait for Ctrl-C or a crash, stop everything. Returns exit code."""
     # Anything set explicitly in the environment wins over the demo profile.
@@ -170,6 +190,7 @@ def run(settings: Settings, demo: bool) -> int:
     ]:
         check_port_free(h, p, what, setting)
     python = sys.executable
+    prepare_state(settings)
     supervisor = Supervisor(env)
     handle_stop_signals()
     try:

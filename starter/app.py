@@ -14,11 +14,15 @@ from typing import Annotated, Any
 import structlog
 from fastapi import Body, FastAPI, HTTPException, Request
 
+from crossdock.codec import codec_for
 from crossdock.config import Settings
+from crossdock.identity import Accounts
 from crossdock.models.order import Channel, Order
 from crossdock.partners.carrier import CarrierClient, NotATrackerEvent
 from crossdock.partners.errors import PartnerError
+from crossdock.store import Database, upgrade
 from crossdock.temporal import connect
+from starter.codec_server import create_codec_app
 from starter.orders import start_order
 from starter.pollers import ensure_pollers
 from starter.tracking import TrackingRouter
@@ -30,8 +34,11 @@ TRACKER_EVENTS = {"tracker.created", "tracker.updated"}
 
 
 def create_intake_app(settings: Settings) -> FastAPI:
+    db = Database.from_settings(settings)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        upgrade(db)  # accounts and the audit log need the current schema
         client = await connect(settings)
         carrier = CarrierClient(settings.carrier_base_url, settings.carrier_api_key)
         app.state.client = client
@@ -45,9 +52,14 @@ def create_intake_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await carrier.aclose()
+            db.dispose()
 
     app = FastAPI(title="Crossdock intake", lifespan=lifespan)
     app.include_router(stripe_webhook_router())
+    if settings.encrypt_payloads:
+        codec = codec_for(settings)
+        origins = settings.temporal_ui_origins
+        app.mount("/codec", create_codec_app(codec, Accounts(db).by_token, origins))
 
     @app.post("/intake/storefront/checkout", status_code=202)
     async def storefront_checkout(order: Order, request: Request) -> dict[str, Any]:

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.binaries import installed_binary
+from crossdock.codec import data_converter
 from crossdock.config import Settings
+from crossdock.keys import new_codec_key
 from crossdock.partners.clients import PartnerClients
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
@@ -31,10 +33,16 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+def codec_keys() -> SecretStr:
+    """Payload encryption keys shared by every client of the stack (as in production)."""
+    return SecretStr(new_codec_key("it-1"))
+
+
+@pytest.fixture(scope="session")
+async def dev_env(codec_keys: SecretStr) -> AsyncIterator[WorkflowEnvironment]:
     """The real Temporal dev server (in memory), with our search attributes."""
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(Settings(codec_keys=codec_keys, _env_file=None)),
         dev_server_existing_path=installed_binary("temporal"),
         search_attributes=SEARCH_ATTRIBUTES,
     )
@@ -50,9 +58,16 @@ def ports() -> dict[str, int]:
 
 
 @pytest.fixture(scope="session")
-def settings(dev_env: WorkflowEnvironment, ports: dict[str, int]) -> Settings:
+def settings(
+    dev_env: WorkflowEnvironment,
+    ports: dict[str, int],
+    codec_keys: SecretStr,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Settings:
     sandbox = f"http://127.0.0.1:{ports['sandbox']}"
     return Settings(
+        state_dir=tmp_path_factory.mktemp("state"),
+        codec_keys=codec_keys,
         temporal_address=dev_env.client.service_client.config.target_host,
         task_queue="integration",
         sandbox_port=ports["sandbox"],
@@ -63,6 +78,7 @@ def settings(dev_env: WorkflowEnvironment, ports: dict[str, int]) -> Settings:
         carrier_base_url=f"{sandbox}/easypost",
         customs_base_url=f"{sandbox}/customs",
         storefront_base_url=f"{sandbox}/storefront",
+        warehouse_base_url=f"{sandbox}/warehouse",
         return_window_seconds=1.0,
         poll_interval_seconds=0.5,
         tracking_step_seconds=0.3,

@@ -32,13 +32,15 @@ from typing import Any
 
 import httpx
 import structlog
+from pydantic import SecretStr
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.binaries import installed_binary
+from crossdock.codec import data_converter
 from crossdock.config import Settings
+from crossdock.keys import new_codec_key
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
 from crossdock.sandbox.faults import FaultProfile
@@ -47,6 +49,9 @@ from tests.servers import free_port, serve
 from workflows.search import ALL as SEARCH_ATTRIBUTES
 
 log = structlog.get_logger(__name__)
+
+# Intake, the worker process and the test's client share these keys, as in production.
+CODEC_KEYS = SecretStr(new_codec_key("crash-1"))
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -137,7 +142,13 @@ def worker_environment(settings: Settings) -> dict[str, str]:
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSDOCK_")}
     for name, value in settings.model_dump(mode="json").items():
-        env[f"CROSSDOCK_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+        secret = getattr(settings, name)
+        if isinstance(secret, SecretStr):  # dumped as "**********"
+            value = secret.get_secret_value()
+        if value is not None:
+            env[f"CROSSDOCK_{name.upper()}"] = (
+                value if isinstance(value, str) else json.dumps(value)
+            )
     # Log lines reach the file before a SIGKILL can swallow them (readiness is read there).
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -231,10 +242,14 @@ class CrashStack:
     worker: WorkerProcess
 
 
-def crash_settings(temporal_address: str, sandbox_port: int, intake_port: int) -> Settings:
+def crash_settings(
+    temporal_address: str, sandbox_port: int, intake_port: int, state_dir: Path
+) -> Settings:
     """Settings for intake and worker: the test's servers, compressed time."""
     sandbox = f"http://127.0.0.1:{sandbox_port}"
     return Settings(
+        state_dir=state_dir,
+        codec_keys=CODEC_KEYS,
         temporal_address=temporal_address,
         task_queue="crash-safety",
         sandbox_port=sandbox_port,
@@ -245,6 +260,7 @@ def crash_settings(temporal_address: str, sandbox_port: int, intake_port: int) -
         carrier_base_url=f"{sandbox}/easypost",
         customs_base_url=f"{sandbox}/customs",
         storefront_base_url=f"{sandbox}/storefront",
+        warehouse_base_url=f"{sandbox}/warehouse",
         return_window_seconds=1.0,
         poll_interval_seconds=0.5,
         tracking_step_seconds=0.3,
@@ -263,12 +279,12 @@ async def crash_stack(log_dir: Path, hold_seconds: float = 0.5) -> AsyncIterator
     another test's sandbox.
     """
     env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(Settings(codec_keys=CODEC_KEYS, _env_file=None)),
         dev_server_existing_path=installed_binary("temporal"),
         search_attributes=SEARCH_ATTRIBUTES,
     )
     settings = crash_settings(
-        env.client.service_client.config.target_host, free_port(), free_port()
+        env.client.service_client.config.target_host, free_port(), free_port(), log_dir / "state"
     )
     sandbox = create_app(
         SandboxConfig(

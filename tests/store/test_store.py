@@ -51,3 +51,19 @@ def test_sqlite_file_directory_is_created(tmp_path: Path) -> None:
         assert (tmp_path / "new" / "dir" / "crossdock.db").exists()
     finally:
         db.dispose()
+
+
+def test_first_make_run_generates_keys_and_migrates(tmp_path: Path) -> None:
+    from crossdock.runner import prepare_state
+
+    settings = Settings(state_dir=tmp_path, _env_file=None)
+    prepare_state(settings)
+    assert {p.name for p in (tmp_path / "keys").iterdir()} == {"codec-keys", "principal-key"}
+    keys = (tmp_path / "keys" / "codec-keys").read_text()
+    prepare_state(settings)  # a second run keeps the keys (histories stay readable)
+    assert (tmp_path / "keys" / "codec-keys").read_text() == keys
+    db = Database.from_settings(settings)
+    try:
+        assert current_revision(db) == head_revision()
+    finally:
+        db.dispose()

@@ -1,0 +1,128 @@
+"""Payload encryption: an AES-GCM PayloadCodec with key rotation.
+
+Every payload (workflow inputs, results, activity arguments, update arguments, query
+answers, memos) leaves the process encrypted, so Temporal's database and anyone reading
+raw histories see no buyer's name, e-mail or address. Search attributes are not
+payloads the codec touches; they hold no personal data (workflows/search.py).
+
+Keys come from `CROSSDOCK_CODEC_KEYS` ("k2:base64,k1:base64", newest first) or are
+generated into the state dir (crossdock/keys.py). The newest key encrypts; any listed
+key decrypts, its id travels in the payload's metadata. To rotate: put a new key first,
+keep the old ones until no history that needs them is retained.
+
+The Temporal UI and CLI decode through the console's `/codec/decode` (starter/codec_server.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import os
+from collections.abc import Sequence
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from temporalio.api.common.v1 import Payload
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, PayloadCodec
+
+from crossdock.config import Settings
+from crossdock.keys import codec_keys_text
+
+ENCODING = b"binary/encrypted"
+KEY_ID = "encryption-key-id"
+NONCE_BYTES = 12
+
+
+class CodecKeyError(ValueError):
+    """Keys that cannot be used, or a payload no configured key can decrypt."""
+
+
+class EncryptionCodec(PayloadCodec):
+    """AES-256-GCM over whole serialized payloads.
+
+    Args:
+        keys: (key id, 32-byte key) pairs, newest first; the first encrypts.
+    """
+
+    def __init__(self, keys: Sequence[tuple[str, bytes]]) -> None:
+        if not keys:
+            raise CodecKeyError("at least one encryption key is needed")
+        for key_id, key in keys:
+            if len(key) != 32:
+                raise CodecKeyError(f"key {key_id!r} is {len(key)} bytes; AES-256 needs 32")
+        self._encrypt_id, newest = keys[0]
+        self._encryptor = AESGCM(newest)
+        self._decryptors = {key_id: AESGCM(key) for key_id, key in keys}
+
+    @classmethod
+    def from_text(cls, text: str) -> EncryptionCodec:
+        """Keys in the `CROSSDOCK_CODEC_KEYS` notation: `id:base64,id:base64`, newest first."""
+        return cls(parse_keys(text))
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self.encrypt(payload) for payload in payloads]
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return [self.decrypt(payload) for payload in payloads]
+
+    def encrypt(self, payload: Payload) -> Payload:
+        nonce = os.urandom(NONCE_BYTES)
+        # The key id is authenticated too: a payload cannot be relabelled to another key.
+        sealed = self._encryptor.encrypt(
+            nonce, payload.SerializeToString(), self._encrypt_id.encode()
+        )
+        return Payload(
+            metadata={"encoding": ENCODING, KEY_ID: self._encrypt_id.encode()},
+            data=nonce + sealed,
+        )
+
+    def decrypt(self, payload: Payload) -> Payload:
+        if payload.metadata.get("encoding") != ENCODING:
+            return payload  # written before encryption was on, or by a plain client
+        key_id = payload.metadata.get(KEY_ID, b"").decode()
+        decryptor = self._decryptors.get(key_id)
+        if decryptor is None:
+            known = ", ".join(sorted(self._decryptors))
+            raise CodecKeyError(
+                f"payload was encrypted with key {key_id!r}, which is not configured "
+                f"(known: {known}); add it back to CROSSDOCK_CODEC_KEYS"
+            )
+        nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
+        try:
+            return Payload.FromString(decryptor.decrypt(nonce, sealed, key_id.encode()))
+        except InvalidTag:
+            raise CodecKeyError(
+                f"payload does not decrypt with key {key_id!r}: altered, or the key changed"
+            ) from None
+
+
+def parse_keys(text: str) -> list[tuple[str, bytes]]:
+    """`id:base64,id:base64` into (id, key) pairs, naming what is wrong."""
+    keys = []
+    for position, item in enumerate(part.strip() for part in text.split(",") if part.strip()):
+        key_id, sep, encoded = item.partition(":")
+        if not sep or not key_id:
+            raise CodecKeyError(f"codec key {position + 1} must read 'key-id:base64', got no id")
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            raise CodecKeyError(f"codec key {key_id!r} is not valid base64") from None
+        keys.append((key_id, key))
+    ids = [key_id for key_id, _ in keys]
+    if len(set(ids)) != len(ids):
+        raise CodecKeyError(f"codec key ids repeat: {ids}")
+    return keys
+
+
+def codec_for(settings: Settings) -> EncryptionCodec:
+    """The codec for this deployment's keys (configured or generated)."""
+    return EncryptionCodec.from_text(codec_keys_text(settings))
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The pydantic converter, encrypting unless `CROSSDOCK_ENCRYPT_PAYLOADS=false`."""
+    if not settings.encrypt_payloads:
+        return pydantic_data_converter
+    return dataclasses.replace(pydantic_data_converter, payload_codec=codec_for(settings))

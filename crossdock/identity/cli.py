@@ -1,0 +1,79 @@
+"""`crossdock users ...`: operator accounts and API tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from crossdock.identity.accounts import Accounts, IdentityError
+from crossdock.models.approval import Role
+from crossdock.store.cli import migrated
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Operator accounts (viewer, operator, finance, admin) and API tokens.")
+console = Console()
+
+
+def _accounts() -> Accounts:
+    return Accounts(migrated())
+
+
+@app.command()
+def add(
+    account: Annotated[str, typer.Argument(help="Account id, e.g. ops-7 (never a name).")],
+    role: Annotated[Role, typer.Option(help="What the account may do.")],
+    login: Annotated[
+        bool, typer.Option("--login", help="Ask for a password for the web console.")
+    ] = False,
+) -> None:
+    """Create an account; with --login it can also sign in to the web console."""
+    password = None
+    if login:
+        password = typer.prompt(
+            "Password (12+ characters)", hide_input=True, confirmation_prompt=True
+        )
+    created = _run(lambda: _accounts().add(account, role, password=password))
+    console.print(f"account [bold]{created.account_id}[/bold] ({created.role}) created")
+
+
+@app.command("list")
+def list_accounts() -> None:
+    """Every account with its role, login and tokens."""
+    table = Table("account", "role", "status", "web login", "tokens")
+    for account in _accounts().all():
+        status = "[red]disabled[/red]" if account.disabled else "[green]active[/green]"
+        login = "yes" if account.has_password else "-"
+        tokens = ", ".join(f"{prefix}…" for prefix in account.tokens) or "-"
+        table.add_row(account.account_id, account.role.value, status, login, tokens)
+    console.print(table)
+
+
+@app.command()
+def token(
+    account: Annotated[str, typer.Argument(help="The account the token acts for.")],
+    name: Annotated[str, typer.Option(help="What the token is for, e.g. laptop.")] = "cli",
+) -> None:
+    """Issue an API token; it is shown once and only its hash is stored."""
+    issued = _run(lambda: _accounts().issue_token(account, name))
+    console.print(f"token for {issued.account_id} ({issued.name}), shown once:", style="bold")
+    typer.echo(issued.token)
+
+
+@app.command()
+def disable(account: Annotated[str, typer.Argument(help="The account to disable.")]) -> None:
+    """Disable an account: its tokens and web login stop working at once."""
+    disabled = _run(lambda: _accounts().disable(account))
+    console.print(f"account [bold]{disabled.account_id}[/bold] disabled")
+
+
+def _run(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except IdentityError as err:
+        typer.secho(str(err), fg="red", err=True)
+        raise typer.Exit(2) from None
