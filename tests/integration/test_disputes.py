@@ -1,0 +1,134 @@
+"""End to end: the sandbox opens Stripe disputes on delivered storefront orders, its
+signed webhooks (some duplicated or out of order) reach intake, the dispute workflows
+gather evidence from the orders, are decided by an operator or by the deadline policy,
+submit exactly once each and end won or lost."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+from temporalio.service import RPCError
+
+from crossdock.demo import DemoOrders, place
+from crossdock.models.approval import Decision, DecisionAction, Principal, Role
+from crossdock.models.order import Channel, Order
+from crossdock.models.order_steps import OrderResult
+from tests.integration.conftest import Stack
+from workflows.dispute import DisputeWorkflow
+from workflows.dispute_states import DisputeState
+from workflows.dispute_status import DisputeResult, DisputeStatus
+from workflows.order_states import OrderState
+
+OPERATOR = Principal(id="ops-disputes", role=Role.OPERATOR)
+Handle = WorkflowHandle[DisputeWorkflow, DisputeResult]
+
+
+async def delivered(stack: Stack, order: Order) -> Order:
+    handle = stack.client.get_workflow_handle(order.workflow_id, result_type=OrderResult)
+    for _ in range(600):
+        try:
+            result = await handle.result()
+            assert result.state == OrderState.COMPLETED
+            return order
+        except RPCError as err:  # intake has not started it yet
+            if "not found" not in str(err).lower():
+                raise
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"{order.workflow_id} was never started")
+
+
+async def first_delivered(stack: Stack, orders: list[Order], count: int) -> list[Order]:
+    """The first `count` orders to complete (some may wait for stock or in customs)."""
+    tasks = [asyncio.create_task(delivered(stack, o)) for o in orders]
+    done: list[Order] = []
+    try:
+        for finished in asyncio.as_completed(tasks, timeout=240):
+            done.append(await finished)
+            if len(done) == count:
+                return done
+    finally:
+        for task in tasks:
+            task.cancel()
+    raise AssertionError(f"only {len(done)} of {len(orders)} orders completed")
+
+
+async def open_dispute(stack: Stack, order: Order, reason: str) -> Handle:
+    response = await stack.sandbox.post(
+        "/stripe/_sandbox/disputes", json={"order": order.workflow_id, "reason": reason}
+    )
+    response.raise_for_status()
+    dispute_id = response.json()["id"]
+    return stack.client.get_workflow_handle(
+        f"dispute-stripe-{dispute_id}", result_type=DisputeResult
+    )
+
+
+async def reaches(handle: Handle, state: DisputeState) -> DisputeStatus:
+    """Poll until the workflow (started by the webhook) is in `state`."""
+    for _ in range(300):
+        try:
+            status = await handle.query(DisputeWorkflow.status)
+            if status.state == state:
+                return status
+        except RPCError as err:
+            if "not found" not in str(err).lower():
+                raise
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{handle.id} never reached {state}")
+
+
+async def submissions(stack: Stack, dispute_id: str) -> list[dict[str, Any]]:
+    response = await stack.sandbox.get(
+        "/_sandbox/ledger",
+        params={"partner": "stripe", "kind": "dispute_submission", "reference": dispute_id},
+    )
+    entries: list[dict[str, Any]] = response.json()
+    return entries
+
+
+async def resolve(stack: Stack, dispute_id: str, outcome: str) -> None:
+    response = await stack.sandbox.post(
+        f"/stripe/_sandbox/disputes/{dispute_id}/resolve", json={"outcome": outcome}
+    )
+    response.raise_for_status()
+
+
+async def test_disputes_on_delivered_orders_are_answered_once_and_end_won_or_lost(
+    stack: Stack,
+) -> None:
+    demo = DemoOrders(seed=505, decline_rate=0.0, review_rate=0.0)
+    placed = [demo.next(channel=Channel.STOREFRONT) for _ in range(6)]
+    for order in placed:
+        await place(stack.sandbox, order)
+    orders = await first_delivered(stack, placed, 3)
+
+    won = await open_dispute(stack, orders[0], "product_not_received")
+    lost = await open_dispute(stack, orders[1], "fraudulent")
+    by_policy = await open_dispute(stack, orders[2], "product_not_received")
+    for handle in (won, lost):
+        staged = await reaches(handle, DisputeState.AWAITING_DECISION)
+        assert staged.order_workflow_id in {o.workflow_id for o in orders}
+        assert staged.strength.startswith("strong"), staged.strength
+        decision = Decision(
+            key="decide-1", action=DecisionAction.APPROVE, by=OPERATOR, reason="delivered"
+        )
+        await handle.execute_update(DisputeWorkflow.decide, decision)
+    # Nobody decides the third: the deadline policy submits its strong evidence.
+    for handle in (won, lost, by_policy):
+        await reaches(handle, DisputeState.SUBMITTED)
+
+    ids = {h: (await h.query(DisputeWorkflow.status)).dispute_id for h in (won, lost, by_policy)}
+    await resolve(stack, ids[won], "won")
+    await resolve(stack, ids[lost], "lost")
+    await resolve(stack, ids[by_policy], "won")
+    results = await asyncio.wait_for(
+        asyncio.gather(won.result(), lost.result(), by_policy.result()), 60
+    )
+    assert [r.state for r in results] == ["won", "lost", "won"]
+    assert [r.decided_by for r in results] == [OPERATOR.id, OPERATOR.id, "deadline_policy"]
+    for handle in (won, lost, by_policy):
+        assert len(await submissions(stack, ids[handle])) == 1
+    # The order had completed: its ledger takes no update, so the dispute records it.
+    assert results[1].loss is not None and results[1].loss.outcome == "order_closed"
