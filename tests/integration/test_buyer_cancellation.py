@@ -67,6 +67,7 @@ async def rig(dev_env: WorkflowEnvironment) -> AsyncIterator[Stack]:
         carrier_base_url=f"{sandbox}/easypost",
         customs_base_url=f"{sandbox}/customs",
         storefront_base_url=f"{sandbox}/storefront",
+        warehouse_base_url=f"{sandbox}/warehouse",
         return_window_seconds=1.0,
         poll_interval_seconds=0.5,
         customs_poll_seconds=0.5,
