@@ -97,6 +97,7 @@ def intake() -> None:
 def demo_feed() -> None:
     """Keep placing realistic cross-border orders on the sandbox channels."""
     from crossdock.demo import run_feed
+    from crossdock.demo_disputes import DemoDisputes
     from crossdock.demo_operator import DemoOperator
     from crossdock.temporal import connect
 
@@ -113,6 +114,9 @@ def demo_feed() -> None:
                 timedelta(seconds=settings.demo_deliver_within_seconds),
             ),
             operator.run(),
+            DemoDisputes(
+                await connect(settings), settings.sandbox_url, seed=settings.demo_seed
+            ).run(),
         )
 
     try:

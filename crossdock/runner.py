@@ -50,6 +50,14 @@ DEMO_PROFILE = {
     "CROSSDOCK_SHIP_BY_WARNING_SECONDS": "5",
     # The warehouse restocks every 30 s, so backordered demo orders fill while you watch.
     "CROSSDOCK_WAREHOUSE_RESTOCK_SECONDS": "30",
+    # Disputes answered within 3 minutes (reminder, escalation, deadline policy 20 s
+    # before due), decided by the issuer 30 s after submission.
+    "CROSSDOCK_DISPUTE_DUE_SECONDS": "180",
+    "CROSSDOCK_DISPUTE_REMIND_BEFORE_SECONDS": "120",
+    "CROSSDOCK_DISPUTE_ESCALATE_BEFORE_SECONDS": "60",
+    "CROSSDOCK_DISPUTE_DECIDE_MARGIN_SECONDS": "20",
+    "CROSSDOCK_DISPUTE_REVIEW_SECONDS": "30",
+    "CROSSDOCK_DISPUTE_REOPEN_WINDOW_SECONDS": "60",
 }
 
 

@@ -1,0 +1,104 @@
+"""Disputes in `make run`: some buyers dispute their delivered storefront orders, and a
+demo operator answers some of the questions (the deadline policy answers the rest).
+
+Cardholders are simulated by the sandbox's `POST /stripe/_sandbox/disputes`; the sandbox
+then pushes signed webhooks to intake, and its issuer decides submitted disputes after
+`CROSSDOCK_DISPUTE_REVIEW_SECONDS`. The operator decides through the dispute's `decide`
+update, as the console will.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import httpx
+import structlog
+from temporalio.client import Client, WorkflowUpdateFailedError
+
+from crossdock.models.approval import Decision, DecisionAction, Principal, Role
+from crossdock.models.dispute import DisputeReason
+from workflows.dispute import DisputeWorkflow
+
+log = structlog.get_logger(__name__)
+
+DEMO_DISPUTE_DESK = Principal(id="demo-disputes", role=Role.FINANCE)
+LOOK_EVERY_SECONDS = 10.0
+DELIVERED = (
+    'WorkflowType="OrderWorkflow" AND Marketplace="storefront" AND '
+    '(CrossdockState="delivered" OR CrossdockState="completed")'
+)
+WAITING = 'WorkflowType="DisputeWorkflow" AND AwaitingApproval=true'
+REASONS = (
+    DisputeReason.PRODUCT_NOT_RECEIVED,
+    DisputeReason.FRAUDULENT,
+    DisputeReason.PRODUCT_UNACCEPTABLE,
+    DisputeReason.GENERAL,
+)
+
+
+class DemoDisputes:
+    """Opens disputes on a share of delivered storefront orders and decides some.
+
+    Args:
+        client: Temporal client (to find orders and decide disputes).
+        sandbox_url: The partner sandbox's root URL.
+        seed: Makes which orders are disputed, and how, reproducible.
+        share: Share of delivered storefront orders that get disputed.
+    """
+
+    def __init__(self, client: Client, sandbox_url: str, seed: int, share: float = 0.2) -> None:
+        self._client = client
+        self._sandbox_url = sandbox_url
+        self._random = random.Random(seed)
+        self._share = share
+        self._seen: set[str] = set()
+
+    async def run(self) -> None:
+        """Every few seconds: dispute some new deliveries, answer some questions."""
+        async with httpx.AsyncClient(base_url=self._sandbox_url, timeout=10) as sandbox:
+            while True:
+                await asyncio.sleep(LOOK_EVERY_SECONDS)
+                try:
+                    await self._dispute_deliveries(sandbox)
+                    await self._answer_questions()
+                except Exception as err:  # a demo helper must not stop the feed
+                    log.warning("demo_disputes_failed", error=str(err))
+
+    async def _dispute_deliveries(self, sandbox: httpx.AsyncClient) -> None:
+        async for execution in self._client.list_workflows(DELIVERED):
+            if execution.id in self._seen:
+                continue
+            self._seen.add(execution.id)
+            if self._random.random() >= self._share:
+                continue
+            body = {
+                "order": execution.id,
+                "reason": self._random.choice(REASONS).value,
+                "inquiry": self._random.random() < 0.2,
+            }
+            response = await sandbox.post("/stripe/_sandbox/disputes", json=body)
+            log.info("demo_dispute_opened", order=execution.id, status=response.status_code)
+
+    async def _answer_questions(self) -> None:
+        async for execution in self._client.list_workflows(WAITING):
+            if execution.id in self._seen:
+                continue
+            self._seen.add(execution.id)
+            handle = self._client.get_workflow_handle_for(DisputeWorkflow.run, execution.id)
+            status = await handle.query(DisputeWorkflow.status)
+            current = status.approvals[-1] if status.approvals else None
+            draw = self._random.random()
+            if current is None or not current.pending or draw < 0.3:
+                continue  # left to the deadline policy
+            contest = draw < 0.8
+            decision = Decision(
+                key=current.request.key,
+                action=DecisionAction.APPROVE if contest else DecisionAction.REJECT,
+                by=DEMO_DISPUTE_DESK,
+                reason="tracking shows delivery" if contest else "buyer is right, refund",
+            )
+            try:
+                await handle.execute_update(DisputeWorkflow.decide, decision)
+            except WorkflowUpdateFailedError as err:
+                log.info("demo_dispute_decision_refused", dispute=execution.id, error=str(err))
