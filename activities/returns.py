@@ -95,11 +95,17 @@ class ReturnActivities:
             ),
             None,
         )
+        paid = order_ledger.paid(status, order)
+        if order.channel.collects_payment and paid.amount > order.order_total.amount:
+            # Marketplaces collect the sales taxes and refund them themselves: what the
+            # seller refunds on a marketplace is at most the goods and the shipping.
+            paid = order.order_total
+        committed = order_ledger.committed(status, paid.currency)
         return OrderSnapshot(
             order=order,
             state=status.state,
-            paid=order_ledger.paid(status, order),
-            remaining=order_ledger.remaining(status, order),
+            paid=paid,
+            remaining=paid - committed,
             delivered_at=delivered_at,
             authorization=status.authorization,
             landed_cost=status.landed_cost,
