@@ -143,7 +143,7 @@ async def delivered(stack: Stack, partners: PartnerClients, placed: Order) -> Or
         listed = await partners.ebay.get_order(placed.channel_order_id)
         order = from_ebay(listed, default_catalog())
     assert await start_order(stack.client, order, stack.settings)
-    handle = stack.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+    handle = stack.client.get_workflow_handle(order.workflow_id, result_type=OrderResult)
     for _ in range(600):
         status = await handle.query(OrderWorkflow.status)
         if status.state == OrderState.DELIVERED:
