@@ -112,17 +112,7 @@ class ReturnActivities:
         )
 
     async def _order_of(self, order_id: str) -> Order:
-        # The status query does not carry the order itself; its start input does.
-        handle = self._client.get_workflow_handle(order_id)
-        async for event in handle.fetch_history_events():
-            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-                payloads = event.workflow_execution_started_event_attributes.input.payloads
-                [started] = await self._client.data_converter.decode(payloads, [OrderInput])
-                assert isinstance(started, OrderInput)
-                return started.order
-        raise ApplicationError(
-            f"order workflow {order_id!r} has no start event", type=ORDER_UNKNOWN
-        )
+        return await order_of(self._client, order_id)
 
     @activity.defn
     async def reserve_refund(self, input: ReserveRefundInput) -> RefundGrant:
@@ -232,6 +222,19 @@ class ReturnActivities:
             cost=label.rate,
             label_url=label.label_url,
         )
+
+
+async def order_of(client: Client, order_id: str) -> Order:
+    """The order as sold: the order workflow's start input (its status query does not
+    carry the order itself)."""
+    handle = client.get_workflow_handle(order_id)
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            [started] = await client.data_converter.decode(payloads, [OrderInput])
+            assert isinstance(started, OrderInput)
+            return started.order
+    raise ApplicationError(f"order workflow {order_id!r} has no start event", type=ORDER_UNKNOWN)
 
 
 def returned_items(order: Order, lines: list[ReturnLine]) -> list[LineItem]:

@@ -99,6 +99,7 @@ def demo_feed() -> None:
     from crossdock.demo import run_feed
     from crossdock.demo_disputes import DemoDisputes
     from crossdock.demo_operator import DemoOperator
+    from crossdock.demo_returns import DemoReturns
     from crossdock.temporal import connect
 
     settings = get_settings()
@@ -117,6 +118,7 @@ def demo_feed() -> None:
             DemoDisputes(
                 await connect(settings), settings.sandbox_url, seed=settings.demo_seed
             ).run(),
+            DemoReturns(await connect(settings), settings, seed=settings.demo_seed).run(),
         )
 
     try:

@@ -45,6 +45,14 @@ DEMO_PROFILE = {
     "CROSSDOCK_EXCEPTION_REMIND_SECONDS": "20",
     "CROSSDOCK_EXCEPTION_ESCALATE_SECONDS": "60",
     "CROSSDOCK_EXCEPTION_EXPIRE_SECONDS": "120",
+    # Returns: decisions reminded, escalated and accepted within two minutes, parcels
+    # inspected and refunds checked within seconds.
+    "CROSSDOCK_RETURN_TIMERS": (
+        '{"decision_remind_seconds": 15, "decision_escalate_seconds": 30, '
+        '"decision_expire_seconds": 90, "ship_back_seconds": 60, '
+        '"transit_attention_seconds": 60, "inspection_remind_seconds": 20, '
+        '"offer_expire_seconds": 30, "refund_check_seconds": 3, "refund_checks": 10}'
+    ),
     "CROSSDOCK_DEMO_DELIVER_WITHIN_SECONDS": "40",
     "CROSSDOCK_DELIVERY_GRACE_SECONDS": "5",
     "CROSSDOCK_SHIP_BY_WARNING_SECONDS": "5",

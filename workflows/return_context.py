@@ -23,7 +23,7 @@ class ReturnContext:
         self.request = input.request
         self.timers = input.timers
         self.warehouse = input.warehouse
-        self.status = ReturnStatus(order_id=input.request.order_id)
+        self.status = ReturnStatus(request=input.request)
         self.approval = Approval(
             self.status.approvals, note=self.note, attention=self._approval_attention
         )

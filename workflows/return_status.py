@@ -6,7 +6,13 @@ from pydantic import BaseModel, Field
 
 from crossdock.models.approval import ApprovalStatus
 from crossdock.models.order_steps import ShippingLabel
-from crossdock.models.returns import Inspection, OfferAnswer, ReturnOption, ReturnRefund
+from crossdock.models.returns import (
+    Inspection,
+    OfferAnswer,
+    ReturnOption,
+    ReturnRefund,
+    ReturnRequest,
+)
 from crossdock.money import Money
 from crossdock.policies.returns import Eligibility
 from workflows.lifecycle import TimelineEntry
@@ -15,7 +21,8 @@ from workflows.return_states import ReturnState
 
 class ReturnStatus(BaseModel):
     state: ReturnState = ReturnState.REQUESTED
-    order_id: str
+    # What was asked for (the order, the lines, the reason), as opened.
+    request: ReturnRequest
     timeline: list[TimelineEntry] = Field(default_factory=list)
     eligibility: Eligibility | None = None
     approvals: list[ApprovalStatus] = Field(default_factory=list)
