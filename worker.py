@@ -10,7 +10,7 @@ import signal
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.carrier import CarrierActivities
@@ -26,6 +26,8 @@ from activities.registry import activity_methods
 from activities.returns import ReturnActivities
 from activities.warehouse import WarehouseActivities
 from crossdock.config import Settings, get_settings
+from crossdock.identity.claims import verifier_for
+from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.ebay_returns import EbayRefundsClient
@@ -84,8 +86,15 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         workflows=WORKFLOWS,
         activities=[method for instance in activities for method in activity_methods(instance)],
         workflow_runner=RUNNER,
-        interceptors=[HeartbeatInterceptor()],
+        interceptors=[HeartbeatInterceptor(), *principal_verification(settings)],
     )
+
+
+def principal_verification(settings: Settings) -> list[Interceptor]:
+    """The interceptor refusing unsigned principals, when `verify_principals` is on."""
+    if not settings.verify_principals:
+        return []
+    return [PrincipalVerification(verifier_for(settings))]
 
 
 async def main() -> None:

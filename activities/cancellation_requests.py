@@ -27,6 +27,8 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from crossdock.identity.claims import ClaimSigner
+from crossdock.models.approval import Principal
 from crossdock.models.intake import (
     ANSWERING_CHANNELS,
     INTAKE_PRINCIPALS,
@@ -87,9 +89,15 @@ class CancellationRelay:
     """Lists requests, relays them to their orders and answers the marketplace."""
 
     def __init__(
-        self, client: Client, amazon: AmazonOrdersClient, post_order: EbayPostOrderClient
+        self,
+        client: Client,
+        amazon: AmazonOrdersClient,
+        post_order: EbayPostOrderClient,
+        signer: ClaimSigner | None = None,
     ) -> None:
         self._client = client
+        # Intake vouches for its own principal, as the console does for operators.
+        self._signer = signer
         self._amazon = amazon
         self._post_order = post_order
 
@@ -191,12 +199,16 @@ class CancellationRelay:
             detail=detail,
         )
 
+    def _principal(self, channel: Channel, workflow_id: str) -> Principal:
+        principal = INTAKE_PRINCIPALS[channel]
+        return self._signer.sign(principal, workflow_id) if self._signer else principal
+
     async def _relay(self, request: BuyerRequest) -> Relayed:
         workflow_id = order_workflow_id(request.channel, request.channel_order_id)
         handle: OrderHandle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
         cancel = CancelRequest(
             reason=f"buyer asked on {request.channel.value}: {request.reason or 'no reason given'}",
-            by=INTAKE_PRINCIPALS[request.channel],
+            by=self._principal(request.channel, workflow_id),
         )
         try:
             receipt = await handle.execute_update(

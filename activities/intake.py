@@ -15,6 +15,7 @@ from activities.cancellation_requests import CancellationRelay
 from activities.errors import partner_errors
 from crossdock.catalog import Catalog, UnknownSku, default_catalog
 from crossdock.config import Settings
+from crossdock.identity.claims import signer_for
 from crossdock.models.intake import (
     ImportCancellationsInput,
     ImportCancellationsResult,
@@ -63,7 +64,9 @@ class IntakeActivities:
             http=partners.ebay.http,
             timeout=settings.partner_timeout_seconds,
         )
-        self._cancellations = CancellationRelay(client, partners.amazon, post_order)
+        self._cancellations = CancellationRelay(
+            client, partners.amazon, post_order, signer_for(settings)
+        )
 
     @activity.defn
     async def import_new_orders(self, input: ImportOrdersInput) -> ImportOrdersResult:

@@ -100,13 +100,16 @@ def demo_feed() -> None:
     from crossdock.demo_disputes import DemoDisputes
     from crossdock.demo_operator import DemoOperator
     from crossdock.demo_returns import DemoReturns
+    from crossdock.identity.claims import signer_for
     from crossdock.temporal import connect
 
     settings = get_settings()
     configure_logging(settings.log_level, process="demo-feed")
 
     async def feed() -> None:
-        operator = DemoOperator(await connect(settings), seed=settings.demo_seed)
+        operator = DemoOperator(
+            await connect(settings), seed=settings.demo_seed, signer=signer_for(settings)
+        )
         await asyncio.gather(
             run_feed(
                 settings.sandbox_url,

@@ -17,6 +17,7 @@ import random
 import structlog
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from crossdock.identity.claims import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.order import Address
 from crossdock.models.order_steps import AddressCorrection, CancelRequest
@@ -30,11 +31,22 @@ LOOK_EVERY_SECONDS = 8.0
 
 
 class DemoOperator:
-    def __init__(self, client: Client, seed: int, cancel_share: float = 0.35) -> None:
+    def __init__(
+        self,
+        client: Client,
+        seed: int,
+        cancel_share: float = 0.35,
+        signer: ClaimSigner | None = None,
+    ) -> None:
         self._client = client
+        # Signs the demo operator's principal as the console signs a logged-in operator's.
+        self._signer = signer
         self._random = random.Random(seed)
         self._cancel_share = cancel_share
         self._seen: set[str] = set()
+
+    def _by(self, workflow_id: str) -> Principal:
+        return self._signer.sign(DEMO_OPERATOR, workflow_id) if self._signer else DEMO_OPERATOR
 
     async def run(self) -> None:
         """Look at the held orders every few seconds, until cancelled."""
@@ -85,7 +97,8 @@ class DemoOperator:
         corrected = ship_to.model_copy(update={"line2": "Side entrance, ring twice"})
         handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
         await handle.execute_update(
-            OrderWorkflow.correct_address, AddressCorrection(address=corrected, by=DEMO_OPERATOR)
+            OrderWorkflow.correct_address,
+            AddressCorrection(address=corrected, by=self._by(workflow_id)),
         )
 
     async def _decide(
@@ -98,7 +111,9 @@ class DemoOperator:
         option: str = "",
     ) -> None:
         handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
-        decision = Decision(key=key, action=action, reason=reason, option=option, by=DEMO_OPERATOR)
+        decision = Decision(
+            key=key, action=action, reason=reason, option=option, by=self._by(workflow_id)
+        )
         try:
             await handle.execute_update(OrderWorkflow.decide, decision)
         except WorkflowUpdateFailedError as refused:
@@ -117,7 +132,7 @@ class DemoOperator:
 
     async def _cancel(self, workflow_id: str, reason: str) -> None:
         handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
-        request = CancelRequest(reason=reason, by=DEMO_OPERATOR)
+        request = CancelRequest(reason=reason, by=self._by(workflow_id))
         try:
             receipt = await handle.execute_update(OrderWorkflow.cancel, request)
         except WorkflowUpdateFailedError as refused:

@@ -105,6 +105,7 @@ async def test_workflow_rules_still_apply_to_signed_principals(
         with pytest.raises(WorkflowUpdateFailedError) as caught:
             await handle.execute_update(ApprovalProbeWorkflow.decide, decision(viewer))
         assert "role 'viewer' may not decide 'review'" in str(caught.value.cause)
+        await finish_pending(handle)  # a workflow left open would stall later time skips
 
 
 async def test_bare_temporal_cli_update_is_refused(
@@ -152,3 +153,50 @@ def test_an_update_without_validator_is_reported() -> None:
     from tests.workflows.unguarded_probe import UnguardedWorkflow
 
     assert unguarded_updates([UnguardedWorkflow]) == ["UnguardedWorkflow.decide"]
+
+
+async def test_real_order_with_the_workers_verification_setting(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    from pydantic import SecretStr
+
+    from crossdock.config import Settings
+    from crossdock.identity.claims import signer_for
+    from crossdock.models.approval import Decision
+    from crossdock.models.order_steps import CancelRequest
+    from tests.workflows.order_harness import deliver, wait_for_state
+    from tests.workflows.order_harness import start as start_order
+    from tests.workflows.stand_ins import Partners
+    from tests.workflows.test_order_review import REVIEW_CLOCKS, knife_to_gb
+    from worker import principal_verification
+    from workflows.order import OrderWorkflow
+    from workflows.order_states import OrderState
+
+    settings = Settings(
+        verify_principals=True, principal_key=SecretStr(KEY.decode()), _env_file=None
+    )
+    assert principal_verification(settings.model_copy(update={"verify_principals": False})) == []
+    partners = Partners()
+    async with Worker(
+        time_env.client,
+        task_queue=task_queue,
+        workflows=[OrderWorkflow],
+        activities=partners.activities(),
+        workflow_runner=RUNNER,
+        interceptors=principal_verification(settings),
+    ):
+        order = knife_to_gb("SF30000091")
+        handle = await start_order(time_env, task_queue, order, **REVIEW_CLOCKS)
+        await wait_for_state(handle, OrderState.IN_REVIEW)
+        for update, request in (
+            (OrderWorkflow.cancel, CancelRequest(reason="typed by hand", by=OPERATOR)),
+            (OrderWorkflow.decide, decision(OPERATOR)),
+        ):
+            with pytest.raises(WorkflowUpdateFailedError) as caught:
+                await handle.execute_update(update, request)  # type: ignore[arg-type]
+            assert "is not signed" in str(caught.value.cause)
+        signed = signer_for(settings).sign(OPERATOR, handle.id)
+        approve = Decision(key="review", action=DecisionAction.APPROVE, reason="18+", by=signed)
+        await handle.execute_update(OrderWorkflow.decide, approve)
+        await deliver(handle)
+        assert (await handle.result()).state == OrderState.COMPLETED
