@@ -241,7 +241,9 @@ class DisputeDesk:
                 ):
                     dispute.under_review_since = None
                     won = self.random.random() < self.config.win_rate
-                    self.resolve(dispute.id, "won" if won else "lost")
+                    # An issuer unconvinced by the answer to an inquiry files a chargeback.
+                    lost = "escalate" if dispute.status.startswith("warning_") else "lost"
+                    self.resolve(dispute.id, "won" if won else lost)
 
     def _record(self, kind: str, dispute: Dispute, key: str | None, **details: Any) -> None:
         intent = self.payments.intents.get(dispute.payment_intent)
