@@ -29,6 +29,13 @@ with workflow.unsafe.imports_passed_through():
 ANSWERED = frozenset({DisputeState.SUBMITTED, DisputeState.WON, DisputeState.INQUIRY_CLOSED})
 
 
+# Stripe's events for the disputed amount leaving and coming back to our balance.
+MONEY_EVENTS = {
+    "charge.dispute.funds_withdrawn": "funds_withdrawn",
+    "charge.dispute.funds_reinstated": "funds_reinstated",
+}
+
+
 class PartnerRefused(Exception):
     """A provider's business refusal of a dispute call (the message says why)."""
 
@@ -62,6 +69,10 @@ class DisputeContext:
         if event.event_id in status.events_seen:
             return
         status.events_seen = [*status.events_seen, event.event_id][-EVENTS_REMEMBERED:]
+        money = MONEY_EVENTS.get(event.type)
+        if money:
+            # Money moves whatever the order of delivery: the timeline records each once.
+            self.note(money, f"{event.dispute.amount} ({event.type})")
         if status.latest_event is not None and event.order_key <= status.latest_event:
             self.note("provider_event_stale", f"{event.type} {event.dispute.status}")
             return

@@ -122,3 +122,6 @@ async def apply_outcome(ctx: DisputeContext) -> None:
         ctx.unflag(f"round {ctx.status.round} {target}")
     if target is DisputeState.LOST:
         await book_loss(ctx, "dispute lost")
+        if not ctx.status.open_returns:
+            # The buyer has the money back and, as far as we know, the goods too.
+            ctx.flag(f"lost {ctx.status.snapshot.amount} and nothing was returned")

@@ -213,14 +213,20 @@ async def test_duplicate_and_out_of_order_events_change_nothing(
         await wait_for(handle, DisputeState.SUBMITTED)
         early = stripe.event(ProviderStatus.NEEDS_RESPONSE)  # made first, delivered last
         review = stripe.event(ProviderStatus.UNDER_REVIEW)
-        for event in (review, review, early):
+        # Money events are recorded once each, whenever they arrive.
+        withdrawn = early.model_copy(
+            update={"event_id": "evt_funds", "type": "charge.dispute.funds_withdrawn"}
+        )
+        for event in (review, review, withdrawn, early, withdrawn):
             await handle.signal(DisputeWorkflow.provider_event, event)
         status = await handle.query(DisputeWorkflow.status)
         while early.event_id not in status.events_seen:
             status = await handle.query(DisputeWorkflow.status)
     assert status.state == DisputeState.SUBMITTED and status.round == 1
     assert status.snapshot.status == ProviderStatus.UNDER_REVIEW
-    assert [e.event for e in status.timeline].count("provider_event_stale") == 1
+    events = [e.event for e in status.timeline]
+    assert events.count("provider_event_stale") == 2  # the early one, and funds (older)
+    assert events.count("funds_withdrawn") == 1
     assert len(partners.named("gather")) == 1
 
 
