@@ -92,6 +92,7 @@ class HistoryReader:
         self._attempts: dict[int, int] = {}
         self._updates: dict[str, str] = {}
         self._flags: dict[str, Any] = {}
+        self._workflow_type = "workflow"
         self.entries: list[TimelineEntry] = []
 
     async def read(self, event: HistoryEvent) -> None:
@@ -118,7 +119,8 @@ class HistoryReader:
     async def started(self, event: HistoryEvent) -> None:
         attrs = event.workflow_execution_started_event_attributes
         data = await self._first(attrs.input.payloads)
-        self._add(event, Kind.WORKFLOW, attrs.workflow_type.name, outcome="started", data=data)
+        self._workflow_type = attrs.workflow_type.name
+        self._add(event, Kind.WORKFLOW, self._workflow_type, outcome="started", data=data)
 
     async def closed(self, event: HistoryEvent) -> None:
         outcome, why, data = "completed", "", None
@@ -139,7 +141,7 @@ class HistoryReader:
             outcome = "timed out"
         else:
             outcome = "continued as new"
-        self._add(event, Kind.WORKFLOW, "workflow", outcome=outcome, why=why, data=data)
+        self._add(event, Kind.WORKFLOW, self._workflow_type, outcome=outcome, why=why, data=data)
 
     async def activity_scheduled(self, event: HistoryEvent) -> None:
         attrs = event.activity_task_scheduled_event_attributes
@@ -197,7 +199,8 @@ class HistoryReader:
     async def signaled(self, event: HistoryEvent) -> None:
         attrs = event.workflow_execution_signaled_event_attributes
         data = await self._first(attrs.input.payloads)
-        self._add(event, Kind.SIGNAL, attrs.signal_name, outcome="received", data=data)
+        why = _signal_detail(data)
+        self._add(event, Kind.SIGNAL, attrs.signal_name, outcome="received", why=why, data=data)
 
     async def signal_sent(self, event: HistoryEvent) -> None:
         attrs = event.signal_external_workflow_execution_initiated_event_attributes
@@ -224,6 +227,14 @@ def _decision_what(name: str, arg: dict[str, Any]) -> str:
     """`decide approve review` / `cancel`: the update and, for decisions, what was chosen."""
     parts = [name, str(arg.get("action", "")), str(arg.get("key", ""))]
     return " ".join(part for part in parts if part)
+
+
+def _signal_detail(data: Any) -> str:
+    """What a partner event said, e.g. a tracking update's status and description."""
+    if not isinstance(data, dict):
+        return ""
+    parts = [str(data[key]) for key in ("status", "description", "summary") if data.get(key)]
+    return ": ".join(dict.fromkeys(parts))
 
 
 def _failure(failure: Failure) -> str:

@@ -33,6 +33,7 @@ from crossdock.sandbox.ebay_orders import (
     refuse,
     timestamp,
 )
+from crossdock.sandbox.ebay_payment_disputes import add_routes as add_payment_dispute_routes
 from crossdock.sandbox.ebay_post_order import add_routes as add_post_order_routes
 from crossdock.sandbox.ebay_post_order import fulfillment_cancel_status
 from crossdock.sandbox.ebay_refunds import RefundRecord, refunded
@@ -307,4 +308,5 @@ def build(ctx: SandboxContext) -> APIRouter:
     _fulfillment_routes(router, orders, ctx)
     add_post_order_routes(router, orders, ctx)
     add_refund_routes(router, orders, ctx, [Depends(_require_bearer)], API)
+    add_payment_dispute_routes(router, orders, ctx, [Depends(_require_bearer)], API)
     return router

@@ -92,7 +92,11 @@ def assert_timeline(timeline: list[TimelineEntry], email: str) -> None:
     started = timeline[0]
     assert (started.kind, started.outcome) == (Kind.WORKFLOW, "started")
     assert email in json.dumps(started.data)  # decoded through the codec
-    assert timeline[-1].kind is Kind.WORKFLOW and timeline[-1].outcome == "completed"
+    assert (timeline[-1].kind, timeline[-1].what, timeline[-1].outcome) == (
+        Kind.WORKFLOW,
+        "OrderWorkflow",
+        "completed",
+    )
     assert [e.at for e in timeline] == sorted(e.at for e in timeline)
 
 
