@@ -116,3 +116,15 @@ def test_appends_after_verify_continue_the_chain(db: Database) -> None:
     _fill(db, 1)
     assert [e.seq for e in log.entries()] == [1, 2, 3]
     assert log.verify().intact
+
+
+def test_concurrent_appenders_keep_one_chain(db: Database) -> None:
+    # Console replicas append at once: each must chain onto the other's entry, never
+    # both onto the same head.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda _: _fill(db, 5), range(4)))
+    log = AuditLog(db)
+    assert [e.seq for e in log.entries()] == list(range(1, 21))
+    assert log.verify().intact

@@ -102,3 +102,15 @@ def test_make_run_points_the_temporal_ui_at_the_codec_endpoint(tmp_path: Path) -
     assert command[command.index("--ui-codec-endpoint") + 1] == "http://127.0.0.1:8123/codec"
     plain = Settings(state_dir=tmp_path, encrypt_payloads=False, _env_file=None)
     assert "--ui-codec-endpoint" not in temporal_command(plain)
+
+
+def test_processes_starting_at_once_generate_one_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from crossdock.keys import codec_keys_text
+
+    settings = Settings(state_dir=tmp_path, _env_file=None)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        seen = set(pool.map(lambda _: codec_keys_text(settings), range(16)))
+    assert len(seen) == 1
+    assert [p.name for p in (tmp_path / "keys").iterdir()] == ["codec-keys"]  # no leftovers
