@@ -39,6 +39,7 @@ from crossdock.models.returns import (
 from crossdock.money import Money
 from starter.returns import start_return
 from workflows.order_states import OrderState
+from workflows.return_refund import REFUNDED_BY_HAND
 from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 
@@ -140,10 +141,14 @@ class DemoReturns:
         if roll < 0.2:
             return  # left waiting: reminders, escalation, then the deadline's policy
         who = FINANCE if request.finance_threshold is not None else OPERATOR
+        option = request.options[0] if request.options else ""
+        if REFUNDED_BY_HAND in request.options:
+            # Amazon refunds are made in Seller Central: the operator did it, says so.
+            option = REFUNDED_BY_HAND
         decision = Decision(
             key=request.key,
             action=DecisionAction.APPROVE,
-            option=request.options[0] if request.options else "",
+            option=option,
             by=self._by(who, workflow_id),
             reason="checked the photos and the order",
         )
