@@ -96,11 +96,13 @@ def intake() -> None:
 @app.command("demo-feed")
 def demo_feed() -> None:
     """Keep placing realistic cross-border orders on the sandbox channels."""
+    from crossdock.audit.log import AuditLog
     from crossdock.demo import run_feed
     from crossdock.demo_disputes import DemoDisputes
     from crossdock.demo_operator import DemoOperator
     from crossdock.demo_returns import DemoReturns
     from crossdock.identity.claims import signer_for
+    from crossdock.store.cli import migrated
     from crossdock.temporal import connect
 
     settings = get_settings()
@@ -108,7 +110,10 @@ def demo_feed() -> None:
 
     async def feed() -> None:
         operator = DemoOperator(
-            await connect(settings), seed=settings.demo_seed, signer=signer_for(settings)
+            await connect(settings),
+            seed=settings.demo_seed,
+            signer=signer_for(settings),
+            audit=AuditLog(migrated()),
         )
         await asyncio.gather(
             run_feed(
@@ -121,7 +126,12 @@ def demo_feed() -> None:
             DemoDisputes(
                 await connect(settings), settings.sandbox_url, seed=settings.demo_seed
             ).run(),
-            DemoReturns(await connect(settings), settings, seed=settings.demo_seed).run(),
+            DemoReturns(
+                await connect(settings),
+                settings,
+                seed=settings.demo_seed,
+                signer=signer_for(settings),
+            ).run(),
         )
 
     try:

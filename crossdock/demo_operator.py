@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
 import structlog
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
+from crossdock.audit.attempts import attempt_update
+from crossdock.audit.log import AuditLog
 from crossdock.identity.claims import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.order import Address
@@ -37,13 +40,21 @@ class DemoOperator:
         seed: int,
         cancel_share: float = 0.35,
         signer: ClaimSigner | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self._client = client
-        # Signs the demo operator's principal as the console signs a logged-in operator's.
+        # Signs the demo operator's principal as the console signs a logged-in operator's,
+        # and records every attempt in the audit log as the console does.
         self._signer = signer
+        self._audit = audit
         self._random = random.Random(seed)
         self._cancel_share = cancel_share
         self._seen: set[str] = set()
+
+    async def _send(self, handle: WorkflowHandle[Any, Any], update: Any, request: Any) -> Any:
+        if self._audit is None:
+            return await handle.execute_update(update, request)
+        return await attempt_update(handle, update, request, self._audit)
 
     def _by(self, workflow_id: str) -> Principal:
         return self._signer.sign(DEMO_OPERATOR, workflow_id) if self._signer else DEMO_OPERATOR
@@ -96,7 +107,8 @@ class DemoOperator:
             return
         corrected = ship_to.model_copy(update={"line2": "Side entrance, ring twice"})
         handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
-        await handle.execute_update(
+        await self._send(
+            handle,
             OrderWorkflow.correct_address,
             AddressCorrection(address=corrected, by=self._by(workflow_id)),
         )
@@ -115,7 +127,7 @@ class DemoOperator:
             key=key, action=action, reason=reason, option=option, by=self._by(workflow_id)
         )
         try:
-            await handle.execute_update(OrderWorkflow.decide, decision)
+            await self._send(handle, OrderWorkflow.decide, decision)
         except WorkflowUpdateFailedError as refused:
             log.info("demo_decision_refused", workflow_id=workflow_id, why=str(refused.cause))
             return
@@ -134,7 +146,7 @@ class DemoOperator:
         handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
         request = CancelRequest(reason=reason, by=self._by(workflow_id))
         try:
-            receipt = await handle.execute_update(OrderWorkflow.cancel, request)
+            receipt = await self._send(handle, OrderWorkflow.cancel, request)
         except WorkflowUpdateFailedError as refused:
             log.info("demo_cancel_refused", workflow_id=workflow_id, why=str(refused.cause))
             return

@@ -21,9 +21,10 @@ DETAIL_FIELDS = ("key", "action", "option", "amount")
 
 
 async def attempt_update(
-    handle: WorkflowHandle[Any, Any], update: str, request: BaseModel, log: AuditLog
+    handle: WorkflowHandle[Any, Any], update: Any, request: BaseModel, log: AuditLog
 ) -> Any:
-    """Execute `update` with `request` (which carries `by`) and append the attempt.
+    """Execute `update` (a name or the workflow's update method) with `request`, which
+    carries `by`, and append the attempt.
 
     Raises:
         WorkflowUpdateFailedError: The workflow refused; the attempt is logged first.
@@ -32,15 +33,27 @@ async def attempt_update(
     by = getattr(request, "by", None)
     if not isinstance(by, Principal):
         raise ValueError(f"{type(request).__name__} has no `by` principal to record")
+    name = update_name(update)
     try:
         result = await handle.execute_update(update, request)
     except WorkflowUpdateFailedError as err:
         reason = str(err.cause) if err.cause is not None else str(err)
-        await _append(log, handle.id, update, request, by, Outcome.REFUSED, reason)
+        await _append(log, handle.id, name, request, by, Outcome.REFUSED, reason)
         raise
     reason = str(getattr(request, "reason", ""))
-    await _append(log, handle.id, update, request, by, Outcome.ACCEPTED, reason)
+    await _append(log, handle.id, name, request, by, Outcome.ACCEPTED, reason)
     return result
+
+
+def update_name(update: Any) -> str:
+    """The name Temporal knows an update by: given, or from its `@workflow.update`."""
+    if isinstance(update, str):
+        return update
+    definition = getattr(update, "_defn", None)  # set by @workflow.update
+    name = getattr(definition, "name", None)
+    if not isinstance(name, str):
+        raise ValueError(f"{update!r} is not a workflow update")
+    return name
 
 
 async def _append(
