@@ -16,6 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.carrier import CarrierActivities
 from activities.channel_cancel import ChannelCancelActivities
 from activities.customs import CustomsActivities
+from activities.dispute_intake import DisputeIntakeActivities
 from activities.disputes import DisputeActivities
 from activities.heartbeat import HeartbeatInterceptor
 from activities.intake import IntakeActivities
@@ -30,17 +31,26 @@ from crossdock.identity.claims import verifier_for
 from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
 from crossdock.partners.clients import PartnerClients
+from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.ebay_returns import EbayRefundsClient
 from crossdock.partners.stripe_disputes import StripeDisputesClient
 from crossdock.temporal import connect
+from starter.webhooks_stripe import dispute_policy
 from workflows.dispute import DisputeWorkflow
+from workflows.dispute_intake import DisputePollWorkflow
 from workflows.intake import MarketplacePollWorkflow
 from workflows.order import OrderWorkflow
 from workflows.returns import ReturnWorkflow
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [OrderWorkflow, MarketplacePollWorkflow, ReturnWorkflow, DisputeWorkflow]
+WORKFLOWS = [
+    OrderWorkflow,
+    MarketplacePollWorkflow,
+    ReturnWorkflow,
+    DisputeWorkflow,
+    DisputePollWorkflow,
+]
 
 # Our own modules and pydantic are deterministic at import: passing them through the
 # sandbox instead of re-importing them per workflow run saves most of its cost. structlog
@@ -54,6 +64,10 @@ RUNNER = SandboxedWorkflowRunner(
 
 def build_worker(client: Client, settings: Settings, partners: PartnerClients) -> Worker:
     """A worker for every Crossdock workflow and activity, with injected partner clients."""
+    # eBay payment disputes share the Fulfillment client's connection pool.
+    ebay_disputes = EbayPaymentDisputesClient(
+        settings.ebay_base_url, settings.ebay_access_token, settings.ship_from, partners.ebay.http
+    )
     activities = [
         PaymentActivities(partners.payments),
         CustomsActivities(partners.customs),
@@ -68,6 +82,10 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
             StripeDisputesClient(
                 settings.payments_base_url, settings.payments_api_key, partners.payments.http
             ),
+            ebay_disputes,
+        ),
+        DisputeIntakeActivities(
+            client, ebay_disputes, settings.task_queue, dispute_policy(settings)
         ),
         ChannelCancelActivities.from_partners(partners, settings),
         ReturnActivities(

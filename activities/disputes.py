@@ -16,6 +16,7 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.dispute_evidence import order_evidence
@@ -23,6 +24,7 @@ from activities.errors import partner_errors
 from crossdock.models.dispute import (
     CloseDisputeInput,
     DisputeAnswer,
+    DisputeProvider,
     GatheredEvidence,
     GatherEvidenceInput,
     LossRecorded,
@@ -32,15 +34,32 @@ from crossdock.models.dispute import (
 from crossdock.models.order import Order
 from crossdock.models.order_cases import RefundRequest
 from crossdock.models.order_steps import OrderInput
+from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.stripe_disputes import StripeDisputesClient
 from workflows import order_ledger
 from workflows.order import OrderWorkflow
 
 
 class DisputeActivities:
-    def __init__(self, client: Client, disputes: StripeDisputesClient) -> None:
+    """Args: the Temporal client (the order is read and booked through it), Stripe's
+    disputes, and eBay's payment disputes (None where eBay is not connected)."""
+
+    def __init__(
+        self,
+        client: Client,
+        disputes: StripeDisputesClient,
+        ebay: EbayPaymentDisputesClient | None = None,
+    ) -> None:
         self._client = client
         self._disputes = disputes
+        self._ebay = ebay
+
+    def _ebay_client(self) -> EbayPaymentDisputesClient:
+        if self._ebay is None:
+            raise ApplicationError(
+                "no eBay payment disputes client is configured", non_retryable=True
+            )
+        return self._ebay
 
     @activity.defn
     async def gather_dispute_evidence(self, input: GatherEvidenceInput) -> GatheredEvidence:
@@ -83,11 +102,19 @@ class DisputeActivities:
 
     @activity.defn
     async def submit_dispute_evidence(self, input: SubmitEvidenceInput) -> DisputeAnswer:
-        """Submit the packet; the idempotency key makes a retry replay, never resubmit."""
+        """Submit the packet; the idempotency key makes a retry replay, never resubmit.
+
+        eBay payment disputes are contested instead (once, by state); the packet goes as
+        the contest note, since eBay's evidence is uploaded files.
+        """
         with partner_errors():
-            dispute = await self._disputes.submit_evidence(
-                input.dispute_id, input.evidence, input.idempotency_key
-            )
+            if input.provider is DisputeProvider.EBAY:
+                note = "; ".join(f"{k}: {v}" for k, v in sorted(input.evidence.items()))
+                dispute = await self._ebay_client().contest(input.dispute_id, note)
+            else:
+                dispute = await self._disputes.submit_evidence(
+                    input.dispute_id, input.evidence, input.idempotency_key
+                )
         return DisputeAnswer(
             dispute_id=dispute.id, status=dispute.status, submission_count=dispute.submission_count
         )
@@ -96,7 +123,12 @@ class DisputeActivities:
     async def close_dispute(self, input: CloseDisputeInput) -> DisputeAnswer:
         """Accept the dispute (the provider closes it as lost)."""
         with partner_errors():
-            dispute = await self._disputes.close_dispute(input.dispute_id, input.idempotency_key)
+            if input.provider is DisputeProvider.EBAY:
+                dispute = await self._ebay_client().accept(input.dispute_id)
+            else:
+                dispute = await self._disputes.close_dispute(
+                    input.dispute_id, input.idempotency_key
+                )
         return DisputeAnswer(
             dispute_id=dispute.id, status=dispute.status, submission_count=dispute.submission_count
         )

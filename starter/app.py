@@ -23,6 +23,7 @@ from crossdock.partners.errors import PartnerError
 from crossdock.store import Database, upgrade
 from crossdock.temporal import connect
 from starter.codec_server import create_codec_app
+from starter.dispute_poller import ensure_dispute_poller
 from starter.orders import start_order
 from starter.pollers import ensure_pollers
 from starter.tracking import TrackingRouter
@@ -44,6 +45,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
         app.state.client = client
         # Intake owns the pollers: make sure they run whenever intake does.
         await ensure_pollers(client, settings)
+        await ensure_dispute_poller(client, settings)
         app.state.tracking = TrackingRouter(client, carrier)
         app.state.stripe = StripeWebhookIntake(
             client, settings.stripe_webhook_secret, settings.task_queue, dispute_policy(settings)

@@ -21,21 +21,12 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from temporalio.client import Client
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from crossdock.config import Settings
 from crossdock.models.dispute import DisputeEvent, DisputePolicy, DisputeProvider
 from crossdock.partners.stripe_disputes import dispute_snapshot
+from starter.dispute_start import deliver_dispute_event
 from starter.stripe_signature import SignatureRefused, verify
-from workflows.dispute import DisputeWorkflow
-from workflows.dispute_states import DisputeState
-from workflows.dispute_status import DisputeInput
-from workflows.search import CROSSDOCK_STATE
 
 log = structlog.get_logger(__name__)
 
@@ -57,10 +48,6 @@ class Remembered:
         self._items.move_to_end(item)
         while len(self._items) > self._size:
             self._items.popitem(last=False)
-
-
-def dispute_workflow_id(dispute_id: str) -> str:
-    return f"dispute-{DisputeProvider.STRIPE}-{dispute_id}"
 
 
 class StripeWebhookIntake:
@@ -121,29 +108,9 @@ class StripeWebhookIntake:
         return JSONResponse({"status": status, "workflow_id": workflow_id})
 
     async def _deliver(self, event: DisputeEvent) -> tuple[str, str]:
-        """Signal-with-start the dispute's workflow; ("…", "closed") once it has ended."""
-        workflow_id = dispute_workflow_id(event.dispute.id)
-        try:
-            await self._client.start_workflow(
-                DisputeWorkflow.run,
-                DisputeInput(
-                    provider=DisputeProvider.STRIPE, first_event=event, policy=self._policy
-                ),
-                id=workflow_id,
-                task_queue=self._task_queue,
-                # A dispute runs once: an event after it closed must not start it again.
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                start_signal="provider_event",
-                start_signal_args=[event],
-                search_attributes=TypedSearchAttributes(
-                    [SearchAttributePair(CROSSDOCK_STATE, DisputeState.OPENED.value)]
-                ),
-            )
-        except WorkflowAlreadyStartedError:
-            log.info("stripe_event_for_closed_dispute", workflow_id=workflow_id)
-            return workflow_id, "closed"
-        log.info("stripe_event_delivered", workflow_id=workflow_id, event_id=event.event_id)
-        return workflow_id, "delivered"
+        return await deliver_dispute_event(
+            self._client, DisputeProvider.STRIPE, event, self._task_queue, self._policy
+        )
 
 
 def _dispute_event(event: dict[str, Any]) -> DisputeEvent:

@@ -50,6 +50,7 @@ async def submit(ctx: DisputeContext) -> None:
         dispute_id=snapshot.id,
         evidence=ctx.status.packet.fields,
         idempotency_key=ctx.key("submit"),
+        provider=ctx.provider,
     )
     try:
         answer = await ctx.call(DisputeActivities.submit_dispute_evidence, request)
@@ -66,7 +67,9 @@ async def submit(ctx: DisputeContext) -> None:
 async def accept(ctx: DisputeContext) -> None:
     """Accept the dispute: the provider closes it as lost; the loss is booked."""
     snapshot = ctx.status.snapshot
-    request = CloseDisputeInput(dispute_id=snapshot.id, idempotency_key=ctx.key("accept"))
+    request = CloseDisputeInput(
+        dispute_id=snapshot.id, idempotency_key=ctx.key("accept"), provider=ctx.provider
+    )
     try:
         answer = await ctx.call(DisputeActivities.close_dispute, request)
     except PartnerRefused as refusal:

@@ -196,11 +196,13 @@ class SubmitEvidenceInput(BaseModel):
     dispute_id: str
     evidence: dict[str, str]
     idempotency_key: str
+    provider: DisputeProvider = DisputeProvider.STRIPE
 
 
 class CloseDisputeInput(BaseModel):
     dispute_id: str
     idempotency_key: str
+    provider: DisputeProvider = DisputeProvider.STRIPE
 
 
 class DisputeAnswer(BaseModel):
@@ -270,3 +272,22 @@ class EvidenceEdited(BaseModel):
 
     fields: list[str]
     strength: str
+
+
+class PollDisputesInput(BaseModel):
+    """One poll of a marketplace's payment disputes (state carried by the poller)."""
+
+    # What each dispute last looked like when signalled: id -> "status:revision".
+    seen: dict[str, str] = Field(default_factory=dict)
+
+
+class PollDisputesResult(BaseModel):
+    seen: dict[str, str]
+    signalled: int
+
+
+class DisputePollInput(BaseModel):
+    """The marketplace dispute poller's input, and what continue-as-new carries."""
+
+    interval_seconds: float = Field(gt=0)
+    seen: dict[str, str] = Field(default_factory=dict)

@@ -116,6 +116,17 @@ class EbayPaymentDisputesClient(PartnerConnection):
         body: dict[str, Any] = (await self._call("GET", f"/payment_dispute/{dispute_id}")).json()
         return body
 
+    async def summaries(self, page_size: int = 200) -> list[dict[str, Any]]:
+        """Every payment dispute summary (all states), following the pages."""
+        found: list[dict[str, Any]] = []
+        while True:
+            params = {"limit": page_size, "offset": len(found)}
+            page = (await self._call("GET", "/payment_dispute_summary", params=params)).json()
+            batch = page.get("paymentDisputeSummaries") or []
+            found.extend(batch)
+            if not batch or len(found) >= page.get("total", 0):
+                return found
+
     async def get_dispute(self, dispute_id: str) -> DisputeSnapshot:
         """The payment dispute as eBay sees it now."""
         return payment_dispute_snapshot(await self._get(dispute_id))
