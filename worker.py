@@ -24,6 +24,7 @@ from activities.marketplace import MarketplaceActivities
 from activities.notify import NotifyActivities
 from activities.payments import PaymentActivities
 from activities.registry import activity_methods
+from activities.return_intake import ReturnIntakeActivities
 from activities.returns import ReturnActivities
 from activities.warehouse import WarehouseActivities
 from crossdock.config import Settings, get_settings
@@ -32,7 +33,7 @@ from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
-from crossdock.partners.ebay_returns import EbayRefundsClient
+from crossdock.partners.ebay_returns import EbayRefundsClient, EbayReturnRequestsClient
 from crossdock.partners.stripe_disputes import StripeDisputesClient
 from crossdock.temporal import connect
 from starter.webhooks_stripe import dispute_policy
@@ -40,6 +41,7 @@ from workflows.dispute import DisputeWorkflow
 from workflows.dispute_intake import DisputePollWorkflow
 from workflows.intake import MarketplacePollWorkflow
 from workflows.order import OrderWorkflow
+from workflows.return_intake import ReturnRequestPollWorkflow
 from workflows.returns import ReturnWorkflow
 
 log = structlog.get_logger(__name__)
@@ -48,6 +50,7 @@ WORKFLOWS = [
     OrderWorkflow,
     MarketplacePollWorkflow,
     ReturnWorkflow,
+    ReturnRequestPollWorkflow,
     DisputeWorkflow,
     DisputePollWorkflow,
 ]
@@ -94,6 +97,13 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
             partners.carrier,
             # eBay refunds share the Fulfillment client's connection pool.
             EbayRefundsClient(
+                settings.ebay_base_url, settings.ebay_access_token, partners.ebay.http
+            ),
+        ),
+        ReturnIntakeActivities(
+            client,
+            settings,
+            EbayReturnRequestsClient(
                 settings.ebay_base_url, settings.ebay_access_token, partners.ebay.http
             ),
         ),

@@ -26,6 +26,7 @@ from starter.codec_server import create_codec_app
 from starter.dispute_poller import ensure_dispute_poller
 from starter.orders import start_order
 from starter.pollers import ensure_pollers
+from starter.returns import ensure_return_pollers
 from starter.tracking import TrackingRouter
 from starter.webhooks_stripe import StripeWebhookIntake, dispute_policy, stripe_webhook_router
 
@@ -45,6 +46,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
         app.state.client = client
         # Intake owns the pollers: make sure they run whenever intake does.
         await ensure_pollers(client, settings)
+        await ensure_return_pollers(client, settings)
         await ensure_dispute_poller(client, settings)
         app.state.tracking = TrackingRouter(client, carrier)
         app.state.stripe = StripeWebhookIntake(

@@ -1,20 +1,20 @@
 """Starting returns: one `ReturnWorkflow` per return, `return-{channel}-{rma}`.
 
-Intake (marketplace return requests, buyer cancellations after shipment) and operators
-(`crossdock returns open`) start returns here. The id is REJECT_DUPLICATE, so a second
+Intake (the return-request pollers, `return-intake-{channel}`) and operators (`crossdock
+returns open`) start returns here. The id is REJECT_DUPLICATE, so a second
 sighting of the same RMA never starts a second return.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDReusePolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from crossdock.config import Settings, get_settings
@@ -48,6 +48,29 @@ async def start_return(
         )
     except WorkflowAlreadyStartedError:
         return None
+
+
+RETURN_POLLED = (Channel.EBAY,)
+FIRST_LOOKBACK = timedelta(days=1)
+
+
+async def ensure_return_pollers(client: Client, settings: Settings) -> None:
+    """Start the marketplace return-request pollers unless they run already (then leave
+    them and their cursors)."""
+    from workflows.return_intake import ReturnPollInput, ReturnRequestPollWorkflow
+
+    for channel in RETURN_POLLED:
+        await client.start_workflow(
+            ReturnRequestPollWorkflow.run,
+            ReturnPollInput(
+                channel=channel,
+                created_after=datetime.now(UTC) - FIRST_LOOKBACK,
+                poll_interval_seconds=settings.poll_interval_seconds,
+            ),
+            id=f"return-intake-{channel.value}",
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
 
 
 def parse_lines(specs: list[str]) -> list[ReturnLine]:

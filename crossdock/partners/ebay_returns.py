@@ -1,5 +1,6 @@
-"""eBay refunds for returns: Fulfillment API issueRefund, and the refund's status as
-getOrder reports it (`paymentSummary.refunds`).
+"""eBay returns: buyers' return requests (Post-Order API return search), the seller's
+refund (Fulfillment API issueRefund) and the refund's status as getOrder reports it
+(`paymentSummary.refunds`).
 
 eBay processes refunds asynchronously: issueRefund answers `PENDING` (or `FAILED`) with
 a `refundId`, and the refund shows as `REFUNDED` (or `FAILED`) in getOrder later.
@@ -9,6 +10,7 @@ characters) so a person, and the sandbox, can tell a retried call from a second 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,6 +22,7 @@ from crossdock.partners.http import PartnerConnection, send
 
 PARTNER = "ebay"
 COMMENT_LIMIT = 100
+PAGE_SIZE = 200
 
 
 class EbayRefund(BaseModel):
@@ -104,3 +107,88 @@ class EbayRefundsClient(PartnerConnection):
             if refund.get("refundId") == refund_id:
                 return EbayRefund.model_validate(refund)
         return None
+
+
+class EbayReturnRequest(BaseModel):
+    """A buyer's return request as Post-Order's return search summarises it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    return_id: str
+    order_id: str
+    # The order line: the listing and the line's transaction (Fulfillment lineItemId).
+    item_id: str
+    transaction_id: str
+    quantity: int
+    reason: str  # ReturnReasonEnum, e.g. ARRIVED_DAMAGED, NO_LONGER_NEED
+    comments: str = ""
+    created_at: datetime
+
+    @classmethod
+    def from_summary(cls, summary: dict[str, Any]) -> EbayReturnRequest:
+        info = summary.get("creationInfo") or {}
+        item = info.get("item") or {}
+        created = (info.get("creationDate") or {}).get("value")
+        return cls(
+            return_id=str(summary["returnId"]),
+            order_id=str(summary["orderId"]),
+            item_id=str(item.get("itemId", "")),
+            transaction_id=str(item.get("transactionId", "")),
+            quantity=int(item.get("returnQuantity", 1)),
+            reason=str(info.get("reason", "")),
+            comments=str((info.get("comments") or {}).get("content", "")),
+            created_at=datetime.fromisoformat(str(created).replace("Z", "+00:00")),
+        )
+
+
+class EbayReturnRequestsClient(PartnerConnection):
+    """Post-Order v2 return search (`Authorization: IAF <token>`).
+
+    Args:
+        base_url: API root, e.g. "http://127.0.0.1:8700/ebay" or "https://api.ebay.com".
+        access_token: The OAuth user access token.
+        http: A shared `httpx.AsyncClient` (e.g. the Fulfillment client's pool).
+        timeout: Seconds per request.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(f"{base_url.rstrip('/')}/post-order/v2/return", http, timeout)
+        self._headers = {"Authorization": f"IAF {access_token}"}
+
+    async def search(self, created_after: datetime, offset: int = 0) -> list[EbayReturnRequest]:
+        """Every return request created at or after `created_after`, oldest first."""
+        found: list[EbayReturnRequest] = []
+        while True:
+            params = {
+                "creation_date_range_from": _date(created_after),
+                "offset": str(offset),
+                "limit": str(PAGE_SIZE),
+            }
+            response = await send(
+                self._http,
+                PARTNER,
+                "GET",
+                f"{self._base}/search",
+                read_ebay_error,
+                params=params,
+                headers=self._headers,
+                timeout=self._timeout,
+            )
+            body = response.json()
+            members = body.get("members", [])
+            found += [EbayReturnRequest.from_summary(m) for m in members]
+            total = int(body.get("paginationOutput", {}).get("totalEntries", len(found)))
+            offset += len(members)
+            if not members or offset >= total:
+                return found
+
+
+def _date(moment: datetime) -> str:
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

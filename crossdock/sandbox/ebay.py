@@ -38,6 +38,7 @@ from crossdock.sandbox.ebay_post_order import add_routes as add_post_order_route
 from crossdock.sandbox.ebay_post_order import fulfillment_cancel_status
 from crossdock.sandbox.ebay_refunds import RefundRecord, refunded
 from crossdock.sandbox.ebay_refunds import add_routes as add_refund_routes
+from crossdock.sandbox.ebay_return_requests import add_routes as add_return_routes
 
 API = "/ebay/sell/fulfillment/v1"
 
@@ -308,5 +309,6 @@ def build(ctx: SandboxContext) -> APIRouter:
     _fulfillment_routes(router, orders, ctx)
     add_post_order_routes(router, orders, ctx)
     add_refund_routes(router, orders, ctx, [Depends(_require_bearer)], API)
+    add_return_routes(router, orders, ctx)
     add_payment_dispute_routes(router, orders, ctx, [Depends(_require_bearer)], API)
     return router

@@ -6,7 +6,8 @@ one order refund no more than was paid between them.
 
 A rig of its own on the session's dev server (sandbox, task queue, webhook receiver):
 the session `stack` cannot host it, because `test_order_flow.py` asserts that the
-session sandbox's labels belong to its orders only.
+session sandbox's labels belong to its orders only. A buyer's eBay return request is found
+by the return-request poller and refunded once too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ import pytest
 from fastapi import FastAPI, Request
 from pydantic import SecretStr
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.catalog import default_catalog
@@ -54,6 +56,7 @@ from tests.servers import free_port, serve
 from worker import build_worker
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
+from workflows.return_intake import ReturnPollInput, ReturnRequestPollWorkflow
 from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 
@@ -269,3 +272,60 @@ async def test_returns_of_delivered_orders_are_refunded_exactly_once(rig: Stack)
         assert status.refunded is not None
         assert status.refunded.amount <= (status.captured or order.order_total).amount
         assert all(not case.open for case in status.cases), handle.id
+
+
+async def test_ebay_return_request_is_found_by_the_poller_and_refunded_once(rig: Stack) -> None:
+    demo = DemoOrders(seed=405, decline_rate=0.0, review_rate=0.0)
+    partners = PartnerClients.from_settings(rig.settings)
+    try:
+        order = await delivered(rig, partners, in_stock(demo, Channel.EBAY))
+    finally:
+        await partners.aclose()
+    poller = await rig.client.start_workflow(
+        ReturnRequestPollWorkflow.run,
+        ReturnPollInput(
+            channel=Channel.EBAY,
+            created_after=datetime.now(UTC) - timedelta(minutes=5),
+            poll_interval_seconds=0.5,
+        ),
+        id=f"{TASK_QUEUE}-return-intake-ebay",
+        task_queue=TASK_QUEUE,
+    )
+    try:
+        line = order.items[0]
+        asked = await rig.sandbox.post(
+            f"/ebay/_sandbox/orders/{order.channel_order_id}/buyer-return",
+            json={
+                "lineItemId": line.line_id,
+                "quantity": line.quantity,
+                "reason": "ARRIVED_DAMAGED",
+            },
+        )
+        asked.raise_for_status()
+        workflow_id = f"return-ebay-{asked.json()['returnId']}"
+        handle: ReturnHandle = rig.client.get_workflow_handle_for(ReturnWorkflow.run, workflow_id)
+        request = await started_request(handle)
+        assert request.reason is ReturnReason.DAMAGED
+        assert request.lines == [ReturnLine(sku=line.sku, quantity=line.quantity)]
+        result = await asyncio.wait_for(see_through(rig, handle, request), timeout=120)
+    finally:
+        await poller.terminate("test over")
+    assert result.state == ReturnState.REFUNDED
+    refunds = await rig.sandbox.get(
+        "/_sandbox/ledger",
+        params={"partner": "ebay", "kind": "refund", "reference": order.channel_order_id},
+    )
+    [refund] = refunds.json()
+    assert result.refunded is not None and refund["amount"] == result.refunded.amount
+
+
+async def started_request(handle: ReturnHandle) -> ReturnRequest:
+    """The return's request, once the poller has started it."""
+    for _ in range(200):
+        try:
+            return (await handle.query(ReturnWorkflow.status)).request
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            await asyncio.sleep(0.25)
+    raise AssertionError(f"the poller never started {handle.id}")

@@ -1,0 +1,111 @@
+"""Intake of marketplace return requests: buyers' eBay returns become ReturnWorkflows.
+
+Thin: read the marketplace's requests, translate each into a `ReturnRequest` against the
+order it is about, start its workflow (REJECT_DUPLICATE on `return-{channel}-{returnId}`,
+so a request seen again starts nothing). Decisions stay in the return workflow.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import structlog
+from pydantic import BaseModel, Field
+from temporalio import activity
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.errors import partner_errors
+from activities.returns import order_of
+from crossdock.config import Settings
+from crossdock.models.order import Channel, Order, order_workflow_id
+from crossdock.models.returns import ReturnLine, ReturnReason, ReturnRequest, ReturnSource
+from crossdock.partners.ebay_returns import EbayReturnRequest, EbayReturnRequestsClient
+from starter.returns import start_return
+
+log = structlog.get_logger(__name__)
+
+# eBay's ReturnReasonEnum in our reasons; anything else is the buyer's change of mind.
+EBAY_REASONS = {
+    "ARRIVED_DAMAGED": ReturnReason.DAMAGED,
+    "DEFECTIVE_ITEM": ReturnReason.DAMAGED,
+    "MISSING_PARTS": ReturnReason.NOT_AS_DESCRIBED,
+    "NOT_AS_DESCRIBED": ReturnReason.NOT_AS_DESCRIBED,
+    "WRONG_ITEM": ReturnReason.WRONG_ITEM,
+}
+
+
+class ImportReturnRequestsInput(BaseModel):
+    channel: Channel
+    created_after: datetime
+
+
+class ImportedReturnRequests(BaseModel):
+    started: list[str] = Field(default_factory=list)
+    # Requests about orders Crossdock does not run (or lines it cannot match), by id.
+    skipped: list[str] = Field(default_factory=list)
+    # Where the next search starts: the newest request seen (searches are inclusive, and
+    # a request seen twice starts nothing the second time).
+    cursor: datetime
+
+
+class ReturnIntakeActivities:
+    def __init__(
+        self, client: Client, settings: Settings, ebay_returns: EbayReturnRequestsClient
+    ) -> None:
+        self._client = client
+        self._settings = settings
+        self._ebay = ebay_returns
+
+    @activity.defn
+    async def import_return_requests(
+        self, input: ImportReturnRequestsInput
+    ) -> ImportedReturnRequests:
+        """Start a return for every new eBay return request."""
+        if input.channel is not Channel.EBAY:
+            raise ValueError(f"return requests are read from ebay only, not {input.channel}")
+        with partner_errors():
+            found = await self._ebay.search(input.created_after)
+        result = ImportedReturnRequests(cursor=input.created_after)
+        for request in found:
+            result.cursor = max(result.cursor, request.created_at)
+            started = await self._start(request)
+            (result.started if started else result.skipped).append(request.return_id)
+        return result
+
+    async def _start(self, found: EbayReturnRequest) -> bool:
+        order_id = order_workflow_id(Channel.EBAY, found.order_id)
+        try:
+            order = await order_of(self._client, order_id)
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            log.info("return_for_unknown_order", return_id=found.return_id, order=order_id)
+            return False
+        request = translate(found, order)
+        if request is None:
+            log.info("return_line_not_in_order", return_id=found.return_id, order=order_id)
+            return False
+        handle = await start_return(
+            self._client, self._settings, request, self._settings.return_timers
+        )
+        if handle is not None:
+            log.info("return_started", workflow_id=handle.id, reason=request.reason)
+        return handle is not None
+
+
+def translate(found: EbayReturnRequest, order: Order) -> ReturnRequest | None:
+    """The eBay request in our terms; None when its line is not one of the order's."""
+    item = next((i for i in order.items if i.line_id == found.transaction_id), None)
+    if item is None:
+        return None
+    return ReturnRequest(
+        channel=Channel.EBAY,
+        rma=found.return_id,
+        order_id=order.workflow_id,
+        lines=[ReturnLine(sku=item.sku, quantity=min(found.quantity, item.quantity))],
+        reason=EBAY_REASONS.get(found.reason, ReturnReason.CHANGED_MIND),
+        source=ReturnSource.MARKETPLACE,
+        requested_at=found.created_at,
+        comment=f"eBay {found.reason}: {found.comments}"[:1000],
+    )
