@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     return_timers: ReturnTimers = Field(default_factory=ReturnTimers)
     # Heavier orders ship as several packages (each labelled and confirmed on its own).
     max_parcel_grams: int = Field(default=20_000, gt=0)
+    backorder_wait_seconds: float = Field(default=3 * 24 * 3600, gt=0)
+    stock_poll_seconds: float = Field(default=3600, gt=0)
     # Carrier sandbox: seconds between tracking steps (real carriers: hours).
     tracking_step_seconds: float = Field(default=3600.0, gt=0)
     # Customs sandbox: share of declarations held for inspection, and for how long.

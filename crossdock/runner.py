@@ -58,6 +58,11 @@ DEMO_PROFILE = {
     "CROSSDOCK_SHIP_BY_WARNING_SECONDS": "5",
     # The warehouse restocks every 30 s, so backordered demo orders fill while you watch.
     "CROSSDOCK_WAREHOUSE_RESTOCK_SECONDS": "30",
+    # Orders re-check backordered lines every 5 s and give up on them after 2 minutes;
+    # parcels over 2 kg (several mugs, an atlas) ship as several packages.
+    "CROSSDOCK_STOCK_POLL_SECONDS": "5",
+    "CROSSDOCK_BACKORDER_WAIT_SECONDS": "120",
+    "CROSSDOCK_MAX_PARCEL_GRAMS": "2000",
     # Disputes answered within 3 minutes (reminder, escalation, deadline policy 20 s
     # before due), decided by the issuer 30 s after submission.
     "CROSSDOCK_DISPUTE_DUE_SECONDS": "180",

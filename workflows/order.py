@@ -27,7 +27,8 @@ with workflow.unsafe.imports_passed_through():
         OrderResult,
         TrackingUpdate,
     )
-    from workflows import order_ledger, order_packages
+    from workflows import order_ledger, order_packages, order_stock
+    from workflows.order_backorder import ship_backorder
     from workflows.order_context import WORKFLOW_CANCEL, OrderContext, OrderRejected
     from workflows.order_customs import declare
     from workflows.order_packing import plan_packages
@@ -94,8 +95,12 @@ class OrderWorkflow:
 
     async def _after_shipment(self, input: OrderInput) -> OrderResult:
         ctx = self._ctx
+        if ctx.status.stock is not None:
+            await order_stock.fulfil(ctx, self._lines_sent(), package=1)
         if ctx.order.channel is Channel.STOREFRONT:
             await capture_payment(ctx)
+        if ctx.status.stock is not None:
+            await ship_backorder(ctx)
         if workflow.patched(CARRIER_EXCEPTIONS):
             if not await deliver_or_resolve(ctx):
                 return self._result()
@@ -106,6 +111,12 @@ class OrderWorkflow:
         await workflow.wait_condition(lambda: ctx.status.open_returns() == 0)
         ctx.move(OrderState.COMPLETED, "return window ended")
         return self._result()
+
+    def _lines_sent(self) -> list[int]:
+        parcels = self._ctx.status.parcels
+        if not parcels:
+            return list(range(len(self._ctx.order.items)))
+        return sorted({line.line_index for p in parcels for line in p.package.lines})
 
     def _result(self) -> OrderResult:
         status = self._ctx.status
@@ -119,12 +130,18 @@ class OrderWorkflow:
     async def _until_shipped(self) -> None:
         ctx = self._ctx
         await validate(ctx, screening=workflow.patched(SCREENING))
-        for step in (secure_payment, declare):
-            ctx.check_cancelled()
-            await step(ctx)
         ctx.check_cancelled()
-        packages = plan_packages(ctx.order, ctx.policy.max_parcel_grams)
-        if len(packages) > 1 and workflow.patched(order_packages.MULTI_PACKAGE):
+        await secure_payment(ctx)
+        if workflow.patched(order_stock.STOCK):
+            ctx.check_cancelled()
+            await order_stock.reserve_stock(ctx)
+        ctx.check_cancelled()
+        await declare(ctx)
+        ctx.check_cancelled()
+        in_stock = order_stock.ready(ctx.status.stock, set()) if ctx.status.stock else None
+        packages = plan_packages(ctx.order, ctx.policy.max_parcel_grams, line_indexes=in_stock)
+        partial = bool(order_stock.waiting(ctx.status.stock))
+        if (len(packages) > 1 or partial) and workflow.patched(order_packages.MULTI_PACKAGE):
             await order_packages.buy_labels(ctx, packages)
             ctx.check_cancelled()
             await order_packages.confirm_packages(ctx)

@@ -32,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
 
 MULTI_PACKAGE = "multi-package"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Events for parcels not recorded yet are kept, up to this many.
+EARLY_EVENTS = 20
 
 
 def step(package: int, name: str) -> str:
@@ -48,6 +50,7 @@ async def buy_labels(ctx: OrderContext, packages: list[Package]) -> None:
         label = await buy_package_label(ctx, package, package.number)
         ctx.saga.add(f"void_label (package {package.number})", _void(ctx, label, package.number))
         ctx.status.parcels.append(ParcelStatus(package=package, label=label))
+    adopt_early_events(ctx.status, workflow.now())
     summarise(ctx.status)
     if ctx.status.needs_attention:
         ctx.attention(False, "labels bought")
@@ -113,7 +116,14 @@ def record(status: OrderStatus, update: TrackingUpdate, now: datetime) -> bool:
     parcel = next(
         (p for p in status.parcels if p.label.tracking_code == update.tracking_code), None
     )
-    if parcel is None or parcel.outcome or update.event_id in parcel.events_seen:
+    if parcel is None:
+        # Maybe a parcel whose label the workflow has not recorded yet (the carrier's
+        # webhook beat the activity's result): keep it until that parcel appears.
+        known = any(update.tracking_code in _codes(p) for p in status.parcels)
+        if not known and update not in status.early_tracking:
+            status.early_tracking = [*status.early_tracking[-(EARLY_EVENTS - 1) :], update]
+        return False
+    if parcel.outcome or update.event_id in parcel.events_seen:
         return False
     parcel.events_seen.append(update.event_id)
     parcel.last_scan_at = now
@@ -125,6 +135,17 @@ def record(status: OrderStatus, update: TrackingUpdate, now: datetime) -> bool:
             parcel.outcome = "delivered"
     summarise(status)
     return True
+
+
+def adopt_early_events(status: OrderStatus, now: datetime) -> None:
+    """Apply the events that arrived before their parcel's label was recorded."""
+    early, status.early_tracking = status.early_tracking, []
+    for update in early:
+        record(status, update, now)
+
+
+def _codes(parcel: ParcelStatus) -> set[str]:
+    return {parcel.label.tracking_code, *(label.tracking_code for label in parcel.previous_labels)}
 
 
 def travelling(status: OrderStatus) -> list[ParcelStatus]:

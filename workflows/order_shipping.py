@@ -13,7 +13,12 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.order_steps import BuyLabelInput, ConfirmShipmentInput, VoidLabelInput
     from workflows.options import call_partner, condition_within
     from workflows.order_context import OrderContext
-    from workflows.order_packages import buy_package_label, confirmation_of, summarise
+    from workflows.order_packages import (
+        adopt_early_events,
+        buy_package_label,
+        confirmation_of,
+        summarise,
+    )
     from workflows.order_states import OrderState
     from workflows.order_status import TRACKING_PROGRESS, ParcelStatus
 
@@ -141,6 +146,7 @@ async def reship_parcel(ctx: OrderContext, parcel: ParcelStatus) -> None:
     parcel.label = label
     parcel.tracking_status = parcel.tracking_exception = parcel.tracking_detail = ""
     parcel.last_scan_at = workflow.now()
+    adopt_early_events(status, workflow.now())
     summarise(status)
     ctx.move(
         OrderState.RESHIPPING,

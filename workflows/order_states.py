@@ -13,11 +13,15 @@ class OrderState(StrEnum):
     IN_REVIEW = "in_review"
     APPROVED = "approved"
     PAYMENT_SECURED = "payment_secured"
+    # Nothing of the order is in stock yet: it waits (still cancellable).
+    AWAITING_STOCK = "awaiting_stock"
     CUSTOMS_DECLARED = "customs_declared"
     CUSTOMS_HOLD = "customs_hold"
     LABEL_BOUGHT = "label_bought"
     SHIPMENT_CONFIRMED = "shipment_confirmed"
     PAYMENT_CAPTURED = "payment_captured"
+    # Shipped in part: the other lines wait for stock (shipped later or cancelled).
+    BACKORDERED = "backordered"
     IN_TRANSIT = "in_transit"
     DELAYED = "delayed"
     # The carrier lost the parcel or could not deliver it: an operator decides.
@@ -43,6 +47,7 @@ BEFORE_SHIPMENT = frozenset(
         S.IN_REVIEW,
         S.APPROVED,
         S.PAYMENT_SECURED,
+        S.AWAITING_STOCK,
         S.CUSTOMS_DECLARED,
         S.CUSTOMS_HOLD,
         S.LABEL_BOUGHT,
@@ -54,13 +59,16 @@ ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.VALIDATED: frozenset({S.IN_REVIEW, S.PAYMENT_SECURED, S.CANCELLED}),
     S.IN_REVIEW: frozenset({S.APPROVED, S.CANCELLED}),
     S.APPROVED: frozenset({S.PAYMENT_SECURED, S.CANCELLED}),
-    S.PAYMENT_SECURED: frozenset({S.CUSTOMS_DECLARED, S.CANCELLED}),
+    S.PAYMENT_SECURED: frozenset({S.AWAITING_STOCK, S.CUSTOMS_DECLARED, S.CANCELLED}),
+    S.AWAITING_STOCK: frozenset({S.CUSTOMS_DECLARED, S.CANCELLED}),
     S.CUSTOMS_DECLARED: frozenset({S.CUSTOMS_HOLD, S.LABEL_BOUGHT, S.CANCELLED}),
     S.CUSTOMS_HOLD: frozenset({S.CUSTOMS_DECLARED, S.CANCELLED}),
     S.LABEL_BOUGHT: frozenset({S.SHIPMENT_CONFIRMED, S.CANCELLED}),
     # Storefront orders capture at shipment; marketplaces were paid at sale.
-    S.SHIPMENT_CONFIRMED: frozenset({S.PAYMENT_CAPTURED, S.IN_TRANSIT}),
-    S.PAYMENT_CAPTURED: frozenset({S.IN_TRANSIT}),
+    S.SHIPMENT_CONFIRMED: frozenset({S.PAYMENT_CAPTURED, S.IN_TRANSIT, S.BACKORDERED}),
+    S.PAYMENT_CAPTURED: frozenset({S.IN_TRANSIT, S.BACKORDERED}),
+    # The backordered lines ship as further packages, or are cancelled and refunded.
+    S.BACKORDERED: frozenset({S.SHIPMENT_CONFIRMED, S.IN_TRANSIT}),
     S.IN_TRANSIT: frozenset({S.DELAYED, S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER}),
     # One parcel of several refunded (lost, undeliverable, returned): the others go on.
     S.DELAYED: frozenset({S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER}),

@@ -14,9 +14,11 @@ from crossdock.models.order_steps import (
     LandedCost,
     PaymentAuthorization,
     ShippingLabel,
+    TrackingUpdate,
 )
 from crossdock.models.packages import Package
 from crossdock.models.screening import OrderAssessment
+from crossdock.models.stock import StockReservation
 from crossdock.money import Money
 from workflows.lifecycle import TimelineEntry
 from workflows.order_states import OrderState
@@ -87,6 +89,13 @@ class OrderStatus(BaseModel):
     # Multi-package orders: one entry per package (single-package orders keep the
     # fields above). The fields above then summarise the parcels still on their way.
     parcels: list[ParcelStatus] = Field(default_factory=list)
+    # The warehouse reservation, when backorders must be shipped by, and the order lines
+    # (indexes) that have left the warehouse.
+    stock: StockReservation | None = None
+    stock_deadline: datetime | None = None
+    shipped_lines: list[int] = Field(default_factory=list)
+    # Carrier events for a parcel whose label is not recorded yet (multi-package orders).
+    early_tracking: list[TrackingUpdate] = Field(default_factory=list)
 
     def tracking_rank(self) -> int:
         return rank(self.tracking_status)

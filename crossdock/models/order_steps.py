@@ -42,6 +42,10 @@ class OrderPolicy(BaseModel):
     keep_shipping_when_returned: bool = True
     # The heaviest parcel the carrier takes: heavier orders ship as several packages.
     max_parcel_grams: int = Field(default=20_000, gt=0)
+    # Lines short of stock wait this long for it (from the reservation), re-checked
+    # this often; then they are cancelled and refunded.
+    backorder_wait_seconds: float = Field(default=3 * 24 * 3600, gt=0)
+    stock_poll_seconds: float = Field(default=3600, gt=0)
 
 
 class OrderInput(BaseModel):

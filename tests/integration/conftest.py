@@ -83,6 +83,9 @@ def settings(
         poll_interval_seconds=0.5,
         tracking_step_seconds=0.3,
         customs_poll_seconds=0.5,
+        # Short lines (knives start at 0) wait for the 1 s restocks, or give up after 5 s.
+        stock_poll_seconds=0.5,
+        backorder_wait_seconds=5.0,
         # Disputes give 12 s to answer; the deadline policy acts 2 s before that.
         dispute_due_seconds=12.0,
         dispute_decide_margin_seconds=2.0,
@@ -100,6 +103,7 @@ def servers(settings: Settings) -> Iterator[None]:
         # Some declarations are held for inspection: those orders wait, then ship.
         customs_hold_rate=0.2,
         customs_hold_seconds=1.0,
+        warehouse_restock_seconds=1.0,
         # Dispute webhooks reach intake at least once, some twice or out of order.
         disputes=DisputeSandboxConfig(
             webhook_url=f"{settings.intake_url}/webhooks/stripe",

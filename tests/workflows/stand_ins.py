@@ -37,6 +37,15 @@ from crossdock.models.order_steps import (
     VoidResult,
 )
 from crossdock.models.screening import AddressVerdict, VerifyAddressInput
+from crossdock.models.stock import (
+    CheckReservationInput,
+    FulfilStockInput,
+    ReleaseStockInput,
+    ReservedLine,
+    ReserveStockInput,
+    StockLine,
+    StockReservation,
+)
 from crossdock.money import Money
 
 
@@ -62,6 +71,10 @@ class Partners:
     refuse: frozenset[str] = frozenset()
     # The channel refuses to confirm a second package (as Amazon does for a reshipment).
     refuse_reconfirm: bool = False
+    # Warehouse: order lines (indexes) short of stock, and how many reservation checks
+    # pass before their stock arrives (None: it never does).
+    short_lines: frozenset[int] = frozenset()
+    restock_after_checks: int | None = None
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -87,7 +100,61 @@ class Partners:
             self.buy_label,
             self.void_label,
             self.confirm_shipment,
+            self.reserve_stock,
+            self.check_reservation,
+            self.fulfil_stock,
+            self.release_stock,
         ]
+
+    def _reservation(self, lines: list[StockLine], restocked: bool) -> StockReservation:
+        releases = [call for name, call in self.calls if name == "release_stock"]
+        released = {ref for call in releases for ref in call.line_refs}
+        everything_released = any(not call.line_refs for call in releases)
+        fulfilled = {
+            ref for name, call in self.calls if name == "fulfil_stock" for ref in call.line_refs
+        }
+        booked = []
+        for index, line in enumerate(lines):
+            short = index in self.short_lines and not restocked
+            gone = line.line_ref in released or everything_released
+            booked.append(
+                ReservedLine(
+                    line_ref=line.line_ref,
+                    sku=line.sku,
+                    quantity=line.quantity,
+                    reserved=0 if short or gone or line.line_ref in fulfilled else line.quantity,
+                    backordered=line.quantity if short and not gone else 0,
+                    fulfilled=line.quantity if line.line_ref in fulfilled else 0,
+                )
+            )
+        return StockReservation(reservation_id="rsv_1", status="partial", lines=booked)
+
+    def _reserved_lines(self) -> list[StockLine]:
+        return next(call.lines for name, call in self.calls if name == "reserve_stock")
+
+    @activity.defn(name="reserve_stock")
+    async def reserve_stock(self, input: ReserveStockInput) -> StockReservation:
+        self.calls.append(("reserve_stock", input))
+        return self._reservation(input.lines, restocked=False)
+
+    @activity.defn(name="check_reservation")
+    async def check_reservation(self, input: CheckReservationInput) -> StockReservation:
+        self.calls.append(("check_reservation", input))
+        return self._reservation(self._reserved_lines(), restocked=self._restocked())
+
+    def _restocked(self) -> bool:
+        checks = self.names().count("check_reservation")
+        return self.restock_after_checks is not None and checks >= self.restock_after_checks
+
+    @activity.defn(name="fulfil_stock")
+    async def fulfil_stock(self, input: FulfilStockInput) -> StockReservation:
+        self.calls.append(("fulfil_stock", input))
+        return self._reservation(self._reserved_lines(), restocked=self._restocked())
+
+    @activity.defn(name="release_stock")
+    async def release_stock(self, input: ReleaseStockInput) -> StockReservation:
+        self.calls.append(("release_stock", input))
+        return self._reservation(self._reserved_lines(), restocked=self._restocked())
 
     @activity.defn(name="quote_landed_cost")
     async def quote_landed_cost(self, input: QuoteLandedCostInput) -> LandedCost:

@@ -39,9 +39,11 @@ async def test_storefront_order_runs_to_completion_and_captures_what_the_buyer_o
         "quote_landed_cost",
         "verify_address",
         "authorize_payment",
+        "reserve_stock",
         "file_declaration",
         "buy_label",
         "confirm_shipment",
+        "fulfil_stock",
         "capture_payment",
     ]
     keys = [
@@ -49,7 +51,15 @@ async def test_storefront_order_runs_to_completion_and_captures_what_the_buyer_o
     ]
     assert keys == [
         f"{o.workflow_id}/{step}"
-        for step in ("authorize", "declare", "label", "confirm", "capture")
+        for step in (
+            "authorize",
+            "reserve-stock",
+            "declare",
+            "label",
+            "confirm",
+            "package-1/fulfil",
+            "capture",
+        )
     ]
     moves = [entry.state for entry in status.timeline if entry.event == "moved"]
     assert moves == [
@@ -128,9 +138,16 @@ async def test_label_rejection_undoes_declaration_then_authorization(
     async with worker(time_env, task_queue, partners):
         result = await (await start(time_env, task_queue, o)).result()
     assert result.state == OrderState.CANCELLED
-    assert partners.names()[-3:] == ["buy_label", "cancel_declaration", "void_authorization"]
-    undo_keys = [call.idempotency_key for name, call in partners.calls[-2:]]
-    assert undo_keys == [f"{o.workflow_id}/cancel-declaration", f"{o.workflow_id}/void"]
+    assert partners.names()[-4:] == [
+        "buy_label",
+        "cancel_declaration",
+        "release_stock",
+        "void_authorization",
+    ]
+    undo_keys = [call.idempotency_key for name, call in partners.calls[-3:]]
+    assert undo_keys == [
+        f"{o.workflow_id}/{step}" for step in ("cancel-declaration", "release-stock", "void")
+    ]
 
 
 async def test_duplicate_and_out_of_order_tracking_never_moves_backwards(
