@@ -124,7 +124,10 @@ def demo_feed() -> None:
             ),
             operator.run(),
             DemoDisputes(
-                await connect(settings), settings.sandbox_url, seed=settings.demo_seed
+                await connect(settings),
+                settings.sandbox_url,
+                seed=settings.demo_seed,
+                signer=signer_for(settings),
             ).run(),
             DemoReturns(
                 await connect(settings),

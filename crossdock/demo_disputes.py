@@ -16,6 +16,7 @@ import httpx
 import structlog
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from crossdock.identity.claims import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.dispute import DisputeReason
 from workflows.dispute import DisputeWorkflow
@@ -47,8 +48,17 @@ class DemoDisputes:
         share: Share of delivered storefront orders that get disputed.
     """
 
-    def __init__(self, client: Client, sandbox_url: str, seed: int, share: float = 0.2) -> None:
+    def __init__(
+        self,
+        client: Client,
+        sandbox_url: str,
+        seed: int,
+        share: float = 0.2,
+        signer: ClaimSigner | None = None,
+    ) -> None:
         self._client = client
+        # Signs the desk's principal as the console signs a logged-in operator's.
+        self._signer = signer
         self._sandbox_url = sandbox_url
         self._random = random.Random(seed)
         self._share = share
@@ -95,7 +105,9 @@ class DemoDisputes:
             decision = Decision(
                 key=current.request.key,
                 action=DecisionAction.APPROVE if contest else DecisionAction.REJECT,
-                by=DEMO_DISPUTE_DESK,
+                by=self._signer.sign(DEMO_DISPUTE_DESK, execution.id)
+                if self._signer
+                else DEMO_DISPUTE_DESK,
                 reason="tracking shows delivery" if contest else "buyer is right, refund",
             )
             try:
