@@ -59,6 +59,8 @@ class DisputePartners:
     open_returns: list[str] = field(default_factory=list)
     loss_outcome: str = "reserved"
     refuse_submission: bool = False
+    # gather_dispute_evidence fails (retryably) every time: the order cannot be read.
+    gather_fails: bool = False
     calls: list[tuple[str, Any]] = field(default_factory=list)
     submissions: dict[str, int] = field(default_factory=dict)
 
@@ -69,6 +71,8 @@ class DisputePartners:
         @activity.defn(name="gather_dispute_evidence")
         async def gather(input: GatherEvidenceInput) -> GatheredEvidence:
             self.calls.append(("gather", input))
+            if self.gather_fails:
+                raise ApplicationError("order query timed out")
             return GatheredEvidence(
                 order_workflow_id=self.order_id,
                 order_state="completed",

@@ -262,3 +262,20 @@ async def test_issuer_closing_the_inquiry_withdraws_the_question(
     assert result.state == DisputeState.INQUIRY_CLOSED and result.submissions == 0
     assert status.approvals[0].state == "withdrawn"
     assert partners.named("submit") == [] and partners.named("close") == []
+
+
+async def test_evidence_that_cannot_be_gathered_in_time_does_not_eat_the_deadline(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = DisputePartners(order_id=f"order-storefront-{task_queue}", gather_fails=True)
+    now = await time_env.get_current_time()
+    stripe = await provider(time_env, task_queue, due_by=now + 10 * HOUR)
+    async with worker(time_env, task_queue, partners):
+        first = stripe.event(ProviderStatus.NEEDS_RESPONSE)
+        handle = await start(time_env, task_queue, partners, first)
+        await time_env.sleep(HOUR + timedelta(minutes=5))  # the gathering budget: 1 h
+        status = await wait_for(handle, DisputeState.AWAITING_DECISION)
+    assert status.needs_attention and "evidence not gathered within" in status.reason
+    assert "order query timed out" in status.reason
+    assert status.packet.fields == {} and status.strength.startswith("weak")
+    assert len(partners.named("gather")) > 1  # retried until the budget ran out
