@@ -132,3 +132,34 @@ async def test_disputes_on_delivered_orders_are_answered_once_and_end_won_or_los
         assert len(await submissions(stack, ids[handle])) == 1
     # The order had completed: its ledger takes no update, so the dispute records it.
     assert results[1].loss is not None and results[1].loss.outcome == "order_closed"
+
+
+async def test_an_ebay_payment_dispute_is_polled_contested_once_and_lost(stack: Stack) -> None:
+    demo = DemoOrders(seed=606, decline_rate=0.0, review_rate=0.0)
+    placed = [demo.next(channel=Channel.EBAY) for _ in range(3)]
+    for order in placed:
+        await place(stack.sandbox, order)
+    [order] = await first_delivered(stack, placed, 1)
+    opened = await stack.sandbox.post(
+        "/ebay/_sandbox/payment_disputes",
+        json={"order_id": order.channel_order_id, "reason": "SIGNIFICANTLY_NOT_AS_DESCRIBED"},
+    )
+    opened.raise_for_status()
+    dispute_id = opened.json()["paymentDisputeId"]
+    handle: Handle = stack.client.get_workflow_handle(
+        f"dispute-ebay-{dispute_id}", result_type=DisputeResult
+    )
+    staged = await reaches(handle, DisputeState.AWAITING_DECISION)  # found by the poller
+    assert staged.order_workflow_id == order.workflow_id
+    decision = Decision(key="decide-1", action=DecisionAction.APPROVE, by=OPERATOR, reason="ok")
+    await handle.execute_update(DisputeWorkflow.decide, decision)
+    await reaches(handle, DisputeState.SUBMITTED)
+    resolve = f"/ebay/_sandbox/payment_disputes/{dispute_id}/resolve"
+    (await stack.sandbox.post(resolve, json={"outcome": "SELLER_LOST"})).raise_for_status()
+    result = await asyncio.wait_for(handle.result(), 60)
+    assert result.state == DisputeState.LOST and result.submissions == 1
+    ledger = await stack.sandbox.get(
+        "/_sandbox/ledger",
+        params={"partner": "ebay", "kind": "payment_dispute_contest", "reference": dispute_id},
+    )
+    assert len(ledger.json()) == 1
