@@ -50,6 +50,16 @@ class Principal(BaseModel):
     def __str__(self) -> str:
         return f"{self.id} ({self.role})"
 
+    # The same account in the same role is the same principal, signed or not: the claim
+    # is how it travelled, so workflow code comparing principals must not see it.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Principal):
+            return NotImplemented
+        return (self.id, self.role) == (other.id, other.role)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.role))
+
 
 class DecisionAction(StrEnum):
     APPROVE = "approve"
