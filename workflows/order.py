@@ -16,6 +16,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import Decision, DecisionReceipt, Role
+    from crossdock.models.channel_cancel import SellerCancelReason
     from crossdock.models.order import Channel
     from crossdock.models.order_cases import CaseLink, RefundGrant, RefundOutcome, RefundRequest
     from crossdock.models.order_steps import (
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows import order_ledger, order_packages, order_stock
     from workflows.order_backorder import ship_backorder
+    from workflows.order_channel import TELL_CHANNEL, tell_channel
     from workflows.order_context import WORKFLOW_CANCEL, OrderContext, OrderRejected
     from workflows.order_customs import declare
     from workflows.order_packing import plan_packages
@@ -69,7 +71,7 @@ class OrderWorkflow:
         try:
             await self._until_shipped()
         except OrderRejected as rejection:
-            result = await self._cancel(str(rejection))
+            result = await self._cancel(str(rejection), rejection.tell_channel)
             if ctx.workflow_cancelled:
                 raise asyncio.CancelledError(result.reason) from rejection
             return result
@@ -79,7 +81,9 @@ class OrderWorkflow:
             # Cancelled while waiting (a review, a customs hold): undo, then end Canceled.
             ctx.cancelled_by_temporal()
             assert ctx.cancel_request is not None
-            await self._cancel(f"cancelled: {ctx.cancel_request.reason}")
+            await self._cancel(
+                f"cancelled: {ctx.cancel_request.reason}", SellerCancelReason.CANNOT_FULFIL
+            )
             raise
         finally:
             for watcher in self._watchers:
@@ -150,13 +154,16 @@ class OrderWorkflow:
         ctx.check_cancelled()
         await confirm_shipment(ctx)
 
-    async def _cancel(self, reason: str) -> OrderResult:
+    async def _cancel(self, reason: str, tell: SellerCancelReason | None) -> OrderResult:
         ctx = self._ctx
         ctx.status.reason = reason
         current = ctx.approval.current
         if current is not None and current.pending:
             ctx.approval.withdraw(reason)
         undone, refused = await ctx.saga.compensate()  # each undo is shielded
+        if tell is not None and workflow.patched(TELL_CHANNEL):
+            if await tell_channel(ctx, tell) is None:
+                refused.append(f"telling {ctx.order.channel} the order is cancelled")
         ctx.move(OrderState.CANCELLED, f"{reason}; undone: {', '.join(undone) or 'nothing'}")
         if refused:
             # Something stays booked at a partner: a person must finish the undo.

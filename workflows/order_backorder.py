@@ -8,8 +8,10 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.marketplace import MarketplaceActivities
+    from crossdock.models.channel_cancel import SellerCancelReason
     from crossdock.models.packages import Package
     from crossdock.models.stock import line_ref
+    from workflows.order_channel import tell_channel
     from workflows.order_context import OrderContext, OrderRejected
     from workflows.order_packages import (
         adopt_early_events,
@@ -18,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
         summarise,
     )
     from workflows.order_packing import plan_packages
-    from workflows.order_refund import refund
+    from workflows.order_refund import refund, refunded_by_channel
     from workflows.order_states import OrderState
     from workflows.order_status import ParcelStatus
     from workflows.order_stock import fulfil, ready, release_lines, wait_for_stock, waiting
@@ -73,9 +75,15 @@ async def _ship_lines(ctx: OrderContext, lines: list[int]) -> list[int]:
 
 
 async def _cancel_lines(ctx: OrderContext, lines: list[int]) -> None:
+    """Release the lines' stock, tell the channel, and refund them: marketplaces refund
+    the buyer themselves when told; the storefront refunds through the provider."""
     refs = ", ".join(line_ref(i) for i in lines)
     value = await release_lines(ctx, lines)
     ctx.note("lines_cancelled", f"{refs}: no stock by the backorder deadline")
+    told = await tell_channel(ctx, SellerCancelReason.OUT_OF_STOCK, lines)
+    if told is not None and ctx.order.channel.collects_payment:
+        refunded_by_channel(ctx, value, f"{refs} out of stock")
+        return
     await refund(
         ctx,
         keep=None,

@@ -12,6 +12,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import Principal, Role
+    from crossdock.models.channel_cancel import SellerCancelReason
+    from crossdock.models.intake import INTAKE_PRINCIPALS
     from crossdock.models.order_steps import CancelRequest, OrderInput
     from workflows.approval import Approval
     from workflows.lifecycle import TimelineEntry
@@ -31,7 +33,16 @@ TEMPORAL_CANCEL = Principal(id="temporal-cancel", role=Role.ADMIN)
 
 class OrderRejected(Exception):
     """A business refusal (card declined, goods not importable, cancelled by a person):
-    the order is cancelled and its side effects compensated."""
+    the order is cancelled and its side effects compensated. `tell_channel` is why the
+    channel is told the seller cancelled (None: the channel knows already)."""
+
+    def __init__(
+        self,
+        message: str,
+        tell_channel: SellerCancelReason | None = SellerCancelReason.CANNOT_FULFIL,
+    ) -> None:
+        super().__init__(message)
+        self.tell_channel = tell_channel
 
 
 class OrderContext:
@@ -70,7 +81,11 @@ class OrderContext:
         except ActivityError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.non_retryable:
-                raise OrderRejected(cause.message) from err
+                address = (cause.type or "").upper().startswith("ADDRESS")
+                reason = SellerCancelReason.ADDRESS_UNDELIVERABLE if address else None
+                raise OrderRejected(
+                    cause.message, reason or SellerCancelReason.CANNOT_FULFIL
+                ) from err
             raise
         if self.workflow_cancelled and self.shipping_committed:
             raise asyncio.CancelledError("workflow cancelled after shipment")
@@ -116,7 +131,9 @@ class OrderContext:
         step's side effect (say, a label bought in the meantime) is compensated too."""
         if self.cancel_request is not None:
             request = self.cancel_request
-            raise OrderRejected(f"cancelled by {request.by.id}: {request.reason}")
+            buyer = request.by in INTAKE_PRINCIPALS.values()
+            reason = SellerCancelReason.BUYER_ASKED if buyer else SellerCancelReason.CANNOT_FULFIL
+            raise OrderRejected(f"cancelled by {request.by.id}: {request.reason}", reason)
 
     def move(self, target: OrderState, detail: str = "") -> None:
         ORDER_LIFECYCLE.check(self.status.state, target)

@@ -31,7 +31,9 @@ async def secure_payment(ctx: OrderContext) -> None:
             ),
         )
         if not payment.paid:
-            raise OrderRejected(f"{order.channel} reports the order unpaid ({payment.status})")
+            raise OrderRejected(
+                f"{order.channel} reports the order unpaid ({payment.status})", tell_channel=None
+            )
         ctx.move(OrderState.PAYMENT_SECURED, f"paid on {order.channel}")
         return
     assert order.payment_method is not None  # the Order contract guarantees it

@@ -73,3 +73,15 @@ def _done(ctx: OrderContext, close: bool, detail: str) -> None:
         ctx.move(OrderState.REFUNDED, detail)
     else:
         ctx.note("refunded", detail)
+
+
+def refunded_by_channel(ctx: OrderContext, amount: Money, why: str) -> None:
+    """Record a refund the marketplace made itself (on a seller cancellation)."""
+    step = "channel-refund"
+    order_ledger.reserve(
+        ctx.status, RefundRequest(case_id=ctx.workflow_id, step=step, amount=amount, reason=why)
+    )
+    order_ledger.settle(
+        ctx.status, RefundOutcome(reservation_id=f"{ctx.workflow_id}/{step}", succeeded=True)
+    )
+    ctx.note("refunded", f"{why}: {amount} refunded by {ctx.order.channel}")

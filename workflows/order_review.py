@@ -10,6 +10,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
     from crossdock.models.approval import ApprovalRequest, DecisionAction, Role
+    from crossdock.models.channel_cancel import SellerCancelReason
     from crossdock.models.screening import Outcome, VerifyAddressInput
     from crossdock.policies import assess_order
     from workflows.order_context import OrderContext, OrderRejected
@@ -41,7 +42,13 @@ async def validate(ctx: OrderContext, *, screening: bool) -> None:
     for line in assessment.timeline():
         ctx.note("check", line)
     if assessment.outcome is Outcome.REFUSE:
-        raise OrderRejected(assessment.refusal_reason or "refused by the order checks")
+        undeliverable = not verdict.deliverable
+        raise OrderRejected(
+            assessment.refusal_reason or "refused by the order checks",
+            SellerCancelReason.ADDRESS_UNDELIVERABLE
+            if undeliverable
+            else SellerCancelReason.CANNOT_FULFIL,
+        )
     ctx.move(OrderState.VALIDATED, detail)
     if assessment.outcome is Outcome.REVIEW:
         await review(ctx, assessment.review_reasons)
@@ -65,7 +72,7 @@ async def review(ctx: OrderContext, reasons: list[str]) -> None:
     ctx.check_cancelled()
     if not outcome.approved:
         why = outcome.decision.reason if outcome.decision else outcome.reason
-        raise OrderRejected(f"review {outcome.state}: {why}")
+        raise OrderRejected(f"review {outcome.state}: {why}", SellerCancelReason.RISK_REJECTED)
     assert outcome.decision is not None
     decision = outcome.decision
     ctx.move(OrderState.APPROVED, f"approved by {decision.by.id}: {decision.reason}".rstrip(": "))

@@ -14,6 +14,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.warehouse import WarehouseActivities
+    from crossdock.models.channel_cancel import SellerCancelReason
     from crossdock.models.stock import (
         CheckReservationInput,
         FulfilStockInput,
@@ -77,7 +78,10 @@ async def reserve_stock(ctx: OrderContext) -> None:
         ctx.move(OrderState.AWAITING_STOCK, "nothing in stock yet")
         reservation = await wait_for_stock(ctx, any_line=True)
         if not ready(reservation, set()):
-            raise OrderRejected(f"out of stock: {_describe(reservation, waiting(reservation))}")
+            raise OrderRejected(
+                f"out of stock: {_describe(reservation, waiting(reservation))}",
+                SellerCancelReason.OUT_OF_STOCK,
+            )
 
 
 async def wait_for_stock(ctx: OrderContext, *, any_line: bool) -> StockReservation:

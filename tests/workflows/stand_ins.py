@@ -11,6 +11,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from crossdock.models.carrier_steps import CarrierClaim, FileClaimInput
+from crossdock.models.channel_cancel import CancelOnChannelInput, ChannelCancellation
 from crossdock.models.notify import NotificationSent, NotifyBuyerInput
 from crossdock.models.order import Incoterm
 from crossdock.models.order_steps import (
@@ -104,6 +105,7 @@ class Partners:
             self.check_reservation,
             self.fulfil_stock,
             self.release_stock,
+            self.cancel_on_channel,
         ]
 
     def _reservation(self, lines: list[StockLine], restocked: bool) -> StockReservation:
@@ -150,6 +152,12 @@ class Partners:
     async def fulfil_stock(self, input: FulfilStockInput) -> StockReservation:
         self.calls.append(("fulfil_stock", input))
         return self._reservation(self._reserved_lines(), restocked=self._restocked())
+
+    @activity.defn(name="cancel_on_channel")
+    async def cancel_on_channel(self, input: CancelOnChannelInput) -> ChannelCancellation:
+        self.calls.append(("cancel_on_channel", input))
+        self._maybe_refuse("cancel_on_channel")
+        return ChannelCancellation(reference="cxl_1", status="accepted")
 
     @activity.defn(name="release_stock")
     async def release_stock(self, input: ReleaseStockInput) -> StockReservation:

@@ -116,7 +116,12 @@ async def test_declined_card_cancels_with_nothing_left_to_undo(
         result = await handle.result()
     assert result.state == OrderState.CANCELLED
     assert "declined" in result.reason
-    assert partners.names() == ["quote_landed_cost", "verify_address", "authorize_payment"]
+    assert partners.names() == [
+        "quote_landed_cost",
+        "verify_address",
+        "authorize_payment",
+        "cancel_on_channel",
+    ]
 
 
 async def test_unpaid_marketplace_order_is_cancelled(
@@ -138,13 +143,16 @@ async def test_label_rejection_undoes_declaration_then_authorization(
     async with worker(time_env, task_queue, partners):
         result = await (await start(time_env, task_queue, o)).result()
     assert result.state == OrderState.CANCELLED
-    assert partners.names()[-4:] == [
+    assert partners.names()[-5:] == [
         "buy_label",
         "cancel_declaration",
         "release_stock",
         "void_authorization",
+        "cancel_on_channel",
     ]
-    undo_keys = [call.idempotency_key for name, call in partners.calls[-3:]]
+    (told,) = [call for name, call in partners.calls if name == "cancel_on_channel"]
+    assert told.reason == "address_undeliverable"
+    undo_keys = [call.idempotency_key for name, call in partners.calls[-4:-1]]
     assert undo_keys == [
         f"{o.workflow_id}/{step}" for step in ("cancel-declaration", "release-stock", "void")
     ]

@@ -51,12 +51,13 @@ async def test_cancellation_racing_the_label_purchase_voids_the_label(
         result = await handle.result()
     assert result.state == OrderState.CANCELLED
     assert "cancelled by op-7: buyer asked" in result.reason
-    assert partners.names()[-5:] == [
+    assert partners.names()[-6:] == [
         "buy_label",
         "void_label",
         "cancel_declaration",
         "release_stock",
         "void_authorization",
+        "cancel_on_channel",
     ]
     assert "confirm_shipment" not in partners.names()
 
@@ -116,7 +117,12 @@ async def test_customs_hold_past_its_deadline_cancels_and_compensates(
     assert result.state == OrderState.CANCELLED
     assert "did not release" in result.reason
     assert partners.names().count("check_declaration") == 8  # every 6 h for 2 days
-    assert partners.names()[-3:] == ["cancel_declaration", "release_stock", "void_authorization"]
+    assert partners.names()[-4:] == [
+        "cancel_declaration",
+        "release_stock",
+        "void_authorization",
+        "cancel_on_channel",
+    ]
 
 
 async def test_operator_can_abandon_a_customs_hold(
@@ -133,7 +139,12 @@ async def test_operator_can_abandon_a_customs_hold(
         result = await handle.result()
     assert result.state == OrderState.CANCELLED
     assert "goods abandoned at customs" in result.reason
-    assert partners.names()[-3:] == ["cancel_declaration", "release_stock", "void_authorization"]
+    assert partners.names()[-4:] == [
+        "cancel_declaration",
+        "release_stock",
+        "void_authorization",
+        "cancel_on_channel",
+    ]
 
 
 async def test_late_delivery_is_flagged_then_cleared_on_delivery(
@@ -200,6 +211,11 @@ async def test_a_refused_undo_flags_the_order_and_the_other_undos_still_run(
         result = await handle.result()
         status = await handle.query(OrderWorkflow.status)
     assert result.state == OrderState.CANCELLED
-    assert partners.names()[-3:] == ["cancel_declaration", "release_stock", "void_authorization"]
+    assert partners.names()[-4:] == [
+        "cancel_declaration",
+        "release_stock",
+        "void_authorization",
+        "cancel_on_channel",
+    ]
     assert status.needs_attention
     assert "undo refused, finish by hand: cancel_declaration" in status.timeline[-1].detail

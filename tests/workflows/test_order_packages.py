@@ -133,9 +133,10 @@ async def test_a_cancellation_between_two_labels_stops_and_voids_the_first(
         result = await handle.result()
     assert result.state == OrderState.CANCELLED
     assert partners.names().count("buy_label") == 1
-    assert partners.names()[-4:] == [
+    assert partners.names()[-5:] == [
         "void_label",
         "cancel_declaration",
         "release_stock",
         "void_authorization",
+        "cancel_on_channel",
     ]

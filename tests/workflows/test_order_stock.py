@@ -10,7 +10,7 @@ from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
 
-from crossdock.models.order import Order
+from crossdock.models.order import Channel, Order
 from tests.factories import NOW, line_item, order
 from tests.workflows.order_harness import deliver, start, wait_for_state, worker
 from tests.workflows.stand_ins import Partners
@@ -110,5 +110,24 @@ async def test_an_order_never_in_stock_is_cancelled_and_nothing_stays_booked(
         result = await handle.result()
     assert result.state == OrderState.CANCELLED
     assert result.reason.startswith("out of stock: L1 MUG-STONEWARE: 2 of 2 backordered")
-    assert partners.names()[-2:] == ["release_stock", "void_authorization"]
+    assert partners.names()[-3:] == ["release_stock", "void_authorization", "cancel_on_channel"]
+    assert partners.calls[-1][1].reason == "out_of_stock"
     assert "file_declaration" not in partners.names()
+
+
+async def test_a_marketplace_refunds_the_cancelled_lines_itself_once_told(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners(short_lines=frozenset({1}))
+    o = two_lines("302-0000000-9000005").model_copy(update={"channel": Channel.AMAZON})
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o, **STOCK_CLOCKS)
+        await wait_for_state(handle, OrderState.BACKORDERED)
+        await signal(handle, scan(1, "in_transit", parcel=1), scan(2, "delivered", parcel=1))
+        result = await handle.result()
+        status = await handle.query(OrderWorkflow.status)
+    (told,) = calls(partners, "cancel_on_channel")
+    assert (told.reason, told.line_ids) == ("out_of_stock", ["2"])
+    assert result.refunded == KNIVES.line_total
+    assert "refund_payment" not in partners.names()
+    assert not status.needs_attention

@@ -36,7 +36,12 @@ async def test_cancelled_during_a_customs_hold_undoes_what_was_booked(
         await ends_cancelled(handle)
         status = await handle.query(OrderWorkflow.status)
     assert status.state == OrderState.CANCELLED
-    assert partners.names()[-3:] == ["cancel_declaration", "release_stock", "void_authorization"]
+    assert partners.names()[-4:] == [
+        "cancel_declaration",
+        "release_stock",
+        "void_authorization",
+        "cancel_on_channel",
+    ]
     assert "buy_label" not in partners.names()
 
 
@@ -55,12 +60,13 @@ async def test_cancelled_while_the_label_is_bought_voids_that_label(
         await ends_cancelled(handle)
         status = await handle.query(OrderWorkflow.status)
     # The label bought while the cancellation arrived is known, so it is voided.
-    assert partners.names()[-5:] == [
+    assert partners.names()[-6:] == [
         "buy_label",
         "void_label",
         "cancel_declaration",
         "release_stock",
         "void_authorization",
+        "cancel_on_channel",
     ]
     assert "confirm_shipment" not in partners.names()
     assert status.state == OrderState.CANCELLED
