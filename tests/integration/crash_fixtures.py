@@ -264,6 +264,9 @@ def crash_settings(
         return_window_seconds=1.0,
         poll_interval_seconds=0.5,
         tracking_step_seconds=0.3,
+        # Knives start out of stock: backorders fill from 1 s restocks, or give up at 5 s.
+        stock_poll_seconds=0.5,
+        backorder_wait_seconds=5.0,
         log_level="INFO",
         _env_file=None,
     )
@@ -292,6 +295,7 @@ async def crash_stack(log_dir: Path, hold_seconds: float = 0.5) -> AsyncIterator
             tracking_step_seconds=settings.tracking_step_seconds,
             carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
             storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
+            warehouse_restock_seconds=1.0,
             seed=17,
         )
     )

@@ -115,7 +115,13 @@ async def test_sigkilled_workers_leave_every_order_complete_and_charged_once(
         results = await wait_for_all(crash, orders)
     recovery = await recovery_from_histories(crash.client, [o.workflow_id for o in orders])
     effects = await side_effects(crash.sandbox)
-    duplicates = sum(n - 1 for counts in effects.values() for n in counts.values() if n > 1)
+    duplicates = sum(
+        n - 1
+        for kind, counts in effects.items()
+        if kind not in ("label", "confirmation")  # several packages: counted per key
+        for n in counts.values()
+        if n > 1
+    )
 
     summary: dict[str, Any] = {
         "orders": len(orders),
@@ -241,13 +247,21 @@ async def state_of(client: Client, order: Order) -> str:
 
 
 async def side_effects(http: httpx.AsyncClient) -> dict[str, Counter[str]]:
-    """Per kind of side effect, how many times the partners performed it per order."""
+    """Per kind of side effect, how many times the partners performed it per order, and
+    (`...-keys`) per idempotency key: a partial shipment labels and confirms several
+    packages, each under a key of its own, each exactly once."""
     authorizations = await ledger(http, "stripe", "authorization")
     intent_order = {e["reference"]: e["details"]["order"] for e in authorizations}
-    confirmations: Counter[str] = Counter()
-    for partner in ("amazon", "ebay", "storefront"):
-        for entry in await ledger(http, partner, "confirmation"):
-            confirmations[f"order-{partner}-{entry['reference']}"] += 1
+    # Marketplaces take no idempotency key: a package is known by its tracking number.
+    confirmations = [
+        (
+            order := f"order-{partner}-{entry['reference']}",
+            entry["idempotency_key"] or f"{order}/{entry['details']['tracking_number']}",
+        )
+        for partner in ("amazon", "ebay", "storefront")
+        for entry in await ledger(http, partner, "confirmation")
+    ]
+    labels = await ledger(http, "easypost", "label")
     return {
         "authorization": Counter(e["details"]["order"] for e in authorizations),
         "capture": Counter(
@@ -257,25 +271,28 @@ async def side_effects(http: httpx.AsyncClient) -> dict[str, Counter[str]]:
         "declaration": Counter(
             e["reference"] for e in await ledger(http, "customs", "declaration")
         ),
-        "label": Counter(
-            e["details"]["shipment_reference"] for e in await ledger(http, "easypost", "label")
+        "reservation": Counter(
+            e["reference"] for e in await ledger(http, "warehouse", "reservation")
         ),
-        "confirmation": confirmations,
+        "label": Counter(e["details"]["shipment_reference"] for e in labels),
+        "label-keys": Counter(e["idempotency_key"] for e in labels),
+        "confirmation": Counter(order for order, _ in confirmations),
+        "confirmation-keys": Counter(key for _, key in confirmations),
     }
 
 
 def discrepancies(effects: dict[str, Counter[str]], orders: list[Order]) -> dict[str, Any]:
-    """Per kind, the orders whose side effect did not happen exactly once (and effects
-    for no order of ours): empty when all is well, readable when not."""
+    """Per kind, the orders whose side effect did not happen as often as it must (and
+    effects for no order of ours): empty when all is well, readable when not."""
     storefront = {o.workflow_id for o in orders if o.channel is Channel.STOREFRONT}
+    every = {o.workflow_id for o in orders}
     once_for = {
         "authorization": storefront,
         "capture": storefront,
-        "declaration": {o.workflow_id for o in orders},
-        "label": {o.workflow_id for o in orders},
-        "confirmation": {o.workflow_id for o in orders},
+        "declaration": every,
+        "reservation": every,
     }
-    found = {}
+    found: dict[str, Any] = {}
     for kind, expected in once_for.items():
         counts = effects[kind]
         wrong = {
@@ -285,6 +302,13 @@ def discrepancies(effects: dict[str, Counter[str]], orders: list[Order]) -> dict
         }
         if wrong:
             found[kind] = wrong
+    for kind in ("label", "confirmation"):
+        counts = effects[kind]
+        missing = {w: 0 for w in every if counts[w] == 0}
+        strangers = {w: n for w, n in counts.items() if w not in every}
+        twice = {key: n for key, n in effects[f"{kind}-keys"].items() if n != 1}
+        if missing or strangers or twice:
+            found[kind] = missing | strangers | twice
     return found
 
 
