@@ -12,12 +12,13 @@ workflow as the `cancel` update, and answer the marketplace (design §3, cancell
 Relaying is idempotent: the update carries an id derived from the request, so Temporal
 answers a repeat with the first result, and an order already cancelling or cancelled
 counts as done. The order's own compensation does not tell the marketplace that it
-cancelled; for eBay, the approval sent here is what cancels the order there.
+cancelled; for eBay, the approval sent here is what cancels the order there. A request
+the order refused because it has shipped becomes a return (`after_shipment`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -45,7 +46,7 @@ from crossdock.partners.amazon import AmazonOrder, AmazonOrdersClient
 from crossdock.partners.ebay_post_order import CANCEL_REJECTED, EbayPostOrderClient
 from crossdock.partners.errors import PartnerRejected
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
+from workflows.order_states import BEFORE_SHIPMENT, OrderState
 from workflows.order_status import OrderStatus
 
 log = structlog.get_logger(__name__)
@@ -66,6 +67,10 @@ class BuyerRequest:
     channel: Channel
     channel_order_id: str
     reason: str
+
+
+# What to do with a request the order refused because the parcel has left: start a return.
+AfterShipment = Callable[[BuyerRequest], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,10 @@ class CancellationRelay:
         amazon: AmazonOrdersClient,
         post_order: EbayPostOrderClient,
         signer: ClaimSigner | None = None,
+        after_shipment: AfterShipment | None = None,
     ) -> None:
         self._client = client
+        self._after_shipment = after_shipment
         # Intake vouches for its own principal, as the console does for operators.
         self._signer = signer
         self._amazon = amazon
@@ -174,6 +181,8 @@ class CancellationRelay:
         and the request counts as handled, so one bad request cannot stall the rest.
         """
         relayed = await self._relay(request)
+        if self._after_shipment is not None and shipped(relayed):
+            await self._after_shipment(request)
         answer = answer_for(request.channel, relayed.outcome)
         detail = relayed.detail
         try:
@@ -266,6 +275,17 @@ async def _after_refusal(handle: OrderHandle, why: str) -> Relayed:
     if status.state is OrderState.CANCELLED or cancelling:
         return Relayed(CancellationOutcome.ALREADY_CANCELLED, why, status)
     return Relayed(CancellationOutcome.REFUSED, why, status)
+
+
+def shipped(relayed: Relayed) -> bool:
+    """The order refused the cancellation because it has shipped (not for another reason)."""
+    status = relayed.status
+    return (
+        relayed.outcome is CancellationOutcome.REFUSED
+        and status is not None
+        and status.state not in BEFORE_SHIPMENT
+        and status.state != OrderState.CANCELLED
+    )
 
 
 def settled(changed: datetime, window_end: datetime | None) -> bool:

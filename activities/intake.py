@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
+from functools import partial
 
 import structlog
 from pydantic import ValidationError
@@ -13,6 +14,7 @@ from temporalio.client import Client
 
 from activities.cancellation_requests import CancellationRelay
 from activities.errors import partner_errors
+from activities.return_intake import return_for_cancellation
 from crossdock.catalog import Catalog, UnknownSku, default_catalog
 from crossdock.config import Settings
 from crossdock.identity.claims import signer_for
@@ -65,7 +67,12 @@ class IntakeActivities:
             timeout=settings.partner_timeout_seconds,
         )
         self._cancellations = CancellationRelay(
-            client, partners.amazon, post_order, signer_for(settings)
+            client,
+            partners.amazon,
+            post_order,
+            signer_for(settings),
+            # After shipment a buyer's cancellation becomes a return.
+            after_shipment=partial(return_for_cancellation, client, settings),
         )
 
     @activity.defn

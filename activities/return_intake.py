@@ -1,5 +1,8 @@
 """Intake of marketplace return requests: buyers' eBay returns become ReturnWorkflows.
 
+Buyers' cancellations that reach an order after it shipped become returns too
+(`return_for_cancellation`, called by the cancellation relay).
+
 Thin: read the marketplace's requests, translate each into a `ReturnRequest` against the
 order it is about, start its workflow (REJECT_DUPLICATE on `return-{channel}-{returnId}`,
 so a request seen again starts nothing). Decisions stay in the return workflow.
@@ -7,7 +10,7 @@ so a request seen again starts nothing). Decisions stay in the return workflow.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import structlog
 from pydantic import BaseModel, Field
@@ -15,6 +18,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.cancellation_requests import BuyerRequest
 from activities.errors import partner_errors
 from activities.returns import order_of
 from crossdock.config import Settings
@@ -109,3 +113,25 @@ def translate(found: EbayReturnRequest, order: Order) -> ReturnRequest | None:
         requested_at=found.created_at,
         comment=f"eBay {found.reason}: {found.comments}"[:1000],
     )
+
+
+async def return_for_cancellation(
+    client: Client, settings: Settings, request: BuyerRequest
+) -> None:
+    """A buyer's cancellation that reached the order after it shipped: the whole order
+    comes back as a return (the buyer changed their mind; REJECT_DUPLICATE on
+    `return-{channel}-cancel-{request id}`, so a request relayed again starts nothing)."""
+    order = await order_of(client, order_workflow_id(request.channel, request.channel_order_id))
+    opened = ReturnRequest(
+        channel=request.channel,
+        rma=f"cancel-{request.request_id}",
+        order_id=order.workflow_id,
+        lines=[ReturnLine(sku=item.sku, quantity=item.quantity) for item in order.items],
+        reason=ReturnReason.CHANGED_MIND,
+        source=ReturnSource.CANCELLATION,
+        requested_at=datetime.now(UTC),
+        comment=f"asked to cancel after shipment: {request.reason or 'no reason given'}"[:1000],
+    )
+    handle = await start_return(client, settings, opened, settings.return_timers)
+    if handle is not None:
+        log.info("return_for_late_cancellation", workflow_id=handle.id)

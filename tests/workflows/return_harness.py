@@ -21,7 +21,7 @@ from temporalio.worker import Worker
 from activities.registry import activity_methods
 from activities.returns import BY_HAND, ReturnActivities, returned_items
 from crossdock.models.approval import Principal, Role
-from crossdock.models.order import Order
+from crossdock.models.order import Channel, Order
 from crossdock.models.order_steps import ShippingLabel, TrackingUpdate
 from crossdock.models.returns import (
     CheckRefundInput,
@@ -158,7 +158,13 @@ async def delivered_order(
 ) -> OrderHandle:
     handle = await start(env, task_queue, o)
     returns.started.append(handle)
-    await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+    # Marketplaces were paid at sale: only the storefront captures at shipment.
+    shipped = (
+        OrderState.PAYMENT_CAPTURED
+        if o.channel is Channel.STOREFRONT
+        else (OrderState.SHIPMENT_CONFIRMED)
+    )
+    await wait_for_state(handle, shipped)
     await deliver(handle)
     await wait_for_state(handle, OrderState.DELIVERED)
     return handle
