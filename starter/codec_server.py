@@ -2,13 +2,15 @@
 
 Mounted by the console/intake app at `/codec` (`POST /codec/decode`, `/codec/encode`),
 in Temporal's codec-server format: `{"payloads": [<Payload as proto JSON>]}` both ways.
-Each call must carry an enabled account's API token (`Authorization: Bearer cdk_...`);
+Each call must carry an enabled account's API token (`Authorization: Bearer cdk_...`)
+or, when the console passes a `session` check, its login cookie;
 cross-origin calls are allowed from the Temporal UI's origin only, so another site open
 in the operator's browser cannot use the console to decrypt.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any
 
@@ -23,15 +25,23 @@ from crossdock.models.approval import Principal
 
 # Given a bearer token, the principal it stands for (raises AuthenticationFailed).
 TokenCheck = Callable[[str], Principal]
+# Given a request without a token, the principal of its login session, if any: how the
+# Temporal UI authenticates (it sends the console's cookie when told to include
+# credentials; the UI and the console are the same site).
+SessionCheck = Callable[[Request], Awaitable[Principal | None]]
 
 
 def create_codec_app(
-    codec: EncryptionCodec, check_token: TokenCheck, ui_origins: Sequence[str]
+    codec: EncryptionCodec,
+    check_token: TokenCheck,
+    ui_origins: Sequence[str],
+    session: SessionCheck | None = None,
 ) -> FastAPI:
     """The `/codec` sub-application with its own CORS policy."""
 
     app = FastAPI(title="Crossdock codec server", openapi_url=None)
     app.state.check_token = check_token
+    app.state.session = session
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(ui_origins),
@@ -53,9 +63,14 @@ def create_codec_app(
     return app
 
 
-def _caller(request: Request, authorization: Annotated[str, Header()] = "") -> Principal:
-    """The account behind the request's bearer token; 401 without a valid one."""
+async def _caller(request: Request, authorization: Annotated[str, Header()] = "") -> Principal:
+    """The account behind the request's bearer token or login session; 401 without."""
     scheme, _, token = authorization.partition(" ")
+    session: SessionCheck | None = request.app.state.session
+    if not authorization and session is not None:
+        principal = await session(request)
+        if principal is not None:
+            return principal
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(
             status_code=401,
@@ -65,7 +80,7 @@ def _caller(request: Request, authorization: Annotated[str, Header()] = "") -> P
         )
     check_token: TokenCheck = request.app.state.check_token
     try:
-        return check_token(token.strip())
+        return await asyncio.to_thread(check_token, token.strip())
     except AuthenticationFailed:
         raise HTTPException(
             status_code=401,

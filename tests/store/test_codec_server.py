@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from fastapi import Request
 from temporalio.api.common.v1 import Payload
 
 from crossdock.codec import EncryptionCodec
 from crossdock.identity import Accounts
 from crossdock.keys import new_codec_key
-from crossdock.models.approval import Role
+from crossdock.models.approval import Principal, Role
 from crossdock.store import Database
 from starter.codec_server import create_codec_app
 from tests.servers import free_port, serve
@@ -100,3 +101,21 @@ async def test_malformed_body_is_named(codec_url: str, token: str) -> None:
         )
     assert response.status_code == 422
     assert "proto JSON" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_login_session_stands_in_for_the_token(db: Database) -> None:
+    async def session(request: Request) -> Principal | None:
+        cookie = request.cookies.get("crossdock_session")
+        return Principal(id="ops-7", role=Role.OPERATOR) if cookie == "valid" else None
+
+    port = free_port()
+    app = create_codec_app(CODEC, Accounts(db).by_token, [UI], session=session)
+    with serve(app, port):
+        base = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base, cookies={"crossdock_session": "valid"}) as http:
+            ok = await http.post("/decode", json={"payloads": []})
+        async with httpx.AsyncClient(base_url=base, cookies={"crossdock_session": "x"}) as http:
+            bad = await http.post("/decode", json={"payloads": []})
+    assert ok.status_code == 200 and ok.json() == {}
+    assert bad.status_code == 401
