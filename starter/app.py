@@ -16,6 +16,7 @@ from fastapi import Body, FastAPI, HTTPException, Request
 
 from crossdock.codec import codec_for
 from crossdock.config import Settings
+from crossdock.console import install_console
 from crossdock.identity import Accounts
 from crossdock.models.order import Channel, Order
 from crossdock.partners.carrier import CarrierClient, NotATrackerEvent
@@ -60,6 +61,8 @@ def create_intake_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Crossdock intake", lifespan=lifespan)
     app.include_router(stripe_webhook_router())
+    # The operator console (API, web pages) shares this process and its Temporal client.
+    install_console(app, settings, db)
     if settings.encrypt_payloads:
         codec = codec_for(settings)
         origins = settings.temporal_ui_origins

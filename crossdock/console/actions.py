@@ -1,0 +1,121 @@
+"""Operator actions: each maps to one workflow update, sent with the authenticated
+principal signed for that workflow, and recorded in the audit log whatever the outcome
+(Temporal keeps no trace of a refused update)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from crossdock.audit.attempts import attempt_update, update_name
+from crossdock.audit.log import AuditLog, DecisionAttempt, Outcome
+from crossdock.console.errors import ConsoleError, bad_request, not_found, refused
+from crossdock.console.kinds import spec_for_id
+from crossdock.console.views import ActionAnswer
+from crossdock.identity.claims import ClaimSigner
+from crossdock.models.approval import Decision, DecisionAction, Principal
+from crossdock.models.dispute import EvidenceEdit
+from crossdock.models.order_steps import CancelRequest
+from crossdock.models.returns import InspectedLine, Inspection
+from crossdock.money import Money
+
+
+class DecideBody(BaseModel):
+    """approve / reject / request_info on the pending approval named `key`."""
+
+    key: str = Field(min_length=1)
+    action: DecisionAction
+    reason: str = Field(default="", max_length=2000)
+    option: str = ""
+    amount: Money | None = None
+
+
+class CancelBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class InspectBody(BaseModel):
+    lines: list[InspectedLine] = Field(min_length=1)
+
+
+class EvidenceBody(BaseModel):
+    fields: dict[str, str]
+    note: str = Field(default="", max_length=500)
+
+
+ActionBody = DecideBody | CancelBody | InspectBody | EvidenceBody
+
+
+class Desk:
+    """Sends operators' actions to workflows: signs, executes, records."""
+
+    def __init__(self, client: Client, signer: ClaimSigner, audit: AuditLog) -> None:
+        self._client = client
+        self._signer = signer
+        self._audit = audit
+
+    async def act(
+        self, workflow_id: str, action: str, body: ActionBody, principal: Principal
+    ) -> ActionAnswer:
+        """Run `action` on `workflow_id` as `principal`; the workflow's answer, or a
+        ConsoleError (refused with the workflow's reason, not found, bad request)."""
+        spec = spec_for_id(workflow_id)
+        if spec is None:
+            raise not_found(f"{workflow_id!r} is not an order, return or dispute id")
+        update = spec.updates.get(action)
+        if update is None:
+            offered = ", ".join(spec.updates)
+            raise bad_request(f"a {spec.kind} does not take {action!r} (it takes: {offered})")
+        by = self._signer.sign(principal, workflow_id)
+        request = _request(body, by)
+        handle = self._client.get_workflow_handle(workflow_id)
+        try:
+            result = await attempt_update(handle, update, request, self._audit)
+        except WorkflowUpdateFailedError as err:
+            raise refused(str(err.cause) if err.cause is not None else str(err)) from None
+        except RPCError as err:
+            # Not running (finished, or never existed): refused too, and on the record.
+            message = f"{workflow_id} cannot take {action}: {err.message}"
+            await self._record_refusal(workflow_id, update_name(update), principal, message)
+            code = 404 if err.status is RPCStatusCode.NOT_FOUND else 409
+            raise ConsoleError(code, "refused", message) from None
+        return ActionAnswer(
+            workflow_id=workflow_id, action=action, by=principal.id, result=_plain(result)
+        )
+
+    async def _record_refusal(
+        self, workflow_id: str, action: str, by: Principal, reason: str
+    ) -> None:
+        attempt = DecisionAttempt(
+            workflow_id=workflow_id, action=action, by=by, outcome=Outcome.REFUSED, reason=reason
+        )
+        await asyncio.to_thread(self._audit.append, attempt)
+
+
+def _request(body: ActionBody, by: Principal) -> BaseModel:
+    """The workflow's own update argument for `body`, or a 400 naming what is wrong."""
+    try:
+        if isinstance(body, DecideBody):
+            return Decision(by=by, **body.model_dump())
+        if isinstance(body, CancelBody):
+            return CancelRequest(reason=body.reason, by=by)
+        if isinstance(body, InspectBody):
+            return Inspection(lines=body.lines, by=by)
+        return EvidenceEdit(fields=body.fields, note=body.note, by=by)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in err.errors()
+        )
+        raise bad_request(problems) from None
+
+
+def _plain(result: Any) -> dict[str, Any]:
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    if isinstance(result, dict):
+        return result
+    return {"value": result}

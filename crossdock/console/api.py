@@ -1,0 +1,102 @@
+"""The console's JSON API (`/api/...`, described at `/openapi.json`): the approvals
+inbox, case lists with filters, one case's detail, and the actions operators take.
+Errors are `{"error": code, "message": ...}`; a refused action is 409 with the
+workflow's own reason."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from fastapi import APIRouter
+
+from crossdock.console.actions import CancelBody, DecideBody, EvidenceBody, InspectBody
+from crossdock.console.kinds import BY_PLURAL
+from crossdock.console.reads import CaseFilter, cases, detail, inbox
+from crossdock.console.state import ClientDep, CurrentOperator, DeskDep, StateDep
+from crossdock.console.views import ActionAnswer, CaseDetail, CaseSummary, InboxItem, Me
+
+router = APIRouter(prefix="/api", tags=["console"])
+
+
+class CaseList(StrEnum):
+    ORDERS = "orders"
+    RETURNS = "returns"
+    DISPUTES = "disputes"
+
+
+@router.get("/me")
+async def me(operator: CurrentOperator) -> Me:
+    """The account the token stands for."""
+    return Me(account_id=operator.id, role=operator.role)
+
+
+@router.get("/inbox")
+async def approvals_inbox(operator: CurrentOperator, client: ClientDep) -> list[InboxItem]:
+    """Everything waiting for a person, the nearest deadline first."""
+    return await inbox(client)
+
+
+@router.get("/cases/{workflow_id}")
+async def case_detail(
+    workflow_id: str, operator: CurrentOperator, client: ClientDep, state: StateDep
+) -> CaseDetail:
+    """One order, return or dispute: live state, pending approval, timeline, attempts."""
+    return await detail(client, state.audit, workflow_id)
+
+
+@router.post("/cases/{workflow_id}/decide")
+async def decide(
+    workflow_id: str, body: DecideBody, operator: CurrentOperator, desk: DeskDep
+) -> ActionAnswer:
+    """Approve, reject or request information on the pending approval."""
+    return await desk.act(workflow_id, "decide", body, operator)
+
+
+@router.post("/cases/{workflow_id}/cancel")
+async def cancel(
+    workflow_id: str, body: CancelBody, operator: CurrentOperator, desk: DeskDep
+) -> ActionAnswer:
+    """Cancel an order before it ships (what was booked is undone)."""
+    return await desk.act(workflow_id, "cancel", body, operator)
+
+
+@router.post("/cases/{workflow_id}/inspect")
+async def inspect(
+    workflow_id: str, body: InspectBody, operator: CurrentOperator, desk: DeskDep
+) -> ActionAnswer:
+    """Record the warehouse's inspection of a returned parcel."""
+    return await desk.act(workflow_id, "inspect", body, operator)
+
+
+@router.post("/cases/{workflow_id}/evidence")
+async def edit_evidence(
+    workflow_id: str, body: EvidenceBody, operator: CurrentOperator, desk: DeskDep
+) -> ActionAnswer:
+    """Change a dispute's staged evidence before it is submitted."""
+    return await desk.act(workflow_id, "evidence", body, operator)
+
+
+@router.get("/{kind}")
+async def case_list(
+    kind: CaseList,
+    operator: CurrentOperator,
+    client: ClientDep,
+    state: str = "",
+    marketplace: str = "",
+    needs_attention: bool | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 50,
+) -> list[CaseSummary]:
+    """Orders, returns or disputes, filtered by state, marketplace, needs attention and
+    start date (since/until, inclusive days, UTC)."""
+    filters = CaseFilter(
+        state=state,
+        marketplace=marketplace,
+        needs_attention=needs_attention,
+        since=since,
+        until=until,
+        limit=limit,
+    )
+    return await cases(client, BY_PLURAL[kind.value], filters)

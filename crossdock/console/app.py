@@ -1,0 +1,38 @@
+"""Mount the console (JSON API, web pages, static files) on the intake app, which
+serves it from the same process (design §1) and holds the Temporal client."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from crossdock.audit.log import AuditLog
+from crossdock.config import Settings
+from crossdock.console import api, pages
+from crossdock.console.auth import Sessions
+from crossdock.console.errors import ConsoleError, console_error_response
+from crossdock.console.state import ConsoleState
+from crossdock.identity import Accounts
+from crossdock.identity.claims import signer_for
+from crossdock.keys import principal_key
+from crossdock.store import Database
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install_console(app: FastAPI, settings: Settings, db: Database) -> None:
+    """Add the console's routes to `app`; `app.state.client` must hold a Temporal client
+    once the app has started (the intake lifespan opens it)."""
+    app.state.console = ConsoleState(
+        accounts=Accounts(db),
+        audit=AuditLog(db),
+        signer=signer_for(settings),
+        sessions=Sessions(principal_key(settings), db),
+    )
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+    app.add_exception_handler(ConsoleError, console_error_response)
+    app.add_exception_handler(pages.LoginRequired, pages.login_redirect)

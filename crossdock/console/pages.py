@@ -1,0 +1,264 @@
+"""The web console: server-rendered pages (Jinja2, plain forms) over the same reads and
+actions as the JSON API. Every action posts a form and comes back to the case's page
+with the workflow's answer, or its refusal, at the top."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from crossdock.console.actions import ActionBody, CancelBody, DecideBody, EvidenceBody, InspectBody
+from crossdock.console.auth import SESSION_COOKIE, SESSION_LENGTH, session_principal
+from crossdock.console.errors import ConsoleError
+from crossdock.console.kinds import BY_PLURAL, SPECS
+from crossdock.console.reads import STATES, CaseFilter, cases, detail, inbox
+from crossdock.console.state import ClientDep, StateDep, desk
+from crossdock.identity import AuthenticationFailed
+from crossdock.models.approval import DecisionAction, Principal
+from crossdock.models.order import Channel
+from crossdock.models.returns import InspectedLine, InspectionVerdict
+from crossdock.money import Money
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+Operator = Annotated[Principal | None, Depends(session_principal)]
+
+
+class LoginRequired(Exception):
+    """No valid session: the page sends the browser to the login form."""
+
+
+def _operator(who: Principal | None) -> Principal:
+    if who is None:
+        raise LoginRequired
+    return who
+
+
+def _page(request: Request, name: str, who: Principal | None, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, name, {"who": who, "kinds": SPECS.values(), **context}
+    )
+
+
+@router.get("/login")
+async def login_form(request: Request, error: str = "") -> HTMLResponse:
+    """The login form."""
+    return _page(request, "login.html", None, error=error)
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    state: StateDep,
+    account_id: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+) -> Response:
+    """Check the password; set the session cookie and go to the inbox."""
+    try:
+        who = await asyncio.to_thread(state.accounts.by_password, account_id.strip(), password)
+    except AuthenticationFailed:
+        # Never say whether the account or the password was wrong.
+        page = _page(request, "login.html", None, error="Account id or password not accepted.")
+        page.status_code = 401
+        return page
+    response = RedirectResponse("/console", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        state.sessions.cookie_for(who),
+        max_age=int(SESSION_LENGTH.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        path="/console",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout() -> Response:
+    """Forget the session."""
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/console")
+    return response
+
+
+@router.get("")
+async def inbox_page(request: Request, who: Operator, client: ClientDep) -> HTMLResponse:
+    """Everything waiting for a person, nearest deadline first."""
+    operator = _operator(who)
+    return _page(request, "inbox.html", operator, items=await inbox(client))
+
+
+@router.get("/cases/{workflow_id}")
+async def case_page(
+    request: Request,
+    workflow_id: str,
+    who: Operator,
+    client: ClientDep,
+    state: StateDep,
+    message: str = "",
+    error: str = "",
+) -> HTMLResponse:
+    """One case: state, the pending question with its decision form, the timeline."""
+    operator = _operator(who)
+    case = await detail(client, state.audit, workflow_id)
+    return _page(
+        request,
+        "case.html",
+        operator,
+        case=case,
+        message=message,
+        error=error,
+        decision_actions=list(DecisionAction),
+        verdicts=list(InspectionVerdict),
+    )
+
+
+@router.post("/cases/{workflow_id}/decide")
+async def decide_form(
+    request: Request,
+    workflow_id: str,
+    who: Operator,
+    key: Annotated[str, Form()],
+    action: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+    option: Annotated[str, Form()] = "",
+    amount: Annotated[str, Form()] = "",
+    currency: Annotated[str, Form()] = "",
+) -> Response:
+    """The decision form."""
+    try:
+        body: ActionBody = DecideBody(
+            key=key,
+            action=DecisionAction(action),
+            reason=reason,
+            option=option,
+            amount=Money.parse(amount.strip(), currency) if amount.strip() else None,
+        )
+    except ValueError as err:
+        return _back(workflow_id, error=f"cannot read the form: {err}")
+    return await _act(request, workflow_id, "decide", body, who)
+
+
+@router.post("/cases/{workflow_id}/cancel")
+async def cancel_form(
+    request: Request, workflow_id: str, who: Operator, reason: Annotated[str, Form()] = ""
+) -> Response:
+    """The cancel form."""
+    if not reason.strip():
+        return _back(workflow_id, error="say why the order is cancelled (reason is required)")
+    return await _act(request, workflow_id, "cancel", CancelBody(reason=reason), who)
+
+
+@router.post("/cases/{workflow_id}/inspect")
+async def inspect_form(
+    request: Request,
+    workflow_id: str,
+    who: Operator,
+    sku: Annotated[list[str], Form()],
+    verdict: Annotated[list[str], Form()],
+    refund_percent: Annotated[list[str], Form()],
+) -> Response:
+    """The inspection form: one verdict per returned line."""
+    try:
+        lines = [
+            InspectedLine(
+                sku=s, verdict=InspectionVerdict(v), refund_percent=int(p) if p.strip() else None
+            )
+            for s, v, p in zip(sku, verdict, refund_percent, strict=True)
+        ]
+        body: ActionBody = InspectBody(lines=lines)
+    except ValueError as err:
+        return _back(workflow_id, error=f"cannot read the inspection: {err}")
+    return await _act(request, workflow_id, "inspect", body, who)
+
+
+@router.post("/cases/{workflow_id}/evidence")
+async def evidence_form(
+    request: Request,
+    workflow_id: str,
+    who: Operator,
+    field: Annotated[str, Form()],
+    value: Annotated[str, Form()] = "",
+) -> Response:
+    """Set (or, empty, remove) one field of a dispute's staged evidence."""
+    try:
+        body: ActionBody = EvidenceBody(fields={field.strip(): value})
+    except ValueError as err:
+        return _back(workflow_id, error=f"cannot read the evidence: {err}")
+    return await _act(request, workflow_id, "evidence", body, who)
+
+
+@router.get("/{kind}")
+async def list_page(
+    request: Request,
+    kind: str,
+    who: Operator,
+    client: ClientDep,
+    state: str = "",
+    marketplace: str = "",
+    attention: str = "",
+    since: str = "",
+    until: str = "",
+) -> HTMLResponse:
+    """Orders, returns or disputes with the filter form."""
+    operator = _operator(who)
+    spec = BY_PLURAL.get(kind)
+    if spec is None:
+        raise ConsoleError(404, "not_found", f"no list {kind!r}: orders, returns or disputes")
+    form = {"state": state, "marketplace": marketplace, "attention": attention}
+    form |= {"since": since, "until": until}
+    error, rows = "", []
+    try:
+        filters = CaseFilter.model_validate(
+            {
+                "state": state,
+                "marketplace": marketplace,
+                "needs_attention": {"yes": True, "no": False}.get(attention),
+                "since": since or None,
+                "until": until or None,
+            }
+        )
+        rows = await cases(client, spec, filters)
+    except (ConsoleError, ValueError) as err:
+        error = err.message if isinstance(err, ConsoleError) else str(err)
+    return _page(
+        request,
+        "list.html",
+        operator,
+        spec=spec,
+        rows=rows,
+        form=form,
+        error=error,
+        states=sorted(STATES[spec.workflow_type]),
+        marketplaces=[c.value for c in Channel],
+    )
+
+
+async def _act(
+    request: Request, workflow_id: str, action: str, body: ActionBody, who: Principal | None
+) -> Response:
+    operator = _operator(who)
+    try:
+        answer = await desk(request).act(workflow_id, action, body, operator)
+    except ConsoleError as err:
+        return _back(workflow_id, error=f"Refused: {err.message}")
+    done = ", ".join(f"{k}: {v}" for k, v in answer.result.items() if v not in (None, "", []))
+    return _back(workflow_id, message=f"{action} accepted ({done})")
+
+
+def _back(workflow_id: str, **flash: str) -> RedirectResponse:
+    query = urlencode({k: v for k, v in flash.items() if v})
+    return RedirectResponse(f"/console/cases/{quote(workflow_id)}?{query}", status_code=303)
+
+
+async def login_redirect(request: Request, err: Exception) -> Response:
+    """Send a browser without a session to the login form."""
+    return RedirectResponse("/console/login", status_code=303)

@@ -1,0 +1,184 @@
+"""What the console reads from Temporal: the approvals inbox, filtered case lists and one
+case's detail. Lists come from visibility (our search attributes); what a person needs to
+decide comes from each workflow's `status` query, so it is as fresh as the workflow."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, time
+from typing import Any
+
+import structlog
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowExecution
+from temporalio.service import RPCError, RPCStatusCode
+
+from crossdock.audit.log import AuditLog
+from crossdock.console.errors import bad_request, not_found
+from crossdock.console.kinds import BY_TYPE, KindSpec, spec_for_id
+from crossdock.console.views import CaseDetail, CaseSummary, InboxItem, PendingApproval
+from crossdock.models.approval import ApprovalStatus
+from crossdock.models.order import Channel
+from workflows.dispute_states import DisputeState
+from workflows.order_states import OrderState
+from workflows.return_states import ReturnState
+from workflows.search import AWAITING_APPROVAL, CROSSDOCK_STATE, MARKETPLACE, NEEDS_ATTENTION
+
+log = structlog.get_logger(__name__)
+
+INBOX_QUERY = 'AwaitingApproval = true AND ExecutionStatus = "Running"'
+# Status queries in flight at once when filling the inbox.
+QUERY_CONCURRENCY = 16
+MAX_LIMIT = 500
+STATES: dict[str, frozenset[str]] = {
+    "OrderWorkflow": frozenset(OrderState),
+    "ReturnWorkflow": frozenset(ReturnState),
+    "DisputeWorkflow": frozenset(DisputeState),
+}
+
+
+class CaseFilter(BaseModel):
+    """Filters of a case list; every value is checked before it reaches a query."""
+
+    state: str = ""
+    marketplace: str = ""
+    needs_attention: bool | None = None
+    since: date | None = None
+    until: date | None = None
+    limit: int = 50
+
+    def query(self, spec: KindSpec) -> str:
+        """The visibility query, or a 400 naming the filter that is wrong."""
+        parts = [f'WorkflowType = "{spec.workflow_type}"']
+        if self.state:
+            known = STATES[spec.workflow_type]
+            if self.state not in known:
+                raise bad_request(
+                    f"state {self.state!r} is not a {spec.kind} state; "
+                    f"expected one of {', '.join(sorted(known))}"
+                )
+            parts.append(f'CrossdockState = "{self.state}"')
+        if self.marketplace:
+            channels = [channel.value for channel in Channel]
+            if self.marketplace not in channels:
+                raise bad_request(
+                    f"marketplace {self.marketplace!r} is unknown; expected one of "
+                    f"{', '.join(channels)}"
+                )
+            parts.append(f'Marketplace = "{self.marketplace}"')
+        if self.needs_attention is not None:
+            parts.append(f"NeedsAttention = {str(self.needs_attention).lower()}")
+        if self.since is not None:
+            parts.append(f'StartTime >= "{_day_start(self.since)}"')
+        if self.until is not None:
+            parts.append(f'StartTime < "{_day_start(self.until, next_day=True)}"')
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise bad_request(f"limit {self.limit} must be between 1 and {MAX_LIMIT}")
+        return " AND ".join(parts)
+
+
+async def inbox(client: Client) -> list[InboxItem]:
+    """Every running workflow waiting for a person, the nearest deadline first."""
+    executions = [e async for e in client.list_workflows(INBOX_QUERY)]
+    gate = asyncio.Semaphore(QUERY_CONCURRENCY)
+
+    async def item(execution: WorkflowExecution) -> InboxItem | None:
+        spec = BY_TYPE.get(execution.workflow_type)
+        if spec is None:
+            return None
+        async with gate:
+            status = await _status(client, spec, execution.id)
+        pending = _pending(status)
+        if status is None or pending is None:
+            return None  # decided between the listing and the query
+        summary = _summary(spec, execution)
+        return InboxItem(
+            workflow_id=execution.id,
+            kind=spec.kind,
+            state=str(getattr(status, "state", summary.state)),
+            marketplace=summary.marketplace,
+            approval=PendingApproval.of(pending),
+        )
+
+    items = [i for i in await asyncio.gather(*(item(e) for e in executions)) if i]
+    return sorted(items, key=lambda i: (i.approval.deadline, i.workflow_id))
+
+
+async def cases(client: Client, spec: KindSpec, filters: CaseFilter) -> list[CaseSummary]:
+    """Cases of one kind matching `filters`, newest first (visibility's order)."""
+    query = filters.query(spec)
+    found = []
+    async for execution in client.list_workflows(query, limit=filters.limit):
+        found.append(_summary(spec, execution))
+    return found
+
+
+async def detail(client: Client, audit: AuditLog, workflow_id: str) -> CaseDetail:
+    """One case: its live status, pending approval, timeline and decision attempts."""
+    spec = _spec(workflow_id)
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        description = await handle.describe()
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            raise not_found(f"no workflow {workflow_id!r}") from None
+        raise
+    status = await _status(client, spec, workflow_id)
+    pending = _pending(status)
+    attempts = await asyncio.to_thread(audit.entries, workflow_id)
+    return CaseDetail(
+        summary=_summary(spec, description),
+        pending=PendingApproval.of(pending) if pending else None,
+        actions=list(spec.updates),
+        timeline=list(getattr(status, "timeline", [])),
+        attempts=attempts,
+        status=status.model_dump(mode="json", exclude={"timeline"}) if status else {},
+    )
+
+
+def _spec(workflow_id: str) -> KindSpec:
+    spec = spec_for_id(workflow_id)
+    if spec is None:
+        raise not_found(
+            f"{workflow_id!r} is not an order, return or dispute id "
+            "(expected order-..., return-... or dispute-...)"
+        )
+    return spec
+
+
+async def _status(client: Client, spec: KindSpec, workflow_id: str) -> Any:
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        return await handle.query(spec.status_query)
+    except Exception as err:  # closed and not replayable, no worker, ...: show what we can
+        log.warning("console_status_unavailable", workflow_id=workflow_id, error=str(err))
+        return None
+
+
+def _pending(status: Any) -> ApprovalStatus | None:
+    approvals: list[ApprovalStatus] = getattr(status, "approvals", [])
+    last = approvals[-1] if approvals else None
+    return last if last is not None and last.pending else None
+
+
+def _summary(spec: KindSpec, execution: WorkflowExecution) -> CaseSummary:
+    attributes = execution.typed_search_attributes
+    status = execution.status
+    return CaseSummary(
+        workflow_id=execution.id,
+        kind=spec.kind,
+        state=attributes.get(CROSSDOCK_STATE) or "",
+        marketplace=attributes.get(MARKETPLACE) or "",
+        awaiting_approval=bool(attributes.get(AWAITING_APPROVAL)),
+        needs_attention=bool(attributes.get(NEEDS_ATTENTION)),
+        execution=status.name.title() if status is not None else "",
+        started_at=execution.start_time,
+        closed_at=execution.close_time,
+    )
+
+
+def _day_start(day: date, next_day: bool = False) -> str:
+    start = datetime.combine(day, time.min)
+    if next_day:
+        start = datetime.fromordinal(start.toordinal() + 1)
+    return start.isoformat() + "Z"

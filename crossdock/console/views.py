@@ -1,0 +1,95 @@
+"""What the console API answers (response models, separate from workflow state)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from crossdock.audit.log import AuditEntry
+from crossdock.console.kinds import CaseKind
+from crossdock.models.approval import ApprovalStatus, DecisionAction, Role
+from crossdock.money import Money
+from workflows.lifecycle import TimelineEntry
+
+
+class PendingApproval(BaseModel):
+    """The question a workflow is waiting on, as an operator needs it to decide."""
+
+    key: str
+    subject: str
+    actions: list[DecisionAction]
+    options: list[str]
+    allowed_roles: list[Role]
+    amount: Money | None
+    finance_threshold: Money | None
+    requested_by: str
+    opened_at: datetime
+    # When the workflow's own policy decides if nobody has (auto-cancel, auto-accept...).
+    deadline: datetime
+    needs_attention: bool
+
+    @classmethod
+    def of(cls, approval: ApprovalStatus) -> PendingApproval:
+        request = approval.request
+        return cls(
+            key=request.key,
+            subject=request.subject,
+            actions=sorted(request.actions),
+            options=list(request.options),
+            allowed_roles=sorted(request.allowed_roles),
+            amount=request.amount,
+            finance_threshold=request.finance_threshold,
+            requested_by=request.requested_by.id if request.requested_by else "",
+            opened_at=approval.opened_at,
+            deadline=approval.expires_at,
+            needs_attention=approval.needs_attention,
+        )
+
+
+class InboxItem(BaseModel):
+    workflow_id: str
+    kind: CaseKind
+    state: str
+    marketplace: str
+    approval: PendingApproval
+
+
+class CaseSummary(BaseModel):
+    workflow_id: str
+    kind: CaseKind
+    state: str
+    marketplace: str
+    awaiting_approval: bool
+    needs_attention: bool
+    # Temporal's execution status: Running, Completed, Failed, Terminated, ...
+    execution: str
+    started_at: datetime | None
+    closed_at: datetime | None
+
+
+class CaseDetail(BaseModel):
+    summary: CaseSummary
+    pending: PendingApproval | None
+    # The actions this case takes (decide, cancel, inspect, evidence).
+    actions: list[str]
+    timeline: list[TimelineEntry]
+    # Every decision attempt on this workflow from the audit log, refused ones included.
+    attempts: list[AuditEntry]
+    # The workflow's whole `status` query answer, for what the summary leaves out.
+    status: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActionAnswer(BaseModel):
+    """An accepted action: the workflow's own answer to the update."""
+
+    workflow_id: str
+    action: str
+    by: str
+    result: dict[str, Any]
+
+
+class Me(BaseModel):
+    account_id: str
+    role: Role

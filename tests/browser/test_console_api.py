@@ -1,0 +1,160 @@
+"""The console's JSON API on a real stack: authentication, the inbox, lists and filters,
+detail, and actions that reach the workflows' validators (role, reason, maker ≠ checker,
+finance threshold), each attempt in the audit log."""
+
+from __future__ import annotations
+
+import httpx
+
+from crossdock.audit.log import AuditLog
+from crossdock.models.approval import Principal, Role
+from crossdock.store import Database
+from tests.browser.conftest import Console, large_return, order_in_review, wait_for_state
+from workflows.order_states import OrderState
+
+
+def attempts(console: Console, workflow_id: str) -> list[tuple[str, str, str]]:
+    db = Database.from_settings(console.stack.settings)
+    try:
+        entries = AuditLog(db).entries(workflow_id)
+    finally:
+        db.dispose()
+    return [(e.principal_id, e.outcome.value, e.reason) for e in entries]
+
+
+async def test_without_a_valid_token_the_api_answers_401_json(console: Console) -> None:
+    async with httpx.AsyncClient(base_url=console.url) as anonymous:
+        missing = await anonymous.get("/api/inbox")
+        forged = await anonymous.get("/api/inbox", headers={"Authorization": "Bearer cdk_nope"})
+    assert missing.status_code == 401
+    assert missing.json()["error"] == "unauthenticated"
+    assert "Authorization: Bearer" in missing.json()["message"]
+    assert forged.status_code == 401
+    assert "not accepted" in forged.json()["message"]
+    async with console.api("fin-1") as api:
+        me = (await api.get("/api/me")).json()
+    assert me == {"account_id": "fin-1", "role": "finance"}
+
+
+async def test_openapi_describes_the_console(console: Console) -> None:
+    async with httpx.AsyncClient(base_url=console.url) as anonymous:
+        spec = (await anonymous.get("/openapi.json")).json()
+    assert {"/api/inbox", "/api/cases/{workflow_id}/decide", "/api/{kind}"} <= set(spec["paths"])
+
+
+async def test_an_order_in_review_is_in_the_inbox_lists_and_detail(console: Console) -> None:
+    workflow_id = await order_in_review(console)
+    async with console.api("view-1") as api:
+        inbox = (await api.get("/api/inbox")).json()
+        listed = (await api.get("/api/orders", params={"state": "in_review"})).json()
+        other = (await api.get("/api/orders", params={"state": "delivered"})).json()
+        wrong = await api.get("/api/orders", params={"state": "lost_in_space"})
+        case = (await api.get(f"/api/cases/{workflow_id}")).json()
+        missing = await api.get("/api/cases/order-storefront-SF0")
+    item = next(i for i in inbox if i["workflow_id"] == workflow_id)
+    assert item["kind"] == "order" and item["state"] == "in_review"
+    assert item["approval"]["key"] == "review"
+    deadlines = [i["approval"]["deadline"] for i in inbox]
+    assert deadlines == sorted(deadlines), "nearest deadline first"
+    assert workflow_id in [row["workflow_id"] for row in listed]
+    assert workflow_id not in [row["workflow_id"] for row in other]
+    assert wrong.status_code == 400 and "'lost_in_space' is not a order state" in wrong.text
+    assert case["pending"]["key"] == "review"
+    assert case["summary"]["awaiting_approval"] is True
+    assert [e["event"] for e in case["timeline"]][:1] == ["received"]
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+
+
+async def test_refused_decisions_say_why_and_are_audited(console: Console) -> None:
+    workflow_id = await order_in_review(console)
+    decide = f"/api/cases/{workflow_id}/decide"
+    async with console.api("view-1") as viewer, console.api("ops-1") as ops:
+        by_viewer = await viewer.post(decide, json={"key": "review", "action": "approve"})
+        no_reason = await ops.post(decide, json={"key": "review", "action": "reject"})
+        stale = await ops.post(decide, json={"key": "review-old", "action": "approve"})
+    assert by_viewer.status_code == 409
+    assert by_viewer.json() == {
+        "error": "refused",
+        "message": by_viewer.json()["message"],
+    }
+    assert "role 'viewer' may not decide 'review'" in by_viewer.json()["message"]
+    assert "a reason is required to reject" in no_reason.json()["message"]
+    assert "pending approval is 'review'" in stale.json()["message"]
+    logged = attempts(console, workflow_id)
+    assert [(who, outcome) for who, outcome, _ in logged] == [
+        ("view-1", "refused"),
+        ("ops-1", "refused"),
+        ("ops-1", "refused"),
+    ]
+    assert "a reason is required" in logged[1][2]
+
+
+async def test_an_approved_order_moves_on_and_the_decision_is_audited(console: Console) -> None:
+    workflow_id = await order_in_review(console)
+    async with console.api("ops-2") as ops:
+        answer = await ops.post(
+            f"/api/cases/{workflow_id}/decide",
+            json={"key": "review", "action": "approve", "reason": "buyer checked by phone"},
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["result"]["state"] == "approved"
+        assert answer.json()["result"]["by"]["id"] == "ops-2"
+        state = await wait_for_state(
+            console,
+            workflow_id,
+            {OrderState.IN_TRANSIT, OrderState.DELIVERED, OrderState.COMPLETED},
+        )
+        case = (await ops.get(f"/api/cases/{workflow_id}")).json()
+        again = await ops.post(
+            f"/api/cases/{workflow_id}/decide", json={"key": "review", "action": "approve"}
+        )
+    assert state
+    assert case["pending"] is None
+    assert "approved by ops-2: buyer checked by phone" in str(case["timeline"])
+    assert "was already approved by ops-2" in again.json()["message"]
+    assert [(who, outcome) for who, outcome, _ in attempts(console, workflow_id)] == [
+        ("ops-2", "accepted"),
+        ("ops-2", "refused"),
+    ]
+
+
+async def test_cancel_is_for_operators_before_shipment(console: Console) -> None:
+    workflow_id = await order_in_review(console)
+    cancel = f"/api/cases/{workflow_id}/cancel"
+    async with console.api("fin-1") as finance, console.api("ops-1") as ops:
+        refused = await finance.post(cancel, json={"reason": "duplicate order"})
+        empty = await ops.post(cancel, json={"reason": ""})
+        accepted = await ops.post(cancel, json={"reason": "duplicate order"})
+        inspect = await ops.post(
+            f"/api/cases/{workflow_id}/inspect",
+            json={"lines": [{"sku": "X", "verdict": "accepted"}]},
+        )
+    assert "role finance may not cancel orders" in refused.json()["message"]
+    assert empty.status_code == 422  # the body itself is invalid: FastAPI names the field
+    assert accepted.status_code == 200 and accepted.json()["result"]["accepted_in_state"]
+    assert inspect.status_code == 400 and "does not take 'inspect'" in inspect.json()["message"]
+    await wait_for_state(console, workflow_id, {OrderState.CANCELLED})
+
+
+async def test_large_refunds_need_finance_and_another_person(console: Console) -> None:
+    maker = Principal(id="ops-1", role=Role.OPERATOR)
+    workflow_id = await large_return(console, requested_by=maker)
+    async with console.api("view-1") as api:
+        case = (await api.get(f"/api/cases/{workflow_id}")).json()
+    pending = case["pending"]
+    body = {"key": pending["key"], "action": "approve", "option": pending["options"][0]}
+    decide = f"/api/cases/{workflow_id}/decide"
+    async with console.api("ops-1") as ops1, console.api("ops-2") as ops2:
+        by_maker = await ops1.post(decide, json=body)
+        by_operator = await ops2.post(decide, json=body)
+    async with console.api("fin-1") as finance:
+        by_finance = await finance.post(decide, json={**body, "reason": "photos show damage"})
+    assert "ops-1 requested" in by_maker.json()["message"]
+    assert "maker ≠ checker" in by_maker.json()["message"]
+    assert "needs role finance or admin" in by_operator.json()["message"]
+    assert by_finance.status_code == 200, by_finance.text
+    assert [(who, outcome) for who, outcome, _ in attempts(console, workflow_id)] == [
+        ("ops-1", "refused"),
+        ("ops-2", "refused"),
+        ("fin-1", "accepted"),
+    ]
