@@ -2,7 +2,8 @@
 demo operators act on them through the same updates and signals the console will use:
 
 - about a third of delivered orders get a return (changed mind, damaged, not as
-  described, not received), opened as a marketplace request would be;
+  described, not received): eBay buyers ask on eBay (the sandbox's Post-Order returns,
+  found by the return-request poller), the others are opened as intake would;
 - returns waiting for a decision: most approved (finance approves the large ones), some
   offered a partial refund (the buyer accepts half of the offers), some declined, some
   left waiting (reminded, escalated, then accepted at the deadline as marketplaces do);
@@ -17,6 +18,7 @@ import itertools
 import random
 from datetime import UTC, datetime
 
+import httpx
 import structlog
 from temporalio.client import Client, WorkflowUpdateFailedError
 
@@ -24,7 +26,7 @@ from activities.returns import order_of
 from crossdock.config import Settings
 from crossdock.identity.claims import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
-from crossdock.models.order import Order
+from crossdock.models.order import Channel, Order
 from crossdock.models.returns import (
     InspectedLine,
     Inspection,
@@ -49,6 +51,14 @@ OPERATOR = Principal(id="demo-returns", role=Role.OPERATOR)
 FINANCE = Principal(id="demo-finance", role=Role.FINANCE)
 WAREHOUSE = Principal(id="demo-warehouse", role=Role.OPERATOR)
 LOOK_EVERY_SECONDS = 6.0
+# What a buyer picks on eBay for each of our reasons.
+EBAY_REASONS = {
+    ReturnReason.CHANGED_MIND: "NO_LONGER_NEED",
+    ReturnReason.DAMAGED: "ARRIVED_DAMAGED",
+    ReturnReason.NOT_AS_DESCRIBED: "NOT_AS_DESCRIBED",
+    ReturnReason.WRONG_ITEM: "WRONG_ITEM",
+    ReturnReason.NOT_RECEIVED: "NOT_AS_DESCRIBED",
+}
 REASONS: tuple[tuple[ReturnReason, float], ...] = (
     (ReturnReason.CHANGED_MIND, 0.45),
     (ReturnReason.DAMAGED, 0.2),
@@ -101,11 +111,30 @@ class DemoReturns:
                 continue
             order = await order_of(self._client, order_id)
             request = self._request(order)
+            if order.channel is Channel.EBAY:
+                # eBay buyers ask on eBay: the return-request poller finds it there.
+                await self._ask_on_ebay(order, request)
+                continue
             handle = await start_return(
                 self._client, self._settings, request, self._settings.return_timers
             )
             if handle is not None:
                 log.info("demo_return_opened", workflow_id=handle.id, reason=request.reason)
+
+    async def _ask_on_ebay(self, order: Order, request: ReturnRequest) -> None:
+        [line] = request.lines
+        item = next(i for i in order.items if i.sku == line.sku)
+        async with httpx.AsyncClient(base_url=self._settings.sandbox_url, timeout=10) as http:
+            response = await http.post(
+                f"/ebay/_sandbox/orders/{order.channel_order_id}/buyer-return",
+                json={
+                    "lineItemId": item.line_id,
+                    "quantity": line.quantity,
+                    "reason": EBAY_REASONS[request.reason],
+                },
+            )
+            response.raise_for_status()
+        log.info("demo_return_asked_on_ebay", order=order.workflow_id, reason=request.reason)
 
     def _request(self, order: Order) -> ReturnRequest:
         reasons = [reason for reason, _ in REASONS]
