@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import FailureError
 from temporalio.service import RPCError, RPCStatusCode
 
 from crossdock.audit.attempts import attempt_update, update_name
@@ -76,7 +77,7 @@ class Desk:
         try:
             result = await attempt_update(handle, update, request, self._audit)
         except WorkflowUpdateFailedError as err:
-            raise refused(str(err.cause) if err.cause is not None else str(err)) from None
+            raise refused(_refusal(err)) from None
         except RPCError as err:
             # Not running (finished, or never existed): refused too, and on the record.
             message = f"{workflow_id} cannot take {action}: {err.message}"
@@ -111,6 +112,14 @@ def _request(body: ActionBody, by: Principal) -> BaseModel:
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in err.errors()
         )
         raise bad_request(problems) from None
+
+
+def _refusal(err: WorkflowUpdateFailedError) -> str:
+    """The validator's own message (without the error type Temporal prefixes)."""
+    cause = err.cause
+    if isinstance(cause, FailureError):
+        return cause.message
+    return str(cause or err)
 
 
 def _plain(result: Any) -> dict[str, Any]:

@@ -1,0 +1,134 @@
+"""The web console in a real browser (Playwright driving Debian's headless chromium) on a
+real stack: log in, find an order in review in the inbox, approve it and see it move on,
+reject one with a reason, and an operator refused on a decision only finance may take.
+
+`CROSSDOCK_CONSOLE_SCREENSHOT=docs/console.png` also saves the inbox as the README's
+screenshot."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from crossdock.models.approval import Principal, Role
+from tests.browser.conftest import PASSWORD, Console, large_return, order_in_review
+
+CHROMIUM = "/usr/bin/chromium"
+MOVED_ON = ("approved", "payment_secured", "customs_declared", "customs_hold", "label_bought")
+MOVED_ON += ("shipment_confirmed", "payment_captured", "in_transit", "delivered", "completed")
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    executable = shutil.which("chromium") or shutil.which(CHROMIUM)
+    assert executable, "install Debian's chromium: apt-get install -y chromium"
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, headless=True)
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def page(browser: Browser, console: Console) -> AsyncIterator[Page]:
+    context = await browser.new_context(
+        base_url=console.url, viewport={"width": 1280, "height": 800}
+    )
+    page = await context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    await context.close()
+
+
+async def log_in(page: Page, account: str, password: str = PASSWORD) -> None:
+    await page.goto("/console")
+    await page.get_by_label("Account id").fill(account)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Log in").click()
+
+
+async def decide(page: Page, action: str, reason: str = "") -> None:
+    await page.get_by_label(action.replace("_", " "), exact=True).check()
+    if reason:
+        await page.get_by_label("Reason (required").fill(reason)
+    await page.get_by_role("button", name="Send decision").click()
+
+
+async def wait_until_state(page: Page, states: tuple[str, ...], tries: int = 60) -> str:
+    """Reload the case page until its state is one of `states`."""
+    state = ""
+    for _ in range(tries):
+        state = (await page.get_by_test_id("state").inner_text()).strip()
+        if state in states:
+            return state
+        await page.wait_for_timeout(500)
+        await page.reload()
+    raise AssertionError(f"state stayed {state!r}, expected one of {states}")
+
+
+async def test_login_logout_and_a_wrong_password(page: Page) -> None:
+    await page.goto("/console/orders")
+    await expect(page).to_have_url("/console/login")
+    await log_in(page, "ops-1", "not the password")
+    await expect(page.get_by_role("alert")).to_have_text("Account id or password not accepted.")
+    await log_in(page, "ops-1")
+    await expect(page.get_by_role("heading", name="Waiting for you")).to_be_visible()
+    await expect(page.get_by_text("Signed in as ops-1 (operator)")).to_be_visible()
+    await page.get_by_role("button", name="Log out").click()
+    await expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    await page.goto("/console")
+    await expect(page).to_have_url("/console/login")
+
+
+async def test_approve_an_order_in_review_from_the_inbox(page: Page, console: Console) -> None:
+    workflow_id = await order_in_review(console)
+    await log_in(page, "ops-1")
+    link = page.get_by_role("link", name=workflow_id)
+    await expect(link).to_be_visible()
+    screenshot = os.environ.get("CROSSDOCK_CONSOLE_SCREENSHOT")
+    if screenshot:
+        await page.screenshot(path=screenshot, full_page=True)
+    await link.click()
+    await expect(page.get_by_role("heading", name="Waiting for a decision: review")).to_be_visible()
+    await decide(page, "approve", "buyer is not the listed party")
+    await expect(page.get_by_role("status")).to_contain_text("decide accepted")
+    assert await wait_until_state(page, MOVED_ON)
+    await expect(page.get_by_text("Waiting for a decision")).to_have_count(0)
+    await expect(
+        page.get_by_role("cell", name="approved by ops-1: buyer is not the listed party")
+    ).to_be_visible()
+
+
+async def test_reject_needs_a_reason_and_cancels_the_order(page: Page, console: Console) -> None:
+    workflow_id = await order_in_review(console)
+    await log_in(page, "ops-2")
+    await page.goto(f"/console/cases/{workflow_id}")
+    await decide(page, "reject")
+    await expect(page.get_by_role("alert")).to_contain_text("a reason is required to reject")
+    await decide(page, "reject", "the buyer matches the denied party")
+    await expect(page.get_by_role("status")).to_contain_text("decide accepted")
+    assert await wait_until_state(page, ("cancelled",)) == "cancelled"
+    attempts = page.locator("table.attempts tbody tr")
+    await expect(attempts).to_have_count(2)
+    await expect(attempts.first).to_contain_text("the buyer matches the denied party")
+
+
+async def test_an_operator_is_refused_a_decision_only_finance_may_take(
+    page: Page, console: Console
+) -> None:
+    opened_by = Principal(id="ops-2", role=Role.OPERATOR)
+    workflow_id = await large_return(console, requested_by=opened_by)
+    await log_in(page, "ops-1")
+    await page.goto("/console")
+    await page.get_by_role("link", name=workflow_id).click()
+    await expect(page.get_by_text("finance or admin from 500.00 EUR")).to_be_visible()
+    await decide(page, "approve", "photos show the damage")
+    alert = page.get_by_role("alert")
+    await expect(alert).to_contain_text(re.compile(r"Refused: approving [\d.]+ EUR"))
+    await expect(alert).to_contain_text("needs role finance or admin")
+    await expect(page.locator("table.attempts tr.refused")).to_have_count(1)
+    await expect(page.get_by_role("heading", name="Waiting for a decision")).to_be_visible()
