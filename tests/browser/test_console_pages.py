@@ -17,10 +17,25 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 
 from crossdock.models.approval import Principal, Role
 from tests.browser.conftest import PASSWORD, Console, large_return, order_in_review
+from workflows.order_states import OrderState
 
 CHROMIUM = "/usr/bin/chromium"
-MOVED_ON = ("approved", "payment_secured", "customs_declared", "customs_hold", "label_bought")
-MOVED_ON += ("shipment_confirmed", "payment_captured", "in_transit", "delivered", "completed")
+# Where an approved order may be by the time the page is reloaded.
+MOVED_ON = tuple(
+    OrderState(s)
+    for s in (
+        "approved",
+        "payment_secured",
+        "customs_declared",
+        "customs_hold",
+        "label_bought",
+        "shipment_confirmed",
+        "payment_captured",
+        "in_transit",
+        "delivered",
+        "completed",
+    )
+)
 
 
 @pytest.fixture(scope="session")
