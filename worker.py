@@ -31,6 +31,7 @@ from crossdock.config import Settings, get_settings
 from crossdock.identity.claims import verifier_for
 from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
+from crossdock.partners.amazon_feeds import AmazonFeedsClient
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.ebay_returns import EbayRefundsClient, EbayReturnRequestsClient
@@ -98,6 +99,13 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
             # eBay refunds share the Fulfillment client's connection pool.
             EbayRefundsClient(
                 settings.ebay_base_url, settings.ebay_access_token, partners.ebay.http
+            ),
+            # Amazon refunds are payment adjustment feeds, on the Orders client's pool.
+            AmazonFeedsClient(
+                settings.amazon_base_url,
+                settings.amazon_access_token,
+                settings.amazon_marketplace_id,
+                partners.amazon.http,
             ),
         ),
         ReturnIntakeActivities(

@@ -30,6 +30,9 @@ from crossdock.models.returns import (
     ReturnLabelInput,
     ReturnLine,
 )
+from crossdock.money import Money
+from crossdock.partners.amazon_feeds import CANCELLED, DONE, FATAL, AmazonFeedsClient
+from crossdock.partners.amazon_returns import PAYMENT_ADJUSTMENT, AdjustedItem, payment_adjustment
 from crossdock.partners.carrier import CarrierClient, LabelRequest
 from crossdock.partners.ebay_returns import EbayRefundsClient
 from crossdock.partners.payments import PaymentsClient, RefundStatus
@@ -62,8 +65,10 @@ class ReturnActivities:
         payments: PaymentsClient,
         carrier: CarrierClient,
         ebay_refunds: EbayRefundsClient,
+        amazon_feeds: AmazonFeedsClient | None = None,
     ) -> None:
         self._client = client
+        self._amazon = amazon_feeds
         self._payments = payments
         self._carrier = carrier
         self._ebay = ebay_refunds
@@ -145,10 +150,10 @@ class ReturnActivities:
 
     @activity.defn
     async def issue_refund(self, input: IssueRefundInput) -> IssuedRefund:
-        """Refund through the channel: the payment provider for the storefront, the
-        marketplace's refund API for eBay. Amazon refunds go through Seller Central or
-        the payment adjustment feed, which Crossdock does not send yet: non-retryable
-        type RefundByHand, so the workflow asks a person at once."""
+        """Refund through the channel: the payment provider for the storefront, eBay's
+        issueRefund, Amazon's payment adjustment feed (our key as MerchantAdjustmentID).
+        Without a feeds client Amazon refunds are non-retryable type RefundByHand, so the
+        workflow asks a person at once."""
         order = input.order
         with partner_errors():
             if order.channel is Channel.STOREFRONT:
@@ -173,6 +178,16 @@ class ReturnActivities:
                     state=_EBAY_STATES.get(found.refund_status, RefundState.PENDING),
                     detail=f"eBay {found.refund_status}",
                 )
+            if order.channel is Channel.AMAZON and self._amazon is not None:
+                feed = payment_adjustment(
+                    order.channel_order_id,
+                    input.idempotency_key,
+                    amazon_items(order, input.lines, input.amount),
+                )
+                feed_id = await self._amazon.submit(PAYMENT_ADJUSTMENT, feed)
+                return IssuedRefund(
+                    refund_id=feed_id, state=RefundState.PENDING, detail="adjustment feed sent"
+                )
         raise ApplicationError(
             f"refund {input.amount} on {order.channel} by hand (Seller Central)",
             type=BY_HAND,
@@ -187,6 +202,8 @@ class ReturnActivities:
             if order.channel is Channel.STOREFRONT:
                 refund = await self._payments.retrieve_refund(input.refund_id)
                 return IssuedRefund(refund_id=refund.id, state=_STRIPE_STATES[refund.status])
+            if order.channel is Channel.AMAZON and self._amazon is not None:
+                return await self._adjustment_state(input.refund_id)
             found = await self._ebay.refund_status(order.channel_order_id, input.refund_id)
         if found is None:
             return IssuedRefund(refund_id=input.refund_id, state=RefundState.PENDING)
@@ -195,6 +212,21 @@ class ReturnActivities:
             state=_EBAY_STATES.get(found.refund_status, RefundState.PENDING),
             detail=f"eBay {found.refund_status}",
         )
+
+    async def _adjustment_state(self, feed_id: str) -> IssuedRefund:
+        assert self._amazon is not None
+        feed = await self._amazon.get_feed(feed_id)
+        if feed.processing_status in (FATAL, CANCELLED):
+            return IssuedRefund(
+                refund_id=feed_id, state=RefundState.FAILED, detail=f"feed {feed.processing_status}"
+            )
+        if feed.processing_status != DONE:
+            return IssuedRefund(refund_id=feed_id, state=RefundState.PENDING)
+        errors = [r for r in await self._amazon.processing_report(feed) if r.result_code == "Error"]
+        if errors:
+            detail = "; ".join(f"{r.message_code}: {r.description}" for r in errors)
+            return IssuedRefund(refund_id=feed_id, state=RefundState.FAILED, detail=detail[:500])
+        return IssuedRefund(refund_id=feed_id, state=RefundState.SUCCEEDED, detail="feed DONE")
 
     @activity.defn
     async def buy_return_label(self, input: ReturnLabelInput) -> ShippingLabel:
@@ -235,6 +267,38 @@ async def order_of(client: Client, order_id: str) -> Order:
             assert isinstance(started, OrderInput)
             return started.order
     raise ApplicationError(f"order workflow {order_id!r} has no start event", type=ORDER_UNKNOWN)
+
+
+def amazon_items(order: Order, lines: list[ReturnLine], amount: Money) -> list[AdjustedItem]:
+    """`amount` spread over the returned items: their price first, the rest as shipping
+    (Amazon carries an order's shipping on its first item)."""
+    left = amount.amount
+    quantities = {line.sku: line.quantity for line in lines}
+    principal: dict[str, int] = {}
+    for item in order.items:
+        if item.sku in quantities and left > 0:
+            principal[item.line_id] = min(left, item.unit_price.amount * quantities[item.sku])
+            left -= principal[item.line_id]
+    first = order.items[0].line_id
+    shipping = min(left, order.shipping.amount)
+    left -= shipping
+    if left > 0:
+        raise ApplicationError(
+            f"refund {amount} is more than the returned items and shipping of order "
+            f"{order.channel_order_id}",
+            type="RefundNotAllocatable",
+            non_retryable=True,
+        )
+    currency = order.currency
+    ids = list(principal) + ([first] if shipping and first not in principal else [])
+    return [
+        AdjustedItem(
+            order_item_id=item_id,
+            principal=Money(amount=principal.get(item_id, 0), currency=currency),
+            shipping=Money(amount=shipping, currency=currency) if item_id == first else None,
+        )
+        for item_id in ids
+    ]
 
 
 def returned_items(order: Order, lines: list[ReturnLine]) -> list[LineItem]:

@@ -132,6 +132,7 @@ async def issue(ctx: ReturnContext, record: ReturnRefund, why: str) -> bool:
         reason=EBAY_REASONS[ctx.request.reason],
         idempotency_key=ctx.key(record.step),
         intent_id=authorization.intent_id if authorization else None,
+        lines=ctx.request.lines,
     )
     try:
         issued = await ctx.call(ReturnActivities.issue_refund, request)

@@ -227,6 +227,8 @@ class IssueRefundInput(BaseModel):
     intent_id: str | None = None  # storefront: the PaymentIntent that was captured
     # eBay: refund per line item (lineItemId, amount); the rest goes to the order level.
     line_amounts: list[tuple[str, Money]] = Field(default_factory=list)
+    # The returned lines (Amazon adjusts per order item).
+    lines: list[ReturnLine] = Field(default_factory=list)
 
 
 class IssuedRefund(BaseModel):

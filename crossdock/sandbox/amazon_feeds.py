@@ -38,6 +38,7 @@ from crossdock.sandbox.amazon_acknowledgements import (
     processing_report,
 )
 from crossdock.sandbox.amazon_orders import AmazonOrders, invalid, iso, sp_api_error
+from crossdock.sandbox.amazon_returns import PAYMENT_ADJUSTMENT, AmazonAdjustments
 from crossdock.sandbox.context import SandboxContext
 
 API = "/amazon/feeds/2021-06-30"
@@ -112,6 +113,8 @@ class AmazonFeeds:
         self.documents: dict[str, FeedDocument] = {}
         self.feeds: dict[str, Feed] = {}
         self._ids = itertools.count(50001)
+        # Refunds: the payment adjustment feed (amazon_returns.py).
+        self.adjustments = AmazonAdjustments(orders, ctx)
 
     def document(self, document_id: str) -> FeedDocument:
         found = self.documents.get(document_id)
@@ -125,8 +128,11 @@ class AmazonFeeds:
         return found
 
     def create_feed(self, spec: CreateFeedSpecification) -> Feed:
-        if spec.feedType != ACKNOWLEDGEMENT:
-            raise invalid(f"feedType {spec.feedType!r}: this sandbox only takes {ACKNOWLEDGEMENT}")
+        if spec.feedType not in (ACKNOWLEDGEMENT, PAYMENT_ADJUSTMENT):
+            raise invalid(
+                f"feedType {spec.feedType!r}: this sandbox takes {ACKNOWLEDGEMENT} and "
+                f"{PAYMENT_ADJUSTMENT}"
+            )
         document = self.document(spec.inputFeedDocumentId)
         if document.content is None:
             raise invalid(
@@ -156,7 +162,10 @@ class AmazonFeeds:
         report = Report()
         for message in root.findall("Message"):
             report.processed += 1
-            self._acknowledge(feed, message, report)
+            if feed.feed_type == PAYMENT_ADJUSTMENT:
+                self.adjustments.apply(feed.id, message, report)
+            else:
+                self._acknowledge(feed, message, report)
         feed.status, feed.ended_at = "DONE", datetime.now(UTC)
         feed.result_document_id = self._report(feed, report).id
 

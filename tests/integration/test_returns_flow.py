@@ -29,6 +29,7 @@ from temporalio.testing import WorkflowEnvironment
 from crossdock.catalog import default_catalog
 from crossdock.config import Settings
 from crossdock.demo import DemoOrders, place
+from crossdock.identity.claims import signer_for
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.order import Channel, Order
 from crossdock.models.order_steps import OrderResult
@@ -50,7 +51,7 @@ from crossdock.sandbox.context import SandboxConfig
 from starter.orders import start_order
 from starter.returns import start_return
 from starter.tracking import TrackingRouter
-from starter.translate import from_ebay
+from starter.translate import from_amazon, from_ebay
 from tests.integration.conftest import Stack
 from tests.servers import free_port, serve
 from worker import build_worker
@@ -145,6 +146,10 @@ async def delivered(stack: Stack, partners: PartnerClients, placed: Order) -> Or
     if placed.channel is Channel.EBAY:
         listed = await partners.ebay.get_order(placed.channel_order_id)
         order = from_ebay(listed, default_catalog())
+    elif placed.channel is Channel.AMAZON:
+        amazon = await partners.amazon.get_order(placed.channel_order_id)
+        items = await partners.amazon.get_order_items(placed.channel_order_id)
+        order = from_amazon(amazon, items, default_catalog())
     assert await start_order(stack.client, order, stack.settings)
     handle = stack.client.get_workflow_handle(order.workflow_id, result_type=OrderResult)
     for _ in range(600):
@@ -194,7 +199,7 @@ async def see_through(stack: Stack, handle: ReturnHandle, request: ReturnRequest
                     key=pending.request.key,
                     action=DecisionAction.APPROVE,
                     option=pending.request.options[0] if pending.request.options else "",
-                    by=FINANCE,
+                    by=signer_for(stack.settings).sign(FINANCE, handle.id),
                     reason="integration",
                 ),
             )
@@ -204,7 +209,10 @@ async def see_through(stack: Stack, handle: ReturnHandle, request: ReturnRequest
                 for line in request.lines
             ]
             await handle.execute_update(
-                ReturnWorkflow.inspect, Inspection(lines=lines, by=WAREHOUSE_OPS)
+                ReturnWorkflow.inspect,
+                Inspection(
+                    lines=lines, by=signer_for(stack.settings).sign(WAREHOUSE_OPS, handle.id)
+                ),
             )
         elif status.state in (ReturnState.REFUNDED, ReturnState.CLOSED, ReturnState.DECLINED):
             return await handle.result()
@@ -223,7 +231,8 @@ async def ledger(stack: Stack, partner: str, kind: str) -> list[dict[str, Any]]:
 
 async def test_returns_of_delivered_orders_are_refunded_exactly_once(rig: Stack) -> None:
     demo = DemoOrders(seed=404, decline_rate=0.0, review_rate=0.0)
-    placed = [in_stock(demo, c) for c in (Channel.STOREFRONT, Channel.EBAY) for _ in range(2)]
+    channels = (Channel.STOREFRONT, Channel.EBAY, Channel.AMAZON)
+    placed = [in_stock(demo, c) for c in channels for _ in range(2)]
     partners = PartnerClients.from_settings(rig.settings)
     try:
         orders = await asyncio.gather(*(delivered(rig, partners, o) for o in placed))
@@ -247,18 +256,23 @@ async def test_returns_of_delivered_orders_are_refunded_exactly_once(rig: Stack)
     )
 
     refunded = {h.id: r.refunded for h, r in zip(handles, results, strict=True) if r.refunded}
-    assert [r.state for r in results[1:4]] == [ReturnState.REFUNDED] * 3
+    assert [r.state for r in results[1:6]] == [ReturnState.REFUNDED] * 5
     # Of the two returns of the first order, one is refunded; the other finds nothing left.
-    raced = sorted([results[0].state, results[4].state])
+    raced = sorted([results[0].state, results[6].state])
     assert raced == [ReturnState.CLOSED, ReturnState.REFUNDED]
     stripe = await ledger(rig, "stripe", "refund")
     ebay = await ledger(rig, "ebay", "refund")
     # One provider refund per refunded return, keyed by the return and its step.
-    storefront = [handles[0], handles[1], handles[4]]
+    storefront = [handles[0], handles[1], handles[6]]
     assert sorted(e["idempotency_key"] for e in stripe) == sorted(
         f"{h.id}/refund" for h in storefront if h.id in refunded
     )
     assert len(ebay) == 2
+    # Amazon: one payment adjustment per return, keyed by its MerchantAdjustmentID.
+    amazon = await ledger(rig, "amazon", "refund")
+    assert sorted(e["idempotency_key"] for e in amazon) == sorted(
+        f"{h.id}/refund" for h in handles[4:6]
+    )
     for entry in stripe:
         assert refunded[entry["idempotency_key"].split("/")[0]].amount == entry["amount"]
     # Every return label is a return (is_return) and carries its return's id.
