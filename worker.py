@@ -11,7 +11,6 @@ import signal
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Interceptor, Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.carrier import CarrierActivities
 from activities.channel_cancel import ChannelCancelActivities
@@ -23,6 +22,7 @@ from activities.intake import IntakeActivities
 from activities.marketplace import MarketplaceActivities
 from activities.notify import NotifyActivities
 from activities.payments import PaymentActivities
+from activities.records import RecordsActivities
 from activities.registry import activity_methods
 from activities.return_intake import ReturnIntakeActivities
 from activities.returns import ReturnActivities
@@ -37,6 +37,7 @@ from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.ebay_returns import EbayRefundsClient, EbayReturnRequestsClient
 from crossdock.partners.stripe_disputes import StripeDisputesClient
 from crossdock.temporal import connect
+from crossdock.workflow_sandbox import RUNNER
 from starter.webhooks_stripe import dispute_policy
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_intake import DisputePollWorkflow
@@ -55,15 +56,6 @@ WORKFLOWS = [
     DisputeWorkflow,
     DisputePollWorkflow,
 ]
-
-# Our own modules and pydantic are deterministic at import: passing them through the
-# sandbox instead of re-importing them per workflow run saves most of its cost. structlog
-# and rich format `workflow.logger` records, in the workflow's thread.
-RUNNER = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "crossdock", "pydantic", "pydantic_core", "annotated_types", "structlog", "rich"
-    )
-)
 
 
 def build_worker(client: Client, settings: Settings, partners: PartnerClients) -> Worker:
@@ -108,6 +100,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
                 partners.amazon.http,
             ),
         ),
+        RecordsActivities.from_settings(settings),
         ReturnIntakeActivities(
             client,
             settings,

@@ -11,6 +11,7 @@ import typer
 import uvicorn
 
 from crossdock.audit.cli import audit
+from crossdock.cli_console import add_case_commands, cancel, case_commands, decide, inbox
 from crossdock.config import get_settings
 from crossdock.identity.cli import app as users_app
 from crossdock.logs import configure_logging
@@ -22,6 +23,13 @@ app.add_typer(returns_app, name="returns")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.command("audit")(audit)
+# The console API from a terminal: lists, details and decisions with an API token.
+app.add_typer(case_commands("orders"), name="orders")
+app.add_typer(case_commands("disputes"), name="disputes")
+add_case_commands(returns_app, "returns")
+app.command("inbox")(inbox)
+app.command("decide")(decide)
+app.command("cancel")(cancel)
 
 
 @app.command()

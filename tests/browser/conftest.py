@@ -40,6 +40,9 @@ ACCOUNTS = {"ops-1": Role.OPERATOR, "ops-2": Role.OPERATOR, "fin-1": Role.FINANC
 ACCOUNTS |= {"view-1": Role.VIEWER}
 # Eight leather wallets: 520 EUR of goods, over the 500 EUR finance threshold of returns.
 WALLETS = 8
+# Where an approved order may be by the time a test looks again.
+MOVED_ON = frozenset(OrderState) - {OrderState.RECEIVED, OrderState.VALIDATED}
+MOVED_ON -= {OrderState.IN_REVIEW, OrderState.CANCELLED}
 
 
 @dataclass

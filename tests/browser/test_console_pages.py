@@ -10,32 +10,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from crossdock.models.approval import Principal, Role
-from tests.browser.conftest import PASSWORD, Console, large_return, order_in_review
-from workflows.order_states import OrderState
+from tests.browser.conftest import MOVED_ON, PASSWORD, Console, large_return, order_in_review
 
 CHROMIUM = "/usr/bin/chromium"
-# Where an approved order may be by the time the page is reloaded.
-MOVED_ON = tuple(
-    OrderState(s)
-    for s in (
-        "approved",
-        "payment_secured",
-        "customs_declared",
-        "customs_hold",
-        "label_bought",
-        "shipment_confirmed",
-        "payment_captured",
-        "in_transit",
-        "delivered",
-        "completed",
-    )
-)
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +56,7 @@ async def decide(page: Page, action: str, reason: str = "") -> None:
     await page.get_by_role("button", name="Send decision").click()
 
 
-async def wait_until_state(page: Page, states: tuple[str, ...], tries: int = 60) -> str:
+async def wait_until_state(page: Page, states: Collection[str], tries: int = 60) -> str:
     """Reload the case page until its state is one of `states`."""
     state = ""
     for _ in range(tries):
@@ -126,7 +109,7 @@ async def test_reject_needs_a_reason_and_cancels_the_order(page: Page, console: 
     await expect(page.get_by_role("alert")).to_contain_text("a reason is required to reject")
     await decide(page, "reject", "the buyer matches the denied party")
     await expect(page.get_by_role("status")).to_contain_text("decide accepted")
-    assert await wait_until_state(page, ("cancelled",)) == "cancelled"
+    assert await wait_until_state(page, {"cancelled"}) == "cancelled"
     attempts = page.locator("table.attempts tbody tr")
     await expect(attempts).to_have_count(2)
     await expect(attempts.first).to_contain_text("the buyer matches the denied party")

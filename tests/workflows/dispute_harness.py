@@ -32,8 +32,8 @@ from crossdock.models.dispute import (
 )
 from crossdock.models.order_cases import CaseLink, RefundOutcome
 from crossdock.money import Money
+from crossdock.workflow_sandbox import RUNNER
 from tests.workflows.order_stub import OrderStub
-from worker import RUNNER
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_status import DisputeInput, DisputeResult, DisputeStatus
 

@@ -13,9 +13,9 @@ from temporalio.worker import Worker
 from crossdock.models.approval import Principal, Role
 from crossdock.models.order import Order
 from crossdock.models.order_steps import OrderInput, OrderPolicy, OrderResult, TrackingUpdate
+from crossdock.workflow_sandbox import RUNNER
 from tests.factories import NOW, WAREHOUSE
 from tests.workflows.stand_ins import Partners
-from worker import RUNNER
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
 

@@ -40,10 +40,10 @@ from crossdock.models.returns import (
 from crossdock.partners.carrier import CarrierClient
 from crossdock.partners.ebay_returns import EbayRefundsClient
 from crossdock.partners.payments import PaymentsClient
+from crossdock.workflow_sandbox import RUNNER
 from tests.factories import NOW, WAREHOUSE
 from tests.workflows.order_harness import OrderHandle, deliver, start, wait_for_state
 from tests.workflows.stand_ins import Partners
-from worker import RUNNER
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
 from workflows.return_states import ReturnState

@@ -25,8 +25,8 @@ from crossdock.models.approval import (
     Role,
 )
 from crossdock.money import Money
+from crossdock.workflow_sandbox import RUNNER
 from tests.workflows.approval_probe import ApprovalProbeWorkflow, ProbeInput, ProbeStatus
-from worker import RUNNER
 from workflows.approval import REFUSED
 from workflows.search import AWAITING_APPROVAL, NEEDS_ATTENTION
 

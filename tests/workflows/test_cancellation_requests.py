@@ -36,10 +36,10 @@ from crossdock.partners.amazon import AmazonOrdersClient
 from crossdock.partners.ebay_post_order import EbayPostOrderClient
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxContext
+from crossdock.workflow_sandbox import RUNNER
 from tests.factories import NOW, order
 from tests.workflows.order_harness import OrderHandle, start, wait_for_state, worker
 from tests.workflows.stand_ins import Partners
-from worker import RUNNER
 from workflows.intake import OVERLAP, MarketplacePollWorkflow, PollInput
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState

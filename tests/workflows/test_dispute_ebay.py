@@ -23,10 +23,10 @@ from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.stripe_disputes import StripeDisputesClient
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxContext
+from crossdock.workflow_sandbox import RUNNER
 from tests.factories import WAREHOUSE, order
 from tests.workflows.dispute_harness import DisputeHandle, DisputePartners, wait_for
 from tests.workflows.order_stub import OrderStub
-from worker import RUNNER
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_intake import DisputePollWorkflow
 from workflows.dispute_states import DisputeState

@@ -18,9 +18,9 @@ from crossdock.models.dispute import DisputeEvent, DisputePolicy, DisputeProvide
 from crossdock.partners.stripe_disputes import StripeDisputesClient, dispute_snapshot
 from crossdock.sandbox import payments
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
+from crossdock.workflow_sandbox import RUNNER
 from tests.workflows.dispute_harness import DisputePartners, wait_for
 from tests.workflows.order_stub import OrderStub
-from worker import RUNNER
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_states import DisputeState
 from workflows.dispute_status import DisputeInput

@@ -24,9 +24,10 @@ from crossdock.binaries import installed_binary
 from crossdock.identity import ClaimSigner, ClaimVerifier
 from crossdock.identity.interceptor import REFUSED, PrincipalVerification, unguarded_updates
 from crossdock.models.approval import DecisionAction, DecisionReceipt, Principal, Role
+from crossdock.workflow_sandbox import RUNNER
 from tests.workflows.approval_probe import ApprovalProbeWorkflow
 from tests.workflows.test_approval import Probe, decision, finish, review, start
-from worker import RUNNER, WORKFLOWS
+from worker import WORKFLOWS
 
 KEY = b"console-signing-key-for-tests-0001"
 SIGNER = ClaimSigner(KEY, valid_for=timedelta(minutes=5))

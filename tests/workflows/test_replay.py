@@ -10,7 +10,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from worker import RUNNER, WORKFLOWS
+from crossdock.workflow_sandbox import RUNNER
+from worker import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 TEXTS = {path: path.read_text() for path in HISTORIES}

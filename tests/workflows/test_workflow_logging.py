@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from crossdock.logs import configure_logging
-from worker import RUNNER
+from crossdock.workflow_sandbox import RUNNER
 
 
 @workflow.defn
