@@ -216,6 +216,9 @@ def run(settings: Settings, demo: bool) -> int:
         check_port_free(h, p, what, setting)
     python = sys.executable
     prepare_state(settings)
+    from crossdock.console.first_admin import ensure_first_admin
+
+    first_admin = ensure_first_admin(settings)
     supervisor = Supervisor(env)
     handle_stop_signals()
     try:
@@ -233,9 +236,12 @@ def run(settings: Settings, demo: bool) -> int:
             f"  Temporal UI  http://{host}:{settings.temporal_ui_port}\n"
             f"  sandbox      {settings.sandbox_url}/docs  (ledger: /_sandbox/ledger)\n"
             f"  intake       {settings.intake_url}/docs\n"
+            f"  console      {settings.intake_url}/console  (API: /docs, CLI: crossdock inbox)\n"
             f"Ctrl-C stops everything; the next `make run` resumes in-flight orders.\n",
             flush=True,
         )
+        if first_admin is not None:
+            print(first_admin.banner(settings.intake_url), flush=True)
         crashed = supervisor.watch()
     except StopRequested:
         crashed = None
