@@ -4,12 +4,16 @@ finance threshold), each attempt in the audit log."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+
 import httpx
 
 from crossdock.audit.log import AuditLog
+from crossdock.demo import NEAR_MISS_BUYERS, place
 from crossdock.models.approval import Principal, Role
 from crossdock.store import Database
-from tests.browser.conftest import Console, large_return, order_in_review, wait_for_state
+from tests.browser.conftest import Console, eur_order, large_return, order_in_review, wait_for_state
 from workflows.order_states import OrderState
 
 
@@ -158,3 +162,33 @@ async def test_large_refunds_need_finance_and_another_person(console: Console) -
         ("ops-2", "refused"),
         ("fin-1", "accepted"),
     ]
+
+
+async def test_inbox_freshness_and_approval_round_trip(console: Console) -> None:
+    """The figures the README quotes: how soon an approval the workflow opened shows in
+    the inbox, and how long an approval takes from the operator's POST to the answer."""
+    order = eur_order(NEAR_MISS_BUYERS[1])
+    loop = asyncio.get_running_loop()
+    async with console.api("ops-1") as api:
+        await place(console.stack.sandbox, order)
+        seen_at = None
+        for _ in range(600):
+            inbox = (await api.get("/api/inbox")).json()
+            item = next((i for i in inbox if i["workflow_id"] == order.workflow_id), None)
+            if item is not None:
+                seen_at = datetime.now(UTC)
+                break
+            await asyncio.sleep(0.02)
+        assert item is not None and seen_at is not None
+        opened_at = datetime.fromisoformat(item["approval"]["opened_at"])
+        freshness = (seen_at - opened_at).total_seconds()
+        started = loop.time()
+        answer = await api.post(
+            f"/api/cases/{order.workflow_id}/decide",
+            json={"key": "review", "action": "approve", "reason": "measured"},
+        )
+        round_trip = loop.time() - started
+    assert answer.status_code == 200, answer.text
+    print(f"inbox freshness {freshness:.3f}s, approval round trip {round_trip:.3f}s")
+    assert freshness < 1.0, f"the inbox showed the approval {freshness:.3f}s after it opened"
+    assert round_trip < 2.0, f"an approval took {round_trip:.3f}s"
