@@ -2,8 +2,8 @@
 real stack: log in, find an order in review in the inbox, approve it and see it move on,
 reject one with a reason, and an operator refused on a decision only finance may take.
 
-`CROSSDOCK_CONSOLE_SCREENSHOT=docs/console.png` also saves the inbox as the README's
-screenshot."""
+`CROSSDOCK_CONSOLE_SCREENSHOT=docs/console.png` also saves the inbox and (as
+docs/console-case.png) a refused decision as the README's screenshots."""
 
 from __future__ import annotations
 
@@ -130,3 +130,6 @@ async def test_an_operator_is_refused_a_decision_only_finance_may_take(
     await expect(alert).to_contain_text("needs role finance or admin")
     await expect(page.locator("table.attempts tr.refused")).to_have_count(1)
     await expect(page.get_by_role("heading", name="Waiting for a decision")).to_be_visible()
+    screenshot = os.environ.get("CROSSDOCK_CONSOLE_SCREENSHOT")
+    if screenshot:
+        await page.screenshot(path=screenshot.replace(".png", "-case.png"), full_page=True)
