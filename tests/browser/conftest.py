@@ -165,9 +165,7 @@ async def large_return(console: Console, requested_by: Principal) -> str:
         origin_country=wallet.origin_country,
         weight_grams=wallet.weight_grams,
     )
-    order = base.model_copy(update={"items": [line]})
-    await place(console.stack.sandbox, order)
-    await wait_for_state(console, order.workflow_id, {OrderState.DELIVERED, OrderState.COMPLETED})
+    order = await delivered_order(console, base.model_copy(update={"items": [line]}))
     request = ReturnRequest(
         channel=order.channel,
         rma=f"RMA-{order.channel_order_id}",
@@ -195,3 +193,33 @@ async def wait_awaiting(console: Console, workflow_id: str, seconds: float = 30)
                 return
             await asyncio.sleep(0.2)
     raise AssertionError(f"{workflow_id} never reached the inbox")
+
+
+async def delivered_order(console: Console, order: Order | None = None) -> Order:
+    """Place `order` (a euro storefront order by default) and wait for its delivery."""
+    order = order or eur_order()
+    await place(console.stack.sandbox, order)
+    await wait_for_state(console, order.workflow_id, {OrderState.DELIVERED, OrderState.COMPLETED})
+    return order
+
+
+async def case_state(console: Console, workflow_id: str, state: str, seconds: float = 60) -> None:
+    """Until the console shows the case in `state`."""
+    async with console.api("view-1") as api:
+        for _ in range(int(seconds / 0.2)):
+            case = (await api.get(f"/api/cases/{workflow_id}")).json()
+            if case["status"].get("state") == state:
+                return
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"{workflow_id} is {case['status'].get('state')}, never {state}")
+
+
+async def open_dispute(console: Console, order: Order, reason: str) -> str:
+    """The sandbox opens a Stripe dispute on `order`; its webhook starts the workflow."""
+    response = await console.stack.sandbox.post(
+        "/stripe/_sandbox/disputes", json={"order": order.workflow_id, "reason": reason}
+    )
+    response.raise_for_status()
+    workflow_id = f"dispute-stripe-{response.json()['id']}"
+    await wait_awaiting(console, workflow_id)
+    return workflow_id

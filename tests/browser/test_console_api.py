@@ -13,7 +13,16 @@ from crossdock.audit.log import AuditLog
 from crossdock.demo import NEAR_MISS_BUYERS, place
 from crossdock.models.approval import Principal, Role
 from crossdock.store import Database
-from tests.browser.conftest import Console, eur_order, large_return, order_in_review, wait_for_state
+from tests.browser.conftest import (
+    Console,
+    case_state,
+    delivered_order,
+    eur_order,
+    large_return,
+    open_dispute,
+    order_in_review,
+    wait_for_state,
+)
 from workflows.order_states import OrderState
 
 
@@ -161,6 +170,49 @@ async def test_large_refunds_need_finance_and_another_person(console: Console) -
         ("ops-1", "refused"),
         ("ops-2", "refused"),
         ("fin-1", "accepted"),
+    ]
+    # The label goes out, the parcel comes back (carrier webhooks through intake), and
+    # the warehouse's verdict is recorded through the console.
+    await case_state(console, workflow_id, "received")
+    lines = [{"sku": "WALLET-LEATHER", "verdict": "partial", "refund_percent": 50}]
+    inspect = f"/api/cases/{workflow_id}/inspect"
+    async with console.api("fin-1") as finance, console.api("ops-2") as ops2:
+        by_finance = await finance.post(inspect, json={"lines": lines})
+        wrong_sku = await ops2.post(inspect, json={"lines": [{**lines[0], "sku": "MUG"}]})
+        inspected = await ops2.post(inspect, json={"lines": lines})
+    assert "role finance may not inspect returns" in by_finance.json()["message"]
+    assert wrong_sku.status_code == 409 and "MUG" in wrong_sku.json()["message"]
+    assert inspected.status_code == 200, inspected.text
+    assert inspected.json()["result"]["refund"]["currency"] == "EUR"
+
+
+async def test_a_dispute_is_contested_by_someone_other_than_its_evidence_editor(
+    console: Console,
+) -> None:
+    order = await delivered_order(console)
+    workflow_id = await open_dispute(console, order, "product_not_received")
+    evidence = f"/api/cases/{workflow_id}/evidence"
+    decide = f"/api/cases/{workflow_id}/decide"
+    async with console.api("view-1") as viewer, console.api("ops-1") as ops1:
+        case = (await viewer.get(f"/api/cases/{workflow_id}")).json()
+        unknown = await ops1.post(evidence, json={"fields": {"favourite_colour": "blue"}})
+        edited = await ops1.post(
+            evidence, json={"fields": {"uncategorized_text": "buyer confirmed receipt"}}
+        )
+        key = case["pending"]["key"]
+        by_editor = await ops1.post(decide, json={"key": key, "action": "approve"})
+    async with console.api("ops-2") as ops2:
+        contested = await ops2.post(decide, json={"key": key, "action": "approve"})
+    assert case["summary"]["kind"] == "dispute" and "evidence" in case["actions"]
+    assert unknown.status_code == 400 and "favourite_colour" in unknown.json()["message"]
+    assert edited.status_code == 200, edited.text
+    assert "uncategorized_text" in edited.json()["result"]["fields"]
+    assert "ops-1 edited the evidence and may not also approve" in by_editor.json()["message"]
+    assert contested.status_code == 200, contested.text
+    assert [(who, outcome) for who, outcome, _ in attempts(console, workflow_id)] == [
+        ("ops-1", "accepted"),
+        ("ops-1", "refused"),
+        ("ops-2", "accepted"),
     ]
 
 
