@@ -16,7 +16,16 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from crossdock.models.approval import Principal, Role
-from tests.browser.conftest import MOVED_ON, PASSWORD, Console, large_return, order_in_review
+from tests.browser.conftest import (
+    MOVED_ON,
+    PASSWORD,
+    Console,
+    case_state,
+    delivered_order,
+    large_return,
+    open_dispute,
+    order_in_review,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -133,3 +142,33 @@ async def test_an_operator_is_refused_a_decision_only_finance_may_take(
     screenshot = os.environ.get("CROSSDOCK_CONSOLE_SCREENSHOT")
     if screenshot:
         await page.screenshot(path=screenshot.replace(".png", "-case.png"), full_page=True)
+
+
+async def test_dispute_evidence_and_return_inspection_forms(page: Page, console: Console) -> None:
+    order = await delivered_order(console)
+    dispute = await open_dispute(console, order, "product_not_received")
+    await log_in(page, "ops-1")
+    await page.goto("/console/disputes?state=awaiting_decision")
+    await page.get_by_role("link", name=dispute).click()
+    await page.get_by_text("Edit the staged evidence").click()
+    await page.get_by_label("Field (Stripe's name)").fill("uncategorized_text")
+    await page.get_by_label("Value (empty removes it)").fill("buyer confirmed receipt")
+    await page.get_by_role("button", name="Save evidence").click()
+    await expect(page.get_by_role("status")).to_contain_text("evidence accepted")
+    await decide(page, "approve")
+    await expect(page.get_by_role("alert")).to_contain_text("may not also approve contesting it")
+
+    returned = await large_return(console, requested_by=Principal(id="ops-2", role=Role.OPERATOR))
+    async with console.api("fin-1") as api:
+        key = (await api.get(f"/api/cases/{returned}")).json()["pending"]["key"]
+        approved = await api.post(
+            f"/api/cases/{returned}/decide",
+            json={"key": key, "action": "approve", "option": "return_label"},
+        )
+        assert approved.status_code == 200, approved.text
+    await case_state(console, returned, "received")
+    await page.goto(f"/console/cases/{returned}")
+    await page.get_by_label("Verdict").select_option("damaged")
+    await page.get_by_role("button", name="Record inspection").click()
+    await expect(page.get_by_role("status")).to_contain_text("inspect accepted")
+    await expect(page.get_by_role("status")).to_contain_text("WALLET-LEATHER")
