@@ -126,8 +126,9 @@ class Settings(BaseSettings):
     # HMAC key the console signs principal claims with and workers verify them with.
     principal_key: SecretStr | None = None
     principal_claim_seconds: float = Field(default=300.0, gt=0)
-    # Workers refuse updates whose `by` principal carries no valid claim.
-    verify_principals: bool = False
+    # Workers refuse updates whose `by` principal carries no valid claim (the console's
+    # signature): off only for a deployment whose operators still type raw updates.
+    verify_principals: bool = True
 
     @property
     def intake_url(self) -> str:

@@ -1,5 +1,6 @@
 """An operator for end-to-end tests: approves every order waiting in review, through the
-same `decide` update the console uses, so held orders go on to complete."""
+same `decide` update the console uses, signed as the console signs, so held orders go on
+to complete."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from temporalio.client import Client, WorkflowUpdateFailedError
 
+from crossdock.identity import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
@@ -17,7 +19,9 @@ REVIEWER = Principal(id="test-reviewer", role=Role.OPERATOR)
 IN_REVIEW = f'WorkflowType="OrderWorkflow" AND CrossdockState="{OrderState.IN_REVIEW}"'
 
 
-async def approve_reviews(client: Client, approved: list[str], every: float = 0.3) -> None:
+async def approve_reviews(
+    client: Client, signer: ClaimSigner, approved: list[str], every: float = 0.3
+) -> None:
     """Approve reviews as they appear, until cancelled; record whom it approved."""
     while True:
         async for execution in client.list_workflows(IN_REVIEW):
@@ -25,7 +29,10 @@ async def approve_reviews(client: Client, approved: list[str], every: float = 0.
                 continue
             handle = client.get_workflow_handle_for(OrderWorkflow.run, execution.id)
             decision = Decision(
-                key="review", action=DecisionAction.APPROVE, reason="checked", by=REVIEWER
+                key="review",
+                action=DecisionAction.APPROVE,
+                reason="checked",
+                by=signer.sign(REVIEWER, execution.id),
             )
             with contextlib.suppress(WorkflowUpdateFailedError):  # decided a moment ago
                 await handle.execute_update(OrderWorkflow.decide, decision)
@@ -34,10 +41,10 @@ async def approve_reviews(client: Client, approved: list[str], every: float = 0.
 
 
 @contextlib.asynccontextmanager
-async def reviewer(client: Client) -> AsyncIterator[list[str]]:
+async def reviewer(client: Client, signer: ClaimSigner) -> AsyncIterator[list[str]]:
     """Run `approve_reviews` in the background; yield the ids it approved."""
     approved: list[str] = []
-    task = asyncio.create_task(approve_reviews(client, approved))
+    task = asyncio.create_task(approve_reviews(client, signer, approved))
     try:
         yield approved
     finally:

@@ -23,6 +23,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from crossdock.config import Settings
 from crossdock.demo import NEAR_MISS_BUYERS, DemoOrders, place
+from crossdock.identity import ClaimSigner
+from crossdock.identity.claims import signer_for
 from crossdock.models.approval import Principal, Role
 from crossdock.models.order import Buyer, Channel, Order
 from crossdock.models.order_steps import CancelRequest, OrderResult
@@ -85,17 +87,17 @@ async def rig(dev_env: WorkflowEnvironment) -> AsyncIterator[Stack]:
             finally:
                 for poller in pollers:
                     await poller.terminate("test done")
-                await leave_no_order_in_review(dev_env.client)
+                await leave_no_order_in_review(dev_env.client, signer_for(settings))
     await partners.aclose()
 
 
-async def leave_no_order_in_review(client: Client) -> None:
+async def leave_no_order_in_review(client: Client, signer: ClaimSigner) -> None:
     """Cancel this rig's orders still running while its worker is up: the dev server is
     shared, and other tests act on every order they find waiting in review."""
     query = f'TaskQueue="{TASK_QUEUE}" AND ExecutionStatus="Running"'
-    closing = CancelRequest(reason="test rig closing", by=RIG)
     async for execution in client.list_workflows(f'{query} AND WorkflowType="OrderWorkflow"'):
         handle = client.get_workflow_handle(execution.id, result_type=OrderResult)
+        closing = CancelRequest(reason="test rig closing", by=signer.sign(RIG, execution.id))
         try:
             await handle.execute_update(OrderWorkflow.cancel, closing)
         except WorkflowUpdateFailedError:

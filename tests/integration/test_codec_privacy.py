@@ -9,6 +9,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from crossdock.demo import DemoOrders, place
+from crossdock.identity.claims import signer_for
 from crossdock.models.order import Buyer, Channel, Order
 from tests.integration.conftest import Stack
 from tests.integration.reviewer import reviewer
@@ -45,7 +46,7 @@ async def test_planted_personal_data_is_not_in_the_raw_history(stack: Stack) -> 
     ]
     for order in orders:
         await place(stack.sandbox, order)
-    async with reviewer(stack.client):
+    async with reviewer(stack.client, signer_for(stack.settings)):
         # Far enough: validated, paid or verified, declared, labelled; whether it ends
         # now or waits (for stock, say) changes nothing about what is stored.
         await asyncio.wait_for(asyncio.gather(*(far_enough(stack, o) for o in orders)), 120)

@@ -33,6 +33,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from crossdock.demo import DemoOrders, place
+from crossdock.identity.claims import signer_for
 from crossdock.models.order import Channel, Order
 from crossdock.models.order_steps import OrderResult
 from tests.integration.crash_fixtures import CrashStack, crash_stack, ledger
@@ -111,7 +112,7 @@ async def test_sigkilled_workers_leave_every_order_complete_and_charged_once(
         killing = tasks.create_task(kill_repeatedly(crash, begun, random.Random(3)))
     kills = killing.result()
 
-    async with reviewer(crash.client):  # a knife to GB waits in review
+    async with reviewer(crash.client, signer_for(crash.settings)):  # a knife to GB waits in review
         results = await wait_for_all(crash, orders)
     recovery = await recovery_from_histories(crash.client, [o.workflow_id for o in orders])
     effects = await side_effects(crash.sandbox)

@@ -12,6 +12,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
 from crossdock.demo import DemoOrders, place
+from crossdock.identity.claims import signer_for
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.order import Channel, Order
 from crossdock.models.order_steps import OrderResult
@@ -112,7 +113,10 @@ async def test_disputes_on_delivered_orders_are_answered_once_and_end_won_or_los
         assert staged.order_workflow_id in {o.workflow_id for o in orders}
         assert staged.strength.startswith("strong"), staged.strength
         decision = Decision(
-            key="decide-1", action=DecisionAction.APPROVE, by=OPERATOR, reason="delivered"
+            key="decide-1",
+            action=DecisionAction.APPROVE,
+            by=signer_for(stack.settings).sign(OPERATOR, handle.id),
+            reason="delivered",
         )
         await handle.execute_update(DisputeWorkflow.decide, decision)
     # Nobody decides the third: the deadline policy submits its strong evidence.
@@ -151,7 +155,8 @@ async def test_an_ebay_payment_dispute_is_polled_contested_once_and_lost(stack: 
     )
     staged = await reaches(handle, DisputeState.AWAITING_DECISION)  # found by the poller
     assert staged.order_workflow_id == order.workflow_id
-    decision = Decision(key="decide-1", action=DecisionAction.APPROVE, by=OPERATOR, reason="ok")
+    by = signer_for(stack.settings).sign(OPERATOR, handle.id)
+    decision = Decision(key="decide-1", action=DecisionAction.APPROVE, by=by, reason="ok")
     await handle.execute_update(DisputeWorkflow.decide, decision)
     await reaches(handle, DisputeState.SUBMITTED)
     resolve = f"/ebay/_sandbox/payment_disputes/{dispute_id}/resolve"
