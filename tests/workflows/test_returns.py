@@ -383,3 +383,19 @@ async def test_return_naming_an_item_not_in_the_order_is_declined_at_once(
         status = await handle.query(ReturnWorkflow.status)
     assert result.state == ReturnState.DECLINED
     assert "lines[0].sku 'TEAPOT' is not in order SFRET012" in status.eligibility.problems[0]  # type: ignore[union-attr]
+
+
+async def test_return_after_the_order_closed_is_declined_naming_why(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners, returns = Partners(), ReturnPartners()
+    o = order(channel_order_id="SFRET013")
+    async with worker(time_env, task_queue, partners, returns):
+        order_handle = await delivered_order(time_env, task_queue, o, returns)
+        await skip(time_env, 31 * DAY)  # the return window ends: the order completes
+        await order_handle.result()
+        handle = await start_return(time_env, task_queue, request(o), returns)
+        result = await handle.result()
+    assert result.state == ReturnState.DECLINED
+    assert result.reason.startswith("order order-storefront-SFRET013 is closed")
+    assert "buy_return_label" not in returns.names()
