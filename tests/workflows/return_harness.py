@@ -208,7 +208,8 @@ async def start_return(
 
 
 async def wait_for(handle: ReturnHandle, state: ReturnState) -> None:
-    for _ in range(400):
+    # Up to a minute of real time: activities run in real time and the machine is shared.
+    for _ in range(1200):
         status = await handle.query(ReturnWorkflow.status)
         if status.state == state:
             return
