@@ -20,7 +20,8 @@ from crossdock.console.views import ActionAnswer
 from crossdock.identity.claims import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal
 from crossdock.models.dispute import EvidenceEdit
-from crossdock.models.order_steps import CancelRequest
+from crossdock.models.order import Address
+from crossdock.models.order_steps import AddressCorrection, CancelRequest
 from crossdock.models.returns import InspectedLine, Inspection
 from crossdock.money import Money
 
@@ -48,7 +49,13 @@ class EvidenceBody(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-ActionBody = DecideBody | CancelBody | InspectBody | EvidenceBody
+class AddressBody(BaseModel):
+    """Where the carrier should deliver the undeliverable parcel's reshipment."""
+
+    address: Address
+
+
+ActionBody = DecideBody | CancelBody | InspectBody | EvidenceBody | AddressBody
 
 
 class Desk:
@@ -106,6 +113,8 @@ def _request(body: ActionBody, by: Principal) -> BaseModel:
             return CancelRequest(reason=body.reason, by=by)
         if isinstance(body, InspectBody):
             return Inspection(lines=body.lines, by=by)
+        if isinstance(body, AddressBody):
+            return AddressCorrection(address=body.address, by=by)
         return EvidenceEdit(fields=body.fields, note=body.note, by=by)
     except ValidationError as err:
         problems = "; ".join(

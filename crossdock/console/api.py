@@ -9,14 +9,22 @@ from datetime import date
 from enum import StrEnum
 
 from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
 
-from crossdock.console.actions import CancelBody, DecideBody, EvidenceBody, InspectBody
+from crossdock.audit.render import as_csv
+from crossdock.audit.timeline import TimelineEntry as AuditLine
+from crossdock.console.actions import AddressBody, CancelBody, DecideBody, EvidenceBody, InspectBody
 from crossdock.console.kinds import BY_PLURAL
-from crossdock.console.reads import CaseFilter, cases, detail, inbox
+from crossdock.console.reads import CaseFilter, audit_timeline, cases, detail, inbox
 from crossdock.console.state import ClientDep, CurrentOperator, DeskDep, StateDep
 from crossdock.console.views import ActionAnswer, CaseDetail, CaseSummary, InboxItem, Me
 
 router = APIRouter(prefix="/api", tags=["console"])
+
+
+class AuditFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
 
 
 class CaseList(StrEnum):
@@ -45,6 +53,22 @@ async def case_detail(
     return await detail(client, state.audit, workflow_id)
 
 
+@router.get("/audit/{workflow_id}", response_model=None)
+async def audit(
+    workflow_id: str,
+    operator: CurrentOperator,
+    client: ClientDep,
+    state: StateDep,
+    format: AuditFormat = AuditFormat.JSON,
+) -> list[AuditLine] | PlainTextResponse:
+    """Who did what, when and why: the history as a timeline (payloads decoded), with
+    refused attempts from the audit log; `format=csv` for a spreadsheet."""
+    lines = await audit_timeline(client, state.audit, workflow_id)
+    if format is AuditFormat.CSV:
+        return PlainTextResponse(as_csv(lines), media_type="text/csv")
+    return lines
+
+
 @router.post("/cases/{workflow_id}/decide")
 async def decide(
     workflow_id: str, body: DecideBody, operator: CurrentOperator, desk: DeskDep
@@ -59,6 +83,14 @@ async def cancel(
 ) -> ActionAnswer:
     """Cancel an order before it ships (what was booked is undone)."""
     return await desk.act(workflow_id, "cancel", body, operator)
+
+
+@router.post("/cases/{workflow_id}/address")
+async def correct_address(
+    workflow_id: str, body: AddressBody, operator: CurrentOperator, desk: DeskDep
+) -> ActionAnswer:
+    """Give an undeliverable parcel's reshipment a corrected address."""
+    return await desk.act(workflow_id, "address", body, operator)
 
 
 @router.post("/cases/{workflow_id}/inspect")

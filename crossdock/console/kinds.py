@@ -42,7 +42,11 @@ SPECS = {
         "OrderWorkflow",
         OrderStatus,
         OrderWorkflow.status,
-        {"decide": OrderWorkflow.decide, "cancel": OrderWorkflow.cancel},
+        {
+            "decide": OrderWorkflow.decide,
+            "cancel": OrderWorkflow.cancel,
+            "address": OrderWorkflow.correct_address,
+        },
     ),
     CaseKind.RETURN: KindSpec(
         CaseKind.RETURN,

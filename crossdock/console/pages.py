@@ -13,15 +13,22 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from crossdock.console.actions import ActionBody, CancelBody, DecideBody, EvidenceBody, InspectBody
+from crossdock.console.actions import (
+    ActionBody,
+    AddressBody,
+    CancelBody,
+    DecideBody,
+    EvidenceBody,
+    InspectBody,
+)
 from crossdock.console.auth import SESSION_COOKIE, SESSION_LENGTH, session_principal
 from crossdock.console.errors import ConsoleError
 from crossdock.console.kinds import BY_PLURAL, SPECS
-from crossdock.console.reads import STATES, CaseFilter, cases, detail, inbox
+from crossdock.console.reads import STATES, CaseFilter, audit_timeline, cases, detail, inbox
 from crossdock.console.state import ClientDep, StateDep, desk
 from crossdock.identity import AuthenticationFailed
 from crossdock.models.approval import DecisionAction, Principal
-from crossdock.models.order import Channel
+from crossdock.models.order import Address, Channel
 from crossdock.models.returns import InspectedLine, InspectionVerdict
 from crossdock.money import Money
 
@@ -121,6 +128,16 @@ async def case_page(
     )
 
 
+@router.get("/audit/{workflow_id}")
+async def audit_page(
+    request: Request, workflow_id: str, who: Operator, client: ClientDep, state: StateDep
+) -> HTMLResponse:
+    """The case's Temporal history as a human timeline, refused attempts included."""
+    operator = _operator(who)
+    lines = await audit_timeline(client, state.audit, workflow_id)
+    return _page(request, "audit.html", operator, workflow_id=workflow_id, lines=lines)
+
+
 @router.post("/cases/{workflow_id}/decide")
 async def decide_form(
     request: Request,
@@ -155,6 +172,30 @@ async def cancel_form(
     if not reason.strip():
         return _back(workflow_id, error="say why the order is cancelled (reason is required)")
     return await _act(request, workflow_id, "cancel", CancelBody(reason=reason), who)
+
+
+@router.post("/cases/{workflow_id}/address")
+async def address_form(
+    request: Request,
+    workflow_id: str,
+    who: Operator,
+    name: Annotated[str, Form()],
+    line1: Annotated[str, Form()],
+    city: Annotated[str, Form()],
+    country: Annotated[str, Form()],
+    line2: Annotated[str, Form()] = "",
+    region: Annotated[str, Form()] = "",
+    postal_code: Annotated[str, Form()] = "",
+    phone: Annotated[str, Form()] = "",
+) -> Response:
+    """The corrected address of an undeliverable parcel."""
+    fields = {"name": name, "line1": line1, "line2": line2, "city": city, "region": region}
+    fields |= {"postal_code": postal_code, "country": country.strip().upper(), "phone": phone}
+    try:
+        body: ActionBody = AddressBody(address=Address.model_validate(fields))
+    except ValueError as err:
+        return _back(workflow_id, error=f"cannot read the address: {err}")
+    return await _act(request, workflow_id, "address", body, who)
 
 
 @router.post("/cases/{workflow_id}/inspect")

@@ -14,6 +14,8 @@ from temporalio.client import Client, WorkflowExecution
 from temporalio.service import RPCError, RPCStatusCode
 
 from crossdock.audit.log import AuditLog
+from crossdock.audit.timeline import TimelineEntry as AuditLine
+from crossdock.audit.timeline import workflow_timeline
 from crossdock.console.errors import bad_request, not_found
 from crossdock.console.kinds import BY_TYPE, KindSpec, spec_for_id
 from crossdock.console.views import CaseDetail, CaseSummary, InboxItem, PendingApproval
@@ -182,3 +184,16 @@ def _day_start(day: date, next_day: bool = False) -> str:
     if next_day:
         start = datetime.fromordinal(start.toordinal() + 1)
     return start.isoformat() + "Z"
+
+
+async def audit_timeline(client: Client, audit: AuditLog, workflow_id: str) -> list[AuditLine]:
+    """The workflow's Temporal history as a human timeline (payloads decoded), with the
+    attempts it refused from the audit log."""
+    _spec(workflow_id)
+    attempts = await asyncio.to_thread(audit.entries, workflow_id)
+    try:
+        return await workflow_timeline(client, workflow_id, attempts)
+    except RPCError as err:
+        if err.status is RPCStatusCode.NOT_FOUND:
+            raise not_found(f"no workflow {workflow_id!r}") from None
+        raise

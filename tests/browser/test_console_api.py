@@ -129,14 +129,34 @@ async def test_an_approved_order_moves_on_and_the_decision_is_audited(console: C
         ("ops-2", "accepted"),
         ("ops-2", "refused"),
     ]
+    async with console.api("view-1") as api:
+        timeline = (await api.get(f"/api/audit/{workflow_id}")).json()
+        csv = await api.get(f"/api/audit/{workflow_id}", params={"format": "csv"})
+        missing = await api.get("/api/audit/order-storefront-SF0")
+    decisions = [(e["who"], e["outcome"]) for e in timeline if e["kind"] == "decision"]
+    assert decisions == [("ops-2", "accepted"), ("ops-2", "refused")]
+    assert any(e["kind"] == "partner_call" for e in timeline)
+    assert csv.headers["content-type"].startswith("text/csv") and "ops-2" in csv.text
+    assert missing.status_code == 404
 
 
-async def test_cancel_is_for_operators_before_shipment(console: Console) -> None:
+async def test_cancel_and_address_correction_keep_the_orders_rules(console: Console) -> None:
     workflow_id = await order_in_review(console)
     cancel = f"/api/cases/{workflow_id}/cancel"
     async with console.api("fin-1") as finance, console.api("ops-1") as ops:
         refused = await finance.post(cancel, json={"reason": "duplicate order"})
         empty = await ops.post(cancel, json={"reason": ""})
+        address = await ops.post(
+            f"/api/cases/{workflow_id}/address",
+            json={
+                "address": {
+                    "name": "Parcel desk",
+                    "line1": "1 Dock Road",
+                    "city": "Lyon",
+                    "country": "FR",
+                }
+            },
+        )
         accepted = await ops.post(cancel, json={"reason": "duplicate order"})
         inspect = await ops.post(
             f"/api/cases/{workflow_id}/inspect",
@@ -146,6 +166,7 @@ async def test_cancel_is_for_operators_before_shipment(console: Console) -> None
     assert empty.status_code == 422  # the body itself is invalid: FastAPI names the field
     assert accepted.status_code == 200 and accepted.json()["result"]["accepted_in_state"]
     assert inspect.status_code == 400 and "does not take 'inspect'" in inspect.json()["message"]
+    assert "only while the carrier reports it undeliverable" in address.json()["message"]
     await wait_for_state(console, workflow_id, {OrderState.CANCELLED})
 
 

@@ -108,6 +108,9 @@ async def test_approve_an_order_in_review_from_the_inbox(page: Page, console: Co
     await expect(
         page.get_by_role("cell", name="approved by ops-1: buyer is not the listed party")
     ).to_be_visible()
+    await page.get_by_role("link", name="full audit timeline").click()
+    await expect(page.get_by_role("heading", name=f"Audit: {workflow_id}")).to_be_visible()
+    await expect(page.get_by_role("cell", name="ops-1 (operator)")).to_be_visible()
 
 
 async def test_reject_needs_a_reason_and_cancels_the_order(page: Page, console: Console) -> None:
