@@ -14,7 +14,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from crossdock.config import Settings, get_settings
@@ -29,7 +34,9 @@ from crossdock.models.returns import (
     ReturnSource,
     ReturnTimers,
 )
+from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
+from workflows.search import CROSSDOCK_STATE, MARKETPLACE
 
 ReturnHandle = WorkflowHandle[ReturnWorkflow, ReturnResult]
 
@@ -45,6 +52,13 @@ async def start_return(
             id=request.workflow_id,
             task_queue=settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            # Visible to operators' filters from the first moment, as orders are.
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(CROSSDOCK_STATE, ReturnState.REQUESTED.value),
+                    SearchAttributePair(MARKETPLACE, request.channel.value),
+                ]
+            ),
         )
     except WorkflowAlreadyStartedError:
         return None
