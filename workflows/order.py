@@ -111,8 +111,9 @@ class OrderWorkflow:
         else:
             await follow_tracking(ctx, watch_delivery=workflow.patched(DELIVERY_WATCH))
         await workflow.sleep(timedelta(seconds=input.policy.return_window_seconds))
-        # A return opened inside the window keeps the order (and its refund ledger) open.
-        await workflow.wait_condition(lambda: ctx.status.open_returns() == 0)
+        # A return or dispute opened inside the window keeps the order (and its refund
+        # ledger) open until it closes.
+        await workflow.wait_condition(lambda: ctx.status.open_cases() == 0)
         ctx.move(OrderState.COMPLETED, "return window ended")
         return self._result()
 

@@ -83,8 +83,9 @@ class OrderStatus(BaseModel):
     cases: list[CaseLink] = Field(default_factory=list)
     refund_reservations: list[RefundReservation] = Field(default_factory=list)
 
-    def open_returns(self) -> int:
-        return sum(1 for case in self.cases if case.open and case.kind == "return")
+    def open_cases(self) -> int:
+        """Returns and disputes still open: the order (its refund ledger) waits for them."""
+        return sum(1 for case in self.cases if case.open)
 
     # Multi-package orders: one entry per package (single-package orders keep the
     # fields above). The fields above then summarise the parcels still on their way.

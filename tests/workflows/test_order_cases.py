@@ -64,7 +64,7 @@ async def test_concurrent_returns_never_refund_more_than_was_captured(
     assert sum(r.amount.amount for r in status.refund_reservations) == 2 * share <= captured
 
 
-async def test_an_open_return_keeps_the_order_open_past_its_return_window(
+async def test_an_open_case_keeps_the_order_open_past_its_return_window(
     time_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     link = CaseLink(kind=CaseKind.RETURN, workflow_id="return-storefront-R9", summary="damaged")
