@@ -125,6 +125,8 @@ class Settings(BaseSettings):
     encrypt_payloads: bool = True
     # HMAC key the console signs principal claims with and workers verify them with.
     principal_key: SecretStr | None = None
+    # HMAC key of the pseudonymous buyer keys in the buyer_orders table (crossdock/buyers.py).
+    buyer_key: SecretStr | None = None
     principal_claim_seconds: float = Field(default=300.0, gt=0)
     # Workers refuse updates whose `by` principal carries no valid claim (the console's
     # signature): off only for a deployment whose operators still type raw updates.

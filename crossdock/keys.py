@@ -1,10 +1,11 @@
 """The process's secrets: from settings when configured, otherwise generated once.
 
 On one machine (`make run`, a developer's shell) every process must agree on the payload
-encryption keys and the principal signing key without anyone typing them: the first
-process to need one writes it to `{state_dir}/keys/{name}` (mode 0600) and the others
-read it. Past one machine, configure them (`CROSSDOCK_CODEC_KEYS`,
-`CROSSDOCK_PRINCIPAL_KEY`) from a secret store; a generated file is then never used.
+encryption keys, the principal signing key and the buyer key without anyone typing them:
+the first process to need one writes it to `{state_dir}/keys/{name}` (mode 0600) and the
+others read it. Past one machine, configure them (`CROSSDOCK_CODEC_KEYS`,
+`CROSSDOCK_PRINCIPAL_KEY`, `CROSSDOCK_BUYER_KEY`) from a secret store; a generated file
+is then never used.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from crossdock.config import Settings
 
 CODEC_KEYS = "codec-keys"
 PRINCIPAL_KEY = "principal-key"
+BUYER_KEY = "buyer-key"
 KEY_BYTES = 32
 
 
@@ -45,6 +47,23 @@ def principal_key(settings: Settings) -> bytes:
     if len(text) < 16:
         raise ValueError(
             f"CROSSDOCK_PRINCIPAL_KEY is {len(text)} characters; use at least 16 random ones"
+        )
+    return text.encode()
+
+
+def buyer_key(settings: Settings) -> bytes:
+    """The HMAC key of pseudonymous buyer keys: configured, or generated into the state dir.
+
+    Changing it starts every buyer's history afresh (old keys no longer match).
+    """
+    if settings.buyer_key is not None:
+        text = settings.buyer_key.get_secret_value()
+    else:
+        path = settings.state_dir / "keys" / BUYER_KEY
+        text = load_or_create(path, lambda: secrets.token_urlsafe(KEY_BYTES))
+    if len(text) < 16:
+        raise ValueError(
+            f"CROSSDOCK_BUYER_KEY is {len(text)} characters; use at least 16 random ones"
         )
     return text.encode()
 

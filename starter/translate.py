@@ -65,6 +65,8 @@ def from_amazon(order: AmazonOrder, items: list[AmazonOrderItem], catalog: Catal
         ship_by=ship_by,
         deliver_by=order.latest_delivery_date or ship_by + DEFAULT_DELIVERY,
         incoterm=Incoterm.DAP,
+        # The Orders API does not expose the buyer's billing address for seller-fulfilled
+        # orders: Amazon orders carry no billing country.
     )
 
 
@@ -84,4 +86,5 @@ def from_ebay(order: EbayOrder, catalog: Catalog) -> Order:
         ship_by=order.ship_by(),
         deliver_by=order.deliver_by(),
         incoterm=Incoterm.DAP,
+        billing_country=order.billing_country(),
     )

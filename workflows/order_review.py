@@ -9,10 +9,13 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
+    from activities.records import RecordsActivities
     from crossdock.models.approval import ApprovalRequest, DecisionAction, Role
+    from crossdock.models.buyer_history import BuyerHistory, RecordBuyerOrderInput
     from crossdock.models.channel_cancel import SellerCancelReason
     from crossdock.models.screening import Outcome, VerifyAddressInput
     from crossdock.policies import assess_order
+    from crossdock.policies.risk import RISK_RULES
     from workflows.order_context import OrderContext, OrderRejected
     from workflows.order_customs import quote_landed_cost
     from workflows.order_states import OrderState
@@ -37,7 +40,14 @@ async def validate(ctx: OrderContext, *, screening: bool) -> None:
     verdict = await ctx.call(
         CarrierActivities.verify_address, VerifyAddressInput(address=ctx.order.ship_to)
     )
-    assessment = assess_order(ctx.order, address=verdict)
+    history = await buyer_history(ctx)
+    assessment = assess_order(
+        ctx.order,
+        billing_country=ctx.order.billing_country if history else None,
+        first_time_buyer=history.first_time_buyer if history else False,
+        orders_last_24h=history.orders_in_window if history else 0,
+        address=verdict,
+    )
     ctx.status.assessment = assessment
     for line in assessment.timeline():
         ctx.note("check", line)
@@ -52,6 +62,31 @@ async def validate(ctx: OrderContext, *, screening: bool) -> None:
     ctx.move(OrderState.VALIDATED, detail)
     if assessment.outcome is Outcome.REVIEW:
         await review(ctx, assessment.review_reasons)
+
+
+async def buyer_history(ctx: OrderContext) -> BuyerHistory | None:
+    """Record the order in its buyer's history and return the orders before it; None
+    for orders started before buyer history existed (their histories replay as they
+    ran, without the activity and without the billing-country rule)."""
+    if not workflow.patched("buyer-history"):
+        return None
+    order = ctx.order
+    history = await ctx.call(
+        RecordsActivities.record_buyer_order,
+        RecordBuyerOrderInput(
+            order_workflow_id=workflow.info().workflow_id,
+            channel=order.channel,
+            buyer=order.buyer,
+            placed_at=order.placed_at,
+            window_hours=RISK_RULES.velocity.window_hours,
+        ),
+    )
+    ctx.note(
+        "buyer_history",
+        f"{history.previous_orders} earlier order(s), {history.orders_in_window} in the "
+        f"last {RISK_RULES.velocity.window_hours} h",
+    )
+    return history
 
 
 async def review(ctx: OrderContext, reasons: list[str]) -> None:

@@ -121,6 +121,10 @@ class Order(BaseModel):
     incoterm: Incoterm = Incoterm.DAP
     # Storefront only: the provider's payment method token (never a card number).
     payment_method: str | None = None
+    # The payer's billing country when the channel tells it (storefront checkout, eBay's
+    # buyer registration address; Amazon's Orders API does not expose it for MFN). A
+    # default, so orders recorded before the field existed still decode.
+    billing_country: CountryCode | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Order:

@@ -190,6 +190,12 @@ class EbayOrder(_EbayModel):
         name = registered.full_name or recipient.full_name or buyer.username or ""
         return Buyer(name=name, email=registered.email or recipient.email or "")
 
+    def billing_country(self) -> str | None:
+        """buyer.buyerRegistrationAddress.contactAddress.countryCode: the buyer's registered
+        country, the nearest eBay tells a seller to a billing country (None if absent)."""
+        registered = (self.buyer or EbayBuyer()).buyer_registration_address or EbayContact()
+        return (registered.contact_address or EbayAddress()).country_code or None
+
     def _summary(self, name: str, amount: EbayAmount | None) -> Money:
         if amount is None:
             raise ValueError(f"eBay order {self.order_id} has no pricingSummary.{name}")

@@ -80,6 +80,15 @@ def _contact(address: Address, email: str) -> dict[str, Any]:
     }
 
 
+def _registration(order: Order) -> dict[str, Any]:
+    """The buyer's registration address: the ship-to, in the billing country when the
+    placed order names another one (the sandbox knows no other address of the buyer)."""
+    contact = _contact(order.ship_to, order.buyer.email)
+    if order.billing_country is not None:
+        contact["contactAddress"]["countryCode"] = order.billing_country
+    return contact
+
+
 def _line_json(
     line: LineRecord, order: Order, marketplace: str, refunds: list[RefundRecord]
 ) -> dict[str, Any]:
@@ -125,7 +134,7 @@ def _order_json(record: OrderRecord, base_url: str, *, detail: bool = True) -> d
         "sellerId": "crossdock_seller",
         "buyer": {
             "username": buyer_username(order),
-            "buyerRegistrationAddress": _contact(order.ship_to, order.buyer.email),
+            "buyerRegistrationAddress": _registration(order),
         },
         "pricingSummary": {
             "priceSubtotal": _amount(order.items_total),

@@ -66,3 +66,27 @@ async def test_ebay_order_translates_and_unknown_skus_are_refused_by_name(
     listed = await ebay.get_order(placed.channel_order_id)
     with pytest.raises(UnknownSku, match="'NOT-IN-CATALOG' is not in the catalog"):
         from_ebay(listed, default_catalog())
+
+
+async def test_ebay_billing_country_is_the_buyers_registration_country(
+    sandbox: httpx.AsyncClient,
+) -> None:
+    placed = marketplace_order(Channel.EBAY).model_copy(update={"billing_country": "US"})
+    (
+        await sandbox.post("/ebay/_sandbox/orders", json=placed.model_dump(mode="json"))
+    ).raise_for_status()
+    ebay = EbayFulfillmentClient("http://sandbox/ebay", "token", http=sandbox)
+    listed = await ebay.get_order(placed.channel_order_id)
+    translated = from_ebay(listed, default_catalog())
+    assert (translated.billing_country, translated.ship_to.country) == ("US", "FR")
+
+
+async def test_amazon_orders_carry_no_billing_country(sandbox: httpx.AsyncClient) -> None:
+    placed = marketplace_order(Channel.AMAZON).model_copy(update={"billing_country": "US"})
+    (
+        await sandbox.post("/amazon/_sandbox/orders", json=placed.model_dump(mode="json"))
+    ).raise_for_status()
+    amazon = AmazonOrdersClient("http://sandbox/amazon", "token", "A1PA6795UKMFR9", http=sandbox)
+    listed = await amazon.get_order(placed.channel_order_id)
+    items = await amazon.get_order_items(listed.amazon_order_id)
+    assert from_amazon(listed, items, default_catalog()).billing_country is None

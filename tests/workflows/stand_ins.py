@@ -10,6 +10,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from crossdock.models.buyer_history import BuyerHistory, RecordBuyerOrderInput
 from crossdock.models.carrier_steps import CarrierClaim, FileClaimInput
 from crossdock.models.channel_cancel import CancelOnChannelInput, ChannelCancellation
 from crossdock.models.notify import NotificationSent, NotifyBuyerInput
@@ -76,6 +77,13 @@ class Partners:
     # pass before their stock arrives (None: it never does).
     short_lines: frozenset[int] = frozenset()
     restock_after_checks: int | None = None
+    # What record_buyer_order answers (default: a returning buyer, no recent orders, so
+    # buyer history adds no risk points), and what it was asked, kept apart from
+    # `calls` so call-sequence assertions do not change.
+    buyer_history: BuyerHistory = field(
+        default_factory=lambda: BuyerHistory(previous_orders=1, orders_in_window=0)
+    )
+    buyer_orders: list[RecordBuyerOrderInput] = field(default_factory=list)
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -106,6 +114,7 @@ class Partners:
             self.fulfil_stock,
             self.release_stock,
             self.cancel_on_channel,
+            self.record_buyer_order,
         ]
 
     def _reservation(self, lines: list[StockLine], restocked: bool) -> StockReservation:
@@ -163,6 +172,11 @@ class Partners:
     async def release_stock(self, input: ReleaseStockInput) -> StockReservation:
         self.calls.append(("release_stock", input))
         return self._reservation(self._reserved_lines(), restocked=self._restocked())
+
+    @activity.defn(name="record_buyer_order")
+    async def record_buyer_order(self, input: RecordBuyerOrderInput) -> BuyerHistory:
+        self.buyer_orders.append(input)
+        return self.buyer_history
 
     @activity.defn(name="quote_landed_cost")
     async def quote_landed_cost(self, input: QuoteLandedCostInput) -> LandedCost:
