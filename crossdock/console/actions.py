@@ -86,11 +86,13 @@ class Desk:
         except WorkflowUpdateFailedError as err:
             raise refused(_refusal(err)) from None
         except RPCError as err:
-            # Not running (finished, or never existed): refused too, and on the record.
+            # Finished, never existed, or Temporal unreachable: the attempt did not reach
+            # a validator, but it was made, so it goes on the record too.
             message = f"{workflow_id} cannot take {action}: {err.message}"
             await self._record_refusal(workflow_id, update_name(update), principal, message)
-            code = 404 if err.status is RPCStatusCode.NOT_FOUND else 409
-            raise ConsoleError(code, "refused", message) from None
+            if err.status is RPCStatusCode.NOT_FOUND:
+                raise ConsoleError(404, "refused", message) from None
+            raise ConsoleError(503, "unavailable", f"{message}; try again") from None
         return ActionAnswer(
             workflow_id=workflow_id, action=action, by=principal.id, result=_plain(result)
         )

@@ -290,7 +290,8 @@ async def _act(
     try:
         answer = await desk(request).act(workflow_id, action, body, operator)
     except ConsoleError as err:
-        return _back(workflow_id, error=f"Refused: {err.message}")
+        what = "Refused" if err.code == "refused" else "Not sent"
+        return _back(workflow_id, error=f"{what}: {err.message}")
     done = ", ".join(f"{k}: {v}" for k, v in answer.result.items() if v not in (None, "", []))
     return _back(workflow_id, message=f"{action} accepted ({done})")
 
