@@ -68,6 +68,7 @@ class DemoOrders:
         decline_rate: float = 0.05,
         review_rate: float = 0.06,
         deliver_within: timedelta = timedelta(days=12),
+        billing_abroad_rate: float = 0.0,
     ) -> None:
         self.random = random.Random(seed)
         self.catalog = catalog or default_catalog()
@@ -77,6 +78,9 @@ class DemoOrders:
         # Share of orders from buyers that screening sends to review.
         self.review_rate = review_rate
         self.deliver_within = deliver_within
+        # Share of orders paid with a card billed in another country than the ship-to
+        # (a risk rule). Zero draws nothing, so a seed gives the orders it always gave.
+        self.billing_abroad_rate = billing_abroad_rate
 
     def _order_id(self, channel: Channel) -> str:
         r = self.random
@@ -137,7 +141,13 @@ class DemoOrders:
             deliver_by=now + self.deliver_within,
             incoterm=Incoterm.DDP if channel is Channel.STOREFRONT else Incoterm.DAP,
             payment_method=self._payment_method() if channel is Channel.STOREFRONT else None,
+            billing_country=self._billing_country(dest),
         )
+
+    def _billing_country(self, dest: Destination) -> str:
+        if self.billing_abroad_rate <= 0 or self.random.random() >= self.billing_abroad_rate:
+            return dest.country
+        return self.random.choice([d.country for d in DESTINATIONS if d.country != dest.country])
 
     def _payment_method(self) -> str:
         declined = self.random.random() < self.decline_rate
@@ -159,7 +169,9 @@ async def run_feed(
 ) -> None:
     """Place orders until cancelled, at a steady rate."""
     generator = DemoOrders(
-        seed=seed + int(datetime.now(UTC).timestamp()), deliver_within=deliver_within
+        seed=seed + int(datetime.now(UTC).timestamp()),
+        deliver_within=deliver_within,
+        billing_abroad_rate=0.1,
     )
     interval = 60.0 / orders_per_minute
     async with httpx.AsyncClient(base_url=sandbox_url, timeout=10.0) as http:
