@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.errors import partner_errors
 from crossdock.models.order import Channel, LineItem, Order
 from crossdock.models.order_cases import RefundGrant, RefundRequest
-from crossdock.models.order_steps import OrderInput, ShippingLabel
+from crossdock.models.order_steps import OrderInput, OrderResult, ShippingLabel
 from crossdock.models.returns import (
     CheckRefundInput,
     IssuedRefund,
@@ -80,7 +80,8 @@ class ReturnActivities:
         Raises:
             ApplicationError: no such order workflow (non-retryable, type OrderUnknown).
         """
-        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, input.order_id)
+        # By id and result type: cold mypy runs cannot infer a handle from OrderWorkflow.run.
+        handle = self._client.get_workflow_handle(input.order_id, result_type=OrderResult)
         try:
             status = await handle.query(OrderWorkflow.status)
             order = await self._order_of(input.order_id)
@@ -130,7 +131,8 @@ class ReturnActivities:
         request = RefundRequest(
             case_id=input.case_id, step=input.step, amount=input.amount, reason=input.reason
         )
-        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, input.order_id)
+        # By id and result type: cold mypy runs cannot infer a handle from OrderWorkflow.run.
+        handle = self._client.get_workflow_handle(input.order_id, result_type=OrderResult)
         try:
             return await handle.execute_update(
                 OrderWorkflow.reserve_refund, request, id=request.reservation_id

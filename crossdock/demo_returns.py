@@ -17,10 +17,11 @@ import asyncio
 import itertools
 import random
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import structlog
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from activities.returns import order_of
 from crossdock.config import Settings
@@ -36,6 +37,7 @@ from crossdock.models.returns import (
     ReturnOption,
     ReturnReason,
     ReturnRequest,
+    ReturnResult,
     ReturnSource,
 )
 from crossdock.money import Money
@@ -151,7 +153,12 @@ class DemoReturns:
         )
 
     async def _decide(self) -> None:
-        states = (ReturnState.IN_REVIEW, ReturnState.INSPECTED, ReturnState.REFUND_FAILED)
+        states = (
+            ReturnState.IN_REVIEW,
+            ReturnState.IN_TRANSIT,  # a return parcel gone missing
+            ReturnState.INSPECTED,
+            ReturnState.REFUND_FAILED,
+        )
         for state in states:
             for workflow_id in await self._running("ReturnWorkflow", state):
                 if f"{workflow_id}/{state}" in self._seen:
@@ -160,7 +167,7 @@ class DemoReturns:
                 await self._decide_one(workflow_id)
 
     async def _decide_one(self, workflow_id: str) -> None:
-        handle = self._client.get_workflow_handle_for(ReturnWorkflow.run, workflow_id)
+        handle = self._handle(workflow_id)
         status = await handle.query(ReturnWorkflow.status)
         pending = status.approvals[-1] if status.approvals else None
         if pending is None or not pending.pending:
@@ -195,12 +202,15 @@ class DemoReturns:
         except WorkflowUpdateFailedError as refused:
             log.info("demo_return_decision_refused", workflow_id=workflow_id, why=str(refused))
 
+    def _handle(self, workflow_id: str) -> WorkflowHandle[Any, ReturnResult]:
+        return self._client.get_workflow_handle(workflow_id, result_type=ReturnResult)
+
     async def _answer_offers(self) -> None:
         for workflow_id in await self._running("ReturnWorkflow", ReturnState.OFFERED):
             if f"{workflow_id}/offer" in self._seen:
                 continue
             self._seen.add(f"{workflow_id}/offer")
-            handle = self._client.get_workflow_handle_for(ReturnWorkflow.run, workflow_id)
+            handle = self._handle(workflow_id)
             accepted = self._random.random() < 0.5
             await handle.signal(ReturnWorkflow.answer_offer, OfferAnswer(accepted=accepted))
 
@@ -209,7 +219,7 @@ class DemoReturns:
             if f"{workflow_id}/inspect" in self._seen:
                 continue
             self._seen.add(f"{workflow_id}/inspect")
-            handle = self._client.get_workflow_handle_for(ReturnWorkflow.run, workflow_id)
+            handle = self._handle(workflow_id)
             status = await handle.query(ReturnWorkflow.status)
             if status.inspection is not None:
                 continue

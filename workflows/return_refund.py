@@ -173,7 +173,7 @@ async def follow(ctx: ReturnContext, record: ReturnRefund) -> None:
 
 async def settle(ctx: ReturnContext, record: ReturnRefund) -> None:
     """Tell the order how the reserved refund ended (a failed one frees the amount)."""
-    order = workflow.get_external_workflow_handle_for(OrderWorkflow.run, ctx.request.order_id)
+    order = workflow.get_external_workflow_handle(ctx.request.order_id)
     await order.signal(
         OrderWorkflow.settle_refund,
         RefundOutcome(

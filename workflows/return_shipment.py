@@ -3,7 +3,9 @@ buyer-did-not-ship deadline, and the warehouse's inspection."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from enum import StrEnum
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -27,8 +29,19 @@ SHIPPED = frozenset({"in_transit", "out_for_delivery", "delivered"})
 INSPECTORS = frozenset({Role.OPERATOR, Role.ADMIN})
 
 
-async def ship_back(ctx: ReturnContext) -> bool:
-    """Issue the label and wait for the parcel; False if the buyer never shipped it."""
+class ShipBack(StrEnum):
+    RECEIVED = "received"
+    NOT_SHIPPED = "not_shipped"
+    # The parcel went missing on its way back and an operator decided without it.
+    REFUND_WITHOUT_PARCEL = "refund_without_parcel"
+    CLOSED_WITHOUT_PARCEL = "closed_without_parcel"
+
+
+REFUND_ANYWAY = "refund_without_parcel"
+
+
+async def ship_back(ctx: ReturnContext) -> ShipBack:
+    """Issue the label and wait for the parcel (or for a person, if it goes missing)."""
     snapshot = ctx.order_snapshot
     label = await ctx.call(
         ReturnActivities.buy_return_label,
@@ -59,12 +72,14 @@ async def ship_back(ctx: ReturnContext) -> bool:
     ):
         await void_label(ctx)
         ctx.move(ReturnState.NOT_SHIPPED, f"no carrier scan by {ship_by.isoformat()}")
-        return False
+        return ShipBack.NOT_SHIPPED
     if ctx.status.tracking_status != "delivered":
         ctx.move(ReturnState.IN_TRANSIT, ctx.status.tracking_status)
-        await until_delivered(ctx)
+        decided = await until_delivered(ctx)
+        if decided is not None:
+            return decided
     ctx.move(ReturnState.RECEIVED, "delivered to the warehouse")
-    return True
+    return ShipBack.RECEIVED
 
 
 async def void_label(ctx: ReturnContext) -> None:
@@ -82,14 +97,55 @@ async def void_label(ctx: ReturnContext) -> None:
         ctx.note("label_void_refused", str(err.cause or err))
 
 
-async def until_delivered(ctx: ReturnContext) -> None:
-    delivered = await condition_within(
-        lambda: ctx.status.tracking_status == "delivered", ctx.timers.transit_attention_seconds
-    )
-    if not delivered:
-        ctx.attention(True, "return parcel has no delivery scan: ask the carrier")
-        await workflow.wait_condition(lambda: ctx.status.tracking_status == "delivered")
+async def until_delivered(ctx: ReturnContext) -> ShipBack | None:
+    """Wait for the delivery scan; None once it came. A parcel without one for
+    `transit_attention_seconds` is put to an operator (refund without it, or close),
+    while the scan may still come: then the question is withdrawn."""
+
+    def delivered() -> bool:
+        return ctx.status.tracking_status == "delivered"
+
+    if await condition_within(delivered, ctx.timers.transit_attention_seconds):
+        return None
+    ctx.attention(True, "return parcel has no delivery scan: ask the carrier")
+    ctx.approval.open(missing_parcel_request(ctx))
+    decision = asyncio.create_task(ctx.approval.wait())
+    await workflow.wait_condition(lambda: delivered() or decision.done())
+    if not decision.done():
+        ctx.approval.withdraw("the return parcel was delivered after all")
+    outcome = await decision
+    if delivered() or outcome.expired:
+        # Undecided: keep watching for the parcel; NeedsAttention stays up.
+        await workflow.wait_condition(delivered)
         ctx.attention(False, "return parcel delivered")
+        return None
+    if outcome.approved:
+        ctx.attention(False, "refunded without the parcel")
+        return ShipBack.REFUND_WITHOUT_PARCEL
+    who = outcome.decision.by if outcome.decision else "an operator"
+    ctx.status.reason = f"return parcel lost; closed by {who}: {outcome.reason}"
+    ctx.attention(False, "closed without the parcel")
+    ctx.move(ReturnState.CLOSED, ctx.status.reason)
+    return ShipBack.CLOSED_WITHOUT_PARCEL
+
+
+def missing_parcel_request(ctx: ReturnContext) -> ApprovalRequest:
+    timers = ctx.timers
+    label = ctx.status.label
+    tracking = f"{label.carrier} {label.tracking_code}" if label else "the return parcel"
+    return ApprovalRequest(
+        key="missing-parcel",
+        subject=(
+            f"{tracking} has no delivery scan ({ctx.status.tracking_status}): approve "
+            f"refunds up to {ctx.status.approved_amount} without the goods, reject closes "
+            "the return without a refund"
+        ),
+        allowed_roles=INSPECTORS | {Role.FINANCE},
+        options=(REFUND_ANYWAY,),
+        remind_after=timedelta(seconds=timers.decision_remind_seconds),
+        escalate_after=timedelta(seconds=timers.decision_escalate_seconds),
+        expire_after=timedelta(seconds=timers.decision_expire_seconds),
+    )
 
 
 async def inspect(ctx: ReturnContext) -> Money:

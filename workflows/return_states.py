@@ -41,7 +41,8 @@ RETURN_TRANSITIONS: dict[ReturnState, frozenset[ReturnState]] = {
     # With a label, or returnless straight to the refund.
     S.APPROVED: frozenset({S.LABEL_ISSUED, S.REFUNDING}),
     S.LABEL_ISSUED: frozenset({S.IN_TRANSIT, S.RECEIVED, S.NOT_SHIPPED}),
-    S.IN_TRANSIT: frozenset({S.RECEIVED}),
+    # Or lost on its way back: an operator refunds without it, or closes the return.
+    S.IN_TRANSIT: frozenset({S.RECEIVED, S.REFUNDING, S.CLOSED}),
     S.RECEIVED: frozenset({S.INSPECTED}),
     S.INSPECTED: frozenset({S.REFUNDING, S.CLOSED}),
     S.REFUNDING: frozenset({S.REFUNDED, S.REFUND_FAILED, S.CLOSED}),

@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.return_context import ReturnContext
     from workflows.return_decision import decide, offer_refusal
     from workflows.return_refund import refund
-    from workflows.return_shipment import INSPECTORS, inspect, ship_back
+    from workflows.return_shipment import INSPECTORS, ShipBack, inspect, ship_back
     from workflows.return_states import RETURN_LIFECYCLE, ReturnState
     from workflows.return_status import ReturnStatus
     from workflows.search import MARKETPLACE
@@ -73,7 +73,11 @@ class ReturnWorkflow:
         if option is not ReturnOption.RETURN_LABEL:
             await refund(ctx, amount, f"{option} for return {ctx.request.rma}")
             return
-        if not await ship_back(ctx):
+        shipped = await ship_back(ctx)
+        if shipped is ShipBack.REFUND_WITHOUT_PARCEL:
+            await refund(ctx, amount, f"return {ctx.request.rma}: parcel lost on its way back")
+            return
+        if shipped is not ShipBack.RECEIVED:
             return
         amount = await inspect(ctx)
         if amount.amount <= 0:
@@ -106,7 +110,7 @@ class ReturnWorkflow:
 
     async def _link(self, *, open: bool) -> None:
         ctx = self._ctx
-        order = workflow.get_external_workflow_handle_for(OrderWorkflow.run, ctx.request.order_id)
+        order = workflow.get_external_workflow_handle(ctx.request.order_id)
         summary = f"{ctx.request.reason}" if open else f"{ctx.status.state}"
         await order.signal(
             OrderWorkflow.link_case,

@@ -317,7 +317,7 @@ async def test_ebay_return_request_is_found_by_the_poller_and_refunded_once(rig:
         )
         asked.raise_for_status()
         workflow_id = f"return-ebay-{asked.json()['returnId']}"
-        handle: ReturnHandle = rig.client.get_workflow_handle_for(ReturnWorkflow.run, workflow_id)
+        handle: ReturnHandle = rig.client.get_workflow_handle(workflow_id, result_type=ReturnResult)
         request = await started_request(handle)
         assert request.reason is ReturnReason.DAMAGED
         assert request.lines == [ReturnLine(sku=line.sku, quantity=line.quantity)]

@@ -27,10 +27,12 @@ from tests.workflows.return_harness import (
     DAY,
     FINANCE,
     OPERATOR,
+    TIMERS,
     ReturnHandle,
     ReturnPartners,
     delivered_order,
     request,
+    scan,
     send_back,
     skip,
     start_return,
@@ -399,3 +401,50 @@ async def test_return_after_the_order_closed_is_declined_naming_why(
     assert result.state == ReturnState.DECLINED
     assert result.reason.startswith("order order-storefront-SFRET013 is closed")
     assert "buy_return_label" not in returns.names()
+
+
+async def test_return_parcel_lost_on_its_way_back_is_refunded_on_an_operators_word(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners, returns = Partners(), ReturnPartners()
+    o = order(channel_order_id="SFRET014")
+    timers = TIMERS.model_copy(update={"transit_attention_seconds": 3 * DAY})
+    async with worker(time_env, task_queue, partners, returns):
+        await delivered_order(time_env, task_queue, o, returns)
+        r = request(o, [("MUG-STONEWARE", 1)])
+        handle = await start_return(time_env, task_queue, r, returns, timers)
+        await wait_for(handle, ReturnState.LABEL_ISSUED)
+        await handle.signal(ReturnWorkflow.tracking_update, scan(1, "in_transit"))
+        await wait_for(handle, ReturnState.IN_TRANSIT)
+        await skip(time_env, 3 * DAY + 7200)  # no delivery scan: a person is asked
+        status = await handle.query(ReturnWorkflow.status)
+        assert status.needs_attention and status.approvals[-1].request.key == "missing-parcel"
+        await handle.execute_update(
+            ReturnWorkflow.decide,
+            decide("missing-parcel", DecisionAction.APPROVE, option="refund_without_parcel"),
+        )
+        result = await handle.result()
+    assert result.state == ReturnState.REFUNDED
+    assert result.refunded == eur(ONE_MUG)
+    assert "buy_return_label" in returns.names()
+
+
+async def test_a_late_delivery_scan_withdraws_the_missing_parcel_question(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners, returns = Partners(), ReturnPartners()
+    o = order(channel_order_id="SFRET015")
+    timers = TIMERS.model_copy(update={"transit_attention_seconds": 3 * DAY})
+    async with worker(time_env, task_queue, partners, returns):
+        await delivered_order(time_env, task_queue, o, returns)
+        r = request(o, [("MUG-STONEWARE", 1)])
+        handle = await start_return(time_env, task_queue, r, returns, timers)
+        await wait_for(handle, ReturnState.LABEL_ISSUED)
+        await handle.signal(ReturnWorkflow.tracking_update, scan(1, "in_transit"))
+        await wait_for(handle, ReturnState.IN_TRANSIT)
+        await skip(time_env, 3 * DAY + 7200)
+        await handle.signal(ReturnWorkflow.tracking_update, scan(2, "delivered"))
+        await wait_for(handle, ReturnState.RECEIVED)
+        status = await handle.query(ReturnWorkflow.status)
+    assert status.approvals[-1].state == "withdrawn"
+    assert not status.needs_attention
