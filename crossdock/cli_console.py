@@ -41,7 +41,9 @@ class ConsoleApi:
         self._http = httpx.Client(base_url=base, headers=headers, timeout=30)
 
     def get(self, path: str, **params: Any) -> Any:
-        return self._answer(self._http.get(path, params=_present(params)))
+        # The inbox queries every waiting workflow: show that something is happening.
+        with console.status(f"asking the console for {path.removeprefix('/api/')}"):
+            return self._answer(self._http.get(path, params=_present(params)))
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._answer(self._http.post(path, json=body))
