@@ -33,7 +33,7 @@ from crossdock.models.dispute import (
 )
 from crossdock.models.order import Order
 from crossdock.models.order_cases import RefundRequest
-from crossdock.models.order_steps import OrderInput
+from crossdock.models.order_steps import OrderInput, OrderResult
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.stripe_disputes import StripeDisputesClient
 from workflows import order_ledger
@@ -71,7 +71,7 @@ class DisputeActivities:
                 order_id = await self._disputes.order_of_payment(input.payment_intent)
         if not order_id:
             return GatheredEvidence()
-        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, order_id)
+        handle = self._client.get_workflow_handle(order_id, result_type=OrderResult)
         try:
             status = await handle.query(OrderWorkflow.status)
             description = await handle.describe()
@@ -144,7 +144,7 @@ class DisputeActivities:
         request = RefundRequest(
             case_id=input.case_id, step=input.step, amount=input.amount, reason=input.reason
         )
-        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, input.order_workflow_id)
+        handle = self._client.get_workflow_handle(input.order_workflow_id, result_type=OrderResult)
         try:
             grant = await handle.execute_update(
                 OrderWorkflow.reserve_refund, request, id=request.reservation_id

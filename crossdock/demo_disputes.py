@@ -20,6 +20,7 @@ from crossdock.identity.claims import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.dispute import DisputeReason
 from workflows.dispute import DisputeWorkflow
+from workflows.dispute_status import DisputeResult
 
 log = structlog.get_logger(__name__)
 
@@ -95,7 +96,7 @@ class DemoDisputes:
             if execution.id in self._seen:
                 continue
             self._seen.add(execution.id)
-            handle = self._client.get_workflow_handle_for(DisputeWorkflow.run, execution.id)
+            handle = self._client.get_workflow_handle(execution.id, result_type=DisputeResult)
             status = await handle.query(DisputeWorkflow.status)
             current = status.approvals[-1] if status.approvals else None
             draw = self._random.random()

@@ -23,7 +23,7 @@ from crossdock.audit.log import AuditLog
 from crossdock.identity.claims import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.order import Address
-from crossdock.models.order_steps import AddressCorrection, CancelRequest
+from crossdock.models.order_steps import AddressCorrection, CancelRequest, OrderResult
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
 
@@ -86,7 +86,7 @@ class DemoOperator:
     async def _look_at_exceptions(self) -> None:
         query = f'WorkflowType="OrderWorkflow" AND CrossdockState="{OrderState.EXCEPTION}"'
         async for execution in self._client.list_workflows(query):
-            handle = self._client.get_workflow_handle_for(OrderWorkflow.run, execution.id)
+            handle = self._client.get_workflow_handle(execution.id, result_type=OrderResult)
             status = await handle.query(OrderWorkflow.status)
             pending = status.approvals[-1] if status.approvals else None
             if pending is None or not pending.pending or pending.request.key in self._seen:
@@ -106,7 +106,7 @@ class DemoOperator:
         if ship_to is None:
             return
         corrected = ship_to.model_copy(update={"line2": "Side entrance, ring twice"})
-        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
+        handle = self._client.get_workflow_handle(workflow_id, result_type=OrderResult)
         await self._send(
             handle,
             OrderWorkflow.correct_address,
@@ -122,7 +122,7 @@ class DemoOperator:
         key: str = "review",
         option: str = "",
     ) -> None:
-        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
+        handle = self._client.get_workflow_handle(workflow_id, result_type=OrderResult)
         decision = Decision(
             key=key, action=action, reason=reason, option=option, by=self._by(workflow_id)
         )
@@ -143,7 +143,7 @@ class DemoOperator:
                 await self._cancel(execution.id, "buyer gave up waiting for customs")
 
     async def _cancel(self, workflow_id: str, reason: str) -> None:
-        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
+        handle = self._client.get_workflow_handle(workflow_id, result_type=OrderResult)
         request = CancelRequest(reason=reason, by=self._by(workflow_id))
         try:
             receipt = await self._send(handle, OrderWorkflow.cancel, request)

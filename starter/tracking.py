@@ -15,7 +15,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from crossdock.models.order_steps import TrackingUpdate
+from crossdock.models.order_steps import OrderResult, TrackingUpdate
 from crossdock.partners.carrier import CarrierClient, parse_tracker_event
 from workflows.order import OrderWorkflow
 
@@ -64,7 +64,7 @@ class TrackingRouter:
             occurred_at=event.occurred_at or datetime.now(UTC),
             description=event.message or event.status_detail or "",
         )
-        handle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
+        handle = self._client.get_workflow_handle(workflow_id, result_type=OrderResult)
         try:
             await handle.signal(OrderWorkflow.tracking_update, update)
         except RPCError as err:

@@ -12,6 +12,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from crossdock.identity import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
+from crossdock.models.order_steps import OrderResult
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
 
@@ -27,7 +28,7 @@ async def approve_reviews(
         async for execution in client.list_workflows(IN_REVIEW):
             if execution.id in approved:
                 continue
-            handle = client.get_workflow_handle_for(OrderWorkflow.run, execution.id)
+            handle = client.get_workflow_handle(execution.id, result_type=OrderResult)
             decision = Decision(
                 key="review",
                 action=DecisionAction.APPROVE,
