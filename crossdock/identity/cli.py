@@ -65,6 +65,16 @@ def token(
 
 
 @app.command()
+def password(
+    account: Annotated[str, typer.Argument(help="The account to (re)set it for.")],
+) -> None:
+    """Set or replace an account's web console password (asks for it)."""
+    new = typer.prompt("Password (12+ characters)", hide_input=True, confirmation_prompt=True)
+    _run(lambda: _accounts().set_password(account, new))
+    console.print(f"password for [bold]{account}[/bold] set")
+
+
+@app.command()
 def disable(account: Annotated[str, typer.Argument(help="The account to disable.")]) -> None:
     """Disable an account: its tokens and web login stop working at once."""
     disabled = _run(lambda: _accounts().disable(account))

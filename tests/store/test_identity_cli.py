@@ -54,6 +54,10 @@ def test_users_add_token_list_disable(cli_db: Database) -> None:
     code, out = crossdock("users", "list")
     assert code == 0 and "ops-7" in out and "fin-2" in out and token[:10] in out
     assert token not in out  # the list shows prefixes, never a whole token
+    code, out = crossdock("users", "password", "ops-7", input="a new passphrase\n" * 2)
+    assert code == 0, out
+    assert accounts.by_password("ops-7", "a new passphrase").id == "ops-7"
+    assert crossdock("users", "password", "ops-7", input="short\nshort\n")[0] == 2
     assert crossdock("users", "disable", "ops-7")[0] == 0
     assert "disabled" in crossdock("users", "list")[1]
 
