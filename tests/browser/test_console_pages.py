@@ -175,3 +175,13 @@ async def test_dispute_evidence_and_return_inspection_forms(page: Page, console:
     await page.get_by_role("button", name="Record inspection").click()
     await expect(page.get_by_role("status")).to_contain_text("inspect accepted")
     await expect(page.get_by_role("status")).to_contain_text("WALLET-LEATHER")
+
+
+async def test_a_viewer_reads_a_case_without_decision_forms(page: Page, console: Console) -> None:
+    workflow_id = await order_in_review(console)
+    await log_in(page, "view-1")
+    await page.goto(f"/console/cases/{workflow_id}")
+    await expect(page.get_by_role("heading", name="Waiting for a decision: review")).to_be_visible()
+    await expect(page.get_by_text("a viewer account does not decide")).to_be_visible()
+    await expect(page.get_by_role("button", name="Send decision")).to_have_count(0)
+    await expect(page.get_by_text("Cancel this order")).to_have_count(0)
