@@ -131,7 +131,7 @@ class OrderContext:
         step's side effect (say, a label bought in the meantime) is compensated too."""
         if self.cancel_request is not None:
             request = self.cancel_request
-            buyer = request.by in INTAKE_PRINCIPALS.values()
+            buyer = request.by.id in {p.id for p in INTAKE_PRINCIPALS.values()}
             reason = SellerCancelReason.BUYER_ASKED if buyer else SellerCancelReason.CANNOT_FULFIL
             raise OrderRejected(f"cancelled by {request.by.id}: {request.reason}", reason)
 
