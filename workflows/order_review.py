@@ -13,7 +13,12 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import ApprovalRequest, DecisionAction, Role
     from crossdock.models.buyer_history import BuyerHistory, RecordBuyerOrderInput
     from crossdock.models.channel_cancel import SellerCancelReason
-    from crossdock.models.screening import Outcome, VerifyAddressInput
+    from crossdock.models.screening import (
+        AddressVerdict,
+        OrderAssessment,
+        Outcome,
+        VerifyAddressInput,
+    )
     from crossdock.policies import assess_order
     from crossdock.policies.risk import RISK_RULES
     from workflows.order_context import OrderContext, OrderRejected
@@ -40,14 +45,7 @@ async def validate(ctx: OrderContext, *, screening: bool) -> None:
     verdict = await ctx.call(
         CarrierActivities.verify_address, VerifyAddressInput(address=ctx.order.ship_to)
     )
-    history = await buyer_history(ctx)
-    assessment = assess_order(
-        ctx.order,
-        billing_country=ctx.order.billing_country if history else None,
-        first_time_buyer=history.first_time_buyer if history else False,
-        orders_last_24h=history.orders_in_window if history else 0,
-        address=verdict,
-    )
+    assessment = await assess(ctx, verdict)
     ctx.status.assessment = assessment
     for line in assessment.timeline():
         ctx.note("check", line)
@@ -62,6 +60,20 @@ async def validate(ctx: OrderContext, *, screening: bool) -> None:
     ctx.move(OrderState.VALIDATED, detail)
     if assessment.outcome is Outcome.REVIEW:
         await review(ctx, assessment.review_reasons)
+
+
+async def assess(ctx: OrderContext, verdict: AddressVerdict) -> OrderAssessment:
+    """Every order check, the risk score weighing the buyer's history and billing country."""
+    history = await buyer_history(ctx)
+    if history is None:  # started before buyer history: scored as it was then
+        return assess_order(ctx.order, address=verdict)
+    return assess_order(
+        ctx.order,
+        billing_country=ctx.order.billing_country,
+        first_time_buyer=history.first_time_buyer,
+        orders_last_24h=history.orders_in_window,
+        address=verdict,
+    )
 
 
 async def buyer_history(ctx: OrderContext) -> BuyerHistory | None:
