@@ -161,17 +161,19 @@ class DemoReturns:
         )
         for state in states:
             for workflow_id in await self._running("ReturnWorkflow", state):
-                if f"{workflow_id}/{state}" in self._seen:
-                    continue
-                self._seen.add(f"{workflow_id}/{state}")
                 await self._decide_one(workflow_id)
 
     async def _decide_one(self, workflow_id: str) -> None:
         handle = self._handle(workflow_id)
         status = await handle.query(ReturnWorkflow.status)
         pending = status.approvals[-1] if status.approvals else None
+        # Each question is looked at once (some are left waiting on purpose).
         if pending is None or not pending.pending:
             return
+        seen = f"{workflow_id}/{pending.request.key}"
+        if seen in self._seen:
+            return
+        self._seen.add(seen)
         request = pending.request
         roll = self._random.random()
         if roll < 0.2:
