@@ -3,6 +3,8 @@ the velocity window, idempotent recording, and the record activity."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -99,3 +101,18 @@ async def test_the_activity_stores_the_buyer_key_never_the_e_mail(db: Database) 
         rows = list(session.scalars(select(BuyerOrderRow)))
     assert {row.buyer_key for row in rows} == {buyer_key(SECRET, Channel.STOREFRONT, buyer)}
     assert all("buyer-00042" not in repr(vars(row)) for row in rows)
+
+
+def test_concurrent_recordings_of_one_order_agree_and_store_one_row(db: Database) -> None:
+    orders = BuyerOrders(db)
+    record(orders, "0", T0 - timedelta(hours=1))
+    start = threading.Barrier(4)
+
+    def attempt(_: int) -> BuyerHistory:
+        start.wait()
+        return record(orders, "1", T0)
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = set(pool.map(attempt, range(4)))
+    assert answers == {BuyerHistory(previous_orders=1, orders_in_window=1)}
+    assert orders.count("b1") == 2

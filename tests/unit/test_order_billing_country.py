@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from crossdock.models.order import Order
+from crossdock.partners.ebay import EbayOrder
 from tests.factories import order
 
 
@@ -20,3 +21,15 @@ def test_a_bad_billing_country_is_refused_naming_the_field() -> None:
         order(billing_country="usa")
     assert "billing_country" in str(refused.value)
     assert "'usa' is not an ISO 3166 alpha-2 country code" in str(refused.value)
+
+
+def test_ebay_billing_country_is_none_without_a_registration_address() -> None:
+    base = {
+        "orderId": "12-34567-89012",
+        "creationDate": "2026-11-02T09:30:00.000Z",
+        "orderFulfillmentStatus": "NOT_STARTED",
+        "orderPaymentStatus": "PAID",
+    }
+    assert EbayOrder.model_validate(base).billing_country() is None
+    registered = {"buyerRegistrationAddress": {"contactAddress": {"countryCode": "US"}}}
+    assert EbayOrder.model_validate({**base, "buyer": registered}).billing_country() == "US"
