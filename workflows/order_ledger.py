@@ -16,11 +16,12 @@ from workflows.order_status import OrderStatus
 
 
 def paid(status: OrderStatus, order: Order) -> Money:
-    """What the buyer paid that we hold: the storefront capture (nothing if it was
-    refused), or what the marketplace collected for the order."""
+    """What the buyer paid that we can refund: the storefront capture (nothing if it was
+    refused), or on a marketplace the goods and shipping (taxes the marketplace
+    collected it remits itself, and refunds itself)."""
     if status.authorization is not None:
         return status.captured or Money.zero(status.authorization.amount.currency)
-    return status.amount_due or order.order_total
+    return order.order_total
 
 
 def committed(status: OrderStatus, currency: str) -> Money:

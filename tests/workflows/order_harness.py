@@ -74,7 +74,7 @@ def event(n: int, status: str) -> TrackingUpdate:
 
 
 async def wait_for_state(handle: OrderHandle, state: OrderState) -> None:
-    for _ in range(400):
+    for _ in range(1200):  # a minute: the shared machine can be slow
         status = await handle.query(OrderWorkflow.status)
         if status.state == state:
             return
