@@ -54,6 +54,9 @@ NEAR_MISS_BUYERS = [
     "Demo Restricted Shipping Co Ltd",
 ]
 
+# Regular demo buyers are numbered 90000 and up (random ones may share a number).
+REGULAR_BUYERS = 5
+
 SHIPPING_FEE = {"EUR": 990, "GBP": 890, "USD": 1490, "JPY": 1800, "AUD": 1900, "CAD": 1700}
 CHANNEL_PREFIX = {Channel.AMAZON: "amazon", Channel.EBAY: "ebay"}
 
@@ -69,6 +72,7 @@ class DemoOrders:
         review_rate: float = 0.06,
         deliver_within: timedelta = timedelta(days=12),
         billing_abroad_rate: float = 0.0,
+        regular_rate: float = 0.0,
     ) -> None:
         self.random = random.Random(seed)
         self.catalog = catalog or default_catalog()
@@ -81,6 +85,9 @@ class DemoOrders:
         # Share of orders paid with a card billed in another country than the ship-to
         # (a risk rule). Zero draws nothing, so a seed gives the orders it always gave.
         self.billing_abroad_rate = billing_abroad_rate
+        # Share of orders from a few regular buyers, whose many orders a day trip the
+        # velocity rule. Zero draws nothing, as above.
+        self.regular_rate = regular_rate
 
     def _order_id(self, channel: Channel) -> str:
         r = self.random
@@ -117,7 +124,7 @@ class DemoOrders:
         now = now or datetime.now(UTC)
         channel = channel or self.random.choice(list(Channel))
         dest = self.random.choice(DESTINATIONS)
-        number = f"{self.random.randint(0, 99999):05d}"
+        number = self._regular() or f"{self.random.randint(0, 99999):05d}"
         name = f"Demo buyer {number}"
         if self.random.random() < self.review_rate:
             name = self.random.choice(NEAR_MISS_BUYERS)
@@ -143,6 +150,11 @@ class DemoOrders:
             payment_method=self._payment_method() if channel is Channel.STOREFRONT else None,
             billing_country=self._billing_country(dest),
         )
+
+    def _regular(self) -> str | None:
+        if self.regular_rate <= 0 or self.random.random() >= self.regular_rate:
+            return None
+        return f"9{self.random.randint(0, REGULAR_BUYERS - 1):04d}"
 
     def _billing_country(self, dest: Destination) -> str:
         if self.billing_abroad_rate <= 0 or self.random.random() >= self.billing_abroad_rate:
@@ -172,6 +184,7 @@ async def run_feed(
         seed=seed + int(datetime.now(UTC).timestamp()),
         deliver_within=deliver_within,
         billing_abroad_rate=0.1,
+        regular_rate=0.1,
     )
     interval = 60.0 / orders_per_minute
     async with httpx.AsyncClient(base_url=sandbox_url, timeout=10.0) as http:

@@ -1,4 +1,5 @@
-"""The demo feed's billing countries: the ship-to's, or sometimes another one."""
+"""The demo feed's risk inputs: billing countries (the ship-to's, or sometimes another
+one) and regular buyers (who trip the velocity rule)."""
 
 from __future__ import annotations
 
@@ -18,3 +19,10 @@ def test_billed_abroad_orders_name_another_country() -> None:
     demo = DemoOrders(seed=3, billing_abroad_rate=1.0)
     orders = [demo.next(NOW) for _ in range(20)]
     assert all(o.billing_country not in (None, o.ship_to.country) for o in orders)
+
+
+def test_regular_buyers_come_back() -> None:
+    demo = DemoOrders(seed=3, regular_rate=1.0)
+    emails = {demo.next(NOW).buyer.email for _ in range(40)}
+    assert emails <= {f"buyer-9000{n}@example.com" for n in range(5)}
+    assert len(emails) > 1
