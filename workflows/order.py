@@ -17,7 +17,6 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import Decision, DecisionReceipt, Role
     from crossdock.models.channel_cancel import SellerCancelReason
-    from crossdock.models.order import Channel
     from crossdock.models.order_cases import CaseLink, RefundGrant, RefundOutcome, RefundRequest
     from crossdock.models.order_steps import (
         AddressCorrection,
@@ -101,7 +100,7 @@ class OrderWorkflow:
         ctx = self._ctx
         if ctx.status.stock is not None:
             await order_stock.fulfil(ctx, self._lines_sent(), package=1)
-        if ctx.order.channel is Channel.STOREFRONT:
+        if ctx.status.authorization is not None:  # storefront orders, not replacements
             await capture_payment(ctx)
         if ctx.status.stock is not None:
             await ship_backorder(ctx)
@@ -162,7 +161,7 @@ class OrderWorkflow:
         if current is not None and current.pending:
             ctx.approval.withdraw(reason)
         undone, refused = await ctx.saga.compensate()  # each undo is shielded
-        if tell is not None and workflow.patched(TELL_CHANNEL):
+        if tell is not None and not ctx.status.replacement_of and workflow.patched(TELL_CHANNEL):
             if await tell_channel(ctx, tell) is None:
                 refused.append(f"telling {ctx.order.channel} the order is cancelled")
         ctx.move(OrderState.CANCELLED, f"{reason}; undone: {', '.join(undone) or 'nothing'}")

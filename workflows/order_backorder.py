@@ -56,11 +56,12 @@ async def _ship_lines(ctx: OrderContext, lines: list[int]) -> list[int]:
             ctx.attention(True, f"package {package.number} not labelled: {refusal}")
             continue
         parcel = ParcelStatus(package=package, label=label, last_scan_at=workflow.now())
-        await ctx.try_call(
-            MarketplaceActivities.confirm_shipment,
-            confirmation_of(ctx, parcel, package.number),
-            f"confirming package {package.number} to {ctx.order.channel}",
-        )
+        if not ctx.status.replacement_of:
+            await ctx.try_call(
+                MarketplaceActivities.confirm_shipment,
+                confirmation_of(ctx, parcel, package.number),
+                f"confirming package {package.number} to {ctx.order.channel}",
+            )
         status.parcels.append(parcel)
         sent.append(parcel)
     shipped = sorted({line.line_index for parcel in sent for line in parcel.package.lines})
@@ -80,6 +81,9 @@ async def _cancel_lines(ctx: OrderContext, lines: list[int]) -> None:
     refs = ", ".join(line_ref(i) for i in lines)
     value = await release_lines(ctx, lines)
     ctx.note("lines_cancelled", f"{refs}: no stock by the backorder deadline")
+    if ctx.status.replacement_of:
+        ctx.attention(True, f"replacement lines {refs} out of stock: tell the buyer")
+        return
     told = await tell_channel(ctx, SellerCancelReason.OUT_OF_STOCK, lines)
     if told is not None and ctx.order.channel.collects_payment:
         refunded_by_channel(ctx, value, f"{refs} out of stock")

@@ -49,7 +49,7 @@ class OrderContext:
     def __init__(self, input: OrderInput) -> None:
         self.order = input.order
         self.policy = input.policy
-        self.status = OrderStatus(ship_to=input.order.ship_to)
+        self.status = OrderStatus(ship_to=input.order.ship_to, replacement_of=input.replacement_of)
         self.saga = Saga()
         self.approval = Approval(
             self.status.approvals, note=self.note, attention=self._approval_attention

@@ -19,6 +19,8 @@ def paid(status: OrderStatus, order: Order) -> Money:
     """What the buyer paid that we can refund: the storefront capture (nothing if it was
     refused), or on a marketplace the goods and shipping (taxes the marketplace
     collected it remits itself, and refunds itself)."""
+    if status.replacement_of:
+        return Money.zero(order.currency)  # sent free of charge
     if status.authorization is not None:
         return status.captured or Money.zero(status.authorization.amount.currency)
     return order.order_total

@@ -83,20 +83,21 @@ async def buy_package_label(ctx: OrderContext, package: Package, number: int) ->
 
 
 async def confirm_packages(ctx: OrderContext) -> None:
-    """Tell the channel each package shipped, with the item quantities it carries."""
+    """Tell the channel each package shipped, with the item quantities it carries (not
+    for a replacement: the channel keeps the original order's confirmation)."""
     ctx.shipping_committed = True
     confirmed = []
     for parcel in ctx.status.parcels:
-        confirmation = await ctx.call(
-            MarketplaceActivities.confirm_shipment,
-            confirmation_of(ctx, parcel, parcel.package.number),
-        )
+        if not ctx.status.replacement_of:
+            confirmation = await ctx.call(
+                MarketplaceActivities.confirm_shipment,
+                confirmation_of(ctx, parcel, parcel.package.number),
+            )
+            confirmed.append(f"package {parcel.package.number} ({confirmation.confirmation_id})")
         parcel.last_scan_at = workflow.now()  # silence is counted from shipment
-        confirmed.append(f"package {parcel.package.number} ({confirmation.confirmation_id})")
     summarise(ctx.status)
-    ctx.move(
-        OrderState.SHIPMENT_CONFIRMED, f"confirmed to {ctx.order.channel}: {', '.join(confirmed)}"
-    )
+    detail = f"confirmed to {ctx.order.channel}: {', '.join(confirmed)}"
+    ctx.move(OrderState.SHIPMENT_CONFIRMED, detail if confirmed else "replacement: not confirmed")
 
 
 def confirmation_of(ctx: OrderContext, parcel: ParcelStatus, number: int) -> ConfirmShipmentInput:

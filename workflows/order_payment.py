@@ -23,6 +23,9 @@ async def secure_payment(ctx: OrderContext) -> None:
     """Marketplaces: verify they collected the payment. Storefront: authorize what the
     buyer owes (captured at shipment), with its void registered for compensation."""
     order = ctx.order
+    if ctx.status.replacement_of:
+        ctx.move(OrderState.PAYMENT_SECURED, f"replaces {ctx.status.replacement_of}: no charge")
+        return
     if order.channel.collects_payment:
         payment = await ctx.call(
             MarketplaceActivities.verify_marketplace_payment,

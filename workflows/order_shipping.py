@@ -23,6 +23,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_status import TRACKING_PROGRESS, ParcelStatus
 
 IN_TRANSIT_RANK = TRACKING_PROGRESS.index("in_transit")
+# A replacement is not a sale on the channel: it keeps the original order's confirmation.
+REPLACEMENT_NOT_CONFIRMED = "replacement: the channel keeps the original order's confirmation"
 
 
 async def buy_label(ctx: OrderContext) -> None:
@@ -52,6 +54,9 @@ async def confirm_shipment(ctx: OrderContext) -> None:
     label = ctx.status.label
     assert label is not None
     ctx.shipping_committed = True
+    if ctx.status.replacement_of:
+        ctx.move(OrderState.SHIPMENT_CONFIRMED, REPLACEMENT_NOT_CONFIRMED)
+        return
     confirmation = await ctx.call(
         MarketplaceActivities.confirm_shipment,
         ConfirmShipmentInput(
@@ -121,8 +126,8 @@ async def reship(ctx: OrderContext, package: int) -> None:
     ctx.move(OrderState.RESHIPPING, f"new parcel: {label.carrier} {label.tracking_code}")
     # Channels may refuse a second confirmation of items already confirmed (Amazon
     # does): the buyer has the new tracking number from our notification anyway.
-    confirmation = await ctx.try_call(
-        MarketplaceActivities.confirm_shipment,
+    detail = await _confirm_again(
+        ctx,
         ConfirmShipmentInput(
             order=ctx.order,
             tracking_code=label.tracking_code,
@@ -131,9 +136,7 @@ async def reship(ctx: OrderContext, package: int) -> None:
             idempotency_key=ctx.key(f"confirm-{package}"),
             package=package,
         ),
-        f"confirming package {package} to {ctx.order.channel}",
     )
-    detail = confirmation.confirmation_id if confirmation else "not confirmed to the channel"
     ctx.move(OrderState.SHIPMENT_CONFIRMED, f"package {package} ({detail})")
 
 
@@ -153,10 +156,17 @@ async def reship_parcel(ctx: OrderContext, parcel: ParcelStatus) -> None:
         f"package {parcel.package.number} again as package {number}: "
         f"{label.carrier} {label.tracking_code}",
     )
-    confirmation = await ctx.try_call(
-        MarketplaceActivities.confirm_shipment,
-        confirmation_of(ctx, parcel, number),
-        f"confirming package {number} to {ctx.order.channel}",
-    )
-    detail = confirmation.confirmation_id if confirmation else "not confirmed to the channel"
+    detail = await _confirm_again(ctx, confirmation_of(ctx, parcel, number))
     ctx.move(OrderState.SHIPMENT_CONFIRMED, f"package {number} ({detail})")
+
+
+async def _confirm_again(ctx: OrderContext, confirmation: ConfirmShipmentInput) -> str:
+    """Tell the channel about a further parcel; a refusal is flagged, not fatal."""
+    if ctx.status.replacement_of:
+        return REPLACEMENT_NOT_CONFIRMED
+    confirmed = await ctx.try_call(
+        MarketplaceActivities.confirm_shipment,
+        confirmation,
+        f"confirming package {confirmation.package} to {ctx.order.channel}",
+    )
+    return confirmed.confirmation_id if confirmed else "not confirmed to the channel"

@@ -55,6 +55,8 @@ class ParcelStatus(BaseModel):
 
 class OrderStatus(BaseModel):
     state: OrderState = OrderState.RECEIVED
+    # Set on a replacement order: the order whose return it replaces.
+    replacement_of: str = ""
     timeline: list[TimelineEntry] = Field(default_factory=list)
     landed_cost: LandedCost | None = None
     amount_due: Money | None = None

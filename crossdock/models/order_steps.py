@@ -51,6 +51,9 @@ class OrderPolicy(BaseModel):
 class OrderInput(BaseModel):
     order: Order
     policy: OrderPolicy
+    # A replacement sent for a return: the id of the order it replaces. Nothing is
+    # charged or refunded on it, and the channel is not told (it has the original).
+    replacement_of: str = ""
 
 
 class QuoteLandedCostInput(BaseModel):

@@ -47,6 +47,21 @@ async def start(
     policy = OrderPolicy(
         return_window_seconds=RETURN_WINDOW.total_seconds(), ship_from=WAREHOUSE, **policy_fields
     )
+    return await launch(env, task_queue, OrderInput(order=o, policy=policy))
+
+
+async def start_replacement(
+    env: WorkflowEnvironment, task_queue: str, o: Order, replacement_of: str
+) -> OrderHandle:
+    """Start `o` as the replacement of the order `replacement_of` (default policy)."""
+    policy = OrderPolicy(return_window_seconds=RETURN_WINDOW.total_seconds(), ship_from=WAREHOUSE)
+    return await launch(
+        env, task_queue, OrderInput(order=o, policy=policy, replacement_of=replacement_of)
+    )
+
+
+async def launch(env: WorkflowEnvironment, task_queue: str, input: OrderInput) -> OrderHandle:
+    o = input.order
     shift = await env.get_current_time() - o.placed_at
     o = o.model_copy(
         update={
@@ -57,7 +72,7 @@ async def start(
     )
     return await env.client.start_workflow(
         OrderWorkflow.run,
-        OrderInput(order=o, policy=policy),
+        input.model_copy(update={"order": o}),
         id=o.workflow_id,
         task_queue=task_queue,
     )

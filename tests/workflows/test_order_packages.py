@@ -14,7 +14,7 @@ from crossdock.models.order_steps import BuyLabelInput, CancelRequest, ConfirmSh
 from tests.factories import NOW, line_item, order
 from tests.workflows.order_harness import OPERATOR, start, wait_for_state, worker
 from tests.workflows.stand_ins import Partners
-from tests.workflows.test_order_parcel import CLOCKS, decide, scan, signal
+from tests.workflows.test_order_parcel import CLOCKS, SILENT_PAST_LOST, decide, scan, signal
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
 
@@ -81,7 +81,7 @@ async def test_a_lost_package_is_refunded_on_its_own_and_the_order_completes(
         await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
         await signal(handle, scan(1, "in_transit", parcel=1), scan(1, "in_transit", parcel=2))
         await signal(handle, scan(2, "delivered", parcel=1))
-        await time_env.sleep(timedelta(days=3))  # package 2 falls silent: lost
+        await time_env.sleep(SILENT_PAST_LOST)  # package 2 falls silent: lost
         await wait_for_state(handle, OrderState.EXCEPTION)
         await handle.execute_update(OrderWorkflow.decide, decide("refund"))
         result = await handle.result()
@@ -103,7 +103,7 @@ async def test_a_lost_package_is_reshipped_as_a_new_package(
         handle = await start(time_env, task_queue, heavy_order("SF80000003"), **POLICY)
         await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
         await signal(handle, scan(1, "in_transit", parcel=1), scan(1, "in_transit", parcel=2))
-        await time_env.sleep(timedelta(days=3))  # both silent; the longest silent first
+        await time_env.sleep(SILENT_PAST_LOST)  # both silent; the longest silent first
         await wait_for_state(handle, OrderState.EXCEPTION)
         await handle.execute_update(OrderWorkflow.decide, decide("reship"))
         await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)

@@ -28,6 +28,7 @@ from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
 
 DAY = 24 * 3600
+SILENT_PAST_LOST = timedelta(days=2, hours=8)
 CLOCKS: dict[str, Any] = {
     "lost_after_seconds": 2 * DAY,
     "exception_remind_seconds": 3600,
@@ -57,7 +58,8 @@ async def lose_parcel(
     """Ship, one in-transit scan, then silence past `lost_after`: the order is in exception."""
     await wait_for_state(handle, shipped)
     await signal(handle, scan(1, "in_transit"))
-    await env.sleep(timedelta(days=3))
+    # Past lost_after (2 days), well before the operator's question expires (a day on).
+    await env.sleep(SILENT_PAST_LOST)
     await wait_for_state(handle, OrderState.EXCEPTION)
 
 
