@@ -3,7 +3,7 @@
 /stripe/v1/...      payments (Stripe shape)        /easypost/v2/...  carrier (EasyPost)
 /amazon/orders/v0/  marketplace (Amazon SP-API)    /ebay/sell/...    marketplace (eBay)
 /customs/v1/...     landed cost and declarations   /storefront/...   the seller's own shop
-/warehouse/v1/...   stock reservations (3PL)
+/warehouse/v1/...   stock reservations (3PL)       /suppliers/v1/...  dropship suppliers' RMAs
 /_sandbox/ledger    what every partner did, for tests
 """
 
@@ -23,6 +23,7 @@ from crossdock.sandbox import (
     mail,
     payments,
     storefront,
+    suppliers,
     warehouse,
 )
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
@@ -47,7 +48,17 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     app = FastAPI(title="Crossdock partner sandbox", lifespan=lifespan)
     app.state.sandbox = ctx
     app.add_middleware(FaultMiddleware, profile=ctx.config.faults)
-    for partner in (payments, carrier, amazon, ebay, customs, storefront, mail, warehouse):
+    for partner in (
+        payments,
+        carrier,
+        amazon,
+        ebay,
+        customs,
+        storefront,
+        mail,
+        warehouse,
+        suppliers,
+    ):
         app.include_router(partner.build(ctx))
 
     @app.get("/_sandbox/health")
