@@ -9,6 +9,8 @@ answer instead of a second reservation.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -26,9 +28,11 @@ from crossdock.models.returns import (
     OrderSnapshot,
     ReadOrderInput,
     RefundState,
+    ReplacementStarted,
     ReserveRefundInput,
     ReturnLabelInput,
     ReturnLine,
+    StartReplacementInput,
 )
 from crossdock.money import Money
 from crossdock.partners.amazon_feeds import CANCELLED, DONE, FATAL, AmazonFeedsClient
@@ -36,6 +40,8 @@ from crossdock.partners.amazon_returns import PAYMENT_ADJUSTMENT, AdjustedItem, 
 from crossdock.partners.carrier import CarrierClient, LabelRequest
 from crossdock.partners.ebay_returns import EbayRefundsClient
 from crossdock.partners.payments import PaymentsClient, RefundStatus
+from crossdock.replacements import replacement_order
+from starter.orders import start_order_input
 from workflows import order_ledger
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
@@ -119,6 +125,24 @@ class ReturnActivities:
 
     async def _order_of(self, order_id: str) -> Order:
         return await order_of(self._client, order_id)
+
+    @activity.defn
+    async def start_replacement(self, input: StartReplacementInput) -> ReplacementStarted:
+        """Start the order that sends the returned lines again, on this worker's task
+        queue, with the original's policy; its id comes from the RMA, so a retry finds it
+        started.
+
+        Raises:
+            ApplicationError: a line is not on the order (non-retryable).
+        """
+        original = await order_input_of(self._client, input.order_id)
+        try:
+            order = replacement_order(original.order, input.lines, input.rma, datetime.now(UTC))
+        except ValueError as err:
+            raise ApplicationError(str(err), non_retryable=True) from err
+        replacement = OrderInput(order=order, policy=original.policy, replacement_of=input.order_id)
+        started = await start_order_input(self._client, replacement, activity.info().task_queue)
+        return ReplacementStarted(workflow_id=order.workflow_id, started=started)
 
     @activity.defn
     async def reserve_refund(self, input: ReserveRefundInput) -> RefundGrant:
@@ -261,13 +285,18 @@ class ReturnActivities:
 async def order_of(client: Client, order_id: str) -> Order:
     """The order as sold: the order workflow's start input (its status query does not
     carry the order itself)."""
+    return (await order_input_of(client, order_id)).order
+
+
+async def order_input_of(client: Client, order_id: str) -> OrderInput:
+    """The order workflow's start input: the order as sold and its policy."""
     handle = client.get_workflow_handle(order_id)
     async for event in handle.fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
             payloads = event.workflow_execution_started_event_attributes.input.payloads
             [started] = await client.data_converter.decode(payloads, [OrderInput])
             assert isinstance(started, OrderInput)
-            return started.order
+            return started
     raise ApplicationError(f"order workflow {order_id!r} has no start event", type=ORDER_UNKNOWN)
 
 

@@ -39,12 +39,20 @@ async def start_order(client: Client, order: Order, settings: Settings) -> bool:
     The workflow id is the channel order id and REJECT_DUPLICATE refuses a second start
     even after the first run closed, so a re-polled or re-posted order never runs twice.
     """
+    return await start_order_input(
+        client, OrderInput(order=order, policy=order_policy(settings)), settings.task_queue
+    )
+
+
+async def start_order_input(client: Client, input: OrderInput, task_queue: str) -> bool:
+    """`start_order` for a prepared input (a replacement carries its original's policy)."""
+    order = input.order
     try:
         await client.start_workflow(
             OrderWorkflow.run,
-            OrderInput(order=order, policy=order_policy(settings)),
+            input,
             id=order.workflow_id,
-            task_queue=settings.task_queue,
+            task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes(
                 [

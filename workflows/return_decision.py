@@ -68,7 +68,7 @@ async def decide(ctx: ReturnContext) -> bool:
 
 def decision_request(ctx: ReturnContext, verdict: Eligibility) -> ApprovalRequest:
     timers = ctx.timers
-    options = [ReturnOption.RETURNLESS, ReturnOption.PARTIAL_OFFER]
+    options = [ReturnOption.RETURNLESS, ReturnOption.PARTIAL_OFFER, ReturnOption.REPLACEMENT]
     if verdict.ship_back:
         options.insert(0, ReturnOption.RETURN_LABEL)
     why = "; ".join(verdict.problems) or "over the auto-approve amount"

@@ -23,6 +23,8 @@ class ReturnState(StrEnum):
     # Every retry failed: an operator retries or closes it by hand (never forgotten).
     REFUND_FAILED = "refund_failed"
     REFUNDED = "refunded"
+    # The lines were sent again instead of refunded (a replacement order of their own).
+    REPLACED = "replaced"
     DECLINED = "declined"
     # The buyer did not ship the goods back in time.
     NOT_SHIPPED = "not_shipped"
@@ -39,7 +41,7 @@ RETURN_TRANSITIONS: dict[ReturnState, frozenset[ReturnState]] = {
     # Accepted: refund the offer; declined or unanswered: the ordinary return.
     S.OFFERED: frozenset({S.REFUNDING, S.APPROVED}),
     # With a label, or returnless straight to the refund.
-    S.APPROVED: frozenset({S.LABEL_ISSUED, S.REFUNDING}),
+    S.APPROVED: frozenset({S.LABEL_ISSUED, S.REFUNDING, S.REPLACED}),
     S.LABEL_ISSUED: frozenset({S.IN_TRANSIT, S.RECEIVED, S.NOT_SHIPPED}),
     # Or lost on its way back: an operator refunds without it, or closes the return.
     S.IN_TRANSIT: frozenset({S.RECEIVED, S.REFUNDING, S.CLOSED}),
@@ -49,6 +51,7 @@ RETURN_TRANSITIONS: dict[ReturnState, frozenset[ReturnState]] = {
     # Retried by a person, recorded as refunded by hand, or closed.
     S.REFUND_FAILED: frozenset({S.REFUNDING, S.REFUNDED, S.CLOSED}),
     S.REFUNDED: frozenset(),
+    S.REPLACED: frozenset(),
     S.DECLINED: frozenset(),
     S.NOT_SHIPPED: frozenset(),
     S.CLOSED: frozenset(),

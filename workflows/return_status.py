@@ -13,6 +13,7 @@ from crossdock.models.returns import (
     ReturnRefund,
     ReturnRequest,
 )
+from crossdock.models.suppliers import SupplierRma
 from crossdock.money import Money
 from crossdock.policies.returns import Eligibility
 from workflows.lifecycle import TimelineEntry
@@ -38,6 +39,10 @@ class ReturnStatus(BaseModel):
     written_off: list[str] = Field(default_factory=list)
     refunds: list[ReturnRefund] = Field(default_factory=list)
     refunded: Money | None = None
+    # Vendor credit requests to dropship suppliers, one per supplier (after inspection).
+    supplier_rmas: list[SupplierRma] = Field(default_factory=list)
+    # The replacement order's workflow id, when the lines were sent again.
+    replacement_order: str = ""
     reason: str = ""
     needs_attention: bool = False
     linked: bool = False

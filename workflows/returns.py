@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.return_context import ReturnContext
     from workflows.return_decision import decide, offer_refusal
     from workflows.return_refund import refund
+    from workflows.return_replacement import replace
     from workflows.return_shipment import INSPECTORS, ShipBack, inspect, ship_back
     from workflows.return_states import RETURN_LIFECYCLE, ReturnState
     from workflows.return_status import ReturnStatus
@@ -70,6 +71,9 @@ class ReturnWorkflow:
         amount = ctx.status.approved_amount
         assert amount is not None and ctx.status.option is not None
         option = ctx.status.option
+        if option is ReturnOption.REPLACEMENT:
+            await replace(ctx)
+            return
         if option is not ReturnOption.RETURN_LABEL:
             await refund(ctx, amount, f"{option} for return {ctx.request.rma}")
             return

@@ -45,6 +45,8 @@ class ReturnOption(StrEnum):
     RETURNLESS = "returnless"
     # Offer part of the refund for the buyer to keep the goods (buyer accepts by signal).
     PARTIAL_OFFER = "partial_offer"
+    # Send the lines again, free, as an order of their own, instead of refunding them.
+    REPLACEMENT = "replacement"
 
 
 class ReturnLine(BaseModel):
@@ -207,6 +209,19 @@ class OrderSnapshot(BaseModel):
     delivered_at: datetime | None = None
     authorization: PaymentAuthorization | None = None
     landed_cost: LandedCost | None = None
+
+
+class StartReplacementInput(BaseModel):
+    """Start the replacement order for a return's lines (idempotent per return)."""
+
+    order_id: str
+    rma: str
+    lines: list[ReturnLine] = Field(min_length=1)
+
+
+class ReplacementStarted(BaseModel):
+    workflow_id: str
+    started: bool  # False: it was started already (a retried activity)
 
 
 class ReserveRefundInput(BaseModel):

@@ -136,7 +136,7 @@ def _worker(
         CarrierClient(unused, "unused"),
         EbayRefundsClient(unused, "unused"),
     )
-    wanted = {"read_order", "reserve_refund"}
+    wanted = {"read_order", "reserve_refund", "start_replacement"}
     activities = [m for m in activity_methods(real) if m.__name__ in wanted]
     return Worker(
         env.client,

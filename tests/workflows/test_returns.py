@@ -23,6 +23,7 @@ from crossdock.models.returns import (
 )
 from crossdock.money import Money
 from tests.factories import line_item, order
+from tests.workflows.order_harness import wait_for_state
 from tests.workflows.return_harness import (
     DAY,
     FINANCE,
@@ -41,6 +42,7 @@ from tests.workflows.return_harness import (
 )
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
+from workflows.order_states import OrderState
 from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 
@@ -448,3 +450,34 @@ async def test_a_late_delivery_scan_withdraws_the_missing_parcel_question(
         status = await handle.query(ReturnWorkflow.status)
     assert status.approvals[-1].state == "withdrawn"
     assert not status.needs_attention
+
+
+async def test_operator_sends_a_replacement_instead_of_a_refund(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners, returns = Partners(), ReturnPartners()
+    o = order(channel_order_id="SFRET020")
+    async with worker(time_env, task_queue, partners, returns):
+        await delivered_order(time_env, task_queue, o, returns)
+        handle = await start_return(
+            time_env, task_queue, request(o, reason=ReturnReason.NOT_RECEIVED), returns
+        )
+        await wait_for(handle, ReturnState.IN_REVIEW)
+        await handle.execute_update(
+            ReturnWorkflow.decide,
+            decide("decision", DecisionAction.APPROVE, option="replacement", reason="resend"),
+        )
+        result = await handle.result()
+        status = await handle.query(ReturnWorkflow.status)
+        replacement = time_env.client.get_workflow_handle(status.replacement_order)
+        returns.started.append(replacement)
+        await wait_for_state(replacement, OrderState.SHIPMENT_CONFIRMED)
+        sent = await replacement.query(OrderWorkflow.status)
+    assert result.state == ReturnState.REPLACED and result.refunded is None
+    assert status.replacement_order.startswith(f"{o.workflow_id}-R")
+    assert sent.replacement_of == o.workflow_id and sent.authorization is None
+    assert "issue_refund" not in returns.names()
+    labels = [call for name, call in partners.calls if name == "buy_label"]
+    assert [item.quantity for item in labels[-1].order.items] == [
+        line.quantity for line in status.request.lines
+    ]
