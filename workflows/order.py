@@ -15,7 +15,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from crossdock.models.approval import Decision, DecisionReceipt, Role
+    from crossdock.models.approval import Decision, DecisionReceipt, Principal, Role
     from crossdock.models.channel_cancel import SellerCancelReason
     from crossdock.models.order_cases import CaseLink, RefundGrant, RefundOutcome, RefundRequest
     from crossdock.models.order_steps import (
@@ -23,8 +23,11 @@ with workflow.unsafe.imports_passed_through():
         CancelReceipt,
         CancelRequest,
         CorrectionReceipt,
+        HoldReceipt,
+        HoldRequest,
         OrderInput,
         OrderResult,
+        ResumeRequest,
         TrackingUpdate,
     )
     from workflows import order_ledger, order_packages, order_stock
@@ -134,24 +137,24 @@ class OrderWorkflow:
     async def _until_shipped(self) -> None:
         ctx = self._ctx
         await validate(ctx, screening=workflow.patched(SCREENING))
-        ctx.check_cancelled()
+        await ctx.checkpoint()
         await secure_payment(ctx)
         if workflow.patched(order_stock.STOCK):
-            ctx.check_cancelled()
+            await ctx.checkpoint()
             await order_stock.reserve_stock(ctx)
-        ctx.check_cancelled()
+        await ctx.checkpoint()
         await declare(ctx)
-        ctx.check_cancelled()
+        await ctx.checkpoint()
         in_stock = order_stock.ready(ctx.status.stock, set()) if ctx.status.stock else None
         packages = plan_packages(ctx.order, ctx.policy.max_parcel_grams, line_indexes=in_stock)
         partial = bool(order_stock.waiting(ctx.status.stock))
         if (len(packages) > 1 or partial) and workflow.patched(order_packages.MULTI_PACKAGE):
             await order_packages.buy_labels(ctx, packages)
-            ctx.check_cancelled()
+            await ctx.checkpoint()
             await order_packages.confirm_packages(ctx)
             return
         await buy_label(ctx)
-        ctx.check_cancelled()
+        await ctx.checkpoint()
         await confirm_shipment(ctx)
 
     async def _cancel(self, reason: str, tell: SellerCancelReason | None) -> OrderResult:
@@ -200,6 +203,43 @@ class OrderWorkflow:
                 f"order is {ctx.status.state} and already shipped or shipping: "
                 "request a return instead"
             )
+
+    @workflow.update
+    def hold(self, request: HoldRequest) -> HoldReceipt:
+        """Stop the order before its next step until an operator resumes it."""
+        self._ctx.status.hold = request
+        self._ctx.note("held", f"by {request.by.id}: {request.reason}")
+        return HoldReceipt(held=True, note="held: the order stops before its next step")
+
+    @hold.validator
+    def _check_hold(self, request: HoldRequest) -> None:
+        ctx = self._ctx
+        self._check_role(request.by, "hold")
+        if ctx.status.hold is not None:
+            raise ValueError(f"already held by {ctx.status.hold.by.id}: {ctx.status.hold.reason}")
+        if ctx.cancel_request is not None:
+            raise ValueError(f"already being cancelled by {ctx.cancel_request.by.id}")
+        if ctx.status.state not in BEFORE_SHIPMENT or ctx.shipping_committed:
+            raise ValueError(f"order is {ctx.status.state}: a shipped order cannot be held")
+
+    @workflow.update
+    def resume(self, request: ResumeRequest) -> HoldReceipt:
+        """Let a held order go on from where it stopped."""
+        self._ctx.status.hold = None
+        self._ctx.note("resumed", f"by {request.by.id}: {request.reason}".rstrip(": "))
+        return HoldReceipt(held=False, note="resumed")
+
+    @resume.validator
+    def _check_resume(self, request: ResumeRequest) -> None:
+        self._check_role(request.by, "resume")
+        if self._ctx.status.hold is None:
+            raise ValueError("order is not held")
+
+    @staticmethod
+    def _check_role(by: Principal, action: str) -> None:
+        if by.role not in CANCEL_ROLES:
+            allowed = ", ".join(sorted(CANCEL_ROLES))
+            raise ValueError(f"role {by.role} may not {action} orders (allowed: {allowed})")
 
     @workflow.update
     def decide(self, decision: Decision) -> DecisionReceipt:

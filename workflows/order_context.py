@@ -126,6 +126,15 @@ class OrderContext:
             self.attention(True, f"{what} refused, finish by hand: {refusal}")
             return None
 
+    async def checkpoint(self) -> None:
+        """Between steps: wait while an operator holds the order, then honour a
+        cancellation that arrived meanwhile."""
+        if self.status.hold is not None:
+            await workflow.wait_condition(
+                lambda: self.status.hold is None or self.cancel_request is not None
+            )
+        self.check_cancelled()
+
     def check_cancelled(self) -> None:
         """Between steps: honour a cancellation that arrived while a step ran, so the
         step's side effect (say, a label bought in the meantime) is compensated too."""

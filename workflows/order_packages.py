@@ -46,7 +46,7 @@ async def buy_labels(ctx: OrderContext, packages: list[Package]) -> None:
     honoured at once (the labels bought so far are voided)."""
     for package in packages:
         if ctx.status.parcels:
-            ctx.check_cancelled()
+            await ctx.checkpoint()
         label = await buy_package_label(ctx, package, package.number)
         ctx.saga.add(f"void_label (package {package.number})", _void(ctx, label, package.number))
         ctx.status.parcels.append(ParcelStatus(package=package, label=label))

@@ -11,6 +11,7 @@ from crossdock.models.order import Address
 from crossdock.models.order_cases import CaseLink, RefundReservation
 from crossdock.models.order_steps import (
     CustomsDeclaration,
+    HoldRequest,
     LandedCost,
     PaymentAuthorization,
     ShippingLabel,
@@ -78,6 +79,8 @@ class OrderStatus(BaseModel):
     tracking_events_seen: list[str] = Field(default_factory=list)
     reason: str = ""
     needs_attention: bool = False
+    # An operator's hold (who, why): the order waits before its next step.
+    hold: HoldRequest | None = None
     assessment: OrderAssessment | None = None
     approvals: list[ApprovalStatus] = Field(default_factory=list)
     # Returns and disputes about this order, and the refunds they (or the order itself)

@@ -213,6 +213,24 @@ class CancelRequest(BaseModel):
     by: Principal
 
 
+class HoldRequest(BaseModel):
+    """An operator's hold: the order stops before its next step until resumed (or
+    cancelled). Only before shipment: a parcel on its way cannot be held."""
+
+    reason: str = Field(min_length=1, max_length=500)
+    by: Principal
+
+
+class ResumeRequest(BaseModel):
+    by: Principal
+    reason: str = Field(default="", max_length=500)
+
+
+class HoldReceipt(BaseModel):
+    held: bool
+    note: str
+
+
 class CancelReceipt(BaseModel):
     accepted_in_state: str
     note: str
