@@ -11,7 +11,15 @@ import typer
 import uvicorn
 
 from crossdock.audit.cli import audit
-from crossdock.cli_console import add_case_commands, cancel, case_commands, decide, inbox
+from crossdock.cli_console import (
+    add_case_commands,
+    cancel,
+    case_commands,
+    decide,
+    hold,
+    inbox,
+    resume,
+)
 from crossdock.config import get_settings
 from crossdock.identity.cli import app as users_app
 from crossdock.logs import configure_logging
@@ -30,6 +38,8 @@ add_case_commands(returns_app, "returns")
 app.command("inbox")(inbox)
 app.command("decide")(decide)
 app.command("cancel")(cancel)
+app.command("hold")(hold)
+app.command("resume")(resume)
 
 
 @app.command()

@@ -226,6 +226,28 @@ def cancel(
     console.print(f"[green]accepted[/green]: {answer['result']['note']}")
 
 
+def hold(
+    workflow_id: Annotated[str, typer.Argument(help="The order to hold.")],
+    reason: Annotated[str, typer.Option(help="Why it is held.")],
+    token: TokenOption = "",
+    url: UrlOption = "",
+) -> None:
+    """Stop an order before its next step (before shipment) until it is resumed."""
+    answer = ConsoleApi(token, url).post(f"/api/cases/{workflow_id}/hold", {"reason": reason})
+    console.print(f"[green]accepted[/green]: {answer['result']['note']}")
+
+
+def resume(
+    workflow_id: Annotated[str, typer.Argument(help="The held order.")],
+    reason: Annotated[str, typer.Option(help="A note for the timeline.")] = "",
+    token: TokenOption = "",
+    url: UrlOption = "",
+) -> None:
+    """Let a held order go on."""
+    answer = ConsoleApi(token, url).post(f"/api/cases/{workflow_id}/resume", {"reason": reason})
+    console.print(f"[green]accepted[/green]: {answer['result']['note']}")
+
+
 def _amount(text: str, currency: str) -> dict[str, Any]:
     try:
         return Money.parse(text, currency).model_dump(mode="json")

@@ -21,7 +21,12 @@ from crossdock.identity.claims import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal
 from crossdock.models.dispute import EvidenceEdit
 from crossdock.models.order import Address
-from crossdock.models.order_steps import AddressCorrection, CancelRequest
+from crossdock.models.order_steps import (
+    AddressCorrection,
+    CancelRequest,
+    HoldRequest,
+    ResumeRequest,
+)
 from crossdock.models.returns import InspectedLine, Inspection
 from crossdock.money import Money
 
@@ -40,6 +45,14 @@ class CancelBody(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class HoldBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class ResumeBody(BaseModel):
+    reason: str = Field(default="", max_length=500)
+
+
 class InspectBody(BaseModel):
     lines: list[InspectedLine] = Field(min_length=1)
 
@@ -55,7 +68,9 @@ class AddressBody(BaseModel):
     address: Address
 
 
-ActionBody = DecideBody | CancelBody | InspectBody | EvidenceBody | AddressBody
+ActionBody = (
+    DecideBody | CancelBody | HoldBody | ResumeBody | InspectBody | EvidenceBody | AddressBody
+)
 
 
 class Desk:
@@ -113,6 +128,10 @@ def _request(body: ActionBody, by: Principal) -> BaseModel:
             return Decision(by=by, **body.model_dump())
         if isinstance(body, CancelBody):
             return CancelRequest(reason=body.reason, by=by)
+        if isinstance(body, HoldBody):
+            return HoldRequest(reason=body.reason, by=by)
+        if isinstance(body, ResumeBody):
+            return ResumeRequest(reason=body.reason, by=by)
         if isinstance(body, InspectBody):
             return Inspection(lines=body.lines, by=by)
         if isinstance(body, AddressBody):

@@ -13,7 +13,15 @@ from fastapi.responses import PlainTextResponse
 
 from crossdock.audit.render import as_csv
 from crossdock.audit.timeline import TimelineEntry as AuditLine
-from crossdock.console.actions import AddressBody, CancelBody, DecideBody, EvidenceBody, InspectBody
+from crossdock.console.actions import (
+    AddressBody,
+    CancelBody,
+    DecideBody,
+    EvidenceBody,
+    HoldBody,
+    InspectBody,
+    ResumeBody,
+)
 from crossdock.console.kinds import BY_PLURAL
 from crossdock.console.reads import CaseFilter, audit_timeline, cases, detail, inbox
 from crossdock.console.state import ClientDep, CurrentOperator, DeskDep, StateDep
@@ -83,6 +91,22 @@ async def cancel(
 ) -> ActionAnswer:
     """Cancel an order before it ships (what was booked is undone)."""
     return await desk.act(workflow_id, "cancel", body, operator)
+
+
+@router.post("/cases/{workflow_id}/hold")
+async def hold(
+    workflow_id: str, body: HoldBody, operator: CurrentOperator, desk: DeskDep
+) -> ActionAnswer:
+    """Stop an order before its next step (before shipment) until it is resumed."""
+    return await desk.act(workflow_id, "hold", body, operator)
+
+
+@router.post("/cases/{workflow_id}/resume")
+async def resume(
+    workflow_id: str, body: ResumeBody, operator: CurrentOperator, desk: DeskDep
+) -> ActionAnswer:
+    """Let a held order go on."""
+    return await desk.act(workflow_id, "resume", body, operator)
 
 
 @router.post("/cases/{workflow_id}/address")

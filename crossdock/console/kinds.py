@@ -45,6 +45,8 @@ SPECS = {
         {
             "decide": OrderWorkflow.decide,
             "cancel": OrderWorkflow.cancel,
+            "hold": OrderWorkflow.hold,
+            "resume": OrderWorkflow.resume,
             "address": OrderWorkflow.correct_address,
         },
     ),

@@ -19,7 +19,9 @@ from crossdock.console.actions import (
     CancelBody,
     DecideBody,
     EvidenceBody,
+    HoldBody,
     InspectBody,
+    ResumeBody,
 )
 from crossdock.console.auth import SESSION_COOKIE, SESSION_LENGTH, session_principal
 from crossdock.console.errors import ConsoleError
@@ -172,6 +174,24 @@ async def cancel_form(
     if not reason.strip():
         return _back(workflow_id, error="say why the order is cancelled (reason is required)")
     return await _act(request, workflow_id, "cancel", CancelBody(reason=reason), who)
+
+
+@router.post("/cases/{workflow_id}/hold")
+async def hold_form(
+    request: Request, workflow_id: str, who: Operator, reason: Annotated[str, Form()] = ""
+) -> Response:
+    """The hold form."""
+    if not reason.strip():
+        return _back(workflow_id, error="say why the order is held (reason is required)")
+    return await _act(request, workflow_id, "hold", HoldBody(reason=reason), who)
+
+
+@router.post("/cases/{workflow_id}/resume")
+async def resume_form(
+    request: Request, workflow_id: str, who: Operator, reason: Annotated[str, Form()] = ""
+) -> Response:
+    """The resume button."""
+    return await _act(request, workflow_id, "resume", ResumeBody(reason=reason), who)
 
 
 @router.post("/cases/{workflow_id}/address")

@@ -170,6 +170,32 @@ async def test_cancel_and_address_correction_keep_the_orders_rules(console: Cons
     await wait_for_state(console, workflow_id, {OrderState.CANCELLED})
 
 
+async def test_an_order_held_in_review_waits_after_approval_until_resumed(
+    console: Console,
+) -> None:
+    workflow_id = await order_in_review(console)
+    case = f"/api/cases/{workflow_id}"
+    async with console.api("ops-1") as ops, console.api("view-1") as viewer:
+        by_viewer = await viewer.post(f"{case}/hold", json={"reason": "buyer called"})
+        held = await ops.post(f"{case}/hold", json={"reason": "buyer called"})
+        await ops.post(
+            f"{case}/decide", json={"key": "review", "action": "approve", "reason": "checked"}
+        )
+        await asyncio.sleep(1.0)  # approved, but held: it must not move on
+        while_held = (await ops.get(case)).json()["status"]["state"]
+        resumed = await ops.post(f"{case}/resume", json={"reason": "address confirmed"})
+        again = await ops.post(f"{case}/resume", json={})
+    assert (
+        by_viewer.status_code == 409 and "role viewer may not hold" in by_viewer.json()["message"]
+    )
+    assert held.status_code == 200 and held.json()["result"]["held"] is True
+    assert while_held == OrderState.APPROVED
+    assert resumed.status_code == 200
+    assert again.status_code == 409 and "not held" in again.json()["message"]
+    moved_on = set(OrderState) - {OrderState.IN_REVIEW, OrderState.APPROVED, OrderState.CANCELLED}
+    await wait_for_state(console, workflow_id, {str(state) for state in moved_on})
+
+
 async def test_large_refunds_need_finance_and_another_person(console: Console) -> None:
     maker = Principal(id="ops-1", role=Role.OPERATOR)
     workflow_id = await large_return(console, requested_by=maker)
