@@ -26,6 +26,7 @@ from activities.records import RecordsActivities
 from activities.registry import activity_methods
 from activities.return_intake import ReturnIntakeActivities
 from activities.returns import ReturnActivities
+from activities.suppliers import SupplierActivities
 from activities.warehouse import WarehouseActivities
 from crossdock.config import Settings, get_settings
 from crossdock.identity.claims import verifier_for
@@ -72,6 +73,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         NotifyActivities(partners.mail),
         IntakeActivities(client, partners, settings),
         WarehouseActivities(partners.warehouse),
+        SupplierActivities(partners.suppliers),
         # Disputes share the payments client's connection pool (same API, same key).
         DisputeActivities(
             client,

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     carrier_api_key: str = "EZTK_crossdock_sandbox"
     customs_base_url: str = "http://127.0.0.1:8700/customs"
     warehouse_base_url: str = "http://127.0.0.1:8700/warehouse"
+    # Dropship suppliers' RMA desk (vendor credits for returned goods).
+    suppliers_base_url: str = "http://127.0.0.1:8700/suppliers"
     # Buyer notifications: a SendGrid v3-compatible mail API and the verified sender.
     mail_base_url: str = "http://127.0.0.1:8700/mail"
     mail_api_key: str = "SG.crossdock-sandbox"

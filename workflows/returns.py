@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.return_shipment import INSPECTORS, ShipBack, inspect, ship_back
     from workflows.return_states import RETURN_LIFECYCLE, ReturnState
     from workflows.return_status import ReturnStatus
+    from workflows.return_supplier import raise_supplier_rmas
     from workflows.search import MARKETPLACE
 
 
@@ -84,6 +85,7 @@ class ReturnWorkflow:
         if shipped is not ShipBack.RECEIVED:
             return
         amount = await inspect(ctx)
+        await raise_supplier_rmas(ctx)
         if amount.amount <= 0:
             ctx.move(ReturnState.CLOSED, "nothing to refund after inspection")
             return

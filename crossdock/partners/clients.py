@@ -13,6 +13,7 @@ from crossdock.partners.customs import CustomsClient
 from crossdock.partners.ebay import EbayFulfillmentClient
 from crossdock.partners.mail import MailClient
 from crossdock.partners.payments import PaymentsClient
+from crossdock.partners.suppliers import SuppliersClient
 from crossdock.partners.warehouse import WarehouseClient
 
 
@@ -26,6 +27,7 @@ class PartnerClients:
     storefront: httpx.AsyncClient
     mail: MailClient
     warehouse: WarehouseClient
+    suppliers: SuppliersClient
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PartnerClients:
@@ -55,6 +57,7 @@ class PartnerClients:
                 sender=settings.mail_sender,
             ),
             warehouse=WarehouseClient(settings.warehouse_base_url, timeout=timeout),
+            suppliers=SuppliersClient(settings.suppliers_base_url, timeout=timeout),
         )
 
     async def aclose(self) -> None:
@@ -66,6 +69,7 @@ class PartnerClients:
             self.ebay,
             self.mail,
             self.warehouse,
+            self.suppliers,
         ):
             await client.aclose()
         await self.storefront.aclose()

@@ -79,6 +79,7 @@ def settings(
         customs_base_url=f"{sandbox}/customs",
         storefront_base_url=f"{sandbox}/storefront",
         warehouse_base_url=f"{sandbox}/warehouse",
+        suppliers_base_url=f"{sandbox}/suppliers",
         mail_base_url=f"{sandbox}/mail",
         # Delivered orders stay open long enough for the tests' returns.
         return_window_seconds=600.0,

@@ -79,6 +79,7 @@ def settings(
         customs_base_url=f"{sandbox}/customs",
         storefront_base_url=f"{sandbox}/storefront",
         warehouse_base_url=f"{sandbox}/warehouse",
+        suppliers_base_url=f"{sandbox}/suppliers",
         return_window_seconds=1.0,
         poll_interval_seconds=0.5,
         tracking_step_seconds=0.3,

@@ -104,6 +104,7 @@ async def rig(dev_env: WorkflowEnvironment, codec_keys: SecretStr) -> AsyncItera
         customs_base_url=f"{sandbox}/customs",
         storefront_base_url=f"{sandbox}/storefront",
         warehouse_base_url=f"{sandbox}/warehouse",
+        suppliers_base_url=f"{sandbox}/suppliers",
         mail_base_url=f"{sandbox}/mail",
         # Long enough for the returns to be opened while the orders wait out the window.
         return_window_seconds=120.0,

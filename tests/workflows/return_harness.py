@@ -37,6 +37,8 @@ from crossdock.models.returns import (
     ReturnSource,
     ReturnTimers,
 )
+from crossdock.models.suppliers import SupplierRma, SupplierRmaInput, SupplierRmaStatus
+from crossdock.money import Money
 from crossdock.partners.carrier import CarrierClient
 from crossdock.partners.ebay_returns import EbayRefundsClient
 from crossdock.partners.payments import PaymentsClient
@@ -80,6 +82,8 @@ class ReturnPartners:
     # Workflows the test started, terminated when it ends: an order left waiting out its
     # return window must not hold up the module's shared time-skipping clock.
     started: list[WorkflowHandle[Any, Any]] = field(default_factory=list)
+    # What the dropship supplier answers a supplier RMA.
+    supplier_status: SupplierRmaStatus = SupplierRmaStatus.AUTHORIZED
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -110,6 +114,18 @@ class ReturnPartners:
             service="First",
             cost=input.order.shipping,
             label_url="https://labels.example/ret_1.pdf",
+        )
+
+    @activity.defn(name="request_supplier_rma")
+    async def request_supplier_rma(self, input: SupplierRmaInput) -> SupplierRma:
+        self.calls.append(("request_supplier_rma", input))
+        refused = self.supplier_status is SupplierRmaStatus.REFUSED
+        return SupplierRma(
+            supplier_id=input.supplier_id,
+            rma_id=f"rma_{input.supplier_id}",
+            status=self.supplier_status,
+            credit=Money(amount=0 if refused else 1750, currency="GBP"),
+            refusal_reason="outside the 60-day RMA window" if refused else "",
         )
 
 
@@ -148,6 +164,7 @@ def _worker(
             returns.issue_refund,
             returns.check_refund,
             returns.buy_return_label,
+            returns.request_supplier_rma,
         ],
         workflow_runner=RUNNER,
     )
