@@ -99,6 +99,7 @@ def add_case_commands(app: typer.Typer, plural: str) -> None:
     def list_cases(
         state: Annotated[str, typer.Option(help="Only in this state.")] = "",
         marketplace: Annotated[str, typer.Option(help="amazon, ebay or storefront.")] = "",
+        destination: Annotated[str, typer.Option(help="Ship-to country, e.g. FR.")] = "",
         attention: Annotated[
             bool | None, typer.Option("--attention/--no-attention", help="Needs attention.")
         ] = None,
@@ -113,6 +114,7 @@ def add_case_commands(app: typer.Typer, plural: str) -> None:
             f"/api/{plural}",
             state=state,
             marketplace=marketplace,
+            destination=destination.upper(),
             needs_attention=attention,
             since=since,
             until=until,

@@ -16,7 +16,7 @@ from crossdock.models.order import Order
 from crossdock.models.order_steps import OrderInput, OrderPolicy
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
-from workflows.search import CROSSDOCK_STATE, MARKETPLACE
+from workflows.search import CROSSDOCK_STATE, DESTINATION, MARKETPLACE
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +58,7 @@ async def start_order_input(client: Client, input: OrderInput, task_queue: str) 
                 [
                     SearchAttributePair(CROSSDOCK_STATE, OrderState.RECEIVED.value),
                     SearchAttributePair(MARKETPLACE, order.channel.value),
+                    SearchAttributePair(DESTINATION, order.ship_to.country),
                 ]
             ),
         )

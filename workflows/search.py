@@ -7,12 +7,14 @@ from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKe
 
 CROSSDOCK_STATE = SearchAttributeKey.for_keyword("CrossdockState")
 MARKETPLACE = SearchAttributeKey.for_keyword("Marketplace")
+# The ship-to country (ISO alpha-2): a country says nothing about who the buyer is.
+DESTINATION = SearchAttributeKey.for_keyword("Destination")
 # A person must decide something (an approval is open).
 AWAITING_APPROVAL = SearchAttributeKey.for_bool("AwaitingApproval")
 # Something is late or stuck and an operator should look (reminders, risks, exceptions).
 NEEDS_ATTENTION = SearchAttributeKey.for_bool("NeedsAttention")
 
-ALL = (CROSSDOCK_STATE, MARKETPLACE, AWAITING_APPROVAL, NEEDS_ATTENTION)
+ALL = (CROSSDOCK_STATE, MARKETPLACE, DESTINATION, AWAITING_APPROVAL, NEEDS_ATTENTION)
 
 _CLI_TYPES = {
     SearchAttributeIndexedValueType.KEYWORD: "Keyword",

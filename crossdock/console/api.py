@@ -140,16 +140,18 @@ async def case_list(
     client: ClientDep,
     state: str = "",
     marketplace: str = "",
+    destination: str = "",
     needs_attention: bool | None = None,
     since: date | None = None,
     until: date | None = None,
     limit: int = 50,
 ) -> list[CaseSummary]:
-    """Orders, returns or disputes, filtered by state, marketplace, needs attention and
-    start date (since/until, inclusive days, UTC)."""
+    """Orders, returns or disputes, filtered by state, marketplace, destination country
+    (orders), needs attention and start date (since/until, inclusive days, UTC)."""
     filters = CaseFilter(
         state=state,
         marketplace=marketplace,
+        destination=destination,
         needs_attention=needs_attention,
         since=since,
         until=until,

@@ -265,6 +265,7 @@ async def list_page(
     client: ClientDep,
     state: str = "",
     marketplace: str = "",
+    destination: str = "",
     attention: str = "",
     since: str = "",
     until: str = "",
@@ -275,6 +276,7 @@ async def list_page(
     if spec is None:
         raise ConsoleError(404, "not_found", f"no list {kind!r}: orders, returns or disputes")
     form = {"state": state, "marketplace": marketplace, "attention": attention}
+    form |= {"destination": destination}
     form |= {"since": since, "until": until}
     error, rows = "", []
     try:
@@ -282,6 +284,7 @@ async def list_page(
             {
                 "state": state,
                 "marketplace": marketplace,
+                "destination": destination.strip().upper(),
                 "needs_attention": {"yes": True, "no": False}.get(attention),
                 "since": since or None,
                 "until": until or None,

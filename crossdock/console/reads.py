@@ -5,6 +5,7 @@ decide comes from each workflow's `status` query, so it is as fresh as the workf
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, datetime, time
 from typing import Any
 
@@ -44,6 +45,7 @@ class CaseFilter(BaseModel):
 
     state: str = ""
     marketplace: str = ""
+    destination: str = ""  # ship-to country, e.g. "FR" (orders)
     needs_attention: bool | None = None
     since: date | None = None
     until: date | None = None
@@ -68,6 +70,12 @@ class CaseFilter(BaseModel):
                     f"{', '.join(channels)}"
                 )
             parts.append(f'Marketplace = "{self.marketplace}"')
+        if self.destination:
+            if not re.fullmatch(r"[A-Z]{2}", self.destination):
+                raise bad_request(
+                    f"destination {self.destination!r} is not an ISO country code such as 'FR'"
+                )
+            parts.append(f'Destination = "{self.destination}"')
         if self.needs_attention is not None:
             parts.append(f"NeedsAttention = {str(self.needs_attention).lower()}")
         if self.since is not None:

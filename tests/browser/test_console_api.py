@@ -63,6 +63,10 @@ async def test_an_order_in_review_is_in_the_inbox_lists_and_detail(console: Cons
         other = (await api.get("/api/orders", params={"state": "delivered"})).json()
         wrong = await api.get("/api/orders", params={"state": "lost_in_space"})
         case = (await api.get(f"/api/cases/{workflow_id}")).json()
+        home = case["status"]["ship_to"]["country"]
+        there = (await api.get("/api/orders", params={"destination": home})).json()
+        away = "JP" if home != "JP" else "FR"
+        elsewhere = (await api.get("/api/orders", params={"destination": away})).json()
         missing = await api.get("/api/cases/order-storefront-SF0")
     item = next(i for i in inbox if i["workflow_id"] == workflow_id)
     assert item["kind"] == "order" and item["state"] == "in_review"
@@ -71,6 +75,8 @@ async def test_an_order_in_review_is_in_the_inbox_lists_and_detail(console: Cons
     assert deadlines == sorted(deadlines), "nearest deadline first"
     assert workflow_id in [row["workflow_id"] for row in listed]
     assert workflow_id not in [row["workflow_id"] for row in other]
+    assert workflow_id in [row["workflow_id"] for row in there]
+    assert workflow_id not in [row["workflow_id"] for row in elsewhere]
     assert wrong.status_code == 400 and "'lost_in_space' is not a order state" in wrong.text
     assert case["pending"]["key"] == "review"
     assert case["summary"]["awaiting_approval"] is True

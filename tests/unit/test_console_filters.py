@@ -18,13 +18,14 @@ def test_filters_make_one_visibility_query() -> None:
     filters = CaseFilter(
         state="in_review",
         marketplace="ebay",
+        destination="FR",
         needs_attention=True,
         since=date(2026, 11, 1),
         until=date(2026, 11, 30),
     )
     assert filters.query(ORDERS) == (
         'WorkflowType = "OrderWorkflow" AND CrossdockState = "in_review" AND '
-        'Marketplace = "ebay" AND NeedsAttention = true AND '
+        'Marketplace = "ebay" AND Destination = "FR" AND NeedsAttention = true AND '
         'StartTime >= "2026-11-01T00:00:00Z" AND StartTime < "2026-12-01T00:00:00Z"'
     )
     assert CaseFilter().query(SPECS[CaseKind.DISPUTE]) == 'WorkflowType = "DisputeWorkflow"'
@@ -37,6 +38,7 @@ def test_filters_make_one_visibility_query() -> None:
         (CaseFilter(state="won"), "'won' is not a order state"),
         (CaseFilter(marketplace="etsy"), "marketplace 'etsy' is unknown; expected one of amazon"),
         (CaseFilter(limit=0), "limit 0 must be between 1 and 500"),
+        (CaseFilter(destination='FR" OR'), "is not an ISO country code such as 'FR'"),
     ],
 )
 def test_unknown_values_are_refused_naming_the_filter(filters: CaseFilter, message: str) -> None:
