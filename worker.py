@@ -33,6 +33,7 @@ from crossdock.identity.claims import verifier_for
 from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
 from crossdock.partners.amazon_feeds import AmazonFeedsClient
+from crossdock.partners.amazon_reports import AmazonReportsClient
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.ebay_returns import EbayRefundsClient, EbayReturnRequestsClient
@@ -108,6 +109,13 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
             settings,
             EbayReturnRequestsClient(
                 settings.ebay_base_url, settings.ebay_access_token, partners.ebay.http
+            ),
+            # Amazon return requests come from the returns report, on the Orders pool.
+            AmazonReportsClient(
+                settings.amazon_base_url,
+                settings.amazon_access_token,
+                settings.amazon_marketplace_id,
+                partners.amazon.http,
             ),
         ),
     ]

@@ -64,7 +64,7 @@ async def start_return(
         return None
 
 
-RETURN_POLLED = (Channel.EBAY,)
+RETURN_POLLED = (Channel.EBAY, Channel.AMAZON)
 FIRST_LOOKBACK = timedelta(days=1)
 
 
