@@ -46,6 +46,7 @@ from crossdock.models.returns import (
 )
 from crossdock.partners.carrier import CarrierClient
 from crossdock.partners.clients import PartnerClients
+from crossdock.policies.suppliers import SUPPLIERS
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
 from starter.orders import start_order
@@ -276,6 +277,17 @@ async def test_returns_of_delivered_orders_are_refunded_exactly_once(rig: Stack)
     )
     for entry in stripe:
         assert refunded[entry["idempotency_key"].split("/")[0]].amount == entry["amount"]
+    # Dropshipped lines go back to their suppliers: one RMA per inspected return and
+    # supplier, keyed by both (the eBay order's matcha, the Amazon order's scarves).
+    rmas = await ledger(rig, "suppliers", "rma")
+    expected = [
+        f"{h.id}/supplier-rma-{supplier}"
+        for h, o in zip(handles[1:6], orders[1:6], strict=True)
+        for supplier in sorted(
+            {SUPPLIERS.skus[i.sku].supplier for i in o.items if i.sku in SUPPLIERS.skus}
+        )
+    ]
+    assert expected and sorted(e["idempotency_key"] for e in rmas) == sorted(expected)
     # Every return label is a return (is_return) and carries its return's id.
     labels = await ledger(rig, "easypost", "label")
     returned = {e["details"].get("shipment_reference") for e in labels}
