@@ -32,9 +32,11 @@ from crossdock.config import Settings, get_settings
 from crossdock.identity.claims import verifier_for
 from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
+from crossdock.partners.amazon_claims import AmazonClaimsClient
 from crossdock.partners.amazon_feeds import AmazonFeedsClient
 from crossdock.partners.amazon_reports import AmazonReportsClient
 from crossdock.partners.clients import PartnerClients
+from crossdock.partners.ebay_cases import EbayCasesClient
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.ebay_returns import EbayRefundsClient, EbayReturnRequestsClient
 from crossdock.partners.stripe_disputes import StripeDisputesClient
@@ -66,6 +68,11 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
     ebay_disputes = EbayPaymentDisputesClient(
         settings.ebay_base_url, settings.ebay_access_token, settings.ship_from, partners.ebay.http
     )
+    # Marketplace claims share the marketplaces' connection pools.
+    cases = EbayCasesClient(settings.ebay_base_url, settings.ebay_access_token, partners.ebay.http)
+    atoz = AmazonClaimsClient(
+        settings.amazon_base_url, settings.amazon_access_token, partners.amazon.http
+    )
     activities = [
         PaymentActivities(partners.payments),
         CustomsActivities(partners.customs),
@@ -82,9 +89,11 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
                 settings.payments_base_url, settings.payments_api_key, partners.payments.http
             ),
             ebay_disputes,
+            cases,
+            atoz,
         ),
         DisputeIntakeActivities(
-            client, ebay_disputes, settings.task_queue, dispute_policy(settings)
+            client, ebay_disputes, settings.task_queue, dispute_policy(settings), cases, atoz
         ),
         ChannelCancelActivities.from_partners(partners, settings),
         ReturnActivities(

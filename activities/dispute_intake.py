@@ -13,9 +13,12 @@ from crossdock.models.dispute import (
     DisputeEvent,
     DisputePolicy,
     DisputeProvider,
+    DisputeSnapshot,
     PollDisputesInput,
     PollDisputesResult,
 )
+from crossdock.partners.amazon_claims import AmazonClaimsClient
+from crossdock.partners.ebay_cases import EbayCasesClient
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from starter.dispute_start import deliver_dispute_event
 
@@ -30,9 +33,13 @@ class DisputeIntakeActivities:
         ebay: EbayPaymentDisputesClient,
         task_queue: str,
         policy: DisputePolicy,
+        cases: EbayCasesClient | None = None,
+        atoz: AmazonClaimsClient | None = None,
     ) -> None:
         self._client = client
         self._ebay = ebay
+        self._cases = cases
+        self._atoz = atoz
         self._task_queue = task_queue
         self._policy = policy
 
@@ -66,7 +73,63 @@ class DisputeIntakeActivities:
             seen[dispute_id] = state
             signalled += 1
             activity.heartbeat(dispute_id)
-        closed_first = sorted(seen, key=lambda d: not seen[d].startswith("CLOSED"))
-        for dispute_id in closed_first[: max(0, len(seen) - SEEN_LIMIT)]:
-            del seen[dispute_id]
-        return PollDisputesResult(seen=seen, signalled=signalled)
+        return PollDisputesResult(seen=_forget_closed(seen), signalled=signalled)
+
+    @activity.defn
+    async def poll_marketplace_claims(self, input: PollDisputesInput) -> PollDisputesResult:
+        """Signal every eBay case and A-to-z claim whose state changed since last seen.
+
+        `seen` is keyed "provider:id". Summaries carry the state, so only changed claims
+        are read in full; the event id is the claim's id and state, so a poll repeated
+        after a crash signals nothing new.
+        """
+        seen = dict(input.seen)
+        signalled = 0
+        for provider, claim_id, state in await self._claim_states():
+            key = f"{provider}:{claim_id}"
+            if seen.get(key) == state:
+                continue
+            with partner_errors():
+                snapshot = await self._claim(provider, claim_id)
+            event = DisputeEvent(
+                event_id=f"{key}:{state}",
+                type=f"claim.{state.split(':')[0].lower()}",
+                created=datetime.now(UTC),
+                dispute=snapshot,
+            )
+            await deliver_dispute_event(
+                self._client, provider, event, self._task_queue, self._policy
+            )
+            seen[key] = state
+            signalled += 1
+            activity.heartbeat(key)
+        return PollDisputesResult(seen=_forget_closed(seen), signalled=signalled)
+
+    async def _claim_states(self) -> list[tuple[DisputeProvider, str, str]]:
+        found: list[tuple[DisputeProvider, str, str]] = []
+        with partner_errors():
+            if self._cases is not None:
+                for case in await self._cases.search():
+                    modified = (case.get("lastModifiedDate") or {}).get("value", "")
+                    state = f"{case['caseStatusEnum']}:{modified}"
+                    found.append((DisputeProvider.EBAY_CASE, str(case["caseId"]), state))
+            if self._atoz is not None:
+                for claim in await self._atoz.claims():
+                    state = f"{claim['ClaimStatus']}:{claim.get('Decision', '')}"
+                    found.append((DisputeProvider.AMAZON, claim["ClaimId"], state))
+        return found
+
+    async def _claim(self, provider: DisputeProvider, claim_id: str) -> DisputeSnapshot:
+        if provider is DisputeProvider.EBAY_CASE:
+            assert self._cases is not None
+            return await self._cases.get_case(claim_id)
+        assert self._atoz is not None
+        return await self._atoz.get_claim(claim_id)
+
+
+def _forget_closed(seen: dict[str, str]) -> dict[str, str]:
+    """At most SEEN_LIMIT entries, closed ones dropped first."""
+    closed_first = sorted(seen, key=lambda d: "CLOSED" not in seen[d])
+    for dispute_id in closed_first[: max(0, len(seen) - SEEN_LIMIT)]:
+        del seen[dispute_id]
+    return seen

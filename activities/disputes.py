@@ -19,6 +19,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.claims import CLAIM_PROVIDERS, MarketplaceClaims
 from activities.dispute_evidence import order_evidence
 from activities.errors import partner_errors
 from crossdock.models.dispute import (
@@ -34,6 +35,8 @@ from crossdock.models.dispute import (
 from crossdock.models.order import Order
 from crossdock.models.order_cases import RefundRequest
 from crossdock.models.order_steps import OrderInput, OrderResult
+from crossdock.partners.amazon_claims import AmazonClaimsClient
+from crossdock.partners.ebay_cases import EbayCasesClient
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.stripe_disputes import StripeDisputesClient
 from workflows import order_ledger
@@ -42,17 +45,21 @@ from workflows.order import OrderWorkflow
 
 class DisputeActivities:
     """Args: the Temporal client (the order is read and booked through it), Stripe's
-    disputes, and eBay's payment disputes (None where eBay is not connected)."""
+    disputes, eBay's payment disputes and cases, and Amazon's A-to-z claims (None where
+    that marketplace is not connected)."""
 
     def __init__(
         self,
         client: Client,
         disputes: StripeDisputesClient,
         ebay: EbayPaymentDisputesClient | None = None,
+        cases: EbayCasesClient | None = None,
+        atoz: AmazonClaimsClient | None = None,
     ) -> None:
         self._client = client
         self._disputes = disputes
         self._ebay = ebay
+        self._claims = MarketplaceClaims(cases, atoz)
 
     def _ebay_client(self) -> EbayPaymentDisputesClient:
         if self._ebay is None:
@@ -107,6 +114,8 @@ class DisputeActivities:
         eBay payment disputes are contested instead (once, by state); the packet goes as
         the contest note, since eBay's evidence is uploaded files.
         """
+        if input.provider in CLAIM_PROVIDERS:
+            return await self._claims.contest(input)
         with partner_errors():
             if input.provider is DisputeProvider.EBAY:
                 note = "; ".join(f"{k}: {v}" for k, v in sorted(input.evidence.items()))
@@ -122,6 +131,8 @@ class DisputeActivities:
     @activity.defn
     async def close_dispute(self, input: CloseDisputeInput) -> DisputeAnswer:
         """Accept the dispute (the provider closes it as lost)."""
+        if input.provider in CLAIM_PROVIDERS:
+            return await self._claims.accept(input)
         with partner_errors():
             if input.provider is DisputeProvider.EBAY:
                 dispute = await self._ebay_client().accept(input.dispute_id)

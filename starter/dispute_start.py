@@ -53,7 +53,7 @@ async def deliver_dispute_event(
             search_attributes=TypedSearchAttributes(
                 [
                     SearchAttributePair(CROSSDOCK_STATE, DisputeState.OPENED.value),
-                    SearchAttributePair(MARKETPLACE, provider.value),
+                    SearchAttributePair(MARKETPLACE, provider.marketplace),
                 ]
             ),
         )

@@ -1,36 +1,53 @@
-"""The durable poller of eBay payment disputes: `intake-poll-ebay-disputes`.
+"""The durable poller of marketplace disputes: `intake-poll-ebay-disputes`.
 
-Polls, sleeps, and continues as new after a while, carrying what it has seen, so its
-history stays short however long it runs.
+Polls eBay payment disputes and, since patch `marketplace-claims`, eBay INR/SNAD cases
+and Amazon A-to-z claims; sleeps, and continues as new after a while, carrying what it
+has seen, so its history stays short however long it runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.dispute_intake import DisputeIntakeActivities
-    from crossdock.models.dispute import DisputePollInput, PollDisputesInput
+    from crossdock.models.dispute import DisputePollInput, PollDisputesInput, PollDisputesResult
     from workflows.options import PARTNER_HEARTBEAT, PARTNER_RETRY
 
 POLLS_PER_RUN = 100
+# Runs recorded before claims were polled replay without the claims activity.
+CLAIMS_PATCH = "marketplace-claims"
 
 
 @workflow.defn
 class DisputePollWorkflow:
     @workflow.run
     async def run(self, input: DisputePollInput) -> None:
-        seen = input.seen
+        seen, claims_seen = input.seen, input.claims_seen
         for _ in range(POLLS_PER_RUN):
-            result = await workflow.execute_activity_method(
-                DisputeIntakeActivities.poll_ebay_payment_disputes,
-                PollDisputesInput(seen=seen),
-                start_to_close_timeout=timedelta(minutes=2),
-                heartbeat_timeout=PARTNER_HEARTBEAT,
-                retry_policy=PARTNER_RETRY,
-            )
-            seen = result.seen
+            seen = await _poll(DisputeIntakeActivities.poll_ebay_payment_disputes, seen)
+            if workflow.patched(CLAIMS_PATCH):
+                claims_seen = await _poll(
+                    DisputeIntakeActivities.poll_marketplace_claims, claims_seen
+                )
             await workflow.sleep(timedelta(seconds=input.interval_seconds))
-        workflow.continue_as_new(input.model_copy(update={"seen": seen}))
+        workflow.continue_as_new(
+            input.model_copy(update={"seen": seen, "claims_seen": claims_seen})
+        )
+
+
+async def _poll(
+    activity: Callable[[DisputeIntakeActivities, PollDisputesInput], Awaitable[PollDisputesResult]],
+    seen: dict[str, str],
+) -> dict[str, str]:
+    result = await workflow.execute_activity_method(
+        activity,
+        PollDisputesInput(seen=seen),
+        start_to_close_timeout=timedelta(minutes=2),
+        heartbeat_timeout=PARTNER_HEARTBEAT,
+        retry_policy=PARTNER_RETRY,
+    )
+    return result.seen

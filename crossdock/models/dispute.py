@@ -20,8 +20,14 @@ from crossdock.money import Money
 
 class DisputeProvider(StrEnum):
     STRIPE = "stripe"
-    AMAZON = "amazon"
-    EBAY = "ebay"
+    AMAZON = "amazon"  # A-to-z Guarantee claims
+    EBAY = "ebay"  # eBay payment disputes (Fulfillment API)
+    EBAY_CASE = "ebay-case"  # eBay INR / return (SNAD) cases (Post-Order API)
+
+    @property
+    def marketplace(self) -> str:
+        """The channel operators filter on (the `Marketplace` search attribute)."""
+        return "ebay" if self is DisputeProvider.EBAY_CASE else self.value
 
 
 class DisputeReason(StrEnum):
@@ -291,3 +297,5 @@ class DisputePollInput(BaseModel):
 
     interval_seconds: float = Field(gt=0)
     seen: dict[str, str] = Field(default_factory=dict)
+    # Marketplace claims (eBay cases, A-to-z claims) last signalled: "provider:id" -> state.
+    claims_seen: dict[str, str] = Field(default_factory=dict)

@@ -38,6 +38,12 @@ def evidence_rule(reason: DisputeReason) -> EvidenceRule:
     return EvidenceRule(key, tuple(row["required"]), tuple(row["supporting"]))
 
 
+def claim_reason(source: str, claim_type: str) -> DisputeReason:
+    """The reason code a marketplace claim type stands for (`claim_reasons` in the table):
+    `source` is "ebay_case" or "amazon"; unknown types are `general`."""
+    return DisputeReason(_TABLE["claim_reasons"].get(source, {}).get(claim_type, "general"))
+
+
 @dataclass(frozen=True)
 class EvidenceStrength:
     rule: str

@@ -20,6 +20,7 @@ from crossdock.models.order import Address, Order
 from crossdock.money import Money
 from crossdock.sandbox._routes import Refusal, partner_route
 from crossdock.sandbox.context import SandboxContext
+from crossdock.sandbox.ebay_cases import add_routes as add_case_routes
 from crossdock.sandbox.ebay_filter import OrderFilter, parse_filter, parse_paging
 from crossdock.sandbox.ebay_orders import (
     EbayOrders,
@@ -320,4 +321,5 @@ def build(ctx: SandboxContext) -> APIRouter:
     add_refund_routes(router, orders, ctx, [Depends(_require_bearer)], API)
     add_return_routes(router, orders, ctx)
     add_payment_dispute_routes(router, orders, ctx, [Depends(_require_bearer)], API)
+    add_case_routes(router, orders, ctx)
     return router

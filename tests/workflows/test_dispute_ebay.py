@@ -84,6 +84,7 @@ async def test_an_ebay_payment_dispute_is_polled_contested_once_and_won(
         workflows=[DisputeWorkflow, DisputePollWorkflow, OrderStub],
         activities=[
             intake.poll_ebay_payment_disputes,
+            intake.poll_marketplace_claims,  # no claim clients here: finds nothing
             real.submit_dispute_evidence,
             real.close_dispute,
             gather,
