@@ -26,7 +26,6 @@ from crossdock.models.order import Order
 from crossdock.money import Money
 from crossdock.sandbox._routes import Refusal, partner_route
 from crossdock.sandbox.amazon_claims import add_routes as add_claim_routes
-from crossdock.sandbox.amazon_claims import add_routes as add_claim_routes
 from crossdock.sandbox.amazon_feeds import add_routes as add_feed_routes
 from crossdock.sandbox.amazon_orders import (
     CREATED,
@@ -302,7 +301,6 @@ def build(ctx: SandboxContext) -> APIRouter:
     _order_routes(router, orders)
     _shipment_routes(router, orders, ctx)
     add_feed_routes(router, orders, ctx)
-    add_claim_routes(router, orders, ctx, [_require_token])
     add_claim_routes(router, orders, ctx, [_require_token])
     add_report_routes(router, orders, ctx)
     return router
