@@ -17,6 +17,7 @@ from fastapi import Body, FastAPI, HTTPException, Request
 from crossdock.codec import codec_for
 from crossdock.config import Settings
 from crossdock.console import install_console
+from crossdock.console.auth import cookie_session
 from crossdock.identity import Accounts
 from crossdock.models.order import Channel, Order
 from crossdock.partners.carrier import CarrierClient, NotATrackerEvent
@@ -66,7 +67,10 @@ def create_intake_app(settings: Settings) -> FastAPI:
     if settings.encrypt_payloads:
         codec = codec_for(settings)
         origins = settings.temporal_ui_origins
-        app.mount("/codec", create_codec_app(codec, Accounts(db).by_token, origins))
+        # A token (CLI: --codec-auth) or the console's session cookie (the Temporal UI,
+        # with "include cross-origin credentials" on) may decode.
+        session = cookie_session(app.state.console.sessions)
+        app.mount("/codec", create_codec_app(codec, Accounts(db).by_token, origins, session))
 
     @app.post("/intake/storefront/checkout", status_code=202)
     async def storefront_checkout(order: Order, request: Request) -> dict[str, Any]:

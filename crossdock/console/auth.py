@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from fastapi import Request
@@ -86,3 +87,15 @@ async def session_principal(request: Request) -> Principal | None:
     cookie = request.cookies.get(SESSION_COOKIE, "")
     sessions: Sessions = request.app.state.console.sessions
     return await sessions.principal(cookie) if cookie else None
+
+
+def cookie_session(sessions: Sessions) -> Callable[[Request], Awaitable[Principal | None]]:
+    """The session check for an app that does not hold the console's state (the codec
+    server mounted beside it): a browser logged into the console may decode in the
+    Temporal UI with its session cookie."""
+
+    async def principal(request: Request) -> Principal | None:
+        cookie = request.cookies.get(SESSION_COOKIE, "")
+        return await sessions.principal(cookie) if cookie else None
+
+    return principal

@@ -85,7 +85,9 @@ async def login(
         max_age=int(SESSION_LENGTH.total_seconds()),
         httponly=True,
         samesite="strict",
-        path="/console",
+        # "/" not "/console": the codec server (/codec) takes it too, so the Temporal UI
+        # of a logged-in operator decodes payloads.
+        path="/",
     )
     return response
 
@@ -94,7 +96,7 @@ async def login(
 async def logout() -> Response:
     """Forget the session."""
     response = RedirectResponse("/console/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/console")
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 

@@ -5,15 +5,18 @@ finance threshold), each attempt in the audit log."""
 from __future__ import annotations
 
 import asyncio
+import base64
 from datetime import UTC, datetime
 
 import httpx
+from google.protobuf.json_format import MessageToDict
 
 from crossdock.audit.log import AuditLog
 from crossdock.demo import NEAR_MISS_BUYERS, place
 from crossdock.models.approval import Principal, Role
 from crossdock.store import Database
 from tests.browser.conftest import (
+    PASSWORD,
     Console,
     case_state,
     delivered_order,
@@ -297,3 +300,23 @@ async def test_inbox_freshness_and_approval_round_trip(console: Console) -> None
     print(f"inbox freshness {freshness:.3f}s, approval round trip {round_trip:.3f}s")
     assert freshness < 1.0, f"the inbox showed the approval {freshness:.3f}s after it opened"
     assert round_trip < 2.0, f"an approval took {round_trip:.3f}s"
+
+
+async def test_a_logged_in_operator_decodes_in_the_temporal_ui_with_the_session_cookie(
+    console: Console,
+) -> None:
+    workflow_id = await order_in_review(console)
+    history = await console.stack.client.get_workflow_handle(workflow_id).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
+    encoded = {"payloads": [MessageToDict(started)]}
+    async with httpx.AsyncClient(base_url=console.url, timeout=30) as browser:
+        anonymous = await browser.post("/codec/decode", json=encoded)
+        login = await browser.post(
+            "/console/login", data={"account_id": "ops-1", "password": PASSWORD}
+        )
+        decoded = await browser.post("/codec/decode", json=encoded)
+    assert anonymous.status_code == 401
+    assert login.status_code == 303 and "crossdock_session" in browser.cookies
+    assert decoded.status_code == 200
+    data = base64.b64decode(decoded.json()["payloads"][0]["data"])
+    assert workflow_id.removeprefix("order-storefront-").encode() in data
