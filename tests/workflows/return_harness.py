@@ -84,6 +84,8 @@ class ReturnPartners:
     started: list[WorkflowHandle[Any, Any]] = field(default_factory=list)
     # What the dropship supplier answers a supplier RMA.
     supplier_status: SupplierRmaStatus = SupplierRmaStatus.AUTHORIZED
+    # When set, the supplier rejects the request itself (a non-retryable error).
+    supplier_rejects: str = ""
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -119,6 +121,8 @@ class ReturnPartners:
     @activity.defn(name="request_supplier_rma")
     async def request_supplier_rma(self, input: SupplierRmaInput) -> SupplierRma:
         self.calls.append(("request_supplier_rma", input))
+        if self.supplier_rejects:
+            raise ApplicationError(self.supplier_rejects, type="not_found", non_retryable=True)
         refused = self.supplier_status is SupplierRmaStatus.REFUSED
         return SupplierRma(
             supplier_id=input.supplier_id,

@@ -173,3 +173,28 @@ async def test_a_supplier_refusal_is_flagged_and_the_buyer_still_refunded(
     [flag] = [e for e in status.timeline if e.event == "attention"]
     assert f"supplier {MILL} refused RMA" in flag.detail and "60-day" in flag.detail
     assert described.typed_search_attributes.get(NEEDS_ATTENTION) is True
+
+
+async def test_a_request_the_supplier_rejects_is_flagged_and_the_buyer_still_refunded(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners()
+    returns = ReturnPartners(supplier_rejects="supplier_id: no supplier 'sup-highland-mill'")
+    o = order(channel_order_id="SFSUP005", items=[scarf()])
+    async with worker(time_env, task_queue, partners, returns):
+        await delivered_order(time_env, task_queue, o, returns)
+        handle = await start_return(time_env, task_queue, request(o), returns)
+        await send_back(handle)
+        await handle.execute_update(
+            ReturnWorkflow.inspect, verdicts(("SCARF-WOOL", InspectionVerdict.ACCEPTED))
+        )
+        result = await handle.result()
+        status = await handle.query(ReturnWorkflow.status)
+    assert result.state == ReturnState.REFUNDED
+    # Non-retryable: asked once, nothing recorded as an RMA, a person follows it up.
+    assert len(rma_requests(returns)) == 1
+    assert status.supplier_rmas == []
+    assert status.needs_attention
+    [failed] = [e for e in status.timeline if e.event == "supplier_rma_failed"]
+    assert f"supplier RMA for {MILL} not raised" in failed.detail
+    assert "no supplier" in failed.detail
