@@ -2,8 +2,9 @@
 demo operators act on them through the same updates and signals the console will use:
 
 - about a third of delivered orders get a return (changed mind, damaged, not as
-  described, not received): eBay buyers ask on eBay (the sandbox's Post-Order returns,
-  found by the return-request poller), the others are opened as intake would;
+  described, not received): eBay buyers ask on eBay (the sandbox's Post-Order returns),
+  Amazon buyers on Amazon (the sandbox's returns report), both found by the
+  return-request pollers; storefront returns are opened as intake would;
 - returns waiting for a decision: most approved (finance approves the large ones), some
   offered a partial refund (the buyer accepts half of the offers), some declined, some
   left waiting (reminded, escalated, then accepted at the deadline as marketplaces do);
@@ -61,6 +62,14 @@ EBAY_REASONS = {
     ReturnReason.WRONG_ITEM: "WRONG_ITEM",
     ReturnReason.NOT_RECEIVED: "NOT_AS_DESCRIBED",
 }
+# What a buyer picks on Amazon (a return reason code) for each of our reasons.
+AMAZON_REASONS = {
+    ReturnReason.CHANGED_MIND: "CR-UNWANTED_ITEM",
+    ReturnReason.DAMAGED: "CR-DEFECTIVE",
+    ReturnReason.NOT_AS_DESCRIBED: "AMZ-PG-BAD-DESC",
+    ReturnReason.WRONG_ITEM: "CR-WRONG_ITEM",
+    ReturnReason.NOT_RECEIVED: "CR-MISSED_ESTIMATED_DELIVERY",
+}
 REASONS: tuple[tuple[ReturnReason, float], ...] = (
     (ReturnReason.CHANGED_MIND, 0.45),
     (ReturnReason.DAMAGED, 0.2),
@@ -117,6 +126,9 @@ class DemoReturns:
                 # eBay buyers ask on eBay: the return-request poller finds it there.
                 await self._ask_on_ebay(order, request)
                 continue
+            if order.channel is Channel.AMAZON:
+                await self._ask_on_amazon(order, request)
+                continue
             handle = await start_return(
                 self._client, self._settings, request, self._settings.return_timers
             )
@@ -137,6 +149,20 @@ class DemoReturns:
             )
             response.raise_for_status()
         log.info("demo_return_asked_on_ebay", order=order.workflow_id, reason=request.reason)
+
+    async def _ask_on_amazon(self, order: Order, request: ReturnRequest) -> None:
+        [line] = request.lines
+        async with httpx.AsyncClient(base_url=self._settings.sandbox_url, timeout=10) as http:
+            response = await http.post(
+                f"/amazon/_sandbox/orders/{order.channel_order_id}/buyer-return",
+                json={
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "reason": AMAZON_REASONS[request.reason],
+                },
+            )
+            response.raise_for_status()
+        log.info("demo_return_asked_on_amazon", order=order.workflow_id, reason=request.reason)
 
     def _request(self, order: Order) -> ReturnRequest:
         reasons = [reason for reason, _ in REASONS]

@@ -7,7 +7,8 @@ one order refund no more than was paid between them.
 A rig of its own on the session's dev server (sandbox, task queue, webhook receiver):
 the session `stack` cannot host it, because `test_order_flow.py` asserts that the
 session sandbox's labels belong to its orders only. A buyer's eBay return request is found
-by the return-request poller and refunded once too.
+by the return-request poller and refunded once too, and so is a buyer's Amazon return
+request, found in Amazon's returns report.
 """
 
 from __future__ import annotations
@@ -344,6 +345,59 @@ async def test_ebay_return_request_is_found_by_the_poller_and_refunded_once(rig:
     )
     [refund] = refunds.json()
     assert result.refunded is not None and refund["amount"] == result.refunded.amount
+
+
+async def test_amazon_return_request_is_found_in_the_returns_report_and_refunded_once(
+    rig: Stack,
+) -> None:
+    demo = DemoOrders(seed=406, decline_rate=0.0, review_rate=0.0)
+    partners = PartnerClients.from_settings(rig.settings)
+    try:
+        order = await delivered(rig, partners, in_stock(demo, Channel.AMAZON))
+    finally:
+        await partners.aclose()
+    poller = await rig.client.start_workflow(
+        ReturnRequestPollWorkflow.run,
+        ReturnPollInput(
+            channel=Channel.AMAZON,
+            created_after=datetime.now(UTC) - timedelta(minutes=5),
+            poll_interval_seconds=0.5,
+        ),
+        id=f"{TASK_QUEUE}-return-intake-amazon",
+        task_queue=TASK_QUEUE,
+    )
+    try:
+        line = order.items[0]
+        asked = await rig.sandbox.post(
+            f"/amazon/_sandbox/orders/{order.channel_order_id}/buyer-return",
+            json={"sku": line.sku, "quantity": line.quantity, "reason": "CR-DEFECTIVE"},
+        )
+        asked.raise_for_status()
+        workflow_id = f"return-amazon-{asked.json()['Amazon RMA ID']}"
+        handle: ReturnHandle = rig.client.get_workflow_handle(workflow_id, result_type=ReturnResult)
+        request = await started_request(handle)
+        assert request.reason is ReturnReason.DAMAGED
+        assert request.lines == [ReturnLine(sku=line.sku, quantity=line.quantity)]
+        result = await asyncio.wait_for(see_through(rig, handle, request), timeout=120)
+        # The poller keeps reading the report (its cursor is inclusive): still one return.
+        await asyncio.sleep(2)
+    finally:
+        await poller.terminate("test over")
+    assert result.state == ReturnState.REFUNDED
+    refunds = await rig.sandbox.get(
+        "/_sandbox/ledger",
+        params={"partner": "amazon", "kind": "refund", "reference": order.channel_order_id},
+    )
+    [refund] = refunds.json()
+    assert refund["idempotency_key"] == f"{workflow_id}/refund"
+    assert result.refunded is not None and refund["amount"] == result.refunded.amount
+    returns = [
+        execution.id
+        async for execution in rig.client.list_workflows(
+            f'TaskQueue="{TASK_QUEUE}" AND WorkflowId STARTS_WITH "return-amazon-D"'
+        )
+    ]
+    assert returns == [workflow_id]
 
 
 async def started_request(handle: ReturnHandle) -> ReturnRequest:
