@@ -10,7 +10,8 @@ id), so orders placed while a client pages through cannot shift or repeat a page
 
 Orders v0 (and the read-only 2026-01-01 Orders API) has no operation for the seller to
 cancel an order: sellers do that with an order-acknowledgement feed (Feeds API), simulated
-in `amazon_feeds.py` on the same order book.
+in `amazon_feeds.py` on the same order book. Buyers' return requests and the returns
+report that sellers read them from (Reports API) are in `amazon_reports.py`.
 """
 
 from __future__ import annotations
