@@ -168,3 +168,62 @@ async def test_an_ebay_payment_dispute_is_polled_contested_once_and_lost(stack: 
         params={"partner": "ebay", "kind": "payment_dispute_contest", "reference": dispute_id},
     )
     assert len(ledger.json()) == 1
+
+
+async def contest(stack: Stack, handle: Handle) -> DisputeStatus:
+    """Wait for the question (the poller found the claim) and approve contesting it."""
+    staged = await reaches(handle, DisputeState.AWAITING_DECISION)
+    by = signer_for(stack.settings).sign(OPERATOR, handle.id)
+    decision = Decision(key="decide-1", action=DecisionAction.APPROVE, by=by, reason="delivered")
+    await handle.execute_update(DisputeWorkflow.decide, decision)
+    await reaches(handle, DisputeState.SUBMITTED)
+    return staged
+
+
+async def ledger_count(stack: Stack, partner: str, kind: str, reference: str) -> int:
+    params = {"partner": partner, "kind": kind, "reference": reference}
+    return len((await stack.sandbox.get("/_sandbox/ledger", params=params)).json())
+
+
+async def test_an_ebay_case_and_an_atoz_claim_are_polled_answered_once_and_decided(
+    stack: Stack,
+) -> None:
+    demo = DemoOrders(seed=707, decline_rate=0.0, review_rate=0.0)
+    placed = [demo.next(channel=Channel.EBAY) for _ in range(3)]
+    placed += [demo.next(channel=Channel.AMAZON) for _ in range(3)]
+    for order in placed:
+        await place(stack.sandbox, order)
+    done = await first_delivered(stack, placed[:3], 1) + await first_delivered(stack, placed[3:], 1)
+    [on_ebay, on_amazon] = done
+    case = await stack.sandbox.post(
+        "/ebay/_sandbox/cases", json={"order_id": on_ebay.channel_order_id}
+    )
+    case.raise_for_status()
+    case_id = str(case.json()["caseId"])
+    claim = await stack.sandbox.post(
+        "/amazon/_sandbox/claims", json={"order_id": on_amazon.channel_order_id}
+    )
+    claim.raise_for_status()
+    claim_id = claim.json()["payload"]["ClaimId"]
+    ebay: Handle = stack.client.get_workflow_handle(
+        f"dispute-ebay-case-{case_id}", result_type=DisputeResult
+    )
+    amazon: Handle = stack.client.get_workflow_handle(
+        f"dispute-amazon-{claim_id}", result_type=DisputeResult
+    )
+    for handle, order in ((ebay, on_ebay), (amazon, on_amazon)):
+        staged = await contest(stack, handle)
+        assert staged.order_workflow_id == order.workflow_id
+        assert staged.strength.startswith("strong"), staged.strength  # tracking and delivery
+
+    decide = stack.sandbox.post
+    (
+        await decide(f"/ebay/_sandbox/cases/{case_id}/decide", json={"winner": "SELLER"})
+    ).raise_for_status()
+    (
+        await decide(f"/amazon/_sandbox/claims/{claim_id}/decide", json={"winner": "BUYER"})
+    ).raise_for_status()
+    results = await asyncio.wait_for(asyncio.gather(ebay.result(), amazon.result()), 60)
+    assert [(r.state, r.submissions) for r in results] == [("won", 1), ("lost", 1)]
+    assert await ledger_count(stack, "ebay", "case_shipment_info", case_id) == 1
+    assert await ledger_count(stack, "amazon", "atoz_representation", claim_id) == 1
