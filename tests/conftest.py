@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.binaries import installed_binary
 from workflows.search import ALL as SEARCH_ATTRIBUTES
+
+SKIP_DEADLINE = timedelta(minutes=2)
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +55,11 @@ async def register_search_attributes(client: Client) -> None:
 @pytest.fixture
 def task_queue() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+async def skip_time(env: WorkflowEnvironment, duration: timedelta) -> None:
+    """`env.sleep` with a longer deadline: on a loaded machine the test server can take
+    longer than the default RPC timeout to fire the timers a skip crosses."""
+    request = SleepRequest()
+    request.duration.FromTimedelta(duration)
+    await env.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SKIP_DEADLINE)

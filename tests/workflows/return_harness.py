@@ -43,6 +43,7 @@ from crossdock.partners.carrier import CarrierClient
 from crossdock.partners.ebay_returns import EbayRefundsClient
 from crossdock.partners.payments import PaymentsClient
 from crossdock.workflow_sandbox import RUNNER
+from tests.conftest import skip_time
 from tests.factories import NOW, WAREHOUSE
 from tests.workflows.order_harness import OrderHandle, deliver, start, wait_for_state
 from tests.workflows.stand_ins import Partners
@@ -257,4 +258,4 @@ async def send_back(handle: ReturnHandle) -> None:
 
 
 async def skip(env: WorkflowEnvironment, seconds: float) -> None:
-    await env.sleep(timedelta(seconds=seconds))
+    await skip_time(env, timedelta(seconds=seconds))

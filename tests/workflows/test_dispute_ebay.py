@@ -96,7 +96,7 @@ async def test_an_ebay_payment_dispute_is_polled_contested_once_and_won(
         await time_env.client.start_workflow(
             OrderStub.run, id=placed.workflow_id, task_queue=task_queue
         )
-        await time_env.client.start_workflow(
+        poller = await time_env.client.start_workflow(
             DisputePollWorkflow.run,
             DisputePollInput(interval_seconds=POLL_SECONDS),
             id=f"poll-{task_queue}",
@@ -119,6 +119,8 @@ async def test_an_ebay_payment_dispute_is_polled_contested_once_and_won(
         )
         await time_env.sleep(POLL_SECONDS + 1)  # the next poll sees it closed
         status = await wait_for(handle, DisputeState.WON)
+        # A poller left running without its worker would hold the module's test clock.
+        await poller.terminate("test over")
     ctx: SandboxContext = sandbox.state.sandbox
     assert len(ctx.ledger.entries(kind="payment_dispute_contest", reference=dispute_id)) == 1
     assert status.provider == "ebay" and status.answers[0].submission_count == 1

@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.order import Order
 from crossdock.models.order_steps import BuyLabelInput, CancelRequest, ConfirmShipmentInput
+from tests.conftest import skip_time
 from tests.factories import NOW, line_item, order
 from tests.workflows.order_harness import OPERATOR, start, wait_for_state, worker
 from tests.workflows.stand_ins import Partners
@@ -81,7 +82,7 @@ async def test_a_lost_package_is_refunded_on_its_own_and_the_order_completes(
         await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
         await signal(handle, scan(1, "in_transit", parcel=1), scan(1, "in_transit", parcel=2))
         await signal(handle, scan(2, "delivered", parcel=1))
-        await time_env.sleep(SILENT_PAST_LOST)  # package 2 falls silent: lost
+        await skip_time(time_env, SILENT_PAST_LOST)  # package 2 falls silent: lost
         await wait_for_state(handle, OrderState.EXCEPTION)
         await handle.execute_update(OrderWorkflow.decide, decide("refund"))
         result = await handle.result()
@@ -103,7 +104,7 @@ async def test_a_lost_package_is_reshipped_as_a_new_package(
         handle = await start(time_env, task_queue, heavy_order("SF80000003"), **POLICY)
         await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
         await signal(handle, scan(1, "in_transit", parcel=1), scan(1, "in_transit", parcel=2))
-        await time_env.sleep(SILENT_PAST_LOST)  # both silent; the longest silent first
+        await skip_time(time_env, SILENT_PAST_LOST)  # both silent; the longest silent first
         await wait_for_state(handle, OrderState.EXCEPTION)
         await handle.execute_update(OrderWorkflow.decide, decide("reship"))
         await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)

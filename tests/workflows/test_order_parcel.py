@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from crossdock.models.approval import Decision, DecisionAction
 from crossdock.models.order import Address, Channel
 from crossdock.models.order_steps import AddressCorrection, TrackingUpdate
+from tests.conftest import skip_time
 from tests.factories import NOW, order
 from tests.workflows.order_harness import (
     OPERATOR,
@@ -59,7 +60,7 @@ async def lose_parcel(
     await wait_for_state(handle, shipped)
     await signal(handle, scan(1, "in_transit"))
     # Past lost_after (2 days), well before the operator's question expires (a day on).
-    await env.sleep(SILENT_PAST_LOST)
+    await skip_time(env, SILENT_PAST_LOST)
     await wait_for_state(handle, OrderState.EXCEPTION)
 
 
