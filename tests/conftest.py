@@ -57,9 +57,11 @@ def task_queue() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
-async def skip_time(env: WorkflowEnvironment, duration: timedelta) -> None:
+async def skip_time(env: WorkflowEnvironment, duration: timedelta | float) -> None:
     """`env.sleep` with a longer deadline: on a loaded machine the test server can take
-    longer than the default RPC timeout to fire the timers a skip crosses."""
+    longer than the default RPC timeout to fire the timers (and activity retries) a
+    skip crosses."""
     request = SleepRequest()
-    request.duration.FromTimedelta(duration)
+    seconds = duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
+    request.duration.FromTimedelta(seconds)
     await env.client.test_service.unlock_time_skipping_with_sleep(request, timeout=SKIP_DEADLINE)

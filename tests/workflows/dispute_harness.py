@@ -4,6 +4,8 @@ stand-in order workflow that records the links and settlements it receives."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.client import WorkflowHandle
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -63,6 +66,8 @@ class DisputePartners:
     gather_fails: bool = False
     calls: list[tuple[str, Any]] = field(default_factory=list)
     submissions: dict[str, int] = field(default_factory=dict)
+    # Workflow ids the test started: terminated when its worker stops.
+    started: list[str] = field(default_factory=list)
 
     def named(self, name: str) -> list[Any]:
         return [arg for called, arg in self.calls if called == name]
@@ -111,14 +116,26 @@ class DisputePartners:
         return [gather, submit, close, reserve]
 
 
-def worker(env: WorkflowEnvironment, task_queue: str, partners: DisputePartners) -> Worker:
-    return Worker(
+@contextlib.asynccontextmanager
+async def worker(
+    env: WorkflowEnvironment, task_queue: str, partners: DisputePartners
+) -> AsyncIterator[Worker]:
+    """A worker for the test; on the way out the workflows `start` began are terminated:
+    a dispute left waiting would wake on a later test's time skip with no worker to
+    run it, and hold the module's shared test clock."""
+    async with Worker(
         env.client,
         task_queue=task_queue,
         workflows=[DisputeWorkflow, OrderStub],
         activities=partners.activities(),
         workflow_runner=RUNNER,
-    )
+    ) as running:
+        try:
+            yield running
+        finally:
+            for workflow_id in partners.started:
+                with contextlib.suppress(RPCError):
+                    await env.client.get_workflow_handle(workflow_id).terminate("test over")
 
 
 class Provider:
@@ -159,6 +176,7 @@ async def start(
     policy: DisputePolicy | None = None,
 ) -> DisputeHandle:
     await env.client.start_workflow(OrderStub.run, id=partners.order_id, task_queue=task_queue)
+    partners.started += [partners.order_id, f"dispute-stripe-{first.dispute.id}"]
     return await env.client.start_workflow(
         DisputeWorkflow.run,
         DisputeInput(

@@ -26,6 +26,7 @@ from crossdock.models.approval import (
 )
 from crossdock.money import Money
 from crossdock.workflow_sandbox import RUNNER
+from tests.conftest import skip_time
 from tests.workflows.approval_probe import ApprovalProbeWorkflow, ProbeInput, ProbeStatus
 from workflows.approval import REFUSED
 from workflows.search import AWAITING_APPROVAL, NEEDS_ATTENTION
@@ -247,14 +248,14 @@ async def test_reminder_then_escalation_then_expiry(
         handle = await start(time_env, task_queue, review())
         assert await flags(handle) == (True, False)
 
-        await time_env.sleep(HOUR + MINUTE)
+        await skip_time(time_env, HOUR + MINUTE)
         status = await until(handle, lambda s: s.approvals[0].reminded_at is not None)
         approval = status.approvals[0]
         assert approval.reminded_at is not None
         assert about(approval.reminded_at - approval.opened_at, HOUR)
         assert await flags(handle) == (True, True)
 
-        await time_env.sleep(3 * HOUR)
+        await skip_time(time_env, 3 * HOUR)
         status = await until(handle, lambda s: s.approvals[0].escalated_at is not None)
         assert status.escalations == ["review"]
         assert status.approvals[0].pending
@@ -281,7 +282,7 @@ async def test_request_info_keeps_it_pending_and_restarts_the_reminder_clock(
     asked = decision(OPERATOR, REQUEST_INFO, reason="ask the buyer for a VAT number")
     async with worker(time_env, task_queue):
         handle = await start(time_env, task_queue, review())
-        await time_env.sleep(HOUR + MINUTE)
+        await skip_time(time_env, HOUR + MINUTE)
         await until(handle, lambda s: s.approvals[0].reminded_at is not None)
         assert await flags(handle) == (True, True)
 
@@ -289,7 +290,7 @@ async def test_request_info_keeps_it_pending_and_restarts_the_reminder_clock(
         assert receipt.state == ApprovalState.PENDING
         assert await flags(handle) == (True, False)  # someone is on it
 
-        await time_env.sleep(HOUR + MINUTE)
+        await skip_time(time_env, HOUR + MINUTE)
         status = await until(handle, lambda s: s.approvals[0].needs_attention)
         approval = status.approvals[0]
         assert approval.reminded_at is not None

@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.dispute import DisputePolicy, EvidenceEdit, ProviderStatus
 from crossdock.money import Money
+from tests.conftest import skip_time
 from tests.workflows.dispute_harness import (
     STRONG,
     DisputeHandle,
@@ -110,7 +111,7 @@ async def test_deadline_policy_contests_strong_evidence_after_reminder_and_escal
     partners = DisputePartners(order_id=f"order-storefront-{task_queue}")
     async with worker(time_env, task_queue, partners):
         handle, stripe = await _undecided(time_env, task_queue, partners)
-        await time_env.sleep(7 * DAY)
+        await skip_time(time_env, 7 * DAY)
         status = await wait_for(handle, DisputeState.SUBMITTED)
     due = stripe.snapshot.due_by
     assert due is not None
@@ -273,7 +274,7 @@ async def test_evidence_that_cannot_be_gathered_in_time_does_not_eat_the_deadlin
     async with worker(time_env, task_queue, partners):
         first = stripe.event(ProviderStatus.NEEDS_RESPONSE)
         handle = await start(time_env, task_queue, partners, first)
-        await time_env.sleep(HOUR + timedelta(minutes=5))  # the gathering budget: 1 h
+        await skip_time(time_env, HOUR + timedelta(minutes=5))  # the gathering budget: 1 h
         status = await wait_for(handle, DisputeState.AWAITING_DECISION)
     assert status.needs_attention and "evidence not gathered within" in status.reason
     assert "order query timed out" in status.reason

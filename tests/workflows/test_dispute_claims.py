@@ -33,6 +33,7 @@ from tests.claim_orders import (
     shipped_amazon_order,
     shipped_ebay_order,
 )
+from tests.conftest import skip_time
 from tests.factories import WAREHOUSE
 from tests.workflows.dispute_harness import STRONG, DisputeHandle, DisputePartners, wait_for
 from tests.workflows.order_stub import OrderStub
@@ -135,10 +136,10 @@ async def test_an_ebay_inr_case_is_contested_with_tracking_once_and_won(
             f"/ebay/_sandbox/cases/{case_id}/decide", json={"winner": "SELLER"}
         )
         assert decided.status_code == 200, decided.text
-        await time_env.sleep(POLL_SECONDS + 1)  # the next poll sees it closed
+        await skip_time(time_env, POLL_SECONDS + 1)  # the next poll sees it closed
         status = await wait_for(handle, DisputeState.WON)
         await stop_poller(time_env, task_queue)
-        await time_env.sleep(31)  # the reopen window passes: the case ends
+        await skip_time(time_env, 31)  # the reopen window passes: the case ends
         ended = await handle.describe()
     assert ended.status == WorkflowExecutionStatus.COMPLETED
     ctx: SandboxContext = sandbox.state.sandbox
@@ -167,7 +168,7 @@ async def test_an_atoz_claim_accepted_is_refunded_once_and_booked_on_the_order(
         )
         await handle.execute_update(DisputeWorkflow.decide, decision)
         status = await wait_for(handle, DisputeState.ACCEPTED)
-        await time_env.sleep(POLL_SECONDS + 1)  # a later poll sees it granted: nothing new
+        await skip_time(time_env, POLL_SECONDS + 1)  # a later poll sees it granted: nothing new
         closed = await handle.describe()
         await stop_poller(time_env, task_queue)
     assert closed.status == WorkflowExecutionStatus.COMPLETED

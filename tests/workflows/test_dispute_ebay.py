@@ -24,6 +24,7 @@ from crossdock.partners.stripe_disputes import StripeDisputesClient
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxContext
 from crossdock.workflow_sandbox import RUNNER
+from tests.conftest import skip_time
 from tests.factories import WAREHOUSE, order
 from tests.workflows.dispute_harness import DisputeHandle, DisputePartners, wait_for
 from tests.workflows.order_stub import OrderStub
@@ -117,7 +118,7 @@ async def test_an_ebay_payment_dispute_is_polled_contested_once_and_won(
         await http.post(
             f"/ebay/_sandbox/payment_disputes/{dispute_id}/resolve", json={"outcome": "SELLER_WON"}
         )
-        await time_env.sleep(POLL_SECONDS + 1)  # the next poll sees it closed
+        await skip_time(time_env, POLL_SECONDS + 1)  # the next poll sees it closed
         status = await wait_for(handle, DisputeState.WON)
         # A poller left running without its worker would hold the module's test clock.
         await poller.terminate("test over")
