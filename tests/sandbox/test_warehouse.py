@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -118,15 +119,16 @@ class TestReserve:
         assert (stock["available"], stock["reserved"], stock["backordered"]) == (0, 3, 1)
 
     async def test_a_restock_arrives_on_schedule(self) -> None:
-        app = create_app(SandboxConfig(warehouse_restock_seconds=0.3))
+        # Two seconds: a slow machine still reserves before the first restock.
+        app = create_app(SandboxConfig(warehouse_restock_seconds=2.0))
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://s/warehouse") as http:
             waiting = await reserve(http, ("KNIFE-SANTOKU", 4))
             assert waiting["status"] == "backordered"
             stock = (await http.get("/v1/stock/KNIFE-SANTOKU")).json()
-            assert stock["next_restock_at"] is not None
+            due = datetime.fromisoformat(stock["next_restock_at"])
 
-            await asyncio.sleep(0.35)
+            await asyncio.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 0.1)
 
             # One restock brings 5 knives: 4 go to the backorder, 1 stays free.
             arrived = (await http.get(f"/v1/reservations/{waiting['id']}")).json()
