@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -20,14 +21,21 @@ from workflows.search import ALL as SEARCH_ATTRIBUTES
 SKIP_DEADLINE = timedelta(minutes=2)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server: timers of days pass in milliseconds.
 
-    One per test module: the server's clock and time-skipping lock are shared by every
-    workflow on it, and a test that leaves an activity running past its timeout (or a
-    clock far ahead) must not stall the modules after it.
+    One per test: the server's clock and time-skipping lock are shared by every workflow
+    on it, so work one test leaves behind (a workflow woken by a later skip with no
+    worker to run it) would hold the next test's clock. Starting one costs about 0.1 s.
     """
+    async with time_skipping_server() as env:
+        yield env
+
+
+@contextlib.asynccontextmanager
+async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping test server of its own, with our search attributes."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=installed_binary("temporal-test-server"),
