@@ -7,9 +7,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
+
+from crossdock.config import Settings
 
 
 def free_port() -> int:
@@ -38,3 +41,15 @@ def serve(app: ASGIApp, port: int | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def sandbox_urls(sandbox: str) -> dict[str, Any]:
+    """Every partner base URL of `Settings`, pointed at the sandbox served at `sandbox`
+    (e.g. "http://127.0.0.1:41234"): a partner added later is covered without editing
+    each test stack."""
+    default = f"http://127.0.0.1:{Settings.model_fields['sandbox_port'].default}"
+    return {
+        name: str(field.default).replace(default, sandbox)
+        for name, field in Settings.model_fields.items()
+        if name.endswith("_base_url")
+    }

@@ -29,6 +29,7 @@ from crossdock.models.returns import (
 from crossdock.store import Database, upgrade
 from starter.returns import start_return
 from tests.integration.conftest import Stack, codec_keys, dev_env, ports, servers, stack
+from tests.servers import sandbox_urls
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
 
@@ -72,15 +73,7 @@ def settings(
         task_queue="console",
         sandbox_port=ports["sandbox"],
         console_port=ports["intake"],
-        amazon_base_url=f"{sandbox}/amazon",
-        ebay_base_url=f"{sandbox}/ebay",
-        payments_base_url=f"{sandbox}/stripe",
-        carrier_base_url=f"{sandbox}/easypost",
-        customs_base_url=f"{sandbox}/customs",
-        storefront_base_url=f"{sandbox}/storefront",
-        warehouse_base_url=f"{sandbox}/warehouse",
-        suppliers_base_url=f"{sandbox}/suppliers",
-        mail_base_url=f"{sandbox}/mail",
+        **sandbox_urls(sandbox),
         # Delivered orders stay open long enough for the tests' returns.
         return_window_seconds=600.0,
         poll_interval_seconds=0.5,

@@ -20,7 +20,7 @@ from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
 from crossdock.sandbox.dispute_config import DisputeSandboxConfig
 from starter.app import create_intake_app
-from tests.servers import free_port, serve
+from tests.servers import free_port, sandbox_urls, serve
 from worker import build_worker
 from workflows.search import ALL as SEARCH_ATTRIBUTES
 
@@ -72,14 +72,7 @@ def settings(
         task_queue="integration",
         sandbox_port=ports["sandbox"],
         console_port=ports["intake"],
-        amazon_base_url=f"{sandbox}/amazon",
-        ebay_base_url=f"{sandbox}/ebay",
-        payments_base_url=f"{sandbox}/stripe",
-        carrier_base_url=f"{sandbox}/easypost",
-        customs_base_url=f"{sandbox}/customs",
-        storefront_base_url=f"{sandbox}/storefront",
-        warehouse_base_url=f"{sandbox}/warehouse",
-        suppliers_base_url=f"{sandbox}/suppliers",
+        **sandbox_urls(sandbox),
         return_window_seconds=1.0,
         poll_interval_seconds=0.5,
         tracking_step_seconds=0.3,

@@ -45,7 +45,7 @@ from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
 from crossdock.sandbox.faults import FaultProfile
 from starter.app import create_intake_app
-from tests.servers import free_port, serve
+from tests.servers import free_port, sandbox_urls, serve
 from workflows.search import ALL as SEARCH_ATTRIBUTES
 
 log = structlog.get_logger(__name__)
@@ -254,13 +254,7 @@ def crash_settings(
         task_queue="crash-safety",
         sandbox_port=sandbox_port,
         console_port=intake_port,
-        amazon_base_url=f"{sandbox}/amazon",
-        ebay_base_url=f"{sandbox}/ebay",
-        payments_base_url=f"{sandbox}/stripe",
-        carrier_base_url=f"{sandbox}/easypost",
-        customs_base_url=f"{sandbox}/customs",
-        storefront_base_url=f"{sandbox}/storefront",
-        warehouse_base_url=f"{sandbox}/warehouse",
+        **sandbox_urls(sandbox),
         return_window_seconds=1.0,
         poll_interval_seconds=0.5,
         tracking_step_seconds=0.3,

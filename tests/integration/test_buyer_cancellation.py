@@ -33,7 +33,7 @@ from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
 from starter.pollers import POLLED
 from tests.integration.conftest import Stack
-from tests.servers import free_port, serve
+from tests.servers import free_port, sandbox_urls, serve
 from worker import build_worker
 from workflows.intake import MarketplacePollWorkflow, PollInput
 from workflows.order import OrderWorkflow
@@ -63,13 +63,7 @@ async def rig(dev_env: WorkflowEnvironment) -> AsyncIterator[Stack]:
         temporal_address=dev_env.client.service_client.config.target_host,
         task_queue=TASK_QUEUE,
         sandbox_port=port,
-        amazon_base_url=f"{sandbox}/amazon",
-        ebay_base_url=f"{sandbox}/ebay",
-        payments_base_url=f"{sandbox}/stripe",
-        carrier_base_url=f"{sandbox}/easypost",
-        customs_base_url=f"{sandbox}/customs",
-        storefront_base_url=f"{sandbox}/storefront",
-        warehouse_base_url=f"{sandbox}/warehouse",
+        **sandbox_urls(sandbox),
         return_window_seconds=1.0,
         poll_interval_seconds=0.5,
         customs_poll_seconds=0.5,

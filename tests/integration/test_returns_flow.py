@@ -55,7 +55,7 @@ from starter.returns import start_return
 from starter.tracking import TrackingRouter
 from starter.translate import from_amazon, from_ebay
 from tests.integration.conftest import Stack
-from tests.servers import free_port, serve
+from tests.servers import free_port, sandbox_urls, serve
 from worker import build_worker
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
@@ -99,15 +99,7 @@ async def rig(dev_env: WorkflowEnvironment, codec_keys: SecretStr) -> AsyncItera
         temporal_address=dev_env.client.service_client.config.target_host,
         task_queue=TASK_QUEUE,
         sandbox_port=port,
-        amazon_base_url=f"{sandbox}/amazon",
-        ebay_base_url=f"{sandbox}/ebay",
-        payments_base_url=f"{sandbox}/stripe",
-        carrier_base_url=f"{sandbox}/easypost",
-        customs_base_url=f"{sandbox}/customs",
-        storefront_base_url=f"{sandbox}/storefront",
-        warehouse_base_url=f"{sandbox}/warehouse",
-        suppliers_base_url=f"{sandbox}/suppliers",
-        mail_base_url=f"{sandbox}/mail",
+        **sandbox_urls(sandbox),
         # Long enough for the returns to be opened while the orders wait out the window.
         return_window_seconds=120.0,
         poll_interval_seconds=0.5,
