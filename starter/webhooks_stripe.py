@@ -115,8 +115,11 @@ class StripeWebhookIntake:
 
 def _dispute_event(event: dict[str, Any]) -> DisputeEvent:
     created = event.get("created")
-    if not isinstance(created, int):
-        raise ValueError(f"created {created!r} is not a unix timestamp")
+    # Stripe's `created` is unix seconds now-ish; past the year 2286 (or a bool) it is no
+    # timestamp, and `fromtimestamp` would overflow.
+    if not isinstance(created, int) or isinstance(created, bool) or not 0 <= created < 10**10:
+        shown = repr(created) if len(repr(created)) <= 24 else f"{repr(created)[:24]}..."
+        raise ValueError(f"created {shown} is not a unix timestamp")
     return DisputeEvent(
         event_id=event["id"],
         type=event["type"],
