@@ -113,6 +113,9 @@ class Settings(BaseSettings):
     easypost_webhook_secret: SecretStr | None = None
     # The demo profile (`make run`) may use secrets published in the repository.
     demo_profile: bool = False
+    # Per source and endpoint (checkout, each webhook): requests per second, and bursts.
+    intake_rate_per_second: float = Field(default=50.0, gt=0)
+    intake_burst: int = Field(default=500, gt=0)
 
     # make run
     demo_feed: bool = True

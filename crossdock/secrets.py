@@ -78,3 +78,12 @@ def storefront_signing_secret(settings: Settings) -> str:
 def easypost_webhook_secret(settings: Settings) -> str:
     """The EasyPost webhook secret (`X-Hmac-Signature`)."""
     return shared_secret(settings, "easypost-webhook-secret", settings.easypost_webhook_secret)
+
+
+def sandbox_secrets(settings: Settings) -> dict[str, str]:
+    """The `SandboxConfig` fields that make the sandbox sign as its partners do, with the
+    secrets intake verifies against (same install, same state dir)."""
+    return {
+        "storefront_signing_secret": storefront_signing_secret(settings),
+        "carrier_webhook_secret": easypost_webhook_secret(settings),
+    }

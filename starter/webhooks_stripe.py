@@ -26,6 +26,7 @@ from crossdock.config import Settings
 from crossdock.models.dispute import DisputeEvent, DisputePolicy, DisputeProvider
 from crossdock.partners.stripe_disputes import dispute_snapshot
 from starter.dispute_start import deliver_dispute_event
+from starter.rate_limit import enforce
 from starter.stripe_signature import SignatureRefused, verify
 
 log = structlog.get_logger(__name__)
@@ -140,6 +141,7 @@ def stripe_webhook_router() -> APIRouter:
     @router.post("/webhooks/stripe")
     async def stripe_webhook(request: Request) -> JSONResponse:
         """Stripe events (disputes) → signals to their dispute workflows."""
+        enforce(request, "stripe")
         intake: StripeWebhookIntake = request.app.state.stripe
         return await intake.receive(await request.body(), request.headers.get("Stripe-Signature"))
 
