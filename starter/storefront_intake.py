@@ -148,7 +148,7 @@ class CheckoutIntake:
             f"({', '.join(fields[:5])}); the first submission stands"
         )
         log.warning("storefront_checkout_conflict", workflow_id=order.workflow_id, fields=fields)
-        if self._audit is not None:
+        if self._audit is not None and not await _audited(self._audit, order.workflow_id, message):
             attempt = DecisionAttempt(
                 workflow_id=order.workflow_id,
                 action="storefront_checkout",
@@ -159,6 +159,13 @@ class CheckoutIntake:
             )
             await asyncio.to_thread(self._audit.append, attempt)
         raise Refused(409, "conflicting_duplicate", message, fields[0] if fields else None)
+
+
+async def _audited(audit: AuditLog, workflow_id: str, reason: str) -> bool:
+    """Whether this conflict is in the audit log already: the storefront retries a
+    refused checkout, and each retry must not add an entry."""
+    entries = await asyncio.to_thread(audit.entries, workflow_id)
+    return any(e.action == "storefront_checkout" and e.reason == reason for e in entries)
 
 
 async def started_order(client: Client, workflow_id: str) -> Order | None:

@@ -26,7 +26,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from crossdock.partners.carrier import NotATrackerEvent
-from crossdock.partners.errors import PartnerError
+from crossdock.partners.errors import PartnerError, PartnerRejected
 from starter.rate_limit import enforce
 from starter.tracking import TrackingRouter, UnconfirmedEvent
 from starter.webhooks_stripe import Remembered
@@ -134,6 +134,9 @@ class EasyPostWebhookIntake:
             return _refuse(422, "event_unconfirmed", str(err))
         except ValueError as err:
             return _refuse(400, "event_malformed", str(err))
+        except PartnerRejected as err:
+            # The carrier does not know the tracker or shipment the event names.
+            return _refuse(422, "event_unconfirmed", f"the carrier refused to confirm: {err}")
         except PartnerError as err:
             # The carrier could not confirm the event right now: 503, so EasyPost
             # redelivers it later.
