@@ -1,4 +1,4 @@
-"""OrderWorkflow: one order from receipt to the end of its return window (design §3).
+"""OrderWorkflow: one order from receipt to the end of its return window (docs/lifecycles.md).
 
 The workflow is the order lifecycle table plus the waiting; the steps live in
 order_payment, order_customs and order_shipping. Every partner call is an activity with
