@@ -185,10 +185,10 @@ def test_an_answer_lost_after_the_handler_is_replayed_for_the_same_key(kind: str
     )
     with serve(create_app(SandboxConfig(faults=faults))) as sandbox:
         try:
-            lost = authorize(sandbox, "order-1:authorize", timeout=0.5)
+            lost = authorize(sandbox, "order-1:authorize", timeout=1.0)
         except httpx.TransportError:
             lost = None
-        replayed = retry(lambda: authorize(sandbox, "order-1:authorize", timeout=0.5))
+        replayed = retry(lambda: authorize(sandbox, "order-1:authorize"))
         entries = ledger(sandbox, "authorization")
         seen = counts(sandbox)
 
