@@ -84,9 +84,9 @@ class Outbox:
             f"{ctx.config.faults.seed}:webhooks:{partner}:{ctx.config.seed}"
         )
         self._tasks: set[asyncio.Task[bool]] = set()
-        self._sequence = 0
-        self._delivered = 0  # the highest sequence number delivered so far
-        self._progress = asyncio.Condition()
+        self._sequence = 0  # events queued so far
+        self._settled = 0  # the latest event delivered (or abandoned)
+        self._changed = asyncio.Event()  # set (and replaced) on news for held events
 
     def _draw(self) -> Delivery:
         duplicate, delay, reorder, drop, hold = (self._random.random() for _ in range(5))
@@ -104,6 +104,8 @@ class Outbox:
         """Start delivering `body` (`copies` times, plus any duplicate the profile adds);
         returns the delivery tasks, each ending True once the receiver accepted."""
         self._sequence += 1
+        self._changed.set()  # a held event now has a later one to wait for
+        self._changed = asyncio.Event()
         plan = self._draw()
         self._count(plan)
         first = self._start(self._first(url, body, event_id, self._sequence, plan))
@@ -136,22 +138,32 @@ class Outbox:
         self, url: str, body: bytes, event_id: str, sequence: int, plan: Delivery
     ) -> bool:
         if plan.reorder:
-            await self._until_later_delivered(sequence, self._hold[1])
-        delivered = await self.deliver(url, body, event_id, wait=plan.delay, drop_first=plan.drop)
-        if delivered:
-            async with self._progress:
-                self._delivered = max(self._delivered, sequence)
-                self._progress.notify_all()
+            await self._until_overtaken(sequence, self._hold[1])
+        if plan.delay:
+            await asyncio.sleep(plan.delay)
+        delivered = await self.deliver(url, body, event_id, drop_first=plan.drop)
+        self._settled = max(self._settled, sequence)
+        self._changed.set()
+        self._changed = asyncio.Event()
         return delivered
 
-    async def _until_later_delivered(self, sequence: int, limit: float) -> None:
-        async with self._progress:
+    async def _until_overtaken(self, sequence: int, limit: float) -> None:
+        """Hold an event until a later one has been delivered (or abandoned); if none is
+        queued within `limit` seconds, let it go. A held later event waits for one after
+        it, and the last of them only for its own limit, so none waits forever."""
+        deadline = asyncio.get_running_loop().time() + limit
+        while self._settled <= sequence:
+            changed = self._changed
+            if self._sequence > sequence:
+                await changed.wait()  # a later event exists and will settle
+                continue
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return
             try:
-                await asyncio.wait_for(
-                    self._progress.wait_for(lambda: self._delivered > sequence), limit
-                )
+                await asyncio.wait_for(changed.wait(), remaining)
             except TimeoutError:
-                pass  # no later event came: deliver it anyway
+                return
 
     async def deliver(
         self, url: str, body: bytes, event_id: str, *, wait: float = 0.0, drop_first: bool = False
