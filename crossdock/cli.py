@@ -62,16 +62,31 @@ def run(
 
 
 @app.command()
-def sandbox() -> None:
+def sandbox(
+    faults: Annotated[
+        str | None,
+        typer.Option(
+            help="Fault profile: none, flaky, chaos, or a JSON file (docs/faults.md). "
+            "Default: CROSSDOCK_SANDBOX_FAULTS, else none."
+        ),
+    ] = None,
+) -> None:
     """Serve the partner sandbox (Stripe, EasyPost, Amazon, eBay, customs, storefront, mail)."""
     from crossdock.sandbox.app import create_app
     from crossdock.sandbox.context import SandboxConfig
     from crossdock.sandbox.dispute_config import DisputeSandboxConfig
+    from crossdock.sandbox.faults import load_profile
     from crossdock.secrets import sandbox_secrets
 
     settings = get_settings()
     configure_logging(settings.log_level, process="sandbox")
+    try:
+        profile = load_profile(faults or settings.sandbox_faults)
+    except ValueError as err:  # also pydantic's ValidationError: names the bad field
+        typer.secho(f"--faults: {err}", fg="red", err=True)
+        raise typer.Exit(2) from None
     config = SandboxConfig(
+        faults=profile.for_client_timeout(settings.partner_timeout_seconds),
         tracking_step_seconds=settings.tracking_step_seconds,
         carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
         storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",

@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     tracker_exception_rates: dict[str, float] = Field(default_factory=dict)
     # Warehouse sandbox: a restock arrives every this many seconds (0 = never).
     warehouse_restock_seconds: float = Field(default=3600.0, ge=0)
+    # Sandbox fault profile: a name in crossdock/data/fault_profiles.json (none, flaky,
+    # chaos) or the path of a profile JSON file (docs/faults.md).
+    sandbox_faults: str = "none"
 
     # Disputes: the Stripe webhook endpoint's signing secret, and the decision clocks
     # counted back from a dispute's due_by (crossdock.models.dispute.DisputePolicy).

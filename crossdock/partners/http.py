@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -59,8 +60,23 @@ async def send(
     except httpx.TransportError as exc:
         raise PartnerUnavailable(partner, f"cannot reach {url}: {exc}") from exc
     if response.is_success:
+        _check_json(partner, method, url, response)
         return response
     raise classify(partner, response, read_error)
+
+
+def _check_json(partner: str, method: str, url: str, response: httpx.Response) -> None:
+    """Refuse a 2xx whose JSON body does not parse (cut off in transit, a proxy's page):
+    a partner fault, retried like a 5xx. Left to the caller, the `ValueError` would read
+    as a refusal of our data (an order "not importable") or escape classification."""
+    if "json" not in response.headers.get("content-type", "") or not response.content:
+        return
+    try:
+        json.loads(response.content)
+    except ValueError as exc:
+        raise PartnerUnavailable(
+            partner, f"malformed JSON in the {response.status_code} answer to {method} {url}"
+        ) from exc
 
 
 class PartnerConnection:

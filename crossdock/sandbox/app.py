@@ -5,6 +5,7 @@
 /customs/v1/...     landed cost and declarations   /storefront/...   the seller's own shop
 /warehouse/v1/...   stock reservations (3PL)       /suppliers/v1/...  dropship suppliers' RMAs
 /_sandbox/ledger    what every partner did, for tests
+/_sandbox/faults    faults injected by the fault profile (crossdock/sandbox/faults.py)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from crossdock.sandbox import (
     warehouse,
 )
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
-from crossdock.sandbox.faults import FaultMiddleware
+from crossdock.sandbox.fault_injection import FaultInjector, FaultMiddleware, fault_routes
 from crossdock.sandbox.ledger import LedgerEntry
 
 
@@ -47,7 +48,9 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="Crossdock partner sandbox", lifespan=lifespan)
     app.state.sandbox = ctx
-    app.add_middleware(FaultMiddleware, profile=ctx.config.faults)
+    faults = FaultInjector(ctx.config.faults, ctx.fault_counts)
+    app.add_middleware(FaultMiddleware, injector=faults)
+    app.include_router(fault_routes(faults))
     for partner in (
         payments,
         carrier,

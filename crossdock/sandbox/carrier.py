@@ -42,7 +42,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-import httpx
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -71,6 +70,7 @@ from crossdock.sandbox.tracker_scenarios import (
     fits,
     parse_scenario,
 )
+from crossdock.sandbox.webhooks import Backoff, Outbox
 
 log = structlog.get_logger(__name__)
 
@@ -523,6 +523,7 @@ class Carrier:
         # Scenarios waiting for the next label bought under a shipment reference.
         self.scenario_by_reference: dict[str, Scenario] = {}
         self.claims = ClaimDesk(self)
+        self.webhooks = Outbox(ctx, PARTNER, self.event_headers, self._backoff())
 
     # -- API operations --
 
@@ -879,17 +880,29 @@ class Carrier:
         }
         return dated("evt", "Event", now, fields)
 
-    # -- webhook delivery --
+    # -- webhook delivery (crossdock.sandbox.webhooks) --
+
+    def event_headers(self, body: bytes) -> dict[str, str]:
+        """The headers of one delivery attempt of the Event `body`, signed as EasyPost signs."""
+        headers = {"User-Agent": "EasyPost WebHook Agent 1.0"}
+        if self.ctx.config.carrier_webhook_secret:
+            headers |= sign(body, self.ctx.config.carrier_webhook_secret)
+        return headers
+
+    def _backoff(self) -> Backoff:
+        return Backoff(self.retry_initial, self.retry_max, self.retry_window)
 
     def dispatch(self) -> list[asyncio.Task[bool]]:
         """Start delivering every queued Event (some twice); the tasks run independently."""
         events, self.outbox = self.outbox, []
-        if not self.ctx.config.carrier_webhook_url:
+        url = self.ctx.config.carrier_webhook_url
+        if not url:
             return []
+        self.webhooks.backoff = self._backoff()
         tasks: list[asyncio.Task[bool]] = []
         for event in events:
             copies = 2 if self.random.random() < self.duplicate_rate else 1
-            tasks.extend(asyncio.create_task(self.deliver(event)) for _ in range(copies))
+            tasks += self.webhooks.send(url, json.dumps(event).encode(), event["id"], copies=copies)
         return tasks
 
     async def deliver(self, event: Json) -> bool:
@@ -901,53 +914,19 @@ class Carrier:
         url = self.ctx.config.carrier_webhook_url
         if not url:
             return False
-        loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + self.retry_window
-        delay, attempts = self.retry_initial, 1
-        while not await self._post(url, event):
-            if loop.time() + delay > give_up_at:
-                log.warning("webhook_abandoned", event_id=event["id"], url=url, attempts=attempts)
-                return False
-            await asyncio.sleep(delay)
-            delay, attempts = min(delay * 2, self.retry_max), attempts + 1
-        return True
-
-    async def _post(self, url: str, event: Json) -> bool:
-        body = json.dumps(event).encode()
-        headers = {"User-Agent": "EasyPost WebHook Agent 1.0", "Content-Type": "application/json"}
-        if self.ctx.config.carrier_webhook_secret:
-            headers |= sign(body, self.ctx.config.carrier_webhook_secret)
-        try:
-            response = await self.ctx.http.post(url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            log.info("webhook_unreachable", event_id=event["id"], url=url, error=str(exc))
-            return False
-        if not response.is_success:
-            log.info("webhook_refused", event_id=event["id"], url=url, status=response.status_code)
-        return response.is_success
+        self.webhooks.backoff = self._backoff()
+        return await self.webhooks.deliver(url, json.dumps(event).encode(), event["id"])
 
     async def run(self) -> None:
         """The background job: advance trackers and dispatch their Events, forever."""
         poll = min(1.0, max(0.05, self.ctx.config.tracking_step_seconds / 10))
-        deliveries: set[asyncio.Task[bool]] = set()
         try:
             while True:
                 self.advance(datetime.now(UTC))
-                for task in self.dispatch():
-                    deliveries.add(task)
-                    task.add_done_callback(deliveries.discard)
-                    task.add_done_callback(_report_crash)
+                self.dispatch()
                 await asyncio.sleep(poll)
         finally:
-            for task in deliveries:
-                task.cancel()
-            await asyncio.gather(*deliveries, return_exceptions=True)
-
-
-def _report_crash(task: asyncio.Task[bool]) -> None:
-    # A delivery that crashed (a bug, not a refusing receiver) must not vanish silently.
-    if not task.cancelled() and task.exception() is not None:
-        log.error("webhook_delivery_crashed", error=repr(task.exception()))
+            await self.webhooks.aclose()
 
 
 # --- HTTP -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import httpx
 from pydantic import BaseModel, Field, field_validator
 
 from crossdock.sandbox.dispute_config import DisputeSandboxConfig
-from crossdock.sandbox.faults import FaultProfile
+from crossdock.sandbox.faults import FaultCounts, FaultProfile
 from crossdock.sandbox.idempotency import IdempotencyStore
 from crossdock.sandbox.ledger import Ledger
 from crossdock.sandbox.tracker_scenarios import check_rates
@@ -58,3 +58,5 @@ class SandboxContext:
     # Long-running tasks (tracker advancement, webhook delivery) started by the app's lifespan.
     background: list[Background] = field(default_factory=list)
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10.0))
+    # Faults injected by the profile (requests and webhooks), for GET /_sandbox/faults.
+    fault_counts: FaultCounts = field(default_factory=FaultCounts)

@@ -114,7 +114,7 @@ class DisputeDesk:
         self.payments = payments
         self.disputes: dict[str, Dispute] = {}
         self.random = random.Random(ctx.config.seed)
-        self.webhooks = WebhookSender(ctx, self.config, self.random)
+        self.webhooks = WebhookSender(ctx, self.config)
 
     def get(self, dispute_id: str) -> Dispute:
         found = self.disputes.get(dispute_id)
