@@ -5,6 +5,10 @@
 /customs/v1/...     landed cost and declarations   /storefront/...   the seller's own shop
 /warehouse/v1/...   stock reservations (3PL)       /suppliers/v1/...  dropship suppliers' RMAs
 /_sandbox/ledger    what every partner did, for tests
+
+Every partner's records live in one store (crossdock/sandbox/store.py), on
+`config.database` when set, so a restarted sandbox resumes where the partners were.
+docs/sandbox.md has the floor plan.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from crossdock.sandbox import (
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
 from crossdock.sandbox.faults import FaultMiddleware
 from crossdock.sandbox.ledger import LedgerEntry
+from crossdock.sandbox.store import StoreMiddleware
 
 
 def create_app(config: SandboxConfig | None = None) -> FastAPI:
@@ -44,9 +49,13 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await ctx.http.aclose()
+            ctx.store.close()
 
     app = FastAPI(title="Crossdock partner sandbox", lifespan=lifespan)
     app.state.sandbox = ctx
+    # Added first, so innermost: a request's changes are committed before its answer
+    # leaves the routes, and faults injected in front of the routes change nothing.
+    app.add_middleware(StoreMiddleware, store=ctx.store)
     app.add_middleware(FaultMiddleware, profile=ctx.config.faults)
     for partner in (
         payments,
