@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from crossdock.money import Money
-from crossdock.sandbox.store import Table
 from crossdock.sandbox._easypost import (
     PARTNER,
     EasyPostError,
@@ -32,6 +31,7 @@ from crossdock.sandbox._easypost import (
     not_found,
     timestamp,
 )
+from crossdock.sandbox.store import Table
 
 if TYPE_CHECKING:
     from crossdock.sandbox.carrier import Carrier, Shipment, Tracker

@@ -353,7 +353,9 @@ class Payments:
 
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
-        self.intents: Table[PaymentIntent] = ctx.store.table(PARTNER, "payment_intent", PaymentIntent)
+        self.intents: Table[PaymentIntent] = ctx.store.table(
+            PARTNER, "payment_intent", PaymentIntent
+        )
         self.refunds: Table[Refund] = ctx.store.table(PARTNER, "refund", Refund)
         # charge id → payment intent id
         self.charges: Table[str] = ctx.store.table(PARTNER, "charge", str)
@@ -670,7 +672,7 @@ def build(ctx: SandboxContext) -> APIRouter:
                 raise  # propagates through the store: nothing is saved under the key
             except StripeError as exc:
                 return exc.response()  # executed and refused: saved and replayed
-            except Exception as exc:  # noqa: BLE001 - Stripe saves and replays its 500s too
+            except Exception as exc:  # a crash: Stripe saves and replays its 500s too
                 return crashed(exc)
 
         request_fingerprint = fingerprint("POST", request.url.path, params)

@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS records (
 ) WITHOUT ROWID
 """
 
-Touched = set[tuple[str, str, str]]  # (partner, kind, id)
+Touched = set[tuple[int, str]]  # (id() of the table, record id)
 
 
 class _Unit:
@@ -84,16 +84,16 @@ class Table(MutableMapping[str, T], Generic[T]):
 
     def __getitem__(self, record_id: str) -> T:
         found = self._items[record_id]
-        self._store.touch(self.partner, self.kind, record_id)
+        self._store.touch(self, record_id)
         return found
 
     def __setitem__(self, record_id: str, record: T) -> None:
         self._items[record_id] = record
-        self._store.touch(self.partner, self.kind, record_id)
+        self._store.touch(self, record_id)
 
     def __delitem__(self, record_id: str) -> None:
         del self._items[record_id]
-        self._store.touch(self.partner, self.kind, record_id)
+        self._store.touch(self, record_id)
 
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._items))
@@ -104,11 +104,15 @@ class Table(MutableMapping[str, T], Generic[T]):
     def __contains__(self, record_id: object) -> bool:
         return record_id in self._items
 
+    def changed(self, record_id: str) -> None:
+        """Mark a record changed by code that holds it from before the current unit."""
+        self._store.touch(self, record_id)
+
     def peek(self) -> list[T]:
         """All records, for reading only: unlike `.values()` none is marked touched."""
         return list(self._items.values())
 
-    def changes(self, record_id: str) -> str | None | Literal[False]:
+    def changes(self, record_id: str) -> str | Literal[False] | None:
         """The record's JSON if it differs from the file, None if deleted, else False."""
         record = self._items.get(record_id)
         if record is None:
@@ -158,7 +162,7 @@ class RecordStore:
         self._lock = threading.Lock()
         self._loose: Touched = set()  # touched outside any unit; flushed by every commit
         self._db: sqlite3.Connection | None = None
-        self._tables: dict[tuple[str, str], Table[Any]] = {}
+        self._tables: dict[int, Table[Any]] = {}  # every table opened, by id()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -178,16 +182,15 @@ class RecordStore:
             return []
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, body FROM records WHERE partner = ? AND kind = ?", (partner, kind)
+                "SELECT id, body FROM records WHERE partner = ? AND kind = ? ORDER BY id",
+                (partner, kind),
             ).fetchall()
         return [(str(record_id), str(body)) for record_id, body in rows]
 
     def table(self, partner: str, kind: str, type_: Any) -> Table[Any]:
         """The records of one kind, loaded from the file; `type_` is their class."""
-        if (partner, kind) in self._tables:
-            raise StoreError(f"{partner}/{kind} already has a table in this store")
         table: Table[Any] = Table(self, partner, kind, type_)
-        self._tables[(partner, kind)] = table
+        self._tables[id(table)] = table
         return table
 
     def counter(self, partner: str, kind: str, start: int = 1) -> Counter:
@@ -199,10 +202,10 @@ class RecordStore:
         other (still reproducible) ones after each restart."""
         return random.Random(seed if self.boot == 1 else f"{seed}:boot{self.boot}")
 
-    def touch(self, partner: str, kind: str, record_id: str) -> None:
+    def touch(self, table: Table[Any], record_id: str) -> None:
         unit = _unit.get()
         touched = unit.touched if unit is not None and unit.open else self._loose
-        touched.add((partner, kind, record_id))
+        touched.add((id(table), record_id))
 
     @contextlib.contextmanager
     def unit(self) -> Iterator[None]:
@@ -225,8 +228,8 @@ class RecordStore:
             pending |= unit.touched
             unit.touched.clear()
         writes: list[Write] = []
-        for partner, kind, record_id in pending:
-            table = self._tables[(partner, kind)]
+        for table_id, record_id in pending:
+            table = self._tables[table_id]
             body = table.changes(record_id)
             if body is not False:
                 writes.append((table, record_id, body))

@@ -298,7 +298,7 @@ def build(ctx: SandboxContext, payments: Payments) -> APIRouter:
                 raise
             except StripeError as exc:
                 return exc.response()
-            except Exception as exc:  # noqa: BLE001 - Stripe saves and replays its 500s too
+            except Exception as exc:  # a crash: Stripe saves and replays its 500s too
                 return crashed(exc)
 
         def conflict(used: str) -> JSONResponse:

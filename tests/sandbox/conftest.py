@@ -1,21 +1,42 @@
-"""Sandbox fixtures: the whole partner sandbox on a real port, for the official SDKs."""
+"""Sandbox fixtures: the whole partner sandbox on a real port, for the official SDKs.
+
+Every sandbox a test here builds keeps its records in a fresh SQLite file of its own, as
+`crossdock sandbox` does under the state dir, so every test also proves its records
+survive the trip through the file's JSON.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from crossdock.sandbox import context
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
+from crossdock.sandbox.store import RecordStore
 from tests.servers import serve
 
 
+@pytest.fixture(autouse=True)
+def sandbox_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SandboxConfig without a database gets a fresh file under tmp_path."""
+    numbers = itertools.count(1)
+
+    def on_file(path: Path | None = None) -> RecordStore:
+        return RecordStore(path or tmp_path / f"sandbox-{next(numbers)}.db")
+
+    monkeypatch.setattr(context, "RecordStore", on_file)
+
+
 @pytest.fixture(scope="session")
-def live_sandbox() -> Iterator[str]:
+def live_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The sandbox served by uvicorn from a background thread; yields its base URL.
 
     Session-scoped: starting uvicorn costs ~100 ms, and tests use fresh object ids.
     """
-    with serve(create_app(SandboxConfig())) as url:
+    database = tmp_path_factory.mktemp("live-sandbox") / "sandbox.db"
+    with serve(create_app(SandboxConfig(database=database))) as url:
         yield url
