@@ -132,7 +132,7 @@ def temporal_command(settings: Settings) -> list[str]:
         str(settings.temporal_ui_port),
         "--db-filename",
         str(settings.state_dir / "temporal.db"),
-        # WAL makes the SQLite file about as fast as the in-memory store (design §7).
+        # WAL makes the SQLite file about as fast as the in-memory store (docs/development.md).
         "--sqlite-pragma",
         "journal_mode=wal",
         "--sqlite-pragma",

@@ -1,6 +1,6 @@
 """Intake HTTP endpoints: storefront checkout and partner webhooks.
 
-Served by the console process (design §1). Each endpoint answers 2xx only once the
+Served by the console process (architecture §1). Each endpoint answers 2xx only once the
 workflow has the order or the event, so partners' at-least-once redelivery covers any
 failure in between.
 """
