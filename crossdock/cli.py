@@ -71,6 +71,7 @@ def sandbox() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, process="sandbox")
     config = SandboxConfig(
+        database=settings.sandbox_database,
         tracking_step_seconds=settings.tracking_step_seconds,
         carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
         storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
