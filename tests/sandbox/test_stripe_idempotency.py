@@ -117,13 +117,11 @@ async def test_a_key_still_running_is_refused_with_409_and_runs_once() -> None:
 
 
 def test_our_client_and_the_official_sdk_retry_a_key_in_use() -> None:
-    refusal = key_in_use("order-I3/capture")
-    response = httpx.Response(
-        409, content=refusal.body, headers={"content-type": "application/json"}
-    )
+    body = bytes(key_in_use("order-I3/capture").body)
+    response = httpx.Response(409, content=body, headers={"content-type": "application/json"})
 
     error = classify("stripe", response, read_stripe_error)
-    sdk_retries = HTTPClient._should_retry(HTTPClient(), (refusal.body, 409, {}), None, 0, 2)
+    sdk_retries = HTTPClient._should_retry(HTTPClient(), (body, 409, {}), None, 0, 2)
 
     assert isinstance(error, PartnerUnavailable) and error.code == "idempotency_key_in_use"
     assert sdk_retries
