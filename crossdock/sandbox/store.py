@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import random
 import sqlite3
 import threading
@@ -58,6 +59,13 @@ class _Unit:
 _unit: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar("sandbox_unit", default=None)
 
 
+@functools.cache
+def _adapter(type_: Any) -> TypeAdapter[Any]:
+    # Building an adapter costs milliseconds; every sandbox built (tests build hundreds)
+    # opens the same forty-odd tables.
+    return TypeAdapter(type_)
+
+
 class StoreError(Exception):
     """The file holds a record this code cannot read (its shape changed): reset the state."""
 
@@ -69,18 +77,25 @@ class Table(MutableMapping[str, T], Generic[T]):
         self._store = store
         self.partner = partner
         self.kind = kind
-        self._adapter: TypeAdapter[T] = TypeAdapter(type_)
+        self._adapter: TypeAdapter[T] = _adapter(type_)
         self._items: dict[str, T] = {}
         self._saved: dict[str, str] = {}  # id → the JSON the file holds
         for record_id, body in store.load(partner, kind):
-            try:
-                self._items[record_id] = self._adapter.validate_json(body)
-            except ValidationError as error:
-                raise StoreError(
-                    f"{store.path}: {partner}/{kind}/{record_id} no longer matches its "
-                    f"type ({error.error_count()} problem(s)); delete the file to start afresh"
-                ) from error
+            self._items[record_id] = self.read(record_id, body)
             self._saved[record_id] = body
+
+    def read(self, record_id: str, body: str) -> T:
+        """A record from its stored JSON; StoreError if it no longer fits its type."""
+        try:
+            return self._adapter.validate_json(body)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "the record"
+            raise StoreError(
+                f"{self._store.path}: {self.partner}/{self.kind}/{record_id} no longer "
+                f"matches its type ({error.error_count()} problem(s), first {where}: "
+                f"{first['msg']}); delete the file to start afresh"
+            ) from error
 
     def __getitem__(self, record_id: str) -> T:
         found = self._items[record_id]
@@ -261,6 +276,20 @@ class RecordStore:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def check(self) -> None:
+        """Read every record of every open table back from the file, as a restart would
+        (StoreError on the first that does not fit its type)."""
+        if self.path is None:
+            return
+        with contextlib.closing(sqlite3.connect(self.path)) as db:
+            for table in self._tables.values():
+                rows = db.execute(
+                    "SELECT id, body FROM records WHERE partner = ? AND kind = ?",
+                    (table.partner, table.kind),
+                )
+                for record_id, body in rows:
+                    table.read(str(record_id), str(body))
 
     def close(self) -> None:
         """Commit what is pending and close the file (once the app has stopped)."""

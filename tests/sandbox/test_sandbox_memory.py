@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from crossdock.models.order import Channel
 from crossdock.money import Money
@@ -22,6 +24,7 @@ from crossdock.partners.amazon_feeds import DONE, AmazonFeedsClient
 from crossdock.partners.amazon_returns import PAYMENT_ADJUSTMENT, AdjustedItem, payment_adjustment
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
+from crossdock.sandbox.store import StoreError
 from tests.factories import order
 from tests.sandbox.test_carrier import shipment
 from tests.sandbox.test_customs import consignment
@@ -277,3 +280,17 @@ def test_customs_storefront_mail_warehouse_and_suppliers_remember(tmp_path: Path
     assert (stock["available"], stock["reserved"]) == (held["available"], held["reserved"])
     assert released["status"] == "released"
     assert credited["status"] == rma["status"]
+
+
+def test_a_record_that_no_longer_fits_its_type_stops_the_start_naming_it(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "sandbox.db"
+    with sandbox(database) as http:
+        ok(http.post("/customs/v1/landed-cost", json=consignment()))
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE records SET body = '{\"quote_id\": 7}' WHERE kind = 'quote'")
+
+    named = r"customs/quote/lcq_\w+ no longer matches its type .*delete the file"
+    with pytest.raises(StoreError, match=named):
+        create_app(SandboxConfig(database=database))
