@@ -67,6 +67,7 @@ def sandbox() -> None:
     from crossdock.sandbox.app import create_app
     from crossdock.sandbox.context import SandboxConfig
     from crossdock.sandbox.dispute_config import DisputeSandboxConfig
+    from crossdock.secrets import sandbox_secrets
 
     settings = get_settings()
     configure_logging(settings.log_level, process="sandbox")
@@ -75,6 +76,7 @@ def sandbox() -> None:
         tracking_step_seconds=settings.tracking_step_seconds,
         carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
         storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
+        **sandbox_secrets(settings),
         customs_hold_rate=settings.customs_hold_rate,
         customs_hold_seconds=settings.customs_hold_seconds,
         tracker_exception_rates=settings.tracker_exception_rates,

@@ -107,6 +107,16 @@ class Settings(BaseSettings):
     dispute_due_seconds: float = Field(default=7 * 24 * 3600, gt=0)
     dispute_review_seconds: float = Field(default=0, ge=0)
 
+    # Intake's signing secrets, shared with the storefront and EasyPost (crossdock/secrets.py):
+    # unset, each is generated once per install into the state dir.
+    storefront_signing_secret: SecretStr | None = None
+    easypost_webhook_secret: SecretStr | None = None
+    # The demo profile (`make run`) may use secrets published in the repository.
+    demo_profile: bool = False
+    # Per source and endpoint (checkout, each webhook): requests per second, and bursts.
+    intake_rate_per_second: float = Field(default=50.0, gt=0)
+    intake_burst: int = Field(default=500, gt=0)
+
     # make run
     demo_feed: bool = True
     demo_orders_per_minute: float = 20.0

@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         ResumeRequest,
         TrackingUpdate,
     )
-    from workflows import order_ledger, order_packages, order_stock
+    from workflows import order_ledger, order_packages, order_stock, tracking_memory
     from workflows.order_backorder import ship_backorder
     from workflows.order_channel import TELL_CHANNEL, tell_channel
     from workflows.order_context import WORKFLOW_CANCEL, OrderContext, OrderRejected
@@ -287,7 +287,7 @@ class OrderWorkflow:
             return
         if label is not None and update.tracking_code != label.tracking_code:
             return
-        status.tracking_events_seen.append(update.event_id)
+        tracking_memory.remember(status.tracking_events_seen, update.event_id)
         status.last_scan_at = workflow.now()
         if update.status not in TRACKING_PROGRESS:
             if update.status in TRACKING_EXCEPTIONS:

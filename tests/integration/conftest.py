@@ -19,6 +19,7 @@ from crossdock.partners.clients import PartnerClients
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
 from crossdock.sandbox.dispute_config import DisputeSandboxConfig
+from crossdock.secrets import sandbox_secrets
 from starter.app import create_intake_app
 from tests.servers import free_port, sandbox_urls, serve
 from worker import build_worker
@@ -94,6 +95,7 @@ def servers(settings: Settings) -> Iterator[None]:
         tracking_step_seconds=settings.tracking_step_seconds,
         carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
         storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
+        **sandbox_secrets(settings),
         # Some declarations are held for inspection: those orders wait, then ship.
         customs_hold_rate=0.2,
         customs_hold_seconds=1.0,
