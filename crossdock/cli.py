@@ -87,6 +87,7 @@ def sandbox(
         raise typer.Exit(2) from None
     config = SandboxConfig(
         faults=profile.for_client_timeout(settings.partner_timeout_seconds),
+        database=settings.sandbox_database,
         tracking_step_seconds=settings.tracking_step_seconds,
         carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
         storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",

@@ -160,6 +160,11 @@ class Settings(BaseSettings):
     def sandbox_url(self) -> str:
         return f"http://{self.sandbox_host}:{self.sandbox_port}"
 
+    @property
+    def sandbox_database(self) -> Path:
+        """The partner sandbox's records (delete the file to start the partners afresh)."""
+        return self.state_dir / "sandbox.db"
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -21,6 +21,7 @@ from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from crossdock.fx import FxTable, UnknownCurrency, default_fx
 from crossdock.models.order import CountryCode, Order
 from crossdock.models.screening import (
     RestrictedGoodsHit,
@@ -31,7 +32,6 @@ from crossdock.models.screening import (
 )
 from crossdock.money import CurrencyCode, Money
 from crossdock.policies._data import load_table
-from crossdock.fx import FxTable, UnknownCurrency, default_fx
 
 __all__ = ["FX", "RISK_RULES", "BuyerContext", "RiskRules", "assess_risk"]
 

@@ -297,7 +297,7 @@ def _render_invalid(field: str, message: str) -> Response:
 def build(ctx: SandboxContext) -> APIRouter:
     """The Amazon SP-API Orders v0 simulator under /amazon."""
     router = APIRouter(route_class=partner_route(_render_invalid), tags=["amazon"])
-    orders = AmazonOrders()
+    orders = AmazonOrders(ctx.store)
     _admin_routes(router, orders)
     _order_routes(router, orders)
     _shipment_routes(router, orders, ctx)

@@ -21,7 +21,6 @@ past its respond-by date is granted. Answers are once-only by the claim's state.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +33,7 @@ from crossdock.money import Money
 from crossdock.sandbox._routes import Refusal
 from crossdock.sandbox.amazon_orders import AmazonOrders, invalid, iso, sp_api_error
 from crossdock.sandbox.context import SandboxContext
+from crossdock.sandbox.store import Table
 
 PARTNER = "amazon"
 API = "/amazon/atoz/v0/claims"
@@ -113,8 +113,8 @@ class AtozClaims:
     def __init__(self, ctx: SandboxContext, orders: AmazonOrders) -> None:
         self.ctx = ctx
         self.orders = orders
-        self.records: dict[str, ClaimRecord] = {}
-        self._ids = itertools.count(70_000_001)
+        self.records: Table[ClaimRecord] = ctx.store.table("amazon", "atoz_claim", ClaimRecord)
+        self._ids = ctx.store.counter("amazon", "atoz_claim", 70_000_001)
 
     def get(self, claim_id: str) -> ClaimRecord:
         claim = self.records.get(claim_id)

@@ -19,7 +19,6 @@ Every item canceled is one ledger entry (partner amazon, kind seller_cancellatio
 
 from __future__ import annotations
 
-import itertools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import Base64Bytes, BaseModel, Field
 
 from crossdock.sandbox._routes import Refusal
 from crossdock.sandbox.amazon_acknowledgements import (
@@ -40,6 +39,7 @@ from crossdock.sandbox.amazon_acknowledgements import (
 from crossdock.sandbox.amazon_orders import AmazonOrders, invalid, iso, sp_api_error
 from crossdock.sandbox.amazon_returns import PAYMENT_ADJUSTMENT, AmazonAdjustments
 from crossdock.sandbox.context import SandboxContext
+from crossdock.sandbox.store import Table
 
 API = "/amazon/feeds/2021-06-30"
 UPLOADS = "/amazon/_sandbox/feed-documents"
@@ -64,7 +64,7 @@ def _require_token(
 class FeedDocument:
     id: str
     content_type: str
-    content: bytes | None = None
+    content: Base64Bytes | None = None
 
 
 @dataclass
@@ -110,9 +110,11 @@ class AmazonFeeds:
 
     def __init__(self, orders: AmazonOrders, ctx: SandboxContext) -> None:
         self.orders, self.ctx = orders, ctx
-        self.documents: dict[str, FeedDocument] = {}
-        self.feeds: dict[str, Feed] = {}
-        self._ids = itertools.count(50001)
+        self.documents: Table[FeedDocument] = ctx.store.table(
+            "amazon", "feed_document", FeedDocument
+        )
+        self.feeds: Table[Feed] = ctx.store.table("amazon", "feed", Feed)
+        self._ids = ctx.store.counter("amazon", "feed", 50001)
         # Refunds: the payment adjustment feed (amazon_returns.py).
         self.adjustments = AmazonAdjustments(orders, ctx)
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from crossdock.models.order import Channel, Order
 from crossdock.money import Money
 from crossdock.sandbox._routes import Refusal
+from crossdock.sandbox.store import RecordStore, Table
 
 
 def sp_api_error(status: int, code: str, message: str, details: str = "") -> JSONResponse:
@@ -140,8 +141,8 @@ class ConfirmShipmentRequest(BaseModel):
 class AmazonOrders:
     """The orders of one seller across marketplaces, and what happens to them."""
 
-    def __init__(self) -> None:
-        self.orders: dict[str, OrderRecord] = {}
+    def __init__(self, store: RecordStore) -> None:
+        self.orders: Table[OrderRecord] = store.table("amazon", "order", OrderRecord)
 
     def get(self, order_id: str) -> OrderRecord:
         record = self.orders.get(order_id)
@@ -169,7 +170,7 @@ class AmazonOrders:
         return sorted(
             (
                 r
-                for r in self.orders.values()
+                for r in self.orders.peek()
                 if r.marketplace_id in marketplaces
                 and after <= r.key(by)[0]
                 and (before is None or r.key(by)[0] <= before)

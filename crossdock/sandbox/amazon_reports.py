@@ -22,18 +22,18 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import Base64Bytes, BaseModel, Field
 
 from crossdock.sandbox._routes import Refusal
 from crossdock.sandbox.amazon_orders import AmazonOrders, ItemRecord, invalid, iso, sp_api_error
 from crossdock.sandbox.context import SandboxContext
+from crossdock.sandbox.store import RecordStore, Table
 
 API = "/amazon/reports/2021-06-30"
 DOWNLOADS = "/amazon/_sandbox/report-documents"
@@ -167,7 +167,7 @@ class Report:
     start: datetime | None
     end: datetime
     created_at: datetime
-    content: bytes
+    content: Base64Bytes
     rows: int
     status: str = "IN_QUEUE"
     document_id: str | None = None
@@ -218,11 +218,12 @@ def _second(moment: datetime) -> datetime:
 class AmazonReturnRequests:
     """Buyers' return requests on the Amazon order book, and the reports listing them."""
 
-    def __init__(self, orders: AmazonOrders) -> None:
+    def __init__(self, orders: AmazonOrders, store: RecordStore) -> None:
         self.orders = orders
-        self.rows: list[ReturnRow] = []
-        self.reports: dict[str, Report] = {}
-        self._ids = itertools.count(60001)
+        # Return requests by their Amazon RMA id.
+        self.rows: Table[ReturnRow] = store.table("amazon", "return_request", ReturnRow)
+        self.reports: Table[Report] = store.table("amazon", "report", Report)
+        self._ids = store.counter("amazon", "report", 60001)
 
     def open(self, order_id: str, request: BuyerReturn) -> ReturnRow:
         record = self.orders.get(order_id)
@@ -233,7 +234,11 @@ class AmazonReturnRequests:
         item = next((i for i in record.items if i.sku == request.sku), None)
         if item is None:
             raise invalid(f"sku {request.sku!r} is not an item of order {order_id}")
-        asked = sum(r.quantity for r in self.rows if r.item is item)
+        asked = sum(
+            r.quantity
+            for r in self.rows.peek()
+            if r.order_id == order_id and r.item.order_item_id == item.order_item_id
+        )
         if request.quantity > item.shipped - asked:
             raise invalid(
                 f"quantity {request.quantity} of {request.sku}: {item.shipped} shipped, "
@@ -254,7 +259,7 @@ class AmazonReturnRequests:
             order_amount=record.order.order_total.to_decimal_string(),
             order_quantity=sum(i.quantity for i in record.items),
         )
-        self.rows.append(row)
+        self.rows[row.rma] = row
         return row
 
     def create_report(self, spec: CreateReportSpecification) -> Report:
@@ -266,7 +271,7 @@ class AmazonReturnRequests:
             raise invalid(f"dataStartTime {iso(start)} is after dataEndTime {iso(end)}")
         rows = [
             r
-            for r in self.rows
+            for r in sorted(self.rows.peek(), key=lambda r: r.requested_at)
             if (start is None or _second(r.requested_at) >= _second(start))
             and _second(r.requested_at) <= end
         ]
@@ -290,7 +295,7 @@ class AmazonReturnRequests:
         return found
 
     def document(self, document_id: str) -> Report:
-        found = next((r for r in self.reports.values() if r.document_id == document_id), None)
+        found = next((r for r in self.reports.peek() if r.document_id == document_id), None)
         if found is None:
             raise Refusal(
                 sp_api_error(404, "NotFound", f"reportDocumentId {document_id!r} was not found")
@@ -300,7 +305,7 @@ class AmazonReturnRequests:
 
 def add_routes(router: APIRouter, orders: AmazonOrders, ctx: SandboxContext) -> None:
     """Add buyers' return requests and the Reports routes to the Amazon router."""
-    requests = AmazonReturnRequests(orders)
+    requests = AmazonReturnRequests(orders, ctx.store)
     auth = [Depends(_require_token)]
 
     @router.post("/amazon/_sandbox/orders/{order_id}/buyer-return", status_code=201)

@@ -32,6 +32,7 @@ from crossdock.money import Money
 from crossdock.sandbox.amazon_acknowledgements import BAD_VALUE, MessageResult, Report
 from crossdock.sandbox.amazon_orders import AmazonOrders, OrderRecord
 from crossdock.sandbox.context import SandboxContext
+from crossdock.sandbox.store import Table
 
 PAYMENT_ADJUSTMENT = "POST_PAYMENT_ADJUSTMENT_DATA"
 UNKNOWN_ORDER = 18028
@@ -71,9 +72,13 @@ class AmazonAdjustments:
     orders: AmazonOrders
     ctx: SandboxContext
     # MerchantAdjustmentID -> the order it refunded.
-    applied: dict[str, str] = field(default_factory=dict)
-    # (order, item) -> minor units refunded so far.
-    refunded: dict[tuple[str, str], int] = field(default_factory=dict)
+    applied: Table[str] = field(init=False)
+    # "order/item" -> minor units refunded so far.
+    refunded: Table[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.applied = self.ctx.store.table("amazon", "adjustment", str)
+        self.refunded = self.ctx.store.table("amazon", "refunded", int)
 
     def apply(self, feed_id: str, message: ET.Element, report: Report) -> None:
         """Apply one Message of a payment adjustment feed, reporting what went wrong."""
@@ -109,7 +114,9 @@ class AmazonAdjustments:
         self.applied[key] = order_id
         total = 0
         for item_id, amount in amounts.items():
-            self.refunded[(order_id, item_id)] = self.refunded.get((order_id, item_id), 0) + amount
+            self.refunded[f"{order_id}/{item_id}"] = (
+                self.refunded.get(f"{order_id}/{item_id}", 0) + amount
+            )
             total += amount
         self.ctx.ledger.record(
             partner="amazon",
@@ -142,7 +149,7 @@ class AmazonAdjustments:
             paid = item.item_price.amount + (
                 item.shipping_price.amount if item.shipping_price else 0
             )
-            left = paid - self.refunded.get((record.id, item_id), 0)
+            left = paid - self.refunded.get(f"{record.id}/{item_id}", 0)
             if total <= 0 or total > left:
                 raise Refused(
                     TOO_MUCH,

@@ -6,6 +6,10 @@
 /warehouse/v1/...   stock reservations (3PL)       /suppliers/v1/...  dropship suppliers' RMAs
 /_sandbox/ledger    what every partner did, for tests
 /_sandbox/faults    faults injected by the fault profile (crossdock/sandbox/faults.py)
+
+Every partner's records live in one store (crossdock/sandbox/store.py), on
+`config.database` when set, so a restarted sandbox resumes where the partners were.
+docs/sandbox.md has the floor plan.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from crossdock.sandbox import (
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
 from crossdock.sandbox.fault_injection import FaultInjector, FaultMiddleware, fault_routes
 from crossdock.sandbox.ledger import LedgerEntry
+from crossdock.sandbox.store import StoreMiddleware
 
 
 def create_app(config: SandboxConfig | None = None) -> FastAPI:
@@ -45,9 +50,13 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await ctx.http.aclose()
+            ctx.store.close()
 
     app = FastAPI(title="Crossdock partner sandbox", lifespan=lifespan)
     app.state.sandbox = ctx
+    # Added first, so innermost: a request's changes are committed before its answer
+    # leaves the routes, and faults injected in front of the routes change nothing.
+    app.add_middleware(StoreMiddleware, store=ctx.store)
     faults = FaultInjector(ctx.config.faults, ctx.fault_counts)
     app.add_middleware(FaultMiddleware, injector=faults)
     app.include_router(fault_routes(faults))

@@ -33,7 +33,6 @@ import base64
 import binascii
 import copy
 import json
-import random
 import re
 import secrets
 from collections.abc import Awaitable, Callable, Iterator
@@ -62,6 +61,7 @@ from crossdock.sandbox._easypost import (
 from crossdock.sandbox.carrier_claims import ClaimDesk
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.idempotency import fingerprint
+from crossdock.sandbox.store import Table
 from crossdock.sandbox.tracker_scenarios import (
     JOURNEYS,
     Scan,
@@ -508,20 +508,23 @@ class Carrier:
         retry_window: float = 3 * 24 * 3600.0,
     ) -> None:
         self.ctx = ctx
-        self.shipments: dict[str, Shipment] = {}
-        self.trackers: dict[str, Tracker] = {}
+        self.shipments: Table[Shipment] = ctx.store.table(PARTNER, "shipment", Shipment)
+        self.trackers: Table[Tracker] = ctx.store.table(PARTNER, "tracker", Tracker)
+        # Events not yet handed to delivery: in memory only (docs/sandbox.md).
         self.outbox: list[Json] = []
-        self.addresses: dict[str, Json] = {}
+        self.addresses: Table[Json] = ctx.store.table(PARTNER, "address", Json)
         self.duplicate_rate = duplicate_rate
         self.retry_initial = retry_initial
         self.retry_max = retry_max
         self.retry_window = retry_window
         # Seeded, so a run's duplicated deliveries are reproducible.
-        self.random = random.Random(ctx.config.seed)
+        self.random = ctx.store.random(ctx.config.seed)
         # Its own stream, so drawing scenarios does not shift the duplicates' draws.
-        self.scenario_random = random.Random(f"tracker-scenarios:{ctx.config.seed}")
+        self.scenario_random = ctx.store.random(f"tracker-scenarios:{ctx.config.seed}")
         # Scenarios waiting for the next label bought under a shipment reference.
-        self.scenario_by_reference: dict[str, Scenario] = {}
+        self.scenario_by_reference: Table[Scenario] = ctx.store.table(
+            PARTNER, "scenario_by_reference", Scenario
+        )
         self.claims = ClaimDesk(self)
         self.webhooks = Outbox(ctx, PARTNER, self.event_headers, self._backoff())
 
@@ -845,9 +848,11 @@ class Carrier:
         (delivered, returned, failed, or lost in silence) stay where they are.
         """
         step = timedelta(seconds=self.ctx.config.tracking_step_seconds)
-        events = [
-            self._step(tracker, now) for tracker in self.trackers.values() if tracker.due(now, step)
-        ]
+        # Scanning with peek() and touching only the trackers that move keeps the
+        # store's per-second work proportional to what changed.
+        with self.ctx.store.unit():
+            due = [t.data["id"] for t in self.trackers.peek() if t.due(now, step)]
+            events = [self._step(self.trackers[tracker_id], now) for tracker_id in due]
         self.outbox.extend(events)
         return events
 

@@ -31,6 +31,7 @@ from crossdock.sandbox._easypost import (
     not_found,
     timestamp,
 )
+from crossdock.sandbox.store import Table
 
 if TYPE_CHECKING:
     from crossdock.sandbox.carrier import Carrier, Shipment, Tracker
@@ -88,7 +89,7 @@ class ClaimDesk:
 
     def __init__(self, carrier: Carrier) -> None:
         self.carrier = carrier
-        self.claims: dict[str, Json] = {}
+        self.claims: Table[Json] = carrier.ctx.store.table(PARTNER, "claim", Json)
 
     def file(self, body: Any, key: str | None) -> Json:
         """File a claim for a bought parcel; refuse one the parcel does not qualify for."""
@@ -121,7 +122,7 @@ class ClaimDesk:
         return copy.deepcopy(found)
 
     def _parcel(self, tracking_code: str) -> tuple[Shipment, Tracker]:
-        for tracker in self.carrier.trackers.values():
+        for tracker in self.carrier.trackers.peek():
             if tracker.data["tracking_code"] == tracking_code:
                 return self.carrier.shipment(tracker.data["shipment_id"]), tracker
         raise InvalidRequest(
@@ -147,7 +148,7 @@ class ClaimDesk:
                 "CLAIM.NOT_ELIGIBLE",
                 f"{tracking_code} was delivered; a delivered parcel cannot be claimed as lost.",
             )
-        for claim in self.claims.values():
+        for claim in self.claims.peek():
             if claim["tracking_code"] == tracking_code and claim["status"] in _OPEN:
                 raise EasyPostError(
                     422,

@@ -1,9 +1,10 @@
-"""What every simulated partner shares: configuration, ledger, idempotency, outbound HTTP."""
+"""What every simulated partner shares: configuration, records, ledger, idempotency, HTTP."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,10 +14,14 @@ from crossdock.sandbox.dispute_config import DisputeSandboxConfig
 from crossdock.sandbox.faults import FaultCounts, FaultProfile
 from crossdock.sandbox.idempotency import IdempotencyStore
 from crossdock.sandbox.ledger import Ledger
+from crossdock.sandbox.store import RecordStore
 from crossdock.sandbox.tracker_scenarios import check_rates
 
 
 class SandboxConfig(BaseModel):
+    # The SQLite file holding every partner's records (`<state_dir>/sandbox.db` under
+    # `crossdock sandbox`); None keeps them in memory, forgotten when the process ends.
+    database: Path | None = None
     faults: FaultProfile = Field(default_factory=FaultProfile)
     # Seconds between a tracker's status steps (pre_transit → ... → delivered).
     tracking_step_seconds: float = 3600.0
@@ -53,10 +58,17 @@ Background = Callable[[], Coroutine[Any, Any, None]]
 @dataclass
 class SandboxContext:
     config: SandboxConfig
-    ledger: Ledger = field(default_factory=Ledger)
-    idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
+    # Opened on config.database; every partner's tables live in it.
+    store: RecordStore = field(init=False)
+    ledger: Ledger = field(init=False)
+    idempotency: IdempotencyStore = field(init=False)
     # Long-running tasks (tracker advancement, webhook delivery) started by the app's lifespan.
     background: list[Background] = field(default_factory=list)
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10.0))
     # Faults injected by the profile (requests and webhooks), for GET /_sandbox/faults.
     fault_counts: FaultCounts = field(default_factory=FaultCounts)
+
+    def __post_init__(self) -> None:
+        self.store = RecordStore(self.config.database)
+        self.ledger = Ledger(self.store)
+        self.idempotency = IdempotencyStore(self.store)

@@ -13,7 +13,6 @@ Errors: {"error": {"code", "message", "field"}}; 422 names the offending field.
 
 from __future__ import annotations
 
-import random
 import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +34,7 @@ from crossdock.sandbox.customs_rules import (
     quote_landed_cost,
 )
 from crossdock.sandbox.idempotency import fingerprint
+from crossdock.sandbox.store import Table
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
@@ -129,9 +129,11 @@ class CustomsOffice:
 
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
-        self.random = random.Random(ctx.config.seed)
-        self.quotes: dict[str, LandedCostQuote] = {}
-        self.declarations: dict[str, Declaration] = {}
+        self.random = ctx.store.random(ctx.config.seed)
+        self.quotes: Table[LandedCostQuote] = ctx.store.table("customs", "quote", LandedCostQuote)
+        self.declarations: Table[Declaration] = ctx.store.table(
+            "customs", "declaration", Declaration
+        )
 
     def _token(self, length: int, alphabet: str = string.digits + string.ascii_uppercase) -> str:
         return "".join(self.random.choice(alphabet) for _ in range(length))

@@ -37,9 +37,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crossdock.fx import FxRate, FxTable, UnknownCurrency, default_fx
 from crossdock.models.order import CountryCode, HsCode, Incoterm
 from crossdock.money import CurrencyCode, Money, total
-from crossdock.fx import FxRate, FxTable, UnknownCurrency, default_fx
 
 Rate = Annotated[Decimal, Field(ge=0, le=1)]
 MinorUnits = Annotated[int, Field(ge=0)]

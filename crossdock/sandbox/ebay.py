@@ -199,7 +199,7 @@ def _search(orders: EbayOrders, criteria: OrderFilter, order_ids: str | None) ->
             raise refuse(30900, "Exceeded maximum number of order IDs (the current limit is 50)")
         return [orders.orders[i] for i in wanted if i in orders.orders]
     return sorted(
-        (r for r in orders.orders.values() if criteria.matches(r)),
+        (r for r in orders.orders.peek() if criteria.matches(r)),
         key=lambda r: (r.order.placed_at, r.id),
     )
 
@@ -313,7 +313,7 @@ def _render_invalid(field: str, message: str) -> Response:
 def build(ctx: SandboxContext) -> APIRouter:
     """The eBay Sell Fulfillment and Post-Order (cancellation) simulators under /ebay."""
     router = APIRouter(route_class=partner_route(_render_invalid), tags=["ebay"])
-    orders = EbayOrders()
+    orders = EbayOrders(ctx.store)
     _admin_routes(router, orders)
     _order_routes(router, orders)
     _fulfillment_routes(router, orders, ctx)

@@ -9,7 +9,6 @@ rejecting a request that is no longer waiting for the seller is refused, as on e
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -52,8 +51,10 @@ def refuse(error_id: int, message: str, status: int = 400, **parameters: str) ->
 
 @dataclass
 class CancellationRecord:
+    """One request, stored on its order's record (`cancel_requests`), linked back to it."""
+
     cancel_id: str
-    order: OrderRecord
+    order_id: str
     reason: str
     requested_at: datetime
     marketplace_id: str
@@ -71,15 +72,29 @@ class CancellationRecord:
     def pending(self) -> bool:
         return self.state == APPROVAL_PENDING
 
+    @property
+    def order(self) -> OrderRecord:
+        return self._order
+
+    def link(self, order: OrderRecord) -> CancellationRecord:
+        # An attribute, not a field: the order holds its requests, not the other way.
+        self._order = order
+        return self
+
 
 class EbayCancellations:
-    """Every cancellation request, by cancelId; each also sits on its order's record."""
+    """Every cancellation request, by cancelId; each is stored on its order's record."""
 
     def __init__(self, orders: EbayOrders) -> None:
         self._orders = orders
-        self.requests: dict[str, CancellationRecord] = {}
+        # An index over the orders' requests, rebuilt from them on start.
+        self.requests: dict[str, CancellationRecord] = {
+            found.cancel_id: found.link(record)
+            for record in orders.orders.peek()
+            for found in record.cancel_requests
+        }
         # eBay cancel ids are ten-digit numbers starting with 5.
-        self._ids = itertools.count(5_000_000_001)
+        self._ids = orders.store.counter("ebay", "cancellation", 5_000_000_001)
 
     def get(self, cancel_id: str) -> CancellationRecord:
         found = self.requests.get(cancel_id)
@@ -87,6 +102,7 @@ class EbayCancellations:
             raise refuse(
                 NOT_FOUND, f"Cancellation {cancel_id} was not found", 404, cancelId=cancel_id
             )
+        self._orders.get(found.order_id)  # its changes are the order record's changes
         return found
 
     def request(
@@ -104,13 +120,13 @@ class EbayCancellations:
         when = _check_request(record, reason, requested_at or datetime.now(UTC))
         found = CancellationRecord(
             cancel_id=str(next(self._ids)),
-            order=record,
+            order_id=record.id,
             reason=reason,
             requested_at=when,
             marketplace_id=marketplace_of(record.order),
             buyer_login_name=buyer_username(record.order),
             modified_at=when,
-        )
+        ).link(record)
         self.requests[found.cancel_id] = found
         record.cancel_requests.append(found)
         record.last_modified = datetime.now(UTC)
@@ -125,7 +141,7 @@ class EbayCancellations:
         now = datetime.now(UTC)
         found = CancellationRecord(
             cancel_id=str(next(self._ids)),
-            order=record,
+            order_id=record.id,
             reason=reason,
             requested_at=now,
             marketplace_id=marketplace_of(record.order),
@@ -136,7 +152,7 @@ class EbayCancellations:
             closed_at=now,
             close_reason="FULL_REFUNDED",
             requestor="SELLER",
-        )
+        ).link(record)
         self.requests[found.cancel_id] = found
         record.cancel_requests.append(found)
         record.canceled, record.last_modified = True, now

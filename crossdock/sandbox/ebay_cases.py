@@ -23,7 +23,6 @@ adds the Fulfillment API's `orderId` so intake can find the order without the Tr
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +36,7 @@ from crossdock.sandbox._routes import Refusal
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.ebay_orders import EbayOrders, ebay_error, refuse, timestamp
 from crossdock.sandbox.ebay_post_order import _require_token
+from crossdock.sandbox.store import Table
 
 PARTNER = "ebay"
 API = "/ebay/post-order/v2/casemanagement"
@@ -141,8 +141,8 @@ class EbayCases:
     def __init__(self, ctx: SandboxContext, orders: EbayOrders) -> None:
         self.ctx = ctx
         self.orders = orders
-        self.records: dict[str, CaseRecord] = {}
-        self._ids = itertools.count(5_100_000_001)
+        self.records: Table[CaseRecord] = orders.store.table("ebay", "case", CaseRecord)
+        self._ids = orders.store.counter("ebay", "case", 5_100_000_001)
 
     def get(self, case_id: str) -> CaseRecord:
         case = self.records.get(case_id)

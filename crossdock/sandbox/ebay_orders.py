@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from crossdock.models.order import Channel, Order
 from crossdock.money import Money
 from crossdock.sandbox._routes import Refusal
+from crossdock.sandbox.store import RecordStore, Table
 
 if TYPE_CHECKING:
     from crossdock.sandbox.ebay_cancellations import CancellationRecord
@@ -132,6 +133,15 @@ class OrderRecord:
         return "NOT_STARTED" if statuses == {"NOT_STARTED"} else "IN_PROGRESS"
 
 
+def _bind_held_records() -> None:
+    """Bind the record types an OrderRecord holds into this module, so the store can read
+    its annotations: they are defined beside their rules, modules that import this one."""
+    from crossdock.sandbox.ebay_cancellations import CancellationRecord
+    from crossdock.sandbox.ebay_refunds import RefundRecord
+
+    globals().update(CancellationRecord=CancellationRecord, RefundRecord=RefundRecord)
+
+
 def _digits(seed: str, width: int) -> str:
     return str(int(hashlib.sha256(seed.encode()).hexdigest(), 16) % 10**width).zfill(width)
 
@@ -175,8 +185,10 @@ class ShippingFulfillmentDetails(BaseModel):
 class EbayOrders:
     """The seller's eBay orders and their shipping fulfillments."""
 
-    def __init__(self) -> None:
-        self.orders: dict[str, OrderRecord] = {}
+    def __init__(self, store: RecordStore) -> None:
+        _bind_held_records()
+        self.store = store  # the other eBay desks keep their records beside the orders
+        self.orders: Table[OrderRecord] = store.table("ebay", "order", OrderRecord)
 
     def get(self, order_id: str) -> OrderRecord:
         record = self.orders.get(order_id)

@@ -18,7 +18,6 @@ key: an answer is once-only by the dispute's state, and the ledger proves it.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,7 @@ from crossdock.money import Money
 from crossdock.sandbox._routes import Refusal
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.ebay_orders import EbayOrders, ebay_error, refuse, timestamp
+from crossdock.sandbox.store import Table
 
 PARTNER = "ebay"
 REASONS = (
@@ -130,8 +130,10 @@ class PaymentDisputes:
     def __init__(self, ctx: SandboxContext, orders: EbayOrders) -> None:
         self.ctx = ctx
         self.orders = orders
-        self.records: dict[str, PaymentDisputeRecord] = {}
-        self._ids = itertools.count(5_000_000_001)
+        self.records: Table[PaymentDisputeRecord] = orders.store.table(
+            "ebay", "payment_dispute", PaymentDisputeRecord
+        )
+        self._ids = orders.store.counter("ebay", "payment_dispute", 5_000_000_001)
 
     def get(self, dispute_id: str) -> PaymentDisputeRecord:
         found = self.records.get(dispute_id)

@@ -13,7 +13,6 @@ order) is refused naming the field.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -132,7 +131,7 @@ def refunded(record: OrderRecord, line_item_id: str | None = None) -> int:
 class EbayRefunds:
     def __init__(self, orders: EbayOrders) -> None:
         self.orders = orders
-        self._ids = itertools.count(1)
+        self._ids = orders.store.counter("ebay", "refund", 1)
 
     def issue(self, order_id: str, request: IssueRefundRequest) -> tuple[RefundRecord, bool]:
         """Refund the order or its lines; (refund, False) when the call repeats one."""

@@ -14,7 +14,6 @@ Fulfillment API's issueRefund and labels through its own carrier.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +24,7 @@ from pydantic import BaseModel, Field
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.ebay_orders import EbayOrders, refuse, timestamp
 from crossdock.sandbox.ebay_post_order import _require_token
+from crossdock.sandbox.store import Table
 
 API = "/ebay/post-order/v2/return"
 # ReturnReasonEnum values buyers pick most.
@@ -92,8 +92,8 @@ class ReturnRecord:
 class EbayReturnRequests:
     def __init__(self, orders: EbayOrders) -> None:
         self.orders = orders
-        self.returns: list[ReturnRecord] = []
-        self._ids = itertools.count(5_000_000_001)
+        self.returns: Table[ReturnRecord] = orders.store.table("ebay", "return", ReturnRecord)
+        self._ids = orders.store.counter("ebay", "return", 5_000_000_001)
 
     def open(self, order_id: str, request: BuyerReturn) -> ReturnRecord:
         record = self.orders.get(order_id)
@@ -122,11 +122,15 @@ class EbayReturnRequests:
             created_at=datetime.now(UTC),
             buyer=f"buyer_{order_id.replace('-', '')[-6:]}",
         )
-        self.returns.append(found)
+        self.returns[found.return_id] = found
         return found
 
     def search(self, created_from: datetime | None, offset: int, limit: int) -> dict[str, Any]:
-        matching = [r for r in self.returns if created_from is None or r.created_at >= created_from]
+        matching = [
+            r
+            for r in sorted(self.returns.peek(), key=lambda r: r.return_id)
+            if created_from is None or r.created_at >= created_from
+        ]
         page = matching[offset : offset + limit]
         return {
             "members": [r.as_json() for r in page],

@@ -3,15 +3,17 @@
 Every side effect a partner performs (authorization, capture, refund, label, declaration,
 shipment confirmation, ...) is one entry, carrying the idempotency key that caused it.
 Replayed requests do not add entries: that is the point of asserting on the ledger.
+Entries are records in the store, so the ledger spans restarts of the sandbox.
 """
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from crossdock.sandbox.store import RecordStore, Table
 
 
 class LedgerEntry(BaseModel):
@@ -27,9 +29,12 @@ class LedgerEntry(BaseModel):
 
 
 class Ledger:
-    def __init__(self) -> None:
-        self._entries: list[LedgerEntry] = []
-        self._seq = itertools.count(1)
+    def __init__(self, store: RecordStore | None = None) -> None:
+        records = store or RecordStore()
+        self._table: Table[LedgerEntry] = records.table("sandbox", "ledger", LedgerEntry)
+        # Entries never change once written: kept in order here, each touched only once.
+        self._entries = sorted(self._table.peek(), key=lambda e: e.seq)
+        self._seq = records.counter("sandbox", "ledger", len(self._entries) + 1)
 
     def record(
         self,
@@ -53,6 +58,7 @@ class Ledger:
             currency=currency,
             details=details,
         )
+        self._table[f"{entry.seq:012d}"] = entry
         self._entries.append(entry)
         return entry
 

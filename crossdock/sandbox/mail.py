@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.idempotency import fingerprint
+from crossdock.sandbox.store import Table
 
 PARTNER = "mail"
 Json = dict[str, Any]
@@ -150,9 +151,17 @@ class Mailbox:
 
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
-        self.sent: list[Json] = []
+        # Every message received, by a zero-padded sequence number (so in order).
+        self.received: Table[Json] = ctx.store.table(PARTNER, "message", Json)
+        self._seq = ctx.store.counter(PARTNER, "message")
         # Idempotency-Key → (request fingerprint, message id).
-        self._by_key: dict[str, tuple[str, str]] = {}
+        self._by_key: Table[tuple[str, str]] = ctx.store.table(
+            PARTNER, "idempotency_key", tuple[str, str]
+        )
+
+    @property
+    def sent(self) -> list[Json]:
+        return self.received.peek()
 
     def send(self, body: Any, key: str | None) -> tuple[str, bool]:
         """Accept one message; return its id and whether it was a replay of `key`.
@@ -177,7 +186,8 @@ class Mailbox:
         custom_args = dict(message.get("custom_args") or {})
         for personalization in message["personalizations"]:
             subject = personalization.get("subject") or message.get("subject")
-            self.sent.append(_received(message, personalization, message_id, key))
+            received = _received(message, personalization, message_id, key)
+            self.received[f"{next(self._seq):012d}"] = received
             self.ctx.ledger.record(
                 PARTNER,
                 "notification",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -32,8 +33,11 @@ from fastapi.responses import JSONResponse
 from crossdock.money import CURRENCY_EXPONENTS, Money
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.idempotency import fingerprint
+from crossdock.sandbox.store import Table
 
 PARTNER = "stripe"
+
+log = logging.getLogger(__name__)
 
 Params = dict[str, Any]
 Json = dict[str, Any]
@@ -345,13 +349,16 @@ def authenticate(request: Request) -> None:
 
 
 class Payments:
-    """PaymentIntents and refunds held in memory, every money movement in the ledger."""
+    """PaymentIntents and refunds in the record store, every money movement in the ledger."""
 
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
-        self.intents: dict[str, PaymentIntent] = {}
-        self.refunds: dict[str, Refund] = {}
-        self.charges: dict[str, str] = {}  # charge id → payment intent id
+        self.intents: Table[PaymentIntent] = ctx.store.table(
+            PARTNER, "payment_intent", PaymentIntent
+        )
+        self.refunds: Table[Refund] = ctx.store.table(PARTNER, "refund", Refund)
+        # charge id → payment intent id
+        self.charges: Table[str] = ctx.store.table(PARTNER, "charge", str)
 
     def _record(self, kind: str, intent: PaymentIntent, amount: int, key: str | None) -> None:
         self.ctx.ledger.record(
@@ -606,6 +613,28 @@ def _unexpected_state(intent: PaymentIntent, verb: str, allowed: tuple[str, ...]
     )
 
 
+def crashed(error: Exception) -> JSONResponse:
+    """Stripe's answer when the request broke while executing: a 500, saved under its key."""
+    log.error("stripe_request_crashed", exc_info=error)
+    return StripeError(
+        500,
+        "An unknown error occurred while processing your request.",
+        type_="api_error",
+    ).response()
+
+
+def key_in_use(key: str) -> JSONResponse:
+    """Stripe's refusal of a key whose first request is still running (clients retry)."""
+    return StripeError(
+        409,
+        f"There is currently another in-progress request using this Idempotency-Key "
+        f"('{key}'); that probably means you submitted twice, and the other request is "
+        "still going through. Please try again later.",
+        type_="idempotency_error",
+        code="idempotency_key_in_use",
+    ).response()
+
+
 def _idempotency_conflict(key: str) -> JSONResponse:
     return StripeError(
         400,
@@ -643,11 +672,13 @@ def build(ctx: SandboxContext) -> APIRouter:
                 raise  # propagates through the store: nothing is saved under the key
             except StripeError as exc:
                 return exc.response()  # executed and refused: saved and replayed
+            except Exception as exc:  # a crash: Stripe saves and replays its 500s too
+                return crashed(exc)
 
         request_fingerprint = fingerprint("POST", request.url.path, params)
         try:
             return await ctx.idempotency.run(
-                PARTNER, key, request_fingerprint, execute, _idempotency_conflict
+                PARTNER, key, request_fingerprint, execute, _idempotency_conflict, key_in_use
             )
         except InvalidRequest as exc:
             return exc.response()

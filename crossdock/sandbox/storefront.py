@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from crossdock.models.order import Channel, Order
 from crossdock.sandbox._routes import Refusal, partner_route
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.idempotency import fingerprint
+from crossdock.sandbox.store import Counter, Table
 
 log = structlog.get_logger(__name__)
 
@@ -105,10 +105,20 @@ class FulfillmentInput(BaseModel):
 @dataclass
 class Storefront:
     ctx: SandboxContext
-    checkouts: dict[str, Checkout] = field(default_factory=dict)
-    fulfillment_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    cancellation_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    checkouts: Table[Checkout] = field(init=False)
+    fulfillment_ids: Counter = field(init=False)
+    cancellation_ids: Counter = field(init=False)
     outbox: asyncio.Queue[Checkout] = field(default_factory=asyncio.Queue)
+
+    def __post_init__(self) -> None:
+        store = self.ctx.store
+        self.checkouts = store.table("storefront", "checkout", Checkout)
+        self.fulfillment_ids = store.counter("storefront", "fulfillment")
+        self.cancellation_ids = store.counter("storefront", "cancellation")
+        # Checkouts a restart interrupted before intake took them are sent again.
+        for checkout in self.checkouts.peek():
+            if checkout.forwarded_at is None:
+                self.outbox.put_nowait(checkout)
 
     async def forward_all(self) -> None:
         """Background loop: one delivery task per checkout, all cancelled at shutdown."""
@@ -121,9 +131,14 @@ class Storefront:
         if url is None:
             return
         delay = FIRST_RETRY_SECONDS
-        while not await self._attempt(checkout, url):
+        while not await self._recorded_attempt(checkout, url):
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RETRY_SECONDS)
+
+    async def _recorded_attempt(self, checkout: Checkout, url: str) -> bool:
+        with self.ctx.store.unit():
+            self.checkouts.changed(checkout.order.channel_order_id)
+            return await self._attempt(checkout, url)
 
     async def _attempt(self, checkout: Checkout, url: str) -> bool:
         checkout.attempts += 1
@@ -185,7 +200,7 @@ def _routes(router: APIRouter, shop: Storefront) -> None:
     @router.get("/storefront/_sandbox/orders")
     async def list_orders() -> Any:
         """Every checkout, oldest first, with its forwarding state."""
-        return {"orders": [c.summary() for c in shop.checkouts.values()]}
+        return {"orders": [c.summary() for c in shop.checkouts.peek()]}
 
 
 def _fulfillment_routes(router: APIRouter, shop: Storefront) -> None:

@@ -19,7 +19,6 @@ records openings, each submission (`submission_count`), acceptances and outcomes
 from __future__ import annotations
 
 import asyncio
-import random
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -39,8 +38,11 @@ from crossdock.sandbox.payments import (
     Payments,
     StripeError,
     authenticate,
+    crashed,
+    key_in_use,
     parse_form,
 )
+from crossdock.sandbox.store import Table
 from crossdock.sandbox.stripe_webhooks import WebhookSender
 
 Json = dict[str, Any]
@@ -112,8 +114,8 @@ class DisputeDesk:
         self.ctx = ctx
         self.config = ctx.config.disputes
         self.payments = payments
-        self.disputes: dict[str, Dispute] = {}
-        self.random = random.Random(ctx.config.seed)
+        self.disputes: Table[Dispute] = ctx.store.table(PARTNER, "dispute", Dispute)
+        self.random = ctx.store.random(ctx.config.seed)
         self.webhooks = WebhookSender(ctx, self.config)
 
     def get(self, dispute_id: str) -> Dispute:
@@ -127,7 +129,7 @@ class DisputeDesk:
     def _intent_for(self, request: OpenDispute) -> str:
         if request.payment_intent:
             return request.payment_intent
-        for intent in self.payments.intents.values():
+        for intent in self.payments.intents.peek():
             if request.order and intent.order == request.order and intent.amount_received:
                 return intent.id
         raise InvalidRequest(404, f"No captured payment for order {request.order!r}", param="order")
@@ -229,21 +231,20 @@ class DisputeDesk:
         ones nobody answered by `due_by`."""
         while True:
             await asyncio.sleep(0.2)
-            now = time.time()
-            for dispute in list(self.disputes.values()):
-                since = dispute.under_review_since
-                if dispute.status in ANSWERABLE and now > dispute.due_by:
-                    self.resolve(dispute.id, "lost")
-                elif (
-                    since
-                    and self.config.review_seconds
-                    and now - since > self.config.review_seconds
-                ):
-                    dispute.under_review_since = None
-                    won = self.random.random() < self.config.win_rate
-                    # An issuer unconvinced by the answer to an inquiry files a chargeback.
-                    lost = "escalate" if dispute.status.startswith("warning_") else "lost"
-                    self.resolve(dispute.id, "won" if won else lost)
+            with self.ctx.store.unit():
+                self._decide_due(time.time())
+
+    def _decide_due(self, now: float) -> None:
+        for dispute in self.disputes.peek():
+            since = dispute.under_review_since
+            if dispute.status in ANSWERABLE and now > dispute.due_by:
+                self.resolve(dispute.id, "lost")
+            elif since and self.config.review_seconds and now - since > self.config.review_seconds:
+                dispute.under_review_since = None
+                won = self.random.random() < self.config.win_rate
+                # An issuer unconvinced by the answer to an inquiry files a chargeback.
+                lost = "escalate" if dispute.status.startswith("warning_") else "lost"
+                self.resolve(dispute.id, "won" if won else lost)
 
     def _record(self, kind: str, dispute: Dispute, key: str | None, **details: Any) -> None:
         intent = self.payments.intents.get(dispute.payment_intent)
@@ -297,6 +298,8 @@ def build(ctx: SandboxContext, payments: Payments) -> APIRouter:
                 raise
             except StripeError as exc:
                 return exc.response()
+            except Exception as exc:  # a crash: Stripe saves and replays its 500s too
+                return crashed(exc)
 
         def conflict(used: str) -> JSONResponse:
             message = (
@@ -307,7 +310,9 @@ def build(ctx: SandboxContext, payments: Payments) -> APIRouter:
 
         try:
             request_print = fingerprint("POST", request.url.path, params)
-            return await ctx.idempotency.run(PARTNER, key, request_print, execute, conflict)
+            return await ctx.idempotency.run(
+                PARTNER, key, request_print, execute, conflict, key_in_use
+            )
         except InvalidRequest as exc:
             return exc.response()
 

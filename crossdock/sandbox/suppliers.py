@@ -14,7 +14,6 @@ credit); the RMA is `authorized` if any line is credited, else `refused`. Errors
 
 from __future__ import annotations
 
-import random
 import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from crossdock.policies.suppliers import SUPPLIERS, Supplier, SupplierTable
 from crossdock.sandbox._routes import Refusal, partner_route
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.idempotency import fingerprint
+from crossdock.sandbox.store import Table
 
 PARTNER = "suppliers"
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
@@ -118,8 +118,8 @@ class RmaDesk:
     def __init__(self, ctx: SandboxContext, table: SupplierTable = SUPPLIERS) -> None:
         self.ctx = ctx
         self.table = table
-        self.random = random.Random(ctx.config.seed)
-        self.rmas: dict[str, Rma] = {}
+        self.random = ctx.store.random(ctx.config.seed)
+        self.rmas: Table[Rma] = ctx.store.table("suppliers", "rma", Rma)
 
     def supplier(self, supplier_id: str) -> Supplier:
         supplier = self.table.suppliers.get(supplier_id)

@@ -108,7 +108,11 @@ class Warehouse:
         self.ctx = ctx
         catalog = default_catalog()
         self.book = StockBook(
-            load_stock_plan(catalog), catalog, ctx.config.warehouse_restock_seconds, ctx.config.seed
+            load_stock_plan(catalog),
+            catalog,
+            ctx.config.warehouse_restock_seconds,
+            ctx.config.seed,
+            ctx.store,
         )
 
     async def once(

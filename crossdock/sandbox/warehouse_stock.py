@@ -9,7 +9,6 @@ the order the reservations were made.
 from __future__ import annotations
 
 import json
-import random
 import string
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from crossdock.catalog import Catalog, default_catalog
+from crossdock.sandbox.store import RecordStore, Table
 
 
 class WarehouseRefusal(Exception):
@@ -122,6 +122,12 @@ class Reservation:
         }
 
 
+@dataclass
+class RestockClock:
+    started: datetime
+    applied: int = 0  # restocks received since `started`
+
+
 class StockBook:
     """Free stock per SKU, the reservations holding the rest, and the restock clock.
 
@@ -129,17 +135,43 @@ class StockBook:
         plan: Opening stock and restock sizes.
         restock_seconds: A restock arrives every this many seconds; 0 = never.
         seed: Seeds reservation ids, so a sandbox run is reproducible.
+        store: Where the stock, the reservations and the clock are kept.
     """
 
-    def __init__(self, plan: StockPlan, catalog: Catalog, restock_seconds: float, seed: int):
+    def __init__(
+        self,
+        plan: StockPlan,
+        catalog: Catalog,
+        restock_seconds: float,
+        seed: int,
+        store: RecordStore | None = None,
+    ):
+        records = store or RecordStore()
         self.catalog = catalog
         self.plan = plan
-        self.available = {p.sku: plan.level(p.sku).on_hand for p in catalog.products()}
-        self.reservations: dict[str, Reservation] = {}
+        self.available: Table[int] = records.table("warehouse", "available", int)
+        for product in catalog.products():
+            self.available.setdefault(product.sku, plan.level(product.sku).on_hand)
+        self.reservations: Table[Reservation] = records.table(
+            "warehouse", "reservation", Reservation
+        )
         self.restock_seconds = restock_seconds
-        self.started = datetime.now(UTC)
-        self.restocks_applied = 0
-        self.random = random.Random(seed)
+        # Restocks keep their rhythm across restarts: the clock is stored too.
+        self._clock: Table[RestockClock] = records.table("warehouse", "clock", RestockClock)
+        self._clock.setdefault("restock", RestockClock(started=datetime.now(UTC)))
+        self.random = records.random(seed)
+
+    @property
+    def started(self) -> datetime:
+        return self._clock["restock"].started
+
+    @property
+    def restocks_applied(self) -> int:
+        return self._clock["restock"].applied
+
+    @restocks_applied.setter
+    def restocks_applied(self, applied: int) -> None:
+        self._clock["restock"].applied = applied
 
     def catch_up(self) -> None:
         """Receive every restock due by now (lazily: the clock only matters when asked)."""
@@ -164,7 +196,7 @@ class StockBook:
     def allocate(self) -> None:
         """Hand free stock to backordered lines, oldest reservation first."""
         now = datetime.now(UTC)
-        for reservation in self.reservations.values():
+        for reservation in self.reservations.peek():
             for line in reservation.lines:
                 covered = min(line.backordered, self.available[line.sku])
                 if covered:
@@ -172,6 +204,7 @@ class StockBook:
                     line.backordered -= covered
                     line.reserved += covered
                     reservation.updated_at = now
+                    self.reservations.changed(reservation.id)
 
     def check_sku(self, sku: str, field_name: str, status: int = 422) -> None:
         if sku not in self.available:
@@ -250,7 +283,7 @@ class StockBook:
     def stock(self, sku: str) -> dict[str, Any]:
         self.check_sku(sku, "sku", status=404)
         self.catch_up()
-        lines = [line for r in self.reservations.values() for line in r.lines if line.sku == sku]
+        lines = [line for r in self.reservations.peek() for line in r.lines if line.sku == sku]
         next_at = self.next_restock_at()
         return {
             "sku": sku,
