@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import structlog
@@ -19,9 +20,11 @@ from crossdock.config import Settings
 from crossdock.console import install_console
 from crossdock.console.auth import cookie_session
 from crossdock.identity import Accounts
+from crossdock.models.bounds import arriving
 from crossdock.models.order import Channel, Order
 from crossdock.partners.carrier import CarrierClient, NotATrackerEvent
 from crossdock.partners.errors import PartnerError
+from crossdock.request_limits import install_request_limits
 from crossdock.store import Database, upgrade
 from crossdock.temporal import connect
 from starter.codec_server import create_codec_app
@@ -61,6 +64,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
             db.dispose()
 
     app = FastAPI(title="Crossdock intake", lifespan=lifespan)
+    install_request_limits(app, settings)
     app.include_router(stripe_webhook_router())
     # The operator console (API, web pages) shares this process and its Temporal client.
     install_console(app, settings, db)
@@ -81,6 +85,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
                 detail=f"channel {order.channel.value!r} cannot check out here; "
                 "expected 'storefront'",
             )
+        order = arriving(order, datetime.now(UTC))  # the windows only the door can judge
         started = await start_order(request.app.state.client, order, settings)
         return {"workflow_id": order.workflow_id, "started": started}
 

@@ -22,7 +22,6 @@ from crossdock.models.bounds import (
     ChannelRef,
     Charge,
     City,
-    CountryCode,
     Email,
     Name,
     OrderTime,
@@ -42,6 +41,7 @@ from crossdock.models.bounds import (
     customs_destination,
     within_ceiling,
 )
+from crossdock.models.bounds import CountryCode as CountryCode  # re-exported: its home was here
 from crossdock.money import Money, total
 
 
