@@ -4,7 +4,7 @@ buyers' cancellation requests to their orders (`cancellation_requests.py`)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
 import structlog
@@ -18,6 +18,7 @@ from activities.return_intake import return_for_cancellation
 from crossdock.catalog import Catalog, UnknownSku, default_catalog
 from crossdock.config import Settings
 from crossdock.identity.claims import signer_for
+from crossdock.models.bounds import arriving
 from crossdock.models.intake import (
     ImportCancellationsInput,
     ImportCancellationsResult,
@@ -92,7 +93,8 @@ class IntakeActivities:
                     continue
                 activity.heartbeat(order_id)
                 try:
-                    order = await self._to_order(listed)
+                    # The door's bounds too (date windows, FX, customs destinations).
+                    order = arriving(await self._to_order(listed), datetime.now(UTC))
                 except (ValueError, ValidationError, UnknownSku) as err:
                     # Not importable as it stands: recorded in the poller's history and
                     # logged for an operator, never silently dropped.

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # Intake (webhooks, storefront checkout) is served by the console process.
     console_host: str = "127.0.0.1"
     console_port: int = 8000
+    # Request bodies over these are refused 413 (crossdock/request_limits.py): 1 MiB
+    # holds the largest checkout or webhook many times; the codec takes batches of
+    # payloads up to Temporal's 4 MB message size.
+    max_request_bytes: int = Field(default=1024 * 1024, gt=0)
+    max_codec_request_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
 
     # Where parcels ship from (JSON in CROSSDOCK_SHIP_FROM).
     ship_from: Address = DEFAULT_WAREHOUSE

@@ -24,6 +24,7 @@ from crossdock.identity import Accounts
 from crossdock.models.order import Order
 from crossdock.partners.carrier import CarrierClient
 from crossdock.partners.storefront import StorefrontClient
+from crossdock.request_limits import install_request_limits
 from crossdock.secrets import easypost_webhook_secret, storefront_signing_secret
 from crossdock.store import Database, upgrade
 from crossdock.temporal import connect
@@ -76,6 +77,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Crossdock intake", lifespan=lifespan)
     app.state.rate_limiter = RateLimiter(settings.intake_rate_per_second, settings.intake_burst)
+    install_request_limits(app, settings)
     app.include_router(stripe_webhook_router())
     app.include_router(easypost_webhook_router())
     # The operator console (API, web pages) shares this process and its Temporal client.

@@ -19,6 +19,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -30,6 +31,7 @@ from crossdock.audit import AuditLog, DecisionAttempt, Outcome
 from crossdock.catalog import Catalog
 from crossdock.config import Settings
 from crossdock.models.approval import Principal, Role
+from crossdock.models.bounds import arriving
 from crossdock.models.order import Channel, Order
 from crossdock.models.order_steps import OrderInput
 from crossdock.partners.errors import PartnerError
@@ -94,6 +96,7 @@ class CheckoutIntake:
         """Verify, confirm, start; the response says what happened."""
         try:
             replay_key = self._verified(body, header)
+            order = arriving(order, datetime.now(UTC))  # the windows only the door can judge
             await self._confirm(order)
             started = await start_order(self._client, order, self._settings)
             if not started:

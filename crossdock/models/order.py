@@ -7,9 +7,42 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    model_validator,
+)
 
-from crossdock.money import CurrencyCode, Money, total
+from crossdock.models.bounds import (
+    MAX_LINES,
+    AddressLine,
+    ChannelRef,
+    Charge,
+    City,
+    Email,
+    Name,
+    OrderTime,
+    Phone,
+    PostalCode,
+    Price,
+    Quantity,
+    Reference,
+    Region,
+    RequiredAddressLine,
+    Sku,
+    Title,
+    TradedCurrency,
+    UnitWeight,
+    arrival_windows,
+    at_the_door,
+    customs_destination,
+    within_ceiling,
+)
+from crossdock.models.bounds import CountryCode as CountryCode  # re-exported: its home was here
+from crossdock.money import Money, total
 
 
 class Channel(StrEnum):
@@ -33,14 +66,7 @@ class Incoterm(StrEnum):
     DAP = "DAP"
 
 
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _HS_CODE = re.compile(r"^\d{6,10}$")
-
-
-def _country_code(value: str) -> str:
-    if not _COUNTRY.match(value):
-        raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country code such as 'DE'")
-    return value
 
 
 def _hs_code(value: str) -> str:
@@ -56,7 +82,6 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-CountryCode = Annotated[str, AfterValidator(_country_code)]
 HsCode = Annotated[str, AfterValidator(_hs_code)]
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -65,36 +90,36 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 class Address(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    name: NonEmpty
-    line1: NonEmpty
-    line2: str = ""
-    city: NonEmpty
-    region: str = ""
-    postal_code: str = ""
+    name: Name
+    line1: RequiredAddressLine
+    line2: AddressLine = ""
+    city: City
+    region: Region = ""
+    postal_code: PostalCode = ""
     country: CountryCode
-    phone: str = ""
+    phone: Phone = ""
 
 
 class Buyer(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    name: NonEmpty
-    email: str = ""
+    name: Name
+    email: Email = ""
 
 
 class LineItem(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    sku: NonEmpty
-    title: NonEmpty
-    quantity: int = Field(gt=0)
-    unit_price: Money
+    sku: Sku
+    title: Title
+    quantity: Quantity
+    unit_price: Price
     hs_code: HsCode
     origin_country: CountryCode
-    weight_grams: int = Field(gt=0)
+    weight_grams: UnitWeight
     # The channel's own id for this line (Amazon OrderItemId, eBay lineItemId), needed to
     # confirm shipment of it; empty for the storefront.
-    line_id: str = ""
+    line_id: ChannelRef = ""
 
     @property
     def line_total(self) -> Money:
@@ -112,15 +137,15 @@ class Order(BaseModel):
     ]
     buyer: Buyer
     ship_to: Address
-    items: list[LineItem] = Field(min_length=1)
-    currency: CurrencyCode
-    shipping: Money
-    placed_at: AwareDatetime
-    ship_by: AwareDatetime
-    deliver_by: AwareDatetime
+    items: list[LineItem] = Field(min_length=1, max_length=MAX_LINES)
+    currency: TradedCurrency
+    shipping: Charge
+    placed_at: OrderTime
+    ship_by: OrderTime
+    deliver_by: OrderTime
     incoterm: Incoterm = Incoterm.DAP
     # Storefront only: the provider's payment method token (never a card number).
-    payment_method: str | None = None
+    payment_method: Reference | None = None
     # The payer's billing country when the channel tells it (storefront checkout, eBay's
     # buyer registration address; Amazon's Orders API does not expose it for MFN). A
     # default, so orders recorded before the field existed still decode.
@@ -140,6 +165,26 @@ class Order(BaseModel):
             raise ValueError("deliver_by is before ship_by")
         if self.channel is Channel.STOREFRONT and not self.payment_method:
             raise ValueError("payment_method is required for storefront orders")
+        return self
+
+    @model_validator(mode="after")
+    def _at_the_door(self, info: ValidationInfo) -> Order:
+        # Table- and clock-dependent bounds, only when an entry point validates what
+        # arrives (`bounds.arriving`): a replayed order must decode whatever they say now.
+        now = at_the_door(info)
+        if now is None:
+            return self
+        problems = arrival_windows(self.placed_at, self.ship_by, now)
+        try:
+            within_ceiling(self.order_total)
+        except ValueError as err:
+            problems.append(f"order total: {err}")
+        try:
+            customs_destination(self.ship_to.country)
+        except ValueError as err:
+            problems.append(f"ship_to.country: {err}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property

@@ -17,7 +17,7 @@ from decimal import ROUND_CEILING, Decimal
 from typing import Annotated, Any
 
 import httpx
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from crossdock.models.order import Address, LineItem
 from crossdock.models.shipment import (
@@ -493,6 +493,21 @@ class CarrierClient(PartnerConnection):
         return Tracker.model_validate(await self._call("GET", f"/v2/trackers/{tracker_id}"))
 
 
+def _is_event(value: object) -> object:
+    if value != "Event":
+        raise ValueError(f"object must be 'Event', got {value!r}")
+    return value
+
+
+class _Event(BaseModel):
+    """The envelope of an EasyPost webhook Event; `result` is read by its `object`."""
+
+    object: Annotated[Any, AfterValidator(_is_event)]
+    id: Annotated[str, Field(min_length=1, max_length=255)]
+    description: str | None = None
+    result: Any = None
+
+
 def parse_tracker_event(body: Mapping[str, Any]) -> TrackerEvent:
     """Read an EasyPost webhook Event about a tracker.
 
@@ -506,21 +521,19 @@ def parse_tracker_event(body: Mapping[str, Any]) -> TrackerEvent:
         NotATrackerEvent: a well-formed Event about something else (batch, refund, ...).
         ValueError: not an EasyPost Event, naming the field that is wrong.
     """
-    if body.get("object") != "Event":
-        raise ValueError(f"object must be 'Event', got {body.get('object')!r}")
-    if not body.get("id"):
-        raise ValueError("Event id is missing")
-    result = body.get("result")
+    # A ValidationError (a ValueError) naming the field: intake answers it 422.
+    envelope = _Event.model_validate(body)
+    result = envelope.result
     kind = result.get("object") if isinstance(result, Mapping) else type(result).__name__
     if kind != "Tracker":
         raise NotATrackerEvent(
-            f"event {body['id']} ({body.get('description')}) is about a {kind}, not a Tracker"
+            f"event {envelope.id} ({envelope.description}) is about a {kind}, not a Tracker"
         )
     tracker = Tracker.model_validate(result)
     latest = tracker.latest
     return TrackerEvent(
-        event_id=str(body["id"]),
-        description=str(body.get("description") or ""),
+        event_id=envelope.id,
+        description=envelope.description or "",
         tracker_id=tracker.id,
         shipment_id=tracker.shipment_id,
         tracking_code=tracker.tracking_code,
