@@ -56,12 +56,19 @@ class Refused(Exception):
         self.status, self.code, self.message, self.field = status, code, message, field
 
     def response(self) -> JSONResponse:
+        """In the error shape of every intake and console refusal (crossdock.request_limits):
+        `{"error": code, "message": ..., "fields": [{"field", "message"}]}`."""
         log.warning(f"storefront_checkout_{self.code}", reason=self.message, field=self.field)
         if self.field is None:
-            return JSONResponse({"detail": self.message}, status_code=self.status)
-        loc = ["body", *(int(p) if p.isdigit() else p for p in _PATH_PART.findall(self.field))]
-        error = {"loc": loc, "msg": f"{self.field}: {self.message}", "type": self.code}
-        return JSONResponse({"detail": [error]}, status_code=self.status)
+            body = {"error": self.code, "message": self.message}
+            return JSONResponse(body, status_code=self.status)
+        field = ".".join(["body", *_PATH_PART.findall(self.field)])
+        body = {
+            "error": self.code,
+            "message": f"{field}: {self.message}",
+            "fields": [{"field": field, "message": self.message}],
+        }
+        return JSONResponse(body, status_code=self.status)
 
 
 class CheckoutIntake:

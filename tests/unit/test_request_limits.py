@@ -5,6 +5,8 @@ bodies, a 5 MB field, malformed JSON, wrong types, absurd dates at the door)."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,10 +16,14 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from crossdock.audit import AuditLog
+from crossdock.catalog import default_catalog
 from crossdock.config import Settings
-from crossdock.partners.carrier import CarrierClient
+from crossdock.partners.storefront import StorefrontClient
+from crossdock.sandbox.storefront import sign
+from crossdock.secrets import storefront_signing_secret
 from starter.app import create_intake_app
-from starter.tracking import TrackingRouter
+from starter.storefront_intake import CheckoutIntake
 from tests.factories import order
 
 MB = 1024 * 1024
@@ -28,12 +34,25 @@ async def http(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(state_dir=tmp_path, _env_file=None)
     # No lifespan: nothing here may reach Temporal, every probe is refused before that.
     app = create_intake_app(settings)
-    # The tracker webhook parses the event before it needs the Temporal client or the
-    # carrier; an event that gets further than parsing is not what these tests send.
-    app.state.tracking = TrackingRouter(cast(Client, None), cast(CarrierClient, None))
+    # The checkout door checks the signature, then the windows, before it needs the
+    # Temporal client or the shop; a checkout that gets further is not what these send.
+    app.state.checkout = CheckoutIntake(
+        cast(Client, None),
+        settings,
+        cast(StorefrontClient, None),
+        storefront_signing_secret(settings),
+        default_catalog(),
+        cast(AuditLog, None),
+    )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
         yield client
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> str:
+    """The storefront's signing secret of the `http` fixture's install (same state dir)."""
+    return storefront_signing_secret(Settings(state_dir=tmp_path, _env_file=None))
 
 
 def checkout(**overrides: Any) -> dict[str, Any]:
@@ -43,6 +62,13 @@ def checkout(**overrides: Any) -> dict[str, Any]:
     ).model_dump(mode="json")
     body.update(overrides)
     return body
+
+
+async def post_signed(http: httpx.AsyncClient, secret: str, body: dict[str, Any]) -> httpx.Response:
+    """A checkout signed as the storefront signs it."""
+    raw = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", **sign(raw, secret, int(time.time()))}
+    return await http.post("/intake/storefront/checkout", content=raw, headers=headers)
 
 
 def assert_refused(response: httpx.Response, status: int, *words: str) -> None:
@@ -111,38 +137,19 @@ async def test_wrong_types_name_the_field(http: httpx.AsyncClient) -> None:
     ],
 )
 async def test_the_checkout_door_refuses_what_only_the_door_can_judge(
-    http: httpx.AsyncClient, overrides: dict[str, Any], field: str
+    http: httpx.AsyncClient, secret: str, overrides: dict[str, Any], field: str
 ) -> None:
     body = checkout(**overrides)
     body["deliver_by"] = body["ship_by"] if "ship_by" in overrides else body["deliver_by"]
-    response = await http.post("/intake/storefront/checkout", json=body)
+    response = await post_signed(http, secret, body)
     assert_refused(response, 422, field)
 
 
 async def test_a_kwd_checkout_is_refused_at_the_door_naming_the_currency(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient, secret: str
 ) -> None:
     kwd = {"amount": 1250, "currency": "KWD"}
     body = checkout(currency="KWD", shipping=kwd)
     body["items"][0]["unit_price"] = kwd
-    response = await http.post("/intake/storefront/checkout", json=body)
+    response = await post_signed(http, secret, body)
     assert_refused(response, 422, "'KWD'", "no FX rate")
-
-
-@pytest.mark.parametrize(
-    "event",
-    [
-        {"description": "tracker.updated", "object": "Nope"},
-        {
-            "description": "tracker.updated",
-            "object": "Event",
-            "id": "evt_1",
-            "result": {"object": "Tracker", "id": 5},
-        },
-    ],
-)
-async def test_malformed_tracker_events_are_refused_not_a_server_error(
-    http: httpx.AsyncClient, event: dict[str, Any]
-) -> None:
-    response = await http.post("/webhooks/easypost", json=event)
-    assert_refused(response, 422, "body")
