@@ -64,6 +64,7 @@ def run(
 @app.command()
 def sandbox() -> None:
     """Serve the partner sandbox (Stripe, EasyPost, Amazon, eBay, customs, storefront, mail)."""
+    from crossdock.install_secrets import stripe_webhook_secret
     from crossdock.sandbox.app import create_app
     from crossdock.sandbox.context import SandboxConfig
     from crossdock.sandbox.dispute_config import DisputeSandboxConfig
@@ -80,7 +81,7 @@ def sandbox() -> None:
         warehouse_restock_seconds=settings.warehouse_restock_seconds,
         disputes=DisputeSandboxConfig(
             webhook_url=f"{settings.intake_url}/webhooks/stripe",
-            webhook_secret=settings.stripe_webhook_secret,
+            webhook_secret=stripe_webhook_secret(settings),
             due_seconds=settings.dispute_due_seconds,
             review_seconds=settings.dispute_review_seconds,
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,8 +22,18 @@ DEFAULT_WAREHOUSE = Address(
 )
 
 
+class Profile(StrEnum):
+    """Demo: the sandbox plays every partner (generated secrets are fine). Production:
+    real partners, so their secrets must be configured (crossdock.install_secrets)."""
+
+    DEMO = "demo"
+    PRODUCTION = "production"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CROSSDOCK_", env_file=".env", extra="ignore")
+
+    profile: Profile = Profile.DEMO
 
     # Temporal
     temporal_address: str = "127.0.0.1:7233"
@@ -97,7 +108,8 @@ class Settings(BaseSettings):
 
     # Disputes: the Stripe webhook endpoint's signing secret, and the decision clocks
     # counted back from a dispute's due_by (crossdock.models.dispute.DisputePolicy).
-    stripe_webhook_secret: str = "whsec_crossdock_sandbox"
+    # Unset: generated per install in the demo profile, refused outside it.
+    stripe_webhook_secret: SecretStr | None = None
     dispute_remind_before_seconds: float = Field(default=72 * 3600, gt=0)
     dispute_escalate_before_seconds: float = Field(default=24 * 3600, gt=0)
     dispute_decide_margin_seconds: float = Field(default=6 * 3600, gt=0)

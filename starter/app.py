@@ -19,6 +19,7 @@ from crossdock.config import Settings
 from crossdock.console import install_console
 from crossdock.console.auth import cookie_session
 from crossdock.identity import Accounts
+from crossdock.install_secrets import stripe_webhook_secret
 from crossdock.models.order import Channel, Order
 from crossdock.partners.carrier import CarrierClient, NotATrackerEvent
 from crossdock.partners.errors import PartnerError
@@ -52,7 +53,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
         await ensure_dispute_poller(client, settings)
         app.state.tracking = TrackingRouter(client, carrier)
         app.state.stripe = StripeWebhookIntake(
-            client, settings.stripe_webhook_secret, settings.task_queue, dispute_policy(settings)
+            client, stripe_webhook_secret(settings), settings.task_queue, dispute_policy(settings)
         )
         try:
             yield

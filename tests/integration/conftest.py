@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from crossdock.binaries import installed_binary
 from crossdock.codec import data_converter
 from crossdock.config import Settings
+from crossdock.install_secrets import stripe_webhook_secret
 from crossdock.keys import new_codec_key
 from crossdock.partners.clients import PartnerClients
 from crossdock.sandbox.app import create_app
@@ -101,7 +102,7 @@ def servers(settings: Settings) -> Iterator[None]:
         # Dispute webhooks reach intake at least once, some twice or out of order.
         disputes=DisputeSandboxConfig(
             webhook_url=f"{settings.intake_url}/webhooks/stripe",
-            webhook_secret=settings.stripe_webhook_secret,
+            webhook_secret=stripe_webhook_secret(settings),
             due_seconds=settings.dispute_due_seconds,
             duplicate_rate=0.3,
             reorder_rate=0.3,
