@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, PayloadCodec
@@ -81,7 +82,7 @@ class EncryptionCodec(PayloadCodec):
     def decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
             return payload  # written before encryption was on, or by a plain client
-        key_id = payload.metadata.get(KEY_ID, b"").decode()
+        key_id = payload.metadata.get(KEY_ID, b"").decode(errors="replace")
         decryptor = self._decryptors.get(key_id)
         if decryptor is None:
             known = ", ".join(sorted(self._decryptors))
@@ -92,7 +93,9 @@ class EncryptionCodec(PayloadCodec):
         nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
         try:
             return Payload.FromString(decryptor.decrypt(nonce, sealed, key_id.encode()))
-        except InvalidTag:
+        # Garbage (too short, not sealed by us, not a payload inside) is the caller's
+        # error, never the server's: the codec server answers it with a 4xx.
+        except (InvalidTag, ValueError, DecodeError):
             raise CodecKeyError(
                 f"payload does not decrypt with key {key_id!r}: altered, or the key changed"
             ) from None

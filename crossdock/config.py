@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     # Intake (webhooks, storefront checkout) is served by the console process.
     console_host: str = "127.0.0.1"
     console_port: int = 8000
+    # Public origins of the console besides its own address (behind a reverse proxy:
+    # ["https://ops.example.com"]); state-changing requests from others are refused.
+    console_origins: list[str] = Field(default_factory=list)
+    # Console logins: the delay after the third wrong password (doubling each time) and
+    # the wrong passwords that lock an account id (crossdock/identity/throttle.py).
+    login_delay_seconds: float = Field(default=0.5, ge=0)
+    login_lockout_after: int = Field(default=10, ge=1)
 
     # Where parcels ship from (JSON in CROSSDOCK_SHIP_FROM).
     ship_from: Address = DEFAULT_WAREHOUSE

@@ -71,7 +71,9 @@ def create_intake_app(settings: Settings) -> FastAPI:
         # A token (CLI: --codec-auth) or the console's session cookie (the Temporal UI,
         # with "include cross-origin credentials" on) may decode.
         session = cookie_session(app.state.console.sessions)
-        app.mount("/codec", create_codec_app(codec, Accounts(db).by_token, origins, session))
+        audit = app.state.console.audit
+        codec_app = create_codec_app(codec, Accounts(db).by_token, origins, session, audit)
+        app.mount("/codec", codec_app)
 
     @app.post("/intake/storefront/checkout", status_code=202)
     async def storefront_checkout(order: Order, request: Request) -> dict[str, Any]:

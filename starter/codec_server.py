@@ -6,6 +6,15 @@ Each call must carry an enabled account's API token (`Authorization: Bearer cdk_
 or, when the console passes a `session` check, its login cookie;
 cross-origin calls are allowed from the Temporal UI's origin only, so another site open
 in the operator's browser cannot use the console to decrypt.
+
+Decrypting shows buyers' personal data, so only the roles that see it
+(crossdock.identity.privacy: operator, finance, admin) may call either endpoint; a
+viewer gets 403. Every call, allowed or not, goes to the audit log as `codec_decode` /
+`codec_encode` with the account, the namespace and the workflow: the one named in the
+`X-Crossdock-Workflow` header (crossdock's own tools send it), else
+`namespace:{X-Namespace}` (the Temporal UI names only the namespace). A body that is not
+`{"payloads": [...]}` in proto JSON, more than MAX_PAYLOADS payloads, or payloads this
+codec cannot open answer 422 or 413, never 500.
 """
 
 from __future__ import annotations
@@ -19,9 +28,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
+from crossdock.audit.log import AuditLog, DecisionAttempt, Outcome
 from crossdock.codec import CodecKeyError, EncryptionCodec
 from crossdock.identity import AuthenticationFailed
+from crossdock.identity.privacy import sees_personal_data
 from crossdock.models.approval import Principal
+
+# The Temporal UI decodes a page of history at a time; thousands in one call are a scrape.
+MAX_PAYLOADS = 1000
+WORKFLOW_HEADER = "x-crossdock-workflow"
 
 # Given a bearer token, the principal it stands for (raises AuthenticationFailed).
 TokenCheck = Callable[[str], Principal]
@@ -36,29 +51,35 @@ def create_codec_app(
     check_token: TokenCheck,
     ui_origins: Sequence[str],
     session: SessionCheck | None = None,
+    audit: AuditLog | None = None,
 ) -> FastAPI:
-    """The `/codec` sub-application with its own CORS policy."""
+    """The `/codec` sub-application with its own CORS policy; calls go to `audit`."""
 
     app = FastAPI(title="Crossdock codec server", openapi_url=None)
     app.state.check_token = check_token
     app.state.session = session
+    app.state.audit = audit
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(ui_origins),
         allow_credentials=True,
         allow_methods=["POST"],
-        allow_headers=["authorization", "content-type", "x-namespace"],
+        allow_headers=["authorization", "content-type", "x-namespace", WORKFLOW_HEADER],
     )
 
     @app.post("/encode")
-    async def encode(body: Annotated[dict[str, Any], Body()], caller: Caller) -> dict[str, Any]:
+    async def encode(
+        body: Annotated[dict[str, Any], Body()], caller: Caller, request: Request
+    ) -> dict[str, Any]:
         """Encrypt payloads (for tools that send input to workflows)."""
-        return await _apply(codec.encode, body)
+        return await _audited("codec_encode", codec.encode, body, caller, request)
 
     @app.post("/decode")
-    async def decode(body: Annotated[dict[str, Any], Body()], caller: Caller) -> dict[str, Any]:
+    async def decode(
+        body: Annotated[dict[str, Any], Body()], caller: Caller, request: Request
+    ) -> dict[str, Any]:
         """Decrypt payloads for the Temporal UI and CLI."""
-        return await _apply(codec.decode, body)
+        return await _audited("codec_decode", codec.decode, body, caller, request)
 
     return app
 
@@ -92,15 +113,69 @@ async def _caller(request: Request, authorization: Annotated[str, Header()] = ""
 Caller = Annotated[Principal, Depends(_caller)]
 
 
-async def _apply(
-    transform: Callable[[Sequence[Payload]], Awaitable[list[Payload]]], body: dict[str, Any]
+Transform = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
+
+
+async def _audited(
+    action: str, transform: Transform, body: dict[str, Any], caller: Principal, request: Request
 ) -> dict[str, Any]:
+    """Check the caller's role, apply `transform`, and record the call either way."""
+    namespace = request.headers.get("x-namespace", "")[:64] or "default"
+    workflow_id = request.headers.get(WORKFLOW_HEADER, "")[:255] or f"namespace:{namespace}"
+    count = len(body.get("payloads", [])) if isinstance(body.get("payloads"), list) else 0
+    detail = {"namespace": namespace, "payloads": count}
+    try:
+        if not sees_personal_data(caller.role):
+            raise HTTPException(
+                status_code=403,
+                detail=f"a {caller.role} account does not see personal data, so it cannot "
+                "decode or encode payloads (operator, finance or admin can)",
+            )
+        answer = await _apply(transform, body)
+    except HTTPException as err:
+        await _record(
+            request, action, workflow_id, caller, Outcome.REFUSED, str(err.detail), detail
+        )
+        raise
+    await _record(request, action, workflow_id, caller, Outcome.ACCEPTED, "", detail)
+    return answer
+
+
+async def _record(
+    request: Request,
+    action: str,
+    workflow_id: str,
+    by: Principal,
+    outcome: Outcome,
+    reason: str,
+    detail: dict[str, Any],
+) -> None:
+    audit: AuditLog | None = request.app.state.audit
+    if audit is None:
+        return
+    attempt = DecisionAttempt(
+        workflow_id=workflow_id,
+        action=action,
+        by=by,
+        outcome=outcome,
+        reason=reason[:500],
+        detail=detail,
+    )
+    await asyncio.to_thread(audit.append, attempt)
+
+
+async def _apply(transform: Transform, body: dict[str, Any]) -> dict[str, Any]:
     try:
         payloads = json_format.ParseDict(body, Payloads())
-    except json_format.ParseError as err:
+    except (json_format.ParseError, TypeError, ValueError) as err:
         raise HTTPException(
             status_code=422, detail=f"body must be {{'payloads': [...]}} in proto JSON: {err}"
         ) from None
+    if len(payloads.payloads) > MAX_PAYLOADS:
+        raise HTTPException(
+            status_code=413,
+            detail=f"{len(payloads.payloads)} payloads in one call; send at most {MAX_PAYLOADS}",
+        )
     try:
         result = Payloads(payloads=await transform(payloads.payloads))
     except CodecKeyError as err:

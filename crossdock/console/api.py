@@ -26,6 +26,7 @@ from crossdock.console.kinds import BY_PLURAL
 from crossdock.console.reads import CaseFilter, audit_timeline, cases, detail, inbox
 from crossdock.console.state import ClientDep, CurrentOperator, DeskDep, StateDep
 from crossdock.console.views import ActionAnswer, CaseDetail, CaseSummary, InboxItem, Me
+from crossdock.identity.privacy import all_shown_to, shown_to
 
 router = APIRouter(prefix="/api", tags=["console"])
 
@@ -50,15 +51,16 @@ async def me(operator: CurrentOperator) -> Me:
 @router.get("/inbox")
 async def approvals_inbox(operator: CurrentOperator, client: ClientDep) -> list[InboxItem]:
     """Everything waiting for a person, the nearest deadline first."""
-    return await inbox(client)
+    return all_shown_to(await inbox(client), operator.role)
 
 
 @router.get("/cases/{workflow_id}")
 async def case_detail(
     workflow_id: str, operator: CurrentOperator, client: ClientDep, state: StateDep
 ) -> CaseDetail:
-    """One order, return or dispute: live state, pending approval, timeline, attempts."""
-    return await detail(client, state.audit, workflow_id)
+    """One order, return or dispute: live state, pending approval, timeline, attempts
+    (names, contacts and addresses masked for viewers)."""
+    return shown_to(await detail(client, state.audit, workflow_id), operator.role)
 
 
 @router.get("/audit/{workflow_id}", response_model=None)
@@ -71,7 +73,7 @@ async def audit(
 ) -> list[AuditLine] | PlainTextResponse:
     """Who did what, when and why: the history as a timeline (payloads decoded), with
     refused attempts from the audit log; `format=csv` for a spreadsheet."""
-    lines = await audit_timeline(client, state.audit, workflow_id)
+    lines = all_shown_to(await audit_timeline(client, state.audit, workflow_id), operator.role)
     if format is AuditFormat.CSV:
         return PlainTextResponse(as_csv(lines), media_type="text/csv")
     return lines
@@ -157,4 +159,4 @@ async def case_list(
         until=until,
         limit=limit,
     )
-    return await cases(client, BY_PLURAL[kind.value], filters)
+    return all_shown_to(await cases(client, BY_PLURAL[kind.value], filters), operator.role)

@@ -13,6 +13,7 @@ from crossdock.audit.log import AuditLog
 from crossdock.console.actions import Desk
 from crossdock.console.auth import Sessions, token_principal
 from crossdock.identity import Accounts, ClaimSigner
+from crossdock.identity.throttle import LoginThrottle
 from crossdock.models.approval import Principal
 
 
@@ -22,6 +23,7 @@ class ConsoleState:
     audit: AuditLog
     signer: ClaimSigner
     sessions: Sessions
+    throttle: LoginThrottle
 
 
 def console_state(request: Request) -> ConsoleState:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crossdock.identity.accounts import Accounts, IdentityError
+from crossdock.identity.throttle import LoginThrottle
 from crossdock.models.approval import Role
 from crossdock.store.cli import migrated
 
@@ -35,7 +36,7 @@ def add(
     password = None
     if login:
         password = typer.prompt(
-            "Password (12+ characters)", hide_input=True, confirmation_prompt=True
+            "Password (12+ characters, not a common one)", hide_input=True, confirmation_prompt=True
         )
     created = _run(lambda: _accounts().add(account, role, password=password))
     console.print(f"account [bold]{created.account_id}[/bold] ({created.role}) created")
@@ -69,7 +70,9 @@ def password(
     account: Annotated[str, typer.Argument(help="The account to (re)set it for.")],
 ) -> None:
     """Set or replace an account's web console password (asks for it)."""
-    new = typer.prompt("Password (12+ characters)", hide_input=True, confirmation_prompt=True)
+    new = typer.prompt(
+        "Password (12+ characters, not a common one)", hide_input=True, confirmation_prompt=True
+    )
     _run(lambda: _accounts().set_password(account, new))
     console.print(f"password for [bold]{account}[/bold] set")
 
@@ -79,6 +82,13 @@ def disable(account: Annotated[str, typer.Argument(help="The account to disable.
     """Disable an account: its tokens and web login stop working at once."""
     disabled = _run(lambda: _accounts().disable(account))
     console.print(f"account [bold]{disabled.account_id}[/bold] disabled")
+
+
+@app.command()
+def unlock(account: Annotated[str, typer.Argument(help="The account id to unlock.")]) -> None:
+    """Forget an account id's failed logins (it was locked after too many)."""
+    LoginThrottle(migrated()).unlock(account)
+    console.print(f"failed logins of [bold]{account}[/bold] forgotten")
 
 
 def _run(action: Callable[[], T]) -> T:
