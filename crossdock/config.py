@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     # Temporal
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # A cluster or Temporal Cloud: mTLS (PEM files: CA of the frontend's certificate,
+    # this client's certificate and key) or an API key (docs/security.md).
+    temporal_tls_ca: Path | None = None
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_server_name: str = ""
+    temporal_api_key: SecretStr | None = None
     task_queue: str = "crossdock"
     temporal_ui_port: int = 8233
     state_dir: Path = Path(".crossdock")

@@ -20,6 +20,7 @@ from crossdock.partners.clients import PartnerClients
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
 from crossdock.sandbox.dispute_config import DisputeSandboxConfig
+from crossdock.temporal import with_claim_binding
 from starter.app import create_intake_app
 from tests.servers import free_port, sandbox_urls, serve
 from worker import build_worker
@@ -121,7 +122,9 @@ async def stack(
     dev_env: WorkflowEnvironment, settings: Settings, servers: None
 ) -> AsyncIterator[Stack]:
     partners = PartnerClients.from_settings(settings)
-    worker = build_worker(dev_env.client, settings, partners)
+    # The stack's client binds grants and signs signals, as connect() makes them.
+    client = with_claim_binding(dev_env.client, settings)
+    worker = build_worker(client, settings, partners)
     async with worker, httpx.AsyncClient(base_url=settings.sandbox_url, timeout=10) as sandbox:
-        yield Stack(client=dev_env.client, settings=settings, sandbox=sandbox)
+        yield Stack(client=client, settings=settings, sandbox=sandbox)
     await partners.aclose()
