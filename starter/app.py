@@ -72,7 +72,10 @@ def create_intake_app(settings: Settings) -> FastAPI:
         # with "include cross-origin credentials" on) may decode.
         session = cookie_session(app.state.console.sessions)
         audit = app.state.console.audit
-        codec_app = create_codec_app(codec, Accounts(db).by_token, origins, session, audit)
+        accounts = Accounts(db)
+        codec_app = create_codec_app(
+            codec, accounts.by_token, origins, session, audit, scope_of=accounts.scope
+        )
         app.mount("/codec", codec_app)
 
     @app.post("/intake/storefront/checkout", status_code=202)

@@ -12,7 +12,8 @@ Decrypting shows buyers' personal data, so only the roles that see it
 viewer gets 403. Every call, allowed or not, goes to the audit log as `codec_decode` /
 `codec_encode` with the account, the namespace and the workflow: the one named in the
 `X-Crossdock-Workflow` header (crossdock's own tools send it), else
-`namespace:{X-Namespace}` (the Temporal UI names only the namespace). A body that is not
+`namespace:{X-Namespace}` (the Temporal UI names only the namespace). An account scoped
+to some marketplaces must name a workflow of theirs. A body that is not
 `{"payloads": [...]}` in proto JSON, more than MAX_PAYLOADS payloads, or payloads this
 codec cannot open answer 422 or 413, never 500.
 """
@@ -32,6 +33,7 @@ from crossdock.audit.log import AuditLog, DecisionAttempt, Outcome
 from crossdock.codec import CodecKeyError, EncryptionCodec
 from crossdock.identity import AuthenticationFailed
 from crossdock.identity.privacy import sees_personal_data
+from crossdock.identity.scope import Scope, in_scope
 from crossdock.models.approval import Principal
 
 # The Temporal UI decodes a page of history at a time; thousands in one call are a scrape.
@@ -40,6 +42,8 @@ WORKFLOW_HEADER = "x-crossdock-workflow"
 
 # Given a bearer token, the principal it stands for (raises AuthenticationFailed).
 TokenCheck = Callable[[str], Principal]
+# Given an account id, the marketplaces it works on (None: every one).
+ScopeCheck = Callable[[str], Scope]
 # Given a request without a token, the principal of its login session, if any: how the
 # Temporal UI authenticates (it sends the console's cookie when told to include
 # credentials; the UI and the console are the same site).
@@ -52,13 +56,16 @@ def create_codec_app(
     ui_origins: Sequence[str],
     session: SessionCheck | None = None,
     audit: AuditLog | None = None,
+    scope_of: ScopeCheck | None = None,
 ) -> FastAPI:
-    """The `/codec` sub-application with its own CORS policy; calls go to `audit`."""
+    """The `/codec` sub-application with its own CORS policy; calls go to `audit`;
+    `scope_of` gives an account's marketplaces (crossdock.identity.scope)."""
 
     app = FastAPI(title="Crossdock codec server", openapi_url=None)
     app.state.check_token = check_token
     app.state.session = session
     app.state.audit = audit
+    app.state.scope_of = scope_of
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(ui_origins),
@@ -131,6 +138,7 @@ async def _audited(
                 detail=f"a {caller.role} account does not see personal data, so it cannot "
                 "decode or encode payloads (operator, finance or admin can)",
             )
+        await _check_scope(request, caller, workflow_id)
         answer = await _apply(transform, body)
     except HTTPException as err:
         await _record(
@@ -139,6 +147,21 @@ async def _audited(
         raise
     await _record(request, action, workflow_id, caller, Outcome.ACCEPTED, "", detail)
     return answer
+
+
+async def _check_scope(request: Request, caller: Principal, workflow_id: str) -> None:
+    """A 403 unless the caller's account works on the named workflow's marketplace (an
+    account scoped to some marketplaces must name the workflow it decodes)."""
+    scope_of: ScopeCheck | None = request.app.state.scope_of
+    if scope_of is None:
+        return
+    scope = await asyncio.to_thread(scope_of, caller.id)
+    if not in_scope(scope, workflow_id):
+        raise HTTPException(
+            status_code=403,
+            detail=f"account {caller.id} works on {', '.join(sorted(scope or []))} only: name "
+            "a workflow of those in the X-Crossdock-Workflow header",
+        )
 
 
 async def _record(

@@ -30,9 +30,17 @@ from crossdock.console.errors import ConsoleError
 from crossdock.console.guard import csrf_matches
 from crossdock.console.kinds import BY_PLURAL, SPECS
 from crossdock.console.reads import STATES, CaseFilter, audit_timeline, cases, detail, inbox
-from crossdock.console.state import ClientDep, StateDep, desk
+from crossdock.console.state import (
+    ClientDep,
+    StateDep,
+    account_scope,
+    console_state,
+    desk,
+    visible,
+)
 from crossdock.identity import AuthenticationFailed
 from crossdock.identity.privacy import all_shown_to, shown_to
+from crossdock.identity.scope import in_scope
 from crossdock.identity.sessions import WebSession
 from crossdock.models.approval import DecisionAction
 from crossdock.models.order import Address, Channel
@@ -152,10 +160,14 @@ async def logout(request: Request, who: Operator, state: StateDep) -> Response:
 
 
 @router.get("")
-async def inbox_page(request: Request, who: Operator, client: ClientDep) -> HTMLResponse:
-    """Everything waiting for a person, nearest deadline first."""
+async def inbox_page(
+    request: Request, who: Operator, client: ClientDep, state: StateDep
+) -> HTMLResponse:
+    """Everything waiting for a person (in the account's marketplaces), nearest first."""
     operator = _operator(who)
-    items = all_shown_to(await inbox(client), operator.principal.role)
+    scope = await account_scope(state, operator.principal)
+    items = [i for i in await inbox(client) if in_scope(scope, i.workflow_id, i.marketplace)]
+    items = all_shown_to(items, operator.principal.role)
     return _page(request, "inbox.html", operator, items=items)
 
 
@@ -171,6 +183,7 @@ async def case_page(
 ) -> HTMLResponse:
     """One case: state, the pending question with its decision form, the timeline."""
     operator = _operator(who)
+    visible(await account_scope(state, operator.principal), workflow_id)
     case = shown_to(await detail(client, state.audit, workflow_id), operator.principal.role)
     return _page(
         request,
@@ -190,6 +203,7 @@ async def audit_page(
 ) -> HTMLResponse:
     """The case's Temporal history as a human timeline, refused attempts included."""
     operator = _operator(who)
+    visible(await account_scope(state, operator.principal), workflow_id)
     lines = await audit_timeline(client, state.audit, workflow_id)
     lines = all_shown_to(lines, operator.principal.role)
     return _page(request, "audit.html", operator, workflow_id=workflow_id, lines=lines)
@@ -345,7 +359,9 @@ async def list_page(
                 "until": until or None,
             }
         )
-        rows = all_shown_to(await cases(client, spec, filters), operator.principal.role)
+        scope = await account_scope(console_state(request), operator.principal)
+        rows = [r for r in await cases(client, spec, filters) if in_scope(scope, r.workflow_id)]
+        rows = all_shown_to(rows, operator.principal.role)
     except (ConsoleError, ValueError) as err:
         error = err.message if isinstance(err, ConsoleError) else str(err)
     return _page(
@@ -366,7 +382,8 @@ async def _act(
 ) -> Response:
     operator = _operator(who).principal
     try:
-        answer = await desk(request).act(workflow_id, action, body, operator)
+        scope = await account_scope(console_state(request), operator)
+        answer = await desk(request).act(workflow_id, action, body, operator, scope)
     except ConsoleError as err:
         what = "Refused" if err.code == "refused" else "Not sent"
         return _back(workflow_id, error=f"{what}: {err.message}")

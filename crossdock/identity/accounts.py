@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from crossdock.identity.password_policy import password_problem
 from crossdock.identity.passwords import dummy_check, hash_password, password_matches
+from crossdock.identity.scope import Scope, parse_scope, scope_text
 from crossdock.identity.tables import ApiTokenRow, ConsoleSessionRow, UserRow
 from crossdock.models.approval import Principal, Role
 from crossdock.store import Database
@@ -45,6 +47,8 @@ class Account(BaseModel):
     disabled: bool
     has_password: bool
     tokens: list[str]
+    # None: every channel.
+    marketplaces: list[str] | None = None
     created_at: datetime
 
 
@@ -63,17 +67,28 @@ class Accounts:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add(self, account_id: str, role: Role, password: str | None = None) -> Account:
-        """Create an account.
+    def add(
+        self,
+        account_id: str,
+        role: Role,
+        password: str | None = None,
+        marketplaces: Collection[str] | None = None,
+    ) -> Account:
+        """Create an account, for every channel or only `marketplaces`.
 
         Raises:
-            IdentityError: The id is malformed or taken, or the password is too short.
+            IdentityError: The id is malformed or taken, the password weak, or a
+                marketplace unknown.
         """
         if not ACCOUNT_ID.match(account_id):
             raise IdentityError(
                 f"account id {account_id!r} must be 1-64 lowercase letters, digits or . _ : -, "
                 "starting with a letter or digit (an id like 'ops-7', never a name)"
             )
+        try:
+            scoped = scope_text(marketplaces)
+        except ValueError as err:
+            raise IdentityError(str(err)) from None
         with self._db.session() as session:
             if session.get(UserRow, account_id) is not None:
                 raise IdentityError(f"account {account_id!r} already exists")
@@ -83,9 +98,16 @@ class Accounts:
                 password_hash=_checked_hash(password, account_id) if password is not None else None,
                 disabled=False,
                 created_at=datetime.now(UTC),
+                marketplaces=scoped,
             )
             session.add(row)
             return _view(row, [])
+
+    def scope(self, account_id: str) -> Scope:
+        """The channels `account_id` works on (None: every one; unknown ids: none)."""
+        with self._db.session() as session:
+            row = session.get(UserRow, account_id)
+            return frozenset() if row is None else parse_scope(row.marketplaces)
 
     def set_password(self, account_id: str, password: str) -> None:
         """Set (or replace) the web login password; the account's sessions end."""
@@ -220,4 +242,5 @@ def _view(row: UserRow, tokens: list[str]) -> Account:
         has_password=row.password_hash is not None,
         tokens=tokens,
         created_at=row.created_at,
+        marketplaces=sorted(parse_scope(row.marketplaces) or []) if row.marketplaces else None,
     )

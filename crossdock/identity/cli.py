@@ -12,6 +12,7 @@ from rich.table import Table
 from crossdock.identity.accounts import Accounts, IdentityError
 from crossdock.identity.throttle import LoginThrottle
 from crossdock.models.approval import Role
+from crossdock.models.order import Channel
 from crossdock.store.cli import migrated
 
 T = TypeVar("T")
@@ -31,6 +32,10 @@ def add(
     login: Annotated[
         bool, typer.Option("--login", help="Ask for a password for the web console.")
     ] = False,
+    marketplace: Annotated[
+        list[Channel] | None,
+        typer.Option(help="Only this channel's cases (repeat for several; default: all)."),
+    ] = None,
 ) -> None:
     """Create an account; with --login it can also sign in to the web console."""
     password = None
@@ -38,19 +43,21 @@ def add(
         password = typer.prompt(
             "Password (12+ characters, not a common one)", hide_input=True, confirmation_prompt=True
         )
-    created = _run(lambda: _accounts().add(account, role, password=password))
+    scope = [m.value for m in marketplace] if marketplace else None
+    created = _run(lambda: _accounts().add(account, role, password=password, marketplaces=scope))
     console.print(f"account [bold]{created.account_id}[/bold] ({created.role}) created")
 
 
 @app.command("list")
 def list_accounts() -> None:
     """Every account with its role, login and tokens."""
-    table = Table("account", "role", "status", "web login", "tokens")
+    table = Table("account", "role", "marketplaces", "status", "web login", "tokens")
     for account in _accounts().all():
         status = "[red]disabled[/red]" if account.disabled else "[green]active[/green]"
         login = "yes" if account.has_password else "-"
         tokens = ", ".join(f"{prefix}…" for prefix in account.tokens) or "-"
-        table.add_row(account.account_id, account.role.value, status, login, tokens)
+        scope = ", ".join(account.marketplaces) if account.marketplaces else "all"
+        table.add_row(account.account_id, account.role.value, scope, status, login, tokens)
     console.print(table)
 
 

@@ -19,6 +19,8 @@ class UserRow(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Channels the account works on, comma-separated; NULL: every one (identity/scope.py).
+    marketplaces: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiTokenRow(Base):

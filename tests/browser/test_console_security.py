@@ -175,3 +175,32 @@ async def test_viewers_see_masked_names_and_addresses(console: Console) -> None:
     async with logged_in(console, "view-1") as browser:
         page = (await browser.get(f"/console/cases/{order.workflow_id}")).text
     assert "Quillfeather" not in page and street not in page
+
+
+async def test_an_account_scoped_to_amazon_sees_no_storefront_case(console: Console) -> None:
+    db = Database.from_settings(console.stack.settings)
+    try:
+        accounts = Accounts(db)
+        accounts.add("amz-ops", Role.OPERATOR, PASSWORD, marketplaces=["amazon"])
+        token = accounts.issue_token("amz-ops", "tests").token
+    finally:
+        db.dispose()
+    order = eur_order()
+    await place(console.stack.sandbox, order)
+    await wait_for_state(console, order.workflow_id, set(OrderState))
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=console.url, headers=headers, timeout=30) as amz:
+        detail = await amz.get(f"/api/cases/{order.workflow_id}")
+        audit = await amz.get(f"/api/audit/{order.workflow_id}")
+        hold = await amz.post(f"/api/cases/{order.workflow_id}/hold", json={"reason": "x"})
+        orders = (await amz.get("/api/orders")).json()
+        inbox = (await amz.get("/api/inbox")).json()
+    assert (detail.status_code, audit.status_code, hold.status_code) == (404, 404, 404)
+    assert {row["marketplace"] for row in orders} <= {"amazon"}
+    assert all(item["marketplace"] == "amazon" for item in inbox)
+    async with console.api("ops-1") as ops:
+        assert (await ops.get(f"/api/cases/{order.workflow_id}")).status_code == 200
+        attempts = (await ops.get(f"/api/cases/{order.workflow_id}")).json()["attempts"]
+    refused = [a for a in attempts if a["principal_id"] == "amz-ops"]
+    assert refused and refused[0]["outcome"] == "refused"
+    assert "outside the marketplaces" in refused[0]["reason"]

@@ -109,3 +109,22 @@ def test_a_viewer_may_not_decrypt_and_every_call_is_audited(
     assert calls == [("codec_decode", "view-1", "refused"), ("codec_decode", "ops-1", "accepted")]
     [from_ui] = audit.entries("namespace:default")
     assert from_ui.principal_id == "ops-1" and from_ui.detail["payloads"] == 1
+
+
+def test_an_account_scoped_to_a_marketplace_decodes_its_cases_only(audit: AuditLog) -> None:
+    scopes = {"ops-1": frozenset({"amazon"})}
+    app = create_codec_app(
+        CODEC, check_token, [], audit=audit, scope_of=lambda account: scopes.get(account)
+    )
+    codec_server = TestClient(app, raise_server_exceptions=False)
+    body = {"payloads": [sealed('"x"')]}
+    auth = {"Authorization": "Bearer ops"}
+    unnamed = codec_server.post("/decode", json=body, headers=auth)
+    other = codec_server.post(
+        "/decode", json=body, headers=auth | {"X-Crossdock-Workflow": "order-ebay-1"}
+    )
+    own = codec_server.post(
+        "/decode", json=body, headers=auth | {"X-Crossdock-Workflow": "order-amazon-1"}
+    )
+    assert (unnamed.status_code, other.status_code, own.status_code) == (403, 403, 200)
+    assert "works on amazon only" in other.text
