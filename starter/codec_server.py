@@ -10,10 +10,11 @@ in the operator's browser cannot use the console to decrypt.
 Decrypting shows buyers' personal data, so only the roles that see it
 (crossdock.identity.privacy: operator, finance, admin) may call either endpoint; a
 viewer gets 403. Every call, allowed or not, goes to the audit log as `codec_decode` /
-`codec_encode` with the account, the namespace and the workflow: the one named in the
-`X-Crossdock-Workflow` header (crossdock's own tools send it), else
-`namespace:{X-Namespace}` (the Temporal UI names only the namespace). An account scoped
-to some marketplaces must name a workflow of theirs. A body that is not
+`codec_encode` with the account, the namespace and the workflow, once per workflow:
+the one each payload names (crossdock.codec stamps them), else the one in the
+`X-Crossdock-Workflow` header, else `namespace:{X-Namespace}` (what the Temporal UI
+sends for payloads older than the stamp). An account scoped to some marketplaces may
+decode only its workflows' payloads. A body that is not
 `{"payloads": [...]}` in proto JSON, more than MAX_PAYLOADS payloads, or payloads this
 codec cannot open answer 422 or 413, never 500.
 """
@@ -30,7 +31,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
 from crossdock.audit.log import AuditLog, DecisionAttempt, Outcome
-from crossdock.codec import CodecKeyError, EncryptionCodec
+from crossdock.codec import CodecKeyError, EncryptionCodec, workflow_of
 from crossdock.identity import AuthenticationFailed
 from crossdock.identity.privacy import sees_personal_data
 from crossdock.identity.scope import Scope, in_scope
@@ -126,41 +127,48 @@ Transform = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
 async def _audited(
     action: str, transform: Transform, body: dict[str, Any], caller: Principal, request: Request
 ) -> dict[str, Any]:
-    """Check the caller's role, apply `transform`, and record the call either way."""
+    """Check the caller's role and scope, apply `transform`, and record the call (once
+    per workflow its payloads belong to) either way."""
     namespace = request.headers.get("x-namespace", "")[:64] or "default"
-    workflow_id = request.headers.get(WORKFLOW_HEADER, "")[:255] or f"namespace:{namespace}"
-    count = len(body.get("payloads", [])) if isinstance(body.get("payloads"), list) else 0
-    detail = {"namespace": namespace, "payloads": count}
+    named = request.headers.get(WORKFLOW_HEADER, "")[:255] or f"namespace:{namespace}"
+    workflows = [named]
+    detail: dict[str, Any] = {"namespace": namespace, "payloads": 0}
     try:
+        payloads = _parsed(body)
+        # Payloads name their workflow (crossdock.codec); the header covers older ones.
+        workflows = sorted({workflow_of(p) or named for p in payloads}) or [named]
+        detail["payloads"] = len(payloads)
         if not sees_personal_data(caller.role):
             raise HTTPException(
                 status_code=403,
                 detail=f"a {caller.role} account does not see personal data, so it cannot "
                 "decode or encode payloads (operator, finance or admin can)",
             )
-        await _check_scope(request, caller, workflow_id)
-        answer = await _apply(transform, body)
+        await _check_scope(request, caller, workflows)
+        answer = await _apply(transform, payloads)
     except HTTPException as err:
-        await _record(
-            request, action, workflow_id, caller, Outcome.REFUSED, str(err.detail), detail
-        )
+        for workflow_id in workflows:
+            refusal = str(err.detail)
+            await _record(request, action, workflow_id, caller, Outcome.REFUSED, refusal, detail)
         raise
-    await _record(request, action, workflow_id, caller, Outcome.ACCEPTED, "", detail)
+    for workflow_id in workflows:
+        await _record(request, action, workflow_id, caller, Outcome.ACCEPTED, "", detail)
     return answer
 
 
-async def _check_scope(request: Request, caller: Principal, workflow_id: str) -> None:
-    """A 403 unless the caller's account works on the named workflow's marketplace (an
-    account scoped to some marketplaces must name the workflow it decodes)."""
+async def _check_scope(request: Request, caller: Principal, workflows: list[str]) -> None:
+    """A 403 unless the caller's account works on every workflow's marketplace (a
+    payload that names none must be named in the header by a scoped account)."""
     scope_of: ScopeCheck | None = request.app.state.scope_of
     if scope_of is None:
         return
     scope = await asyncio.to_thread(scope_of, caller.id)
-    if not in_scope(scope, workflow_id):
+    outside = [w for w in workflows if not in_scope(scope, w)]
+    if outside:
         raise HTTPException(
             status_code=403,
-            detail=f"account {caller.id} works on {', '.join(sorted(scope or []))} only: name "
-            "a workflow of those in the X-Crossdock-Workflow header",
+            detail=f"account {caller.id} works on {', '.join(sorted(scope or []))} only, not "
+            f"{', '.join(outside)} (name the workflow in the X-Crossdock-Workflow header)",
         )
 
 
@@ -187,7 +195,7 @@ async def _record(
     await asyncio.to_thread(audit.append, attempt)
 
 
-async def _apply(transform: Transform, body: dict[str, Any]) -> dict[str, Any]:
+def _parsed(body: dict[str, Any]) -> list[Payload]:
     try:
         payloads = json_format.ParseDict(body, Payloads())
     except (json_format.ParseError, TypeError, ValueError) as err:
@@ -199,8 +207,12 @@ async def _apply(transform: Transform, body: dict[str, Any]) -> dict[str, Any]:
             status_code=413,
             detail=f"{len(payloads.payloads)} payloads in one call; send at most {MAX_PAYLOADS}",
         )
+    return list(payloads.payloads)
+
+
+async def _apply(transform: Transform, payloads: list[Payload]) -> dict[str, Any]:
     try:
-        result = Payloads(payloads=await transform(payloads.payloads))
+        result = Payloads(payloads=await transform(payloads))
     except CodecKeyError as err:
         raise HTTPException(status_code=422, detail=str(err)) from None
     return json_format.MessageToDict(result)

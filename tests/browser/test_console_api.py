@@ -326,3 +326,5 @@ async def test_a_logged_in_operator_decodes_in_the_temporal_ui_with_the_session_
     assert decoded.status_code == 200
     data = base64.b64decode(decoded.json()["payloads"][0]["data"])
     assert workflow_id.removeprefix("order-storefront-").encode() in data
+    # The payload names its workflow, so the audit says whose data ops-1 decrypted.
+    assert ("ops-1", "accepted", "") in attempts(console, workflow_id)

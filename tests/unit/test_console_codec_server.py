@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.common.v1 import Payload
+from temporalio.converter import WorkflowSerializationContext
 
 from crossdock.audit.log import AuditLog
 from crossdock.codec import EncryptionCodec
@@ -128,3 +129,30 @@ def test_an_account_scoped_to_a_marketplace_decodes_its_cases_only(audit: AuditL
     )
     assert (unnamed.status_code, other.status_code, own.status_code) == (403, 403, 200)
     assert "works on amazon only" in other.text
+
+
+async def test_payloads_name_their_workflow_for_the_audit_and_the_scope(audit: AuditLog) -> None:
+    """What the Temporal UI sends names only the namespace; the payloads name the rest."""
+    scopes = {"ops-1": frozenset({"amazon"})}
+    app = create_codec_app(
+        CODEC, check_token, [], audit=audit, scope_of=lambda account: scopes.get(account)
+    )
+    codec_server = TestClient(app, raise_server_exceptions=False)
+    plain = Payload(metadata={"encoding": b"json/plain"}, data=b'"x"')
+    amazon = await CODEC.with_context(
+        WorkflowSerializationContext("default", "order-amazon-7")
+    ).encode([plain])
+    ebay = await CODEC.with_context(WorkflowSerializationContext("default", "order-ebay-8")).encode(
+        [plain]
+    )
+    auth = {"Authorization": "Bearer ops", "X-Namespace": "default"}
+    own = codec_server.post("/decode", json={"payloads": [MessageToDict(amazon[0])]}, headers=auth)
+    other = codec_server.post("/decode", json={"payloads": [MessageToDict(ebay[0])]}, headers=auth)
+    assert (own.status_code, other.status_code) == (200, 403)
+    assert [e.outcome.value for e in audit.entries("order-amazon-7")] == ["accepted"]
+    assert [e.outcome.value for e in audit.entries("order-ebay-8")] == ["refused"]
+    # Relabelling a payload to another workflow breaks it.
+    moved = MessageToDict(amazon[0])
+    moved["metadata"]["crossdock-workflow-id"] = base64.b64encode(b"order-amazon-9").decode()
+    forged = codec_server.post("/decode", json={"payloads": [moved]}, headers=auth)
+    assert forged.status_code == 422
