@@ -1,5 +1,5 @@
 """Buyers' cancellation requests: find them on the marketplace, relay each to its order
-workflow as the `cancel` update, and answer the marketplace (design §3, cancellation).
+workflow as the `cancel` update, and answer the marketplace (docs/lifecycles.md).
 
 - eBay lists requests in the Post-Order API; each is approved when the order will not
   ship (the order took the update, or was cancelled already) and rejected when it has

@@ -1,4 +1,4 @@
-"""Partner errors → Temporal's retry semantics (design §5).
+"""Partner errors → Temporal's retry semantics (architecture §4).
 
 Activities never retry by themselves: they classify the failure and let the
 activity's RetryPolicy act on it.

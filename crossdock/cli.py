@@ -64,10 +64,10 @@ def run(
 @app.command()
 def sandbox() -> None:
     """Serve the partner sandbox (Stripe, EasyPost, Amazon, eBay, customs, storefront, mail)."""
-    from crossdock.install_secrets import stripe_webhook_secret
     from crossdock.sandbox.app import create_app
     from crossdock.sandbox.context import SandboxConfig
     from crossdock.sandbox.dispute_config import DisputeSandboxConfig
+    from crossdock.secrets import sandbox_secrets, stripe_webhook_secret
 
     settings = get_settings()
     configure_logging(settings.log_level, process="sandbox")
@@ -75,6 +75,7 @@ def sandbox() -> None:
         tracking_step_seconds=settings.tracking_step_seconds,
         carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
         storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
+        **sandbox_secrets(settings),
         customs_hold_rate=settings.customs_hold_rate,
         customs_hold_seconds=settings.customs_hold_seconds,
         tracker_exception_rates=settings.tracker_exception_rates,

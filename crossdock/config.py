@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,18 +21,8 @@ DEFAULT_WAREHOUSE = Address(
 )
 
 
-class Profile(StrEnum):
-    """Demo: the sandbox plays every partner (generated secrets are fine). Production:
-    real partners, so their secrets must be configured (crossdock.install_secrets)."""
-
-    DEMO = "demo"
-    PRODUCTION = "production"
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CROSSDOCK_", env_file=".env", extra="ignore")
-
-    profile: Profile = Profile.DEMO
 
     # Temporal
     temporal_address: str = "127.0.0.1:7233"
@@ -122,7 +111,8 @@ class Settings(BaseSettings):
 
     # Disputes: the Stripe webhook endpoint's signing secret, and the decision clocks
     # counted back from a dispute's due_by (crossdock.models.dispute.DisputePolicy).
-    # Unset: generated per install in the demo profile, refused outside it.
+    # Unset: generated per install (crossdock/secrets.py); a published value is refused
+    # outside the demo profile.
     stripe_webhook_secret: SecretStr | None = None
     dispute_remind_before_seconds: float = Field(default=72 * 3600, gt=0)
     dispute_escalate_before_seconds: float = Field(default=24 * 3600, gt=0)
@@ -132,6 +122,16 @@ class Settings(BaseSettings):
     # decide one under review (0 = only through its _sandbox routes).
     dispute_due_seconds: float = Field(default=7 * 24 * 3600, gt=0)
     dispute_review_seconds: float = Field(default=0, ge=0)
+
+    # Intake's signing secrets, shared with the storefront and EasyPost (crossdock/secrets.py):
+    # unset, each is generated once per install into the state dir.
+    storefront_signing_secret: SecretStr | None = None
+    easypost_webhook_secret: SecretStr | None = None
+    # The demo profile (`make run`) may use secrets published in the repository.
+    demo_profile: bool = False
+    # Per source and endpoint (checkout, each webhook): requests per second, and bursts.
+    intake_rate_per_second: float = Field(default=50.0, gt=0)
+    intake_burst: int = Field(default=500, gt=0)
 
     # make run
     demo_feed: bool = True

@@ -57,7 +57,8 @@ NEAR_MISS_BUYERS = [
 # Regular demo buyers are numbered 90000 and up (random ones may share a number).
 REGULAR_BUYERS = 5
 
-SHIPPING_FEE = {"EUR": 990, "GBP": 890, "USD": 1490, "JPY": 1800, "AUD": 1900, "CAD": 1700}
+# The storefront's flat fee per currency; intake refuses a storefront order charging another.
+SHIPPING_FEE = default_catalog().shipping
 CHANNEL_PREFIX = {Channel.AMAZON: "amazon", Channel.EBAY: "ebay"}
 
 

@@ -24,6 +24,8 @@ from workflows.search import cli_flags as search_attribute_flags
 # What the demo profile compresses so orders complete while you watch; production
 # defaults (30-day return window, hourly tracking steps) stay in Settings.
 DEMO_PROFILE = {
+    # The demo may run with the sandbox's published secrets (crossdock/secrets.py).
+    "CROSSDOCK_DEMO_PROFILE": "true",
     "CROSSDOCK_RETURN_WINDOW_SECONDS": "60",
     "CROSSDOCK_POLL_INTERVAL_SECONDS": "2",
     "CROSSDOCK_TRACKING_STEP_SECONDS": "4",
@@ -132,7 +134,7 @@ def temporal_command(settings: Settings) -> list[str]:
         str(settings.temporal_ui_port),
         "--db-filename",
         str(settings.state_dir / "temporal.db"),
-        # WAL makes the SQLite file about as fast as the in-memory store (design §7).
+        # WAL makes the SQLite file about as fast as the in-memory store (docs/development.md).
         "--sqlite-pragma",
         "journal_mode=wal",
         "--sqlite-pragma",
@@ -186,11 +188,13 @@ def prepare_state(settings: Settings) -> None:
     the worker, intake and demo feed all find the same keys and schema."""
     from crossdock.codec import codec_for
     from crossdock.identity.claims import signer_for
+    from crossdock.secrets import sandbox_secrets
     from crossdock.store import Database, upgrade
 
     if settings.encrypt_payloads:
         codec_for(settings)
     signer_for(settings)
+    sandbox_secrets(settings)  # the storefront's and the carrier's webhook secrets
     db = Database.from_settings(settings)
     try:
         upgrade(db)

@@ -3,6 +3,13 @@
 An EasyPost tracker event names its shipment, not our order; the shipment's `reference`
 is the order workflow id we set when buying the label. The mapping is cached, since a
 parcel produces several events.
+
+The body's word is taken only for progress short of delivery (pre_transit, in_transit,
+out_for_delivery). Any other status moves money or goods: delivered (a dispute's
+evidence, the end of an order), return_to_sender and failure (refunds, reshipments),
+and the rest. For those the tracker is re-read from the carrier first
+(`GET /v2/trackers/{id}`) and the signal carries the status the carrier gives now, not
+the body's; an event whose tracker is not the parcel it names is refused.
 """
 
 from __future__ import annotations
@@ -12,11 +19,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from crossdock.models.order_steps import OrderResult, TrackingUpdate
-from crossdock.partners.carrier import CarrierClient, parse_tracker_event
+from crossdock.models.shipment import ShipmentStatus, TrackerEvent
+from crossdock.partners.carrier import CarrierClient, Tracker, parse_tracker_event
 from workflows.order import OrderWorkflow
 
 log = structlog.get_logger(__name__)
@@ -25,6 +34,26 @@ log = structlog.get_logger(__name__)
 # Workflows whose shipments carry their id as the reference: orders (outbound parcels)
 # and returns (return labels). Both take the same `tracking_update` signal.
 TRACKED = ("order-", "return-")
+# Statuses believed from the event body; every other one is confirmed with the carrier.
+PROGRESS = frozenset(
+    {ShipmentStatus.PRE_TRANSIT, ShipmentStatus.IN_TRANSIT, ShipmentStatus.OUT_FOR_DELIVERY}
+)
+
+
+class UnconfirmedEvent(ValueError):
+    """The carrier's tracker does not confirm the event (another parcel, another code)."""
+
+
+def parse(body: Mapping[str, Any]) -> TrackerEvent:
+    """`parse_tracker_event`, with a malformed tracker's fields named in one line."""
+    try:
+        return parse_tracker_event(body)
+    except ValidationError as err:
+        wrong = "; ".join(
+            f"result.{'.'.join(str(part) for part in e['loc'])}: {e['msg']}"
+            for e in err.errors()[:5]
+        )
+        raise ValueError(f"event {body.get('id')}: {wrong}") from None
 
 
 class TrackingRouter:
@@ -50,9 +79,15 @@ class TrackingRouter:
         """Signal the event to its order; return the workflow id, or "" when the event
         belongs to no order of ours (a standalone tracker) or the order is closed.
 
-        Raises `NotATrackerEvent` for a body that is no tracker event at all.
+        Raises:
+            NotATrackerEvent: a body that is no tracker event at all.
+            ValueError: a malformed event (the message names the field).
+            UnconfirmedEvent: the carrier's tracker contradicts the event's parcel.
+            PartnerError: the carrier could not be asked.
         """
-        event = parse_tracker_event(body)
+        event = parse(body)
+        if event.status not in PROGRESS:
+            event = await self._confirmed(event)
         workflow_id = await self._workflow_id(event.shipment_id) if event.shipment_id else None
         if workflow_id is None:
             log.info("tracking_event_without_order", tracker=event.tracker_id)
@@ -75,3 +110,37 @@ class TrackingRouter:
             return ""
         log.info("tracking_signalled", workflow_id=workflow_id, status=event.status)
         return workflow_id
+
+    async def _confirmed(self, event: TrackerEvent) -> TrackerEvent:
+        """The event with the tracker's status, latest scan and shipment as the carrier
+        reports them now."""
+        tracker = await self._carrier.retrieve_tracker(event.tracker_id)
+        if tracker.tracking_code != event.tracking_code or (
+            event.shipment_id and tracker.shipment_id != event.shipment_id
+        ):
+            raise UnconfirmedEvent(
+                f"event {event.event_id}: tracker {event.tracker_id} is parcel "
+                f"{tracker.tracking_code}, not {event.tracking_code}"
+            )
+        if tracker.status is not event.status:
+            log.warning(
+                "tracking_event_contradicted",
+                event_id=event.event_id,
+                tracker=tracker.id,
+                claimed=event.status,
+                carrier=tracker.status,
+            )
+        return _as_reread(event, tracker)
+
+
+def _as_reread(event: TrackerEvent, tracker: Tracker) -> TrackerEvent:
+    latest = tracker.latest
+    return event.model_copy(
+        update={
+            "shipment_id": tracker.shipment_id,
+            "status": tracker.status,
+            "status_detail": tracker.status_detail,
+            "message": latest.message if latest else None,
+            "occurred_at": latest.occurred_at if latest else None,
+        }
+    )

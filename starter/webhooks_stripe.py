@@ -26,6 +26,7 @@ from crossdock.config import Settings
 from crossdock.models.dispute import DisputeEvent, DisputePolicy, DisputeProvider
 from crossdock.partners.stripe_disputes import dispute_snapshot
 from starter.dispute_start import deliver_dispute_event
+from starter.rate_limit import enforce
 from starter.stripe_signature import SignatureRefused, verify
 
 log = structlog.get_logger(__name__)
@@ -115,8 +116,11 @@ class StripeWebhookIntake:
 
 def _dispute_event(event: dict[str, Any]) -> DisputeEvent:
     created = event.get("created")
-    if not isinstance(created, int):
-        raise ValueError(f"created {created!r} is not a unix timestamp")
+    # Stripe's `created` is unix seconds now-ish; past the year 2286 (or a bool) it is no
+    # timestamp, and `fromtimestamp` would overflow.
+    if not isinstance(created, int) or isinstance(created, bool) or not 0 <= created < 10**10:
+        shown = repr(created) if len(repr(created)) <= 24 else f"{repr(created)[:24]}..."
+        raise ValueError(f"created {shown} is not a unix timestamp")
     return DisputeEvent(
         event_id=event["id"],
         type=event["type"],
@@ -137,6 +141,7 @@ def stripe_webhook_router() -> APIRouter:
     @router.post("/webhooks/stripe")
     async def stripe_webhook(request: Request) -> JSONResponse:
         """Stripe events (disputes) → signals to their dispute workflows."""
+        enforce(request, "stripe")
         intake: StripeWebhookIntake = request.app.state.stripe
         return await intake.receive(await request.body(), request.headers.get("Stripe-Signature"))
 

@@ -1,4 +1,4 @@
-"""DisputeWorkflow: one payment dispute or marketplace claim, every round of it (design §3).
+"""DisputeWorkflow: one payment dispute or marketplace claim, every round of it (docs/lifecycles.md).
 
 `dispute-{provider}-{id}`, started by intake with the provider's first event (signal-
 with-start, so later events reach the same run). Each round: gather the evidence from

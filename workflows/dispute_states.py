@@ -1,4 +1,4 @@
-"""The dispute lifecycle (design §3) as a table: which states may follow which.
+"""The dispute lifecycle (docs/lifecycles.md) as a table: which states may follow which.
 
 One workflow follows a case through every round: an inquiry that escalates into a
 chargeback, and a won chargeback that comes back as pre-arbitration or a second

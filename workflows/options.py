@@ -1,4 +1,4 @@
-"""How workflows call partner activities: Temporal owns the retries (design §5)."""
+"""How workflows call partner activities: Temporal owns the retries (architecture §4)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,12 @@
-"""OrderWorkflow: one order from receipt to the end of its return window (design §3).
+"""OrderWorkflow: one order from receipt to the end of its return window (docs/lifecycles.md).
 
-The workflow is the order lifecycle table plus the waiting; the steps live in
-order_payment, order_customs and order_shipping. Every partner call is an activity with
+The workflow is the order lifecycle table plus the waiting; the steps live in their own
+modules: order_review (checks and the operator's review), order_payment, order_stock and
+order_backorder (warehouse), order_customs, order_packing and order_packages (parcels),
+order_shipping, order_parcel (tracking and exceptions), order_refund, order_ledger (the
+refund ledger of linked returns and disputes), order_channel (telling the marketplace);
+order_context holds the run's state and order_status what the `status` query answers.
+Every partner call is an activity with
 an idempotency key derived from the workflow id and the step, so retries, worker crashes
 and replays can never charge, declare, label or confirm twice. Any business failure
 before shipment cancels the order and compensates what was done, newest first.
@@ -30,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         ResumeRequest,
         TrackingUpdate,
     )
-    from workflows import order_ledger, order_packages, order_stock
+    from workflows import order_ledger, order_packages, order_stock, tracking_memory
     from workflows.order_backorder import ship_backorder
     from workflows.order_channel import TELL_CHANNEL, tell_channel
     from workflows.order_context import WORKFLOW_CANCEL, OrderContext, OrderRejected
@@ -282,7 +287,7 @@ class OrderWorkflow:
             return
         if label is not None and update.tracking_code != label.tracking_code:
             return
-        status.tracking_events_seen.append(update.event_id)
+        tracking_memory.remember(status.tracking_events_seen, update.event_id)
         status.last_scan_at = workflow.now()
         if update.status not in TRACKING_PROGRESS:
             if update.status in TRACKING_EXCEPTIONS:

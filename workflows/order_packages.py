@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_states import OrderState
     from workflows.order_status import TRACKING_EXCEPTIONS, OrderStatus, ParcelStatus, rank
     from workflows.saga import Compensation
+    from workflows.tracking_memory import remember as remember_event
 
 MULTI_PACKAGE = "multi-package"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -126,7 +127,7 @@ def record(status: OrderStatus, update: TrackingUpdate, now: datetime) -> bool:
         return False
     if parcel.outcome or update.event_id in parcel.events_seen:
         return False
-    parcel.events_seen.append(update.event_id)
+    remember_event(parcel.events_seen, update.event_id)
     parcel.last_scan_at = now
     if update.status in TRACKING_EXCEPTIONS:
         parcel.tracking_exception, parcel.tracking_detail = update.status, update.description

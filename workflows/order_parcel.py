@@ -64,7 +64,8 @@ async def watch_parcel(ctx: OrderContext) -> Parcel:
     if status.state != OrderState.IN_TRANSIT:  # it is, after one parcel of several was refunded
         ctx.move(OrderState.IN_TRANSIT)
     while (ended := _ended(ctx)) is None:
-        heard = len(status.tracking_events_seen)
+        # The ids themselves, not their count: a bounded memory stays the same length.
+        heard = list(status.tracking_events_seen)
         lost_at = (status.last_scan_at or workflow.now()) + timedelta(
             seconds=policy.lost_after_seconds
         )
@@ -79,8 +80,8 @@ async def watch_parcel(ctx: OrderContext) -> Parcel:
     return ended
 
 
-def _heard_more(ctx: OrderContext, heard: int) -> bool:
-    return len(ctx.status.tracking_events_seen) != heard
+def _heard_more(ctx: OrderContext, heard: list[str]) -> bool:
+    return ctx.status.tracking_events_seen != heard
 
 
 def _ended(ctx: OrderContext) -> Parcel | None:

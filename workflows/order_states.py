@@ -1,4 +1,4 @@
-"""The order lifecycle (design §3) as a table: which states may follow which."""
+"""The order lifecycle (docs/lifecycles.md) as a table: which states may follow which."""
 
 from __future__ import annotations
 

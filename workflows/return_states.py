@@ -1,4 +1,4 @@
-"""The return lifecycle (design §3) as a table: which states may follow which."""
+"""The return lifecycle (docs/lifecycles.md) as a table: which states may follow which."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ReturnWorkflow: one return, `return-{channel}-{rma}`, from request to refund (design §3).
+"""ReturnWorkflow: one return, `return-{channel}-{rma}`, from request to refund (docs/lifecycles.md).
 
 The workflow is the return table (return_states.py) plus the waiting; the steps live in
 return_decision, return_shipment and return_refund. It links itself to its order

@@ -1,5 +1,5 @@
 """Mount the console (JSON API, web pages, static files) on the intake app, which
-serves it from the same process (design §1) and holds the Temporal client."""
+serves it from the same process (architecture §1) and holds the Temporal client."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 One approval is a question put to operators ("review this order", "refund 180 EUR?")
 with a deadline. Orders, returns, disputes and refunds all ask through the same
 contracts, so the console has one inbox and one decision form, and the rules (role,
-maker ≠ checker, finance threshold, reason required) hold everywhere (design §5).
+maker ≠ checker, finance threshold, reason required) hold everywhere (architecture §4).
 
 Everything here is pure: `refusal_reason` and `ApprovalStatus.next_deadline` are what
 the workflow component (`workflows/approval.py`) runs, and what unit tests check.

@@ -31,7 +31,7 @@ from crossdock.models.screening import (
 )
 from crossdock.money import CurrencyCode, Money
 from crossdock.policies._data import load_table
-from crossdock.sandbox.fx import FxTable, UnknownCurrency, default_fx
+from crossdock.fx import FxTable, UnknownCurrency, default_fx
 
 __all__ = ["FX", "RISK_RULES", "BuyerContext", "RiskRules", "assess_risk"]
 

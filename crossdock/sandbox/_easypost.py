@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 PARTNER = "easypost"
 Json = dict[str, Any]
+SIGNATURE_HEADER = "X-Hmac-Signature"
 
 
 class EasyPostError(Exception):
@@ -60,3 +64,12 @@ def dated(prefix: str, object_name: str, now: datetime, fields: Json) -> Json:
         "created_at": stamp,
         "updated_at": stamp,
     }
+
+
+def sign(body: bytes, secret: str) -> dict[str, str]:
+    """The headers EasyPost adds to a webhook delivery of `body`: `X-Hmac-Signature:
+    hmac-sha256-hex=<hex>`, HMAC-SHA256 of the raw body keyed with the webhook's secret,
+    NFKD-normalized and UTF-8 encoded (as the official SDK's `validate_webhook` checks)."""
+    key = unicodedata.normalize("NFKD", secret).encode()
+    digest = hmac.new(key, body, hashlib.sha256).hexdigest()
+    return {SIGNATURE_HEADER: f"hmac-sha256-hex={digest}"}

@@ -57,6 +57,7 @@ from crossdock.sandbox._easypost import (
     field_error,
     new_id,
     not_found,
+    sign,
     timestamp,
 )
 from crossdock.sandbox.carrier_claims import ClaimDesk
@@ -912,10 +913,12 @@ class Carrier:
         return True
 
     async def _post(self, url: str, event: Json) -> bool:
+        body = json.dumps(event).encode()
+        headers = {"User-Agent": "EasyPost WebHook Agent 1.0", "Content-Type": "application/json"}
+        if self.ctx.config.carrier_webhook_secret:
+            headers |= sign(body, self.ctx.config.carrier_webhook_secret)
         try:
-            response = await self.ctx.http.post(
-                url, json=event, headers={"User-Agent": "EasyPost WebHook Agent 1.0"}
-            )
+            response = await self.ctx.http.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             log.info("webhook_unreachable", event_id=event["id"], url=url, error=str(exc))
             return False

@@ -24,6 +24,10 @@ class SandboxConfig(BaseModel):
     carrier_webhook_url: str | None = None
     # Where the storefront's checkout posts orders (Crossdock intake); None = kept only.
     storefront_checkout_url: str | None = None
+    # The secrets carrier webhooks (X-Hmac-Signature) and storefront checkouts
+    # (Crossdock-Storefront-Signature) are signed with; None = sent unsigned.
+    carrier_webhook_secret: str | None = None
+    storefront_signing_secret: str | None = None
     # Share of customs declarations held for a random inspection, and for how long.
     customs_hold_rate: float = Field(default=0.0, ge=0, le=1)
     customs_hold_seconds: float = Field(default=4 * 3600, ge=0)

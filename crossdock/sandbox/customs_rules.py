@@ -2,7 +2,7 @@
 
 The rules (duty rate per HS chapter, import tax rate, de minimis thresholds, sale-time tax
 regimes) live in `crossdock/data/customs_rules.json`, the FX table in
-`crossdock/data/fx_rates.json` (read by `crossdock.sandbox.fx`); this module only
+`crossdock/data/fx_rates.json` (read by `crossdock.fx`); this module only
 interprets them, so a rate change is a data change. It is pure and imports nothing from
 the sandbox app, so workflows and tools can use it on its own.
 
@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.order import CountryCode, HsCode, Incoterm
 from crossdock.money import CurrencyCode, Money, total
-from crossdock.sandbox.fx import FxRate, FxTable, UnknownCurrency, default_fx
+from crossdock.fx import FxRate, FxTable, UnknownCurrency, default_fx
 
 Rate = Annotated[Decimal, Field(ge=0, le=1)]
 MinorUnits = Annotated[int, Field(ge=0)]

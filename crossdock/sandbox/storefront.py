@@ -5,6 +5,11 @@ sender then POSTs the order to `storefront_checkout_url` until intake answers 2x
 with capped exponential backoff, the way a shop platform's order webhook retries. So
 delivery is at least once (intake dedupes by order id) and never blocks the buyer.
 
+Each delivery is signed as Stripe signs webhooks, with the install's
+`storefront_signing_secret`: `Crossdock-Storefront-Signature: t=<unix>,v1=<hex>`, the hex
+HMAC-SHA256 of `"{t}.{raw body}"`, signed afresh per attempt. `GET /storefront/orders/{id}`
+is the shop's record of an order, which intake re-reads before it trusts a checkout.
+
 `POST /storefront/orders/{id}/fulfillments` is how Crossdock tells the shop an order
 shipped (Idempotency-Key honoured), so the shop can email the buyer their tracking.
 `POST /storefront/orders/{id}/cancellations` ({"reason", "skus": [] = whole order}) is how
@@ -15,7 +20,11 @@ have no channel id: they are named by SKU); refused once the order has shipped.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import itertools
+import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -33,8 +42,16 @@ from crossdock.sandbox.idempotency import fingerprint
 
 log = structlog.get_logger(__name__)
 
+SIGNATURE_HEADER = "Crossdock-Storefront-Signature"
 FIRST_RETRY_SECONDS = 0.2
 MAX_RETRY_SECONDS = 30.0
+
+
+def sign(body: bytes, secret: str, timestamp: int) -> dict[str, str]:
+    """The signature header of one delivery of `body` at `timestamp` (unix seconds)."""
+    signed = str(timestamp).encode() + b"." + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return {SIGNATURE_HEADER: f"t={timestamp},v1={digest}"}
 
 
 def _error(status: int, code: str, message: str, field_name: str | None = None) -> JSONResponse:
@@ -111,9 +128,13 @@ class Storefront:
     async def _attempt(self, checkout: Checkout, url: str) -> bool:
         checkout.attempts += 1
         order_id = checkout.order.channel_order_id
+        body = json.dumps(checkout.order.model_dump(mode="json")).encode()
+        headers = {"Content-Type": "application/json"}
+        if secret := self.ctx.config.storefront_signing_secret:
+            headers |= sign(body, secret, int(time.time()))
         try:
             # Read ctx.http at send time: tests and the app may swap the client.
-            response = await self.ctx.http.post(url, json=checkout.order.model_dump(mode="json"))
+            response = await self.ctx.http.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             checkout.last_error = f"{type(exc).__name__}: {exc}"
         else:
@@ -152,6 +173,14 @@ def _routes(router: APIRouter, shop: Storefront) -> None:
         )
         shop.outbox.put_nowait(placed)
         return {"order_id": order_id}
+
+    @router.get("/storefront/orders/{order_id}")
+    async def retrieve(order_id: str) -> Any:
+        """The shop's record of one order (what the buyer checked out, and its state)."""
+        checkout = shop.checkouts.get(order_id)
+        if checkout is None:
+            raise Refusal(_error(404, "not_found", f"no order {order_id!r}", "order_id"))
+        return checkout.summary()
 
     @router.get("/storefront/_sandbox/orders")
     async def list_orders() -> Any:

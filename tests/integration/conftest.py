@@ -14,12 +14,12 @@ from temporalio.testing import WorkflowEnvironment
 from crossdock.binaries import installed_binary
 from crossdock.codec import data_converter
 from crossdock.config import Settings
-from crossdock.install_secrets import stripe_webhook_secret
 from crossdock.keys import new_codec_key
 from crossdock.partners.clients import PartnerClients
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
 from crossdock.sandbox.dispute_config import DisputeSandboxConfig
+from crossdock.secrets import sandbox_secrets, stripe_webhook_secret
 from crossdock.temporal import with_claim_binding
 from starter.app import create_intake_app
 from tests.servers import free_port, sandbox_urls, serve
@@ -96,6 +96,7 @@ def servers(settings: Settings) -> Iterator[None]:
         tracking_step_seconds=settings.tracking_step_seconds,
         carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
         storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
+        **sandbox_secrets(settings),
         # Some declarations are held for inspection: those orders wait, then ship.
         customs_hold_rate=0.2,
         customs_hold_seconds=1.0,

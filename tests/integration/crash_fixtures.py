@@ -44,6 +44,7 @@ from crossdock.keys import new_codec_key
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
 from crossdock.sandbox.faults import FaultProfile
+from crossdock.secrets import sandbox_secrets
 from crossdock.temporal import with_claim_binding
 from starter.app import create_intake_app
 from tests.servers import free_port, sandbox_urls, serve
@@ -290,6 +291,7 @@ async def crash_stack(log_dir: Path, hold_seconds: float = 0.5) -> AsyncIterator
             tracking_step_seconds=settings.tracking_step_seconds,
             carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
             storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
+            **sandbox_secrets(settings),
             warehouse_restock_seconds=1.0,
             seed=17,
         )

@@ -11,6 +11,7 @@ from crossdock.demo import NEAR_MISS_BUYERS, DemoOrders, place
 from crossdock.identity.claims import signer_for
 from crossdock.models.order import Buyer, Channel, Order
 from crossdock.models.order_steps import OrderResult
+from tests.intake_signing import signed_checkout
 from tests.integration.conftest import Stack
 from tests.integration.reviewer import reviewer
 from workflows.order import OrderWorkflow
@@ -42,9 +43,9 @@ async def test_orders_from_every_channel_complete_with_each_side_effect_once(
         await place(stack.sandbox, order)
     # A second sighting of the same storefront checkout must not start a second workflow.
     storefront = next(o for o in orders if o.channel is Channel.STOREFRONT)
+    body, headers = signed_checkout(stack.settings, storefront)
     repost = await stack.sandbox.post(
-        f"{stack.settings.intake_url}/intake/storefront/checkout",
-        json=storefront.model_dump(mode="json"),
+        f"{stack.settings.intake_url}/intake/storefront/checkout", content=body, headers=headers
     )
     assert repost.json() == {"workflow_id": storefront.workflow_id, "started": False}
 

@@ -65,3 +65,21 @@ def test_stripe_refuses_what_we_refuse_for_tampering() -> None:
 def test_malformed_headers_name_the_problem(header: str | None, why: str) -> None:
     with pytest.raises(SignatureRefused, match=why):
         verify(BODY, header, SECRET, NOW)
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["9" * 5000, str(10**400), str(10**30), "0" * 40 + "1"],
+    ids=["5000_digits", "10^400", "10^30", "zero_padded"],
+)
+def test_absurd_timestamps_are_refused_naming_t(timestamp: str) -> None:
+    """Probe: `t` with thousands of digits, or too large for a float, answered 500."""
+    header = f"t={timestamp},v1={'a' * 64}"
+    with pytest.raises(SignatureRefused, match="t="):
+        verify(BODY, header, SECRET, NOW)
+
+
+def test_a_correctly_signed_huge_timestamp_is_refused() -> None:
+    header = sign(BODY, SECRET, 10**400)
+    with pytest.raises(SignatureRefused, match="t="):
+        verify(BODY, header, SECRET, NOW)

@@ -1,6 +1,6 @@
 """FX conversion from a table of reference rates kept as data (crossdock/data/fx_rates.json).
 
-Every conversion returns the rate it used, so a quote can record it (design §5: FX
+Every conversion returns the rate it used, so a quote can record it (architecture §4: FX
 quotes are recorded with rate and time). Cross rates go through the table's base
 currency and are kept to 6 decimal places; converted amounts are rounded half up to the
 target currency's minor unit.
