@@ -29,7 +29,7 @@ from activities.returns import ReturnActivities
 from activities.suppliers import SupplierActivities
 from activities.warehouse import WarehouseActivities
 from crossdock.config import Settings, get_settings
-from crossdock.identity.claims import verifier_for
+from crossdock.identity.claims import signer_for, verifier_for
 from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
 from crossdock.partners.amazon_claims import AmazonClaimsClient
@@ -139,10 +139,11 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
 
 
 def principal_verification(settings: Settings) -> list[Interceptor]:
-    """The interceptor refusing unsigned principals, when `verify_principals` is on."""
-    if not settings.verify_principals:
-        return []
-    return [PrincipalVerification(verifier_for(settings))]
+    """The interceptor refusing unsigned principals and intent signals (and signing the
+    signals this worker's workflows send); with `verify_principals` off it refuses
+    nothing but stays, so histories it marked keep replaying."""
+    verifier, signer = verifier_for(settings), signer_for(settings)
+    return [PrincipalVerification(verifier, signer, enforce=settings.verify_principals)]
 
 
 async def main() -> None:

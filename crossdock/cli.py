@@ -76,7 +76,7 @@ def sandbox(
     from crossdock.sandbox.context import SandboxConfig
     from crossdock.sandbox.dispute_config import DisputeSandboxConfig
     from crossdock.sandbox.faults import load_profile
-    from crossdock.secrets import sandbox_secrets
+    from crossdock.secrets import sandbox_secrets, stripe_webhook_secret
 
     settings = get_settings()
     configure_logging(settings.log_level, process="sandbox")
@@ -98,7 +98,7 @@ def sandbox(
         warehouse_restock_seconds=settings.warehouse_restock_seconds,
         disputes=DisputeSandboxConfig(
             webhook_url=f"{settings.intake_url}/webhooks/stripe",
-            webhook_secret=settings.stripe_webhook_secret,
+            webhook_secret=stripe_webhook_secret(settings),
             due_seconds=settings.dispute_due_seconds,
             review_seconds=settings.dispute_review_seconds,
         ),

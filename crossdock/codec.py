@@ -11,27 +11,42 @@ key decrypts, its id travels in the payload's metadata. To rotate: put a new key
 keep the old ones until no history that needs them is retained.
 
 The Temporal UI and CLI decode through the console's `/codec/decode` (starter/codec_server.py).
+
+Each payload also names, in clear metadata, the workflow it belongs to when the SDK
+says (its serialization context): so the codec server can audit which workflow a person
+decrypted and refuse accounts scoped to other marketplaces, even for the Temporal UI,
+which names only the namespace. Workflow ids carry no personal data, and the id is
+authenticated with the ciphertext, so relabelling a payload to another workflow breaks
+it. Payloads written before (without the field) still decrypt.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import dataclasses
 import os
 from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, PayloadCodec
+from temporalio.converter import (
+    DataConverter,
+    PayloadCodec,
+    SerializationContext,
+    WithSerializationContext,
+)
 
 from crossdock.config import Settings
 from crossdock.keys import codec_keys_text
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
+WORKFLOW_ID = "crossdock-workflow-id"
 NONCE_BYTES = 12
 
 
@@ -39,7 +54,7 @@ class CodecKeyError(ValueError):
     """Keys that cannot be used, or a payload no configured key can decrypt."""
 
 
-class EncryptionCodec(PayloadCodec):
+class EncryptionCodec(PayloadCodec, WithSerializationContext):
     """AES-256-GCM over whole serialized payloads.
 
     Args:
@@ -55,6 +70,16 @@ class EncryptionCodec(PayloadCodec):
         self._encrypt_id, newest = keys[0]
         self._encryptor = AESGCM(newest)
         self._decryptors = {key_id: AESGCM(key) for key_id, key in keys}
+        self._workflow_id = ""
+
+    def with_context(self, context: SerializationContext) -> EncryptionCodec:
+        """This codec stamping the workflow the SDK is encoding for."""
+        workflow_id = getattr(context, "workflow_id", None) or ""
+        if workflow_id == self._workflow_id:
+            return self
+        stamped = copy.copy(self)
+        stamped._workflow_id = workflow_id
+        return stamped
 
     @classmethod
     def from_text(cls, text: str) -> EncryptionCodec:
@@ -69,19 +94,17 @@ class EncryptionCodec(PayloadCodec):
 
     def encrypt(self, payload: Payload) -> Payload:
         nonce = os.urandom(NONCE_BYTES)
-        # The key id is authenticated too: a payload cannot be relabelled to another key.
-        sealed = self._encryptor.encrypt(
-            nonce, payload.SerializeToString(), self._encrypt_id.encode()
-        )
-        return Payload(
-            metadata={"encoding": ENCODING, KEY_ID: self._encrypt_id.encode()},
-            data=nonce + sealed,
-        )
+        associated = _associated(self._encrypt_id, self._workflow_id)
+        sealed = self._encryptor.encrypt(nonce, payload.SerializeToString(), associated)
+        metadata = {"encoding": ENCODING, KEY_ID: self._encrypt_id.encode()}
+        if self._workflow_id:
+            metadata[WORKFLOW_ID] = self._workflow_id.encode()
+        return Payload(metadata=metadata, data=nonce + sealed)
 
     def decrypt(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
             return payload  # written before encryption was on, or by a plain client
-        key_id = payload.metadata.get(KEY_ID, b"").decode()
+        key_id = payload.metadata.get(KEY_ID, b"").decode(errors="replace")
         decryptor = self._decryptors.get(key_id)
         if decryptor is None:
             known = ", ".join(sorted(self._decryptors))
@@ -90,12 +113,26 @@ class EncryptionCodec(PayloadCodec):
                 f"(known: {known}); add it back to CROSSDOCK_CODEC_KEYS"
             )
         nonce, sealed = payload.data[:NONCE_BYTES], payload.data[NONCE_BYTES:]
+        associated = _associated(key_id, workflow_of(payload))
         try:
-            return Payload.FromString(decryptor.decrypt(nonce, sealed, key_id.encode()))
-        except InvalidTag:
+            return Payload.FromString(decryptor.decrypt(nonce, sealed, associated))
+        # Garbage (too short, not sealed by us, not a payload inside) is the caller's
+        # error, never the server's: the codec server answers it with a 4xx.
+        except (InvalidTag, ValueError, DecodeError):
             raise CodecKeyError(
                 f"payload does not decrypt with key {key_id!r}: altered, or the key changed"
             ) from None
+
+
+def workflow_of(payload: Payload) -> str:
+    """The workflow an encrypted payload says it belongs to ("" for older payloads)."""
+    return payload.metadata.get(WORKFLOW_ID, b"").decode(errors="replace")
+
+
+def _associated(key_id: str, workflow_id: str) -> bytes:
+    # The key id is authenticated too: a payload cannot be relabelled to another key (or,
+    # when it names one, another workflow). Older payloads authenticated the key id alone.
+    return key_id.encode() + (b"\n" + workflow_id.encode() if workflow_id else b"")
 
 
 def parse_keys(text: str) -> list[tuple[str, bytes]]:

@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     # Temporal
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # A cluster or Temporal Cloud: mTLS (PEM files: CA of the frontend's certificate,
+    # this client's certificate and key) or an API key (docs/security.md).
+    temporal_tls_ca: Path | None = None
+    temporal_tls_cert: Path | None = None
+    temporal_tls_key: Path | None = None
+    temporal_tls_server_name: str = ""
+    temporal_api_key: SecretStr | None = None
     task_queue: str = "crossdock"
     temporal_ui_port: int = 8233
     state_dir: Path = Path(".crossdock")
@@ -62,6 +69,13 @@ class Settings(BaseSettings):
     # payloads up to Temporal's 4 MB message size.
     max_request_bytes: int = Field(default=1024 * 1024, gt=0)
     max_codec_request_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    # Public origins of the console besides its own address (behind a reverse proxy:
+    # ["https://ops.example.com"]); state-changing requests from others are refused.
+    console_origins: list[str] = Field(default_factory=list)
+    # Console logins: the delay after the third wrong password (doubling each time) and
+    # the wrong passwords that lock an account id (crossdock/identity/throttle.py).
+    login_delay_seconds: float = Field(default=0.5, ge=0)
+    login_lockout_after: int = Field(default=10, ge=1)
 
     # Where parcels ship from (JSON in CROSSDOCK_SHIP_FROM).
     ship_from: Address = DEFAULT_WAREHOUSE
@@ -105,7 +119,9 @@ class Settings(BaseSettings):
 
     # Disputes: the Stripe webhook endpoint's signing secret, and the decision clocks
     # counted back from a dispute's due_by (crossdock.models.dispute.DisputePolicy).
-    stripe_webhook_secret: str = "whsec_crossdock_sandbox"
+    # Unset: generated per install (crossdock/secrets.py); a published value is refused
+    # outside the demo profile.
+    stripe_webhook_secret: SecretStr | None = None
     dispute_remind_before_seconds: float = Field(default=72 * 3600, gt=0)
     dispute_escalate_before_seconds: float = Field(default=24 * 3600, gt=0)
     dispute_decide_margin_seconds: float = Field(default=6 * 3600, gt=0)

@@ -216,7 +216,7 @@ def run(settings: Settings, demo: bool) -> int:
         check_port_free(h, p, what, setting)
     python = sys.executable
     prepare_state(settings)
-    from crossdock.console.first_admin import ensure_first_admin
+    from crossdock.console.first_admin import announce_first_admin, ensure_first_admin
 
     first_admin = ensure_first_admin(settings)
     supervisor = Supervisor(env)
@@ -241,7 +241,7 @@ def run(settings: Settings, demo: bool) -> int:
             flush=True,
         )
         if first_admin is not None:
-            print(first_admin.banner(settings.intake_url), flush=True)
+            announce_first_admin(first_admin, settings)
         crashed = supervisor.watch()
     except StopRequested:
         crashed = None

@@ -80,6 +80,12 @@ def easypost_webhook_secret(settings: Settings) -> str:
     return shared_secret(settings, "easypost-webhook-secret", settings.easypost_webhook_secret)
 
 
+def stripe_webhook_secret(settings: Settings) -> str:
+    """The Stripe webhook endpoint's signing secret (`Stripe-Signature`): the sandbox
+    signs with it, intake verifies. It used to default to a value in this repository."""
+    return shared_secret(settings, "stripe-webhook-secret", settings.stripe_webhook_secret)
+
+
 def sandbox_secrets(settings: Settings) -> dict[str, str]:
     """The `SandboxConfig` fields that make the sandbox sign as its partners do, with the
     secrets intake verifies against (same install, same state dir)."""

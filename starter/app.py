@@ -25,7 +25,11 @@ from crossdock.models.order import Order
 from crossdock.partners.carrier import CarrierClient
 from crossdock.partners.storefront import StorefrontClient
 from crossdock.request_limits import install_request_limits
-from crossdock.secrets import easypost_webhook_secret, storefront_signing_secret
+from crossdock.secrets import (
+    easypost_webhook_secret,
+    storefront_signing_secret,
+    stripe_webhook_secret,
+)
 from crossdock.store import Database, upgrade
 from crossdock.temporal import connect
 from starter.codec_server import create_codec_app
@@ -66,7 +70,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
             AuditLog(db),
         )
         app.state.stripe = StripeWebhookIntake(
-            client, settings.stripe_webhook_secret, settings.task_queue, dispute_policy(settings)
+            client, stripe_webhook_secret(settings), settings.task_queue, dispute_policy(settings)
         )
         try:
             yield
@@ -88,7 +92,12 @@ def create_intake_app(settings: Settings) -> FastAPI:
         # A token (CLI: --codec-auth) or the console's session cookie (the Temporal UI,
         # with "include cross-origin credentials" on) may decode.
         session = cookie_session(app.state.console.sessions)
-        app.mount("/codec", create_codec_app(codec, Accounts(db).by_token, origins, session))
+        audit = app.state.console.audit
+        accounts = Accounts(db)
+        codec_app = create_codec_app(
+            codec, accounts.by_token, origins, session, audit, scope_of=accounts.scope
+        )
+        app.mount("/codec", codec_app)
 
     @app.post(
         "/intake/storefront/checkout",

@@ -6,6 +6,17 @@ Each call must carry an enabled account's API token (`Authorization: Bearer cdk_
 or, when the console passes a `session` check, its login cookie;
 cross-origin calls are allowed from the Temporal UI's origin only, so another site open
 in the operator's browser cannot use the console to decrypt.
+
+Decrypting shows buyers' personal data, so only the roles that see it
+(crossdock.identity.privacy: operator, finance, admin) may call either endpoint; a
+viewer gets 403. Every call, allowed or not, goes to the audit log as `codec_decode` /
+`codec_encode` with the account, the namespace and the workflow, once per workflow:
+the one each payload names (crossdock.codec stamps them), else the one in the
+`X-Crossdock-Workflow` header, else `namespace:{X-Namespace}` (what the Temporal UI
+sends for payloads older than the stamp). An account scoped to some marketplaces may
+decode only its workflows' payloads. A body that is not
+`{"payloads": [...]}` in proto JSON, more than MAX_PAYLOADS payloads, or payloads this
+codec cannot open answer 422 or 413, never 500.
 """
 
 from __future__ import annotations
@@ -19,12 +30,21 @@ from fastapi.middleware.cors import CORSMiddleware
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from crossdock.codec import CodecKeyError, EncryptionCodec
+from crossdock.audit.log import AuditLog, DecisionAttempt, Outcome
+from crossdock.codec import CodecKeyError, EncryptionCodec, workflow_of
 from crossdock.identity import AuthenticationFailed
+from crossdock.identity.privacy import sees_personal_data
+from crossdock.identity.scope import Scope, in_scope
 from crossdock.models.approval import Principal
+
+# The Temporal UI decodes a page of history at a time; thousands in one call are a scrape.
+MAX_PAYLOADS = 1000
+WORKFLOW_HEADER = "x-crossdock-workflow"
 
 # Given a bearer token, the principal it stands for (raises AuthenticationFailed).
 TokenCheck = Callable[[str], Principal]
+# Given an account id, the marketplaces it works on (None: every one).
+ScopeCheck = Callable[[str], Scope]
 # Given a request without a token, the principal of its login session, if any: how the
 # Temporal UI authenticates (it sends the console's cookie when told to include
 # credentials; the UI and the console are the same site).
@@ -36,29 +56,38 @@ def create_codec_app(
     check_token: TokenCheck,
     ui_origins: Sequence[str],
     session: SessionCheck | None = None,
+    audit: AuditLog | None = None,
+    scope_of: ScopeCheck | None = None,
 ) -> FastAPI:
-    """The `/codec` sub-application with its own CORS policy."""
+    """The `/codec` sub-application with its own CORS policy; calls go to `audit`;
+    `scope_of` gives an account's marketplaces (crossdock.identity.scope)."""
 
     app = FastAPI(title="Crossdock codec server", openapi_url=None)
     app.state.check_token = check_token
     app.state.session = session
+    app.state.audit = audit
+    app.state.scope_of = scope_of
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(ui_origins),
         allow_credentials=True,
         allow_methods=["POST"],
-        allow_headers=["authorization", "content-type", "x-namespace"],
+        allow_headers=["authorization", "content-type", "x-namespace", WORKFLOW_HEADER],
     )
 
     @app.post("/encode")
-    async def encode(body: Annotated[dict[str, Any], Body()], caller: Caller) -> dict[str, Any]:
+    async def encode(
+        body: Annotated[dict[str, Any], Body()], caller: Caller, request: Request
+    ) -> dict[str, Any]:
         """Encrypt payloads (for tools that send input to workflows)."""
-        return await _apply(codec.encode, body)
+        return await _audited("codec_encode", codec.encode, body, caller, request)
 
     @app.post("/decode")
-    async def decode(body: Annotated[dict[str, Any], Body()], caller: Caller) -> dict[str, Any]:
+    async def decode(
+        body: Annotated[dict[str, Any], Body()], caller: Caller, request: Request
+    ) -> dict[str, Any]:
         """Decrypt payloads for the Temporal UI and CLI."""
-        return await _apply(codec.decode, body)
+        return await _audited("codec_decode", codec.decode, body, caller, request)
 
     return app
 
@@ -92,17 +121,98 @@ async def _caller(request: Request, authorization: Annotated[str, Header()] = ""
 Caller = Annotated[Principal, Depends(_caller)]
 
 
-async def _apply(
-    transform: Callable[[Sequence[Payload]], Awaitable[list[Payload]]], body: dict[str, Any]
+Transform = Callable[[Sequence[Payload]], Awaitable[list[Payload]]]
+
+
+async def _audited(
+    action: str, transform: Transform, body: dict[str, Any], caller: Principal, request: Request
 ) -> dict[str, Any]:
+    """Check the caller's role and scope, apply `transform`, and record the call (once
+    per workflow its payloads belong to) either way."""
+    namespace = request.headers.get("x-namespace", "")[:64] or "default"
+    named = request.headers.get(WORKFLOW_HEADER, "")[:255] or f"namespace:{namespace}"
+    workflows = [named]
+    detail: dict[str, Any] = {"namespace": namespace, "payloads": 0}
+    try:
+        payloads = _parsed(body)
+        # Payloads name their workflow (crossdock.codec); the header covers older ones.
+        workflows = sorted({workflow_of(p) or named for p in payloads}) or [named]
+        detail["payloads"] = len(payloads)
+        if not sees_personal_data(caller.role):
+            raise HTTPException(
+                status_code=403,
+                detail=f"a {caller.role} account does not see personal data, so it cannot "
+                "decode or encode payloads (operator, finance or admin can)",
+            )
+        await _check_scope(request, caller, workflows)
+        answer = await _apply(transform, payloads)
+    except HTTPException as err:
+        for workflow_id in workflows:
+            refusal = str(err.detail)
+            await _record(request, action, workflow_id, caller, Outcome.REFUSED, refusal, detail)
+        raise
+    for workflow_id in workflows:
+        await _record(request, action, workflow_id, caller, Outcome.ACCEPTED, "", detail)
+    return answer
+
+
+async def _check_scope(request: Request, caller: Principal, workflows: list[str]) -> None:
+    """A 403 unless the caller's account works on every workflow's marketplace (a
+    payload that names none must be named in the header by a scoped account)."""
+    scope_of: ScopeCheck | None = request.app.state.scope_of
+    if scope_of is None:
+        return
+    scope = await asyncio.to_thread(scope_of, caller.id)
+    outside = [w for w in workflows if not in_scope(scope, w)]
+    if outside:
+        raise HTTPException(
+            status_code=403,
+            detail=f"account {caller.id} works on {', '.join(sorted(scope or []))} only, not "
+            f"{', '.join(outside)} (name the workflow in the X-Crossdock-Workflow header)",
+        )
+
+
+async def _record(
+    request: Request,
+    action: str,
+    workflow_id: str,
+    by: Principal,
+    outcome: Outcome,
+    reason: str,
+    detail: dict[str, Any],
+) -> None:
+    audit: AuditLog | None = request.app.state.audit
+    if audit is None:
+        return
+    attempt = DecisionAttempt(
+        workflow_id=workflow_id,
+        action=action,
+        by=by,
+        outcome=outcome,
+        reason=reason[:500],
+        detail=detail,
+    )
+    await asyncio.to_thread(audit.append, attempt)
+
+
+def _parsed(body: dict[str, Any]) -> list[Payload]:
     try:
         payloads = json_format.ParseDict(body, Payloads())
-    except json_format.ParseError as err:
+    except (json_format.ParseError, TypeError, ValueError) as err:
         raise HTTPException(
             status_code=422, detail=f"body must be {{'payloads': [...]}} in proto JSON: {err}"
         ) from None
+    if len(payloads.payloads) > MAX_PAYLOADS:
+        raise HTTPException(
+            status_code=413,
+            detail=f"{len(payloads.payloads)} payloads in one call; send at most {MAX_PAYLOADS}",
+        )
+    return list(payloads.payloads)
+
+
+async def _apply(transform: Transform, payloads: list[Payload]) -> dict[str, Any]:
     try:
-        result = Payloads(payloads=await transform(payloads.payloads))
+        result = Payloads(payloads=await transform(payloads))
     except CodecKeyError as err:
         raise HTTPException(status_code=422, detail=str(err)) from None
     return json_format.MessageToDict(result)

@@ -18,6 +18,7 @@ from crossdock.console.errors import ConsoleError, bad_request, not_found, refus
 from crossdock.console.kinds import spec_for_id
 from crossdock.console.views import ActionAnswer
 from crossdock.identity.claims import ClaimSigner
+from crossdock.identity.scope import Scope, in_scope
 from crossdock.models.approval import Decision, DecisionAction, Principal
 from crossdock.models.dispute import EvidenceEdit
 from crossdock.models.order import Address
@@ -82,13 +83,23 @@ class Desk:
         self._audit = audit
 
     async def act(
-        self, workflow_id: str, action: str, body: ActionBody, principal: Principal
+        self,
+        workflow_id: str,
+        action: str,
+        body: ActionBody,
+        principal: Principal,
+        scope: Scope = None,
     ) -> ActionAnswer:
-        """Run `action` on `workflow_id` as `principal`; the workflow's answer, or a
-        ConsoleError (refused with the workflow's reason, not found, bad request)."""
+        """Run `action` on `workflow_id` as `principal` (whose account works on `scope`);
+        the workflow's answer, or a ConsoleError (refused with the workflow's reason, not
+        found, bad request)."""
         spec = spec_for_id(workflow_id)
         if spec is None:
             raise not_found(f"{workflow_id!r} is not an order, return or dispute id")
+        if not in_scope(scope, workflow_id):
+            reason = f"{workflow_id} is outside the marketplaces of {principal.id}"
+            await self._record_refusal(workflow_id, action, principal, reason)
+            raise not_found(f"no case {workflow_id!r} for this account")
         update = spec.updates.get(action)
         if update is None:
             offered = ", ".join(spec.updates)

@@ -24,8 +24,17 @@ from crossdock.console.actions import (
 )
 from crossdock.console.kinds import BY_PLURAL
 from crossdock.console.reads import CaseFilter, audit_timeline, cases, detail, inbox
-from crossdock.console.state import ClientDep, CurrentOperator, DeskDep, StateDep
+from crossdock.console.state import (
+    ClientDep,
+    CurrentOperator,
+    DeskDep,
+    StateDep,
+    account_scope,
+    visible,
+)
 from crossdock.console.views import ActionAnswer, CaseDetail, CaseSummary, InboxItem, Me
+from crossdock.identity.privacy import all_shown_to, shown_to
+from crossdock.identity.scope import in_scope
 
 router = APIRouter(prefix="/api", tags=["console"])
 
@@ -48,17 +57,24 @@ async def me(operator: CurrentOperator) -> Me:
 
 
 @router.get("/inbox")
-async def approvals_inbox(operator: CurrentOperator, client: ClientDep) -> list[InboxItem]:
-    """Everything waiting for a person, the nearest deadline first."""
-    return await inbox(client)
+async def approvals_inbox(
+    operator: CurrentOperator, client: ClientDep, state: StateDep
+) -> list[InboxItem]:
+    """Everything waiting for a person (in the account's marketplaces), the nearest
+    deadline first."""
+    scope = await account_scope(state, operator)
+    items = [i for i in await inbox(client) if in_scope(scope, i.workflow_id, i.marketplace)]
+    return all_shown_to(items, operator.role)
 
 
 @router.get("/cases/{workflow_id}")
 async def case_detail(
     workflow_id: str, operator: CurrentOperator, client: ClientDep, state: StateDep
 ) -> CaseDetail:
-    """One order, return or dispute: live state, pending approval, timeline, attempts."""
-    return await detail(client, state.audit, workflow_id)
+    """One order, return or dispute: live state, pending approval, timeline, attempts
+    (names, contacts and addresses masked for viewers)."""
+    visible(await account_scope(state, operator), workflow_id)
+    return shown_to(await detail(client, state.audit, workflow_id), operator.role)
 
 
 @router.get("/audit/{workflow_id}", response_model=None)
@@ -71,7 +87,8 @@ async def audit(
 ) -> list[AuditLine] | PlainTextResponse:
     """Who did what, when and why: the history as a timeline (payloads decoded), with
     refused attempts from the audit log; `format=csv` for a spreadsheet."""
-    lines = await audit_timeline(client, state.audit, workflow_id)
+    visible(await account_scope(state, operator), workflow_id)
+    lines = all_shown_to(await audit_timeline(client, state.audit, workflow_id), operator.role)
     if format is AuditFormat.CSV:
         return PlainTextResponse(as_csv(lines), media_type="text/csv")
     return lines
@@ -79,58 +96,93 @@ async def audit(
 
 @router.post("/cases/{workflow_id}/decide")
 async def decide(
-    workflow_id: str, body: DecideBody, operator: CurrentOperator, desk: DeskDep
+    workflow_id: str,
+    body: DecideBody,
+    operator: CurrentOperator,
+    desk: DeskDep,
+    state: StateDep,
 ) -> ActionAnswer:
     """Approve, reject or request information on the pending approval."""
-    return await desk.act(workflow_id, "decide", body, operator)
+    scope = await account_scope(state, operator)
+    return await desk.act(workflow_id, "decide", body, operator, scope)
 
 
 @router.post("/cases/{workflow_id}/cancel")
 async def cancel(
-    workflow_id: str, body: CancelBody, operator: CurrentOperator, desk: DeskDep
+    workflow_id: str,
+    body: CancelBody,
+    operator: CurrentOperator,
+    desk: DeskDep,
+    state: StateDep,
 ) -> ActionAnswer:
     """Cancel an order before it ships (what was booked is undone)."""
-    return await desk.act(workflow_id, "cancel", body, operator)
+    scope = await account_scope(state, operator)
+    return await desk.act(workflow_id, "cancel", body, operator, scope)
 
 
 @router.post("/cases/{workflow_id}/hold")
 async def hold(
-    workflow_id: str, body: HoldBody, operator: CurrentOperator, desk: DeskDep
+    workflow_id: str,
+    body: HoldBody,
+    operator: CurrentOperator,
+    desk: DeskDep,
+    state: StateDep,
 ) -> ActionAnswer:
     """Stop an order before its next step (before shipment) until it is resumed."""
-    return await desk.act(workflow_id, "hold", body, operator)
+    scope = await account_scope(state, operator)
+    return await desk.act(workflow_id, "hold", body, operator, scope)
 
 
 @router.post("/cases/{workflow_id}/resume")
 async def resume(
-    workflow_id: str, body: ResumeBody, operator: CurrentOperator, desk: DeskDep
+    workflow_id: str,
+    body: ResumeBody,
+    operator: CurrentOperator,
+    desk: DeskDep,
+    state: StateDep,
 ) -> ActionAnswer:
     """Let a held order go on."""
-    return await desk.act(workflow_id, "resume", body, operator)
+    scope = await account_scope(state, operator)
+    return await desk.act(workflow_id, "resume", body, operator, scope)
 
 
 @router.post("/cases/{workflow_id}/address")
 async def correct_address(
-    workflow_id: str, body: AddressBody, operator: CurrentOperator, desk: DeskDep
+    workflow_id: str,
+    body: AddressBody,
+    operator: CurrentOperator,
+    desk: DeskDep,
+    state: StateDep,
 ) -> ActionAnswer:
     """Give an undeliverable parcel's reshipment a corrected address."""
-    return await desk.act(workflow_id, "address", body, operator)
+    scope = await account_scope(state, operator)
+    return await desk.act(workflow_id, "address", body, operator, scope)
 
 
 @router.post("/cases/{workflow_id}/inspect")
 async def inspect(
-    workflow_id: str, body: InspectBody, operator: CurrentOperator, desk: DeskDep
+    workflow_id: str,
+    body: InspectBody,
+    operator: CurrentOperator,
+    desk: DeskDep,
+    state: StateDep,
 ) -> ActionAnswer:
     """Record the warehouse's inspection of a returned parcel."""
-    return await desk.act(workflow_id, "inspect", body, operator)
+    scope = await account_scope(state, operator)
+    return await desk.act(workflow_id, "inspect", body, operator, scope)
 
 
 @router.post("/cases/{workflow_id}/evidence")
 async def edit_evidence(
-    workflow_id: str, body: EvidenceBody, operator: CurrentOperator, desk: DeskDep
+    workflow_id: str,
+    body: EvidenceBody,
+    operator: CurrentOperator,
+    desk: DeskDep,
+    state: StateDep,
 ) -> ActionAnswer:
     """Change a dispute's staged evidence before it is submitted."""
-    return await desk.act(workflow_id, "evidence", body, operator)
+    scope = await account_scope(state, operator)
+    return await desk.act(workflow_id, "evidence", body, operator, scope)
 
 
 @router.get("/{kind}")
@@ -138,6 +190,7 @@ async def case_list(
     kind: CaseList,
     operator: CurrentOperator,
     client: ClientDep,
+    console: StateDep,
     state: str = "",
     marketplace: str = "",
     destination: str = "",
@@ -157,4 +210,7 @@ async def case_list(
         until=until,
         limit=limit,
     )
-    return await cases(client, BY_PLURAL[kind.value], filters)
+    scope = await account_scope(console, operator)
+    rows = await cases(client, BY_PLURAL[kind.value], filters)
+    rows = [row for row in rows if in_scope(scope, row.workflow_id, row.marketplace)]
+    return all_shown_to(rows, operator.role)

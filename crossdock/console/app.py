@@ -11,12 +11,13 @@ from fastapi.staticfiles import StaticFiles
 from crossdock.audit.log import AuditLog
 from crossdock.config import Settings
 from crossdock.console import api, pages
-from crossdock.console.auth import Sessions
+from crossdock.console.auth import SESSION_COOKIE, Sessions
 from crossdock.console.errors import ConsoleError, console_error_response
+from crossdock.console.guard import install_guard
 from crossdock.console.state import ConsoleState
 from crossdock.identity import Accounts
 from crossdock.identity.claims import signer_for
-from crossdock.keys import principal_key
+from crossdock.identity.throttle import LoginThrottle, ThrottlePolicy
 from crossdock.store import Database
 
 STATIC = Path(__file__).parent / "static"
@@ -25,12 +26,17 @@ STATIC = Path(__file__).parent / "static"
 def install_console(app: FastAPI, settings: Settings, db: Database) -> None:
     """Add the console's routes to `app`; `app.state.client` must hold a Temporal client
     once the app has started (the intake lifespan opens it)."""
+    policy = ThrottlePolicy(
+        delay_seconds=settings.login_delay_seconds, lockout_after=settings.login_lockout_after
+    )
     app.state.console = ConsoleState(
         accounts=Accounts(db),
         audit=AuditLog(db),
         signer=signer_for(settings),
-        sessions=Sessions(principal_key(settings), db),
+        sessions=Sessions(db),
+        throttle=LoginThrottle(db, policy),
     )
+    install_guard(app, settings.console_origins, settings.temporal_ui_origins, SESSION_COOKIE)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

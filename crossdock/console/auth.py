@@ -1,68 +1,54 @@
 """Who is asking: an API token (`Authorization: Bearer cdk_...`) for the JSON API and the
 CLI, a session cookie for the web pages (set by a password login).
 
-The session cookie is a principal claim (crossdock.identity.claims) signed with a key
-derived from the principal key, for the pseudo-workflow "console-session": it cannot be
-replayed as a claim on a real workflow, and the derived key means a stolen cookie is
-not a workflow signature either. Cookies are HttpOnly and SameSite=Strict, so another
-site cannot post a form with the operator's session.
+The cookie holds a random token whose session lives server-side
+(crossdock.identity.sessions): logout and disabling the account end it at once. Cookies
+are HttpOnly and SameSite=Strict; that alone does not stop a page on another port of the
+same host (the same *site*), so every state-changing request is also checked for its
+Origin and every form for the session's CSRF token (crossdock.console.guard).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from fastapi import Request
-from sqlalchemy import select
 
 from crossdock.console.errors import ConsoleError
-from crossdock.identity import Accounts, AuthenticationFailed, ClaimSigner, ClaimVerifier
-from crossdock.identity.tables import UserRow
-from crossdock.models.approval import Principal, Role
+from crossdock.identity import Accounts, AuthenticationFailed
+from crossdock.identity.sessions import SESSION_LENGTH, OpenedSession, SessionStore, WebSession
+from crossdock.models.approval import Principal
 from crossdock.store import Database
 
 SESSION_COOKIE = "crossdock_session"
-SESSION_SCOPE = "console-session"
-SESSION_LENGTH = timedelta(hours=8)
+
+__all__ = ["SESSION_COOKIE", "SESSION_LENGTH", "Sessions"]
 
 
 class Sessions:
-    """Issues and reads web session cookies; checks the account is still enabled."""
+    """Opens, reads and ends web sessions (the cookie's token is the key)."""
 
-    def __init__(self, principal_key: bytes, db: Database) -> None:
-        key = hmac.new(principal_key, b"crossdock console session", hashlib.sha256).digest()
-        self._signer = ClaimSigner(key, SESSION_LENGTH)
-        self._verifier = ClaimVerifier(key)
-        self._db = db
+    def __init__(self, db: Database) -> None:
+        self.store = SessionStore(db)
 
-    def cookie_for(self, principal: Principal) -> str:
-        signed = self._signer.sign(principal, SESSION_SCOPE)
-        return f"{principal.id}|{principal.role.value}|{signed.claim}"
+    async def open(self, principal: Principal) -> OpenedSession:
+        return await asyncio.to_thread(self.store.open, principal.id)
+
+    async def session(self, cookie: str) -> WebSession | None:
+        """The live session behind a cookie; None when absent, ended, expired or the
+        account was disabled since."""
+        if not cookie or len(cookie) > 128:
+            return None
+        return await asyncio.to_thread(self.store.find, cookie)
 
     async def principal(self, cookie: str) -> Principal | None:
-        """The operator a cookie stands for; None when absent, forged, expired or the
-        account was disabled since."""
-        account_id, _, rest = cookie.partition("|")
-        role, _, claim = rest.partition("|")
-        if not account_id or role not in set(Role):
-            return None
-        principal = Principal(id=account_id, role=Role(role), claim=claim)
-        if self._verifier.refusal(principal, SESSION_SCOPE):
-            return None
-        if not await asyncio.to_thread(self._enabled, account_id):
-            return None
-        return Principal(id=account_id, role=Role(role))
+        found = await self.session(cookie)
+        return found.principal if found else None
 
-    def _enabled(self, account_id: str) -> bool:
-        with self._db.session() as session:
-            disabled = session.scalar(
-                select(UserRow.disabled).where(UserRow.account_id == account_id)
-            )
-        return disabled is False
+    async def close(self, cookie: str) -> None:
+        if cookie:
+            await asyncio.to_thread(self.store.close, cookie)
 
 
 async def token_principal(accounts: Accounts, authorization: str) -> Principal:
@@ -82,11 +68,16 @@ async def token_principal(accounts: Accounts, authorization: str) -> Principal:
         ) from None
 
 
+async def web_session(request: Request) -> WebSession | None:
+    """The web page's session, from the cookie (None: show the login page)."""
+    sessions: Sessions = request.app.state.console.sessions
+    return await sessions.session(request.cookies.get(SESSION_COOKIE, ""))
+
+
 async def session_principal(request: Request) -> Principal | None:
     """The web page's operator, from the session cookie (None: show the login page)."""
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    sessions: Sessions = request.app.state.console.sessions
-    return await sessions.principal(cookie) if cookie else None
+    found = await web_session(request)
+    return found.principal if found else None
 
 
 def cookie_session(sessions: Sessions) -> Callable[[Request], Awaitable[Principal | None]]:
@@ -95,7 +86,6 @@ def cookie_session(sessions: Sessions) -> Callable[[Request], Awaitable[Principa
     Temporal UI with its session cookie."""
 
     async def principal(request: Request) -> Principal | None:
-        cookie = request.cookies.get(SESSION_COOKIE, "")
-        return await sessions.principal(cookie) if cookie else None
+        return await sessions.principal(request.cookies.get(SESSION_COOKIE, ""))
 
     return principal

@@ -5,6 +5,8 @@ with the workflow's answer, or its refusal, at the top."""
 from __future__ import annotations
 
 import asyncio
+import math
+import secrets
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -23,13 +25,24 @@ from crossdock.console.actions import (
     InspectBody,
     ResumeBody,
 )
-from crossdock.console.auth import SESSION_COOKIE, SESSION_LENGTH, session_principal
+from crossdock.console.auth import SESSION_COOKIE, SESSION_LENGTH, web_session
 from crossdock.console.errors import ConsoleError
+from crossdock.console.guard import csrf_matches
 from crossdock.console.kinds import BY_PLURAL, SPECS
 from crossdock.console.reads import STATES, CaseFilter, audit_timeline, cases, detail, inbox
-from crossdock.console.state import ClientDep, StateDep, desk
+from crossdock.console.state import (
+    ClientDep,
+    StateDep,
+    account_scope,
+    console_state,
+    desk,
+    visible,
+)
 from crossdock.identity import AuthenticationFailed
-from crossdock.models.approval import DecisionAction, Principal
+from crossdock.identity.privacy import all_shown_to, shown_to
+from crossdock.identity.scope import in_scope
+from crossdock.identity.sessions import WebSession
+from crossdock.models.approval import DecisionAction
 from crossdock.models.order import Address, Channel
 from crossdock.models.returns import InspectedLine, InspectionVerdict
 from crossdock.money import Money
@@ -38,53 +51,94 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(prefix="/console", include_in_schema=False)
 
-Operator = Annotated[Principal | None, Depends(session_principal)]
+LOGIN_CSRF_COOKIE = "crossdock_login"
+LOGIN_FORM_SECONDS = 600
 
 
 class LoginRequired(Exception):
     """No valid session: the page sends the browser to the login form."""
 
 
-def _operator(who: Principal | None) -> Principal:
+async def checked_session(request: Request) -> WebSession | None:
+    """The page's session; on a form post also its CSRF token, or a 403."""
+    session = await web_session(request)
+    if session is not None and request.method == "POST":
+        sent = (await request.form()).get("csrf", "")
+        if not csrf_matches(sent if isinstance(sent, str) else "", session.csrf):
+            raise ConsoleError(403, "forbidden", "the form's CSRF token is missing or stale")
+    return session
+
+
+Operator = Annotated[WebSession | None, Depends(checked_session)]
+
+
+def _operator(who: WebSession | None) -> WebSession:
     if who is None:
         raise LoginRequired
     return who
 
 
-def _page(request: Request, name: str, who: Principal | None, **context: Any) -> HTMLResponse:
+def _page(request: Request, name: str, who: WebSession | None, **context: Any) -> HTMLResponse:
+    principal = who.principal if who else None
+    csrf = who.csrf if who else ""
     return templates.TemplateResponse(
-        request, name, {"who": who, "kinds": SPECS.values(), **context}
+        request, name, {"who": principal, "csrf": csrf, "kinds": SPECS.values(), **context}
     )
 
 
 @router.get("/login")
-async def login_form(request: Request, error: str = "") -> HTMLResponse:
-    """The login form."""
-    return _page(request, "login.html", None, error=error)
+async def login_form(request: Request, error: str = "", status: int = 200) -> HTMLResponse:
+    """The login form, with a fresh CSRF token also set as a short-lived cookie."""
+    token = secrets.token_urlsafe(32)
+    page = _page(request, "login.html", None, error=error, csrf=token)
+    page.status_code = status
+    page.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=LOGIN_FORM_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/console/login",
+    )
+    return page
 
 
 @router.post("/login")
 async def login(
     request: Request,
     state: StateDep,
-    account_id: Annotated[str, Form()],
-    password: Annotated[str, Form()],
+    account_id: Annotated[str, Form(max_length=256)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf: Annotated[str, Form(max_length=256)] = "",
 ) -> Response:
-    """Check the password; set the session cookie and go to the inbox."""
-    try:
-        who = await asyncio.to_thread(state.accounts.by_password, account_id.strip(), password)
-    except AuthenticationFailed:
-        # Never say whether the account or the password was wrong.
-        page = _page(request, "login.html", None, error="Account id or password not accepted.")
-        page.status_code = 401
+    """Check the password (throttled); open a session and go to the inbox."""
+    if not csrf_matches(csrf, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
+        return await login_form(request, "The login form expired; try again.", 403)
+    account = account_id.strip()
+    verdict = await asyncio.to_thread(state.throttle.verdict, account)
+    if verdict.locked_for > 0:
+        page = await login_form(request, LOCKED, 429)
+        page.headers["Retry-After"] = str(math.ceil(verdict.locked_for))
         return page
+    await asyncio.sleep(verdict.delay)
+    try:
+        who = await asyncio.to_thread(state.accounts.by_password, account, password)
+    except AuthenticationFailed:
+        await asyncio.to_thread(state.throttle.failed, account)
+        # Never say whether the account or the password was wrong.
+        return await login_form(request, "Account id or password not accepted.", 401)
+    await asyncio.to_thread(state.throttle.succeeded, account)
+    opened = await state.sessions.open(who)
     response = RedirectResponse("/console", status_code=303)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
     response.set_cookie(
         SESSION_COOKIE,
-        state.sessions.cookie_for(who),
+        opened.token,
         max_age=int(SESSION_LENGTH.total_seconds()),
         httponly=True,
         samesite="strict",
+        secure=request.url.scheme == "https",
         # "/" not "/console": the codec server (/codec) takes it too, so the Temporal UI
         # of a logged-in operator decodes payloads.
         path="/",
@@ -92,19 +146,29 @@ async def login(
     return response
 
 
+LOCKED = "Too many failed attempts for this account id; try again later or ask an admin."
+
+
 @router.post("/logout")
-async def logout() -> Response:
-    """Forget the session."""
+async def logout(request: Request, who: Operator, state: StateDep) -> Response:
+    """End the session (server-side: the cookie stops working even if kept)."""
+    if who is not None:
+        await state.sessions.close(request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
 @router.get("")
-async def inbox_page(request: Request, who: Operator, client: ClientDep) -> HTMLResponse:
-    """Everything waiting for a person, nearest deadline first."""
+async def inbox_page(
+    request: Request, who: Operator, client: ClientDep, state: StateDep
+) -> HTMLResponse:
+    """Everything waiting for a person (in the account's marketplaces), nearest first."""
     operator = _operator(who)
-    return _page(request, "inbox.html", operator, items=await inbox(client))
+    scope = await account_scope(state, operator.principal)
+    items = [i for i in await inbox(client) if in_scope(scope, i.workflow_id, i.marketplace)]
+    items = all_shown_to(items, operator.principal.role)
+    return _page(request, "inbox.html", operator, items=items)
 
 
 @router.get("/cases/{workflow_id}")
@@ -119,7 +183,8 @@ async def case_page(
 ) -> HTMLResponse:
     """One case: state, the pending question with its decision form, the timeline."""
     operator = _operator(who)
-    case = await detail(client, state.audit, workflow_id)
+    visible(await account_scope(state, operator.principal), workflow_id)
+    case = shown_to(await detail(client, state.audit, workflow_id), operator.principal.role)
     return _page(
         request,
         "case.html",
@@ -138,7 +203,9 @@ async def audit_page(
 ) -> HTMLResponse:
     """The case's Temporal history as a human timeline, refused attempts included."""
     operator = _operator(who)
+    visible(await account_scope(state, operator.principal), workflow_id)
     lines = await audit_timeline(client, state.audit, workflow_id)
+    lines = all_shown_to(lines, operator.principal.role)
     return _page(request, "audit.html", operator, workflow_id=workflow_id, lines=lines)
 
 
@@ -292,7 +359,9 @@ async def list_page(
                 "until": until or None,
             }
         )
-        rows = await cases(client, spec, filters)
+        scope = await account_scope(console_state(request), operator.principal)
+        rows = [r for r in await cases(client, spec, filters) if in_scope(scope, r.workflow_id)]
+        rows = all_shown_to(rows, operator.principal.role)
     except (ConsoleError, ValueError) as err:
         error = err.message if isinstance(err, ConsoleError) else str(err)
     return _page(
@@ -309,11 +378,12 @@ async def list_page(
 
 
 async def _act(
-    request: Request, workflow_id: str, action: str, body: ActionBody, who: Principal | None
+    request: Request, workflow_id: str, action: str, body: ActionBody, who: WebSession | None
 ) -> Response:
-    operator = _operator(who)
+    operator = _operator(who).principal
     try:
-        answer = await desk(request).act(workflow_id, action, body, operator)
+        scope = await account_scope(console_state(request), operator)
+        answer = await desk(request).act(workflow_id, action, body, operator, scope)
     except ConsoleError as err:
         what = "Refused" if err.code == "refused" else "Not sent"
         return _back(workflow_id, error=f"{what}: {err.message}")

@@ -3,6 +3,7 @@ intake app's, opened in its lifespan)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -12,7 +13,10 @@ from temporalio.client import Client
 from crossdock.audit.log import AuditLog
 from crossdock.console.actions import Desk
 from crossdock.console.auth import Sessions, token_principal
+from crossdock.console.errors import not_found
 from crossdock.identity import Accounts, ClaimSigner
+from crossdock.identity.scope import Scope, in_scope
+from crossdock.identity.throttle import LoginThrottle
 from crossdock.models.approval import Principal
 
 
@@ -22,6 +26,18 @@ class ConsoleState:
     audit: AuditLog
     signer: ClaimSigner
     sessions: Sessions
+    throttle: LoginThrottle
+
+
+async def account_scope(state: ConsoleState, principal: Principal) -> Scope:
+    """The marketplaces `principal`'s account works on (None: every one)."""
+    return await asyncio.to_thread(state.accounts.scope, principal.id)
+
+
+def visible(scope: Scope, workflow_id: str) -> None:
+    """A 404, as for a case that does not exist, when `workflow_id` is out of `scope`."""
+    if not in_scope(scope, workflow_id):
+        raise not_found(f"no case {workflow_id!r} for this account")
 
 
 def console_state(request: Request) -> ConsoleState:

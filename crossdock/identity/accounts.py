@@ -10,20 +10,22 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from crossdock.identity.passwords import hash_password, password_matches
-from crossdock.identity.tables import ApiTokenRow, UserRow
+from crossdock.identity.password_policy import password_problem
+from crossdock.identity.passwords import dummy_check, hash_password, password_matches
+from crossdock.identity.scope import Scope, parse_scope, scope_text
+from crossdock.identity.tables import ApiTokenRow, ConsoleSessionRow, UserRow
 from crossdock.models.approval import Principal, Role
 from crossdock.store import Database
 
 ACCOUNT_ID = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,63}$")
 TOKEN_PREFIX = "cdk_"
-MIN_PASSWORD = 12
 
 
 class IdentityError(ValueError):
@@ -45,6 +47,8 @@ class Account(BaseModel):
     disabled: bool
     has_password: bool
     tokens: list[str]
+    # None: every channel.
+    marketplaces: list[str] | None = None
     created_at: datetime
 
 
@@ -63,34 +67,53 @@ class Accounts:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def add(self, account_id: str, role: Role, password: str | None = None) -> Account:
-        """Create an account.
+    def add(
+        self,
+        account_id: str,
+        role: Role,
+        password: str | None = None,
+        marketplaces: Collection[str] | None = None,
+    ) -> Account:
+        """Create an account, for every channel or only `marketplaces`.
 
         Raises:
-            IdentityError: The id is malformed or taken, or the password is too short.
+            IdentityError: The id is malformed or taken, the password weak, or a
+                marketplace unknown.
         """
         if not ACCOUNT_ID.match(account_id):
             raise IdentityError(
                 f"account id {account_id!r} must be 1-64 lowercase letters, digits or . _ : -, "
                 "starting with a letter or digit (an id like 'ops-7', never a name)"
             )
+        try:
+            scoped = scope_text(marketplaces)
+        except ValueError as err:
+            raise IdentityError(str(err)) from None
         with self._db.session() as session:
             if session.get(UserRow, account_id) is not None:
                 raise IdentityError(f"account {account_id!r} already exists")
             row = UserRow(
                 account_id=account_id,
                 role=role.value,
-                password_hash=_checked_hash(password) if password is not None else None,
+                password_hash=_checked_hash(password, account_id) if password is not None else None,
                 disabled=False,
                 created_at=datetime.now(UTC),
+                marketplaces=scoped,
             )
             session.add(row)
             return _view(row, [])
 
-    def set_password(self, account_id: str, password: str) -> None:
-        """Set (or replace) the web login password."""
+    def scope(self, account_id: str) -> Scope:
+        """The channels `account_id` works on (None: every one; unknown ids: none)."""
         with self._db.session() as session:
-            _existing(session, account_id).password_hash = _checked_hash(password)
+            row = session.get(UserRow, account_id)
+            return frozenset() if row is None else parse_scope(row.marketplaces)
+
+    def set_password(self, account_id: str, password: str) -> None:
+        """Set (or replace) the web login password; the account's sessions end."""
+        with self._db.session() as session:
+            _existing(session, account_id).password_hash = _checked_hash(password, account_id)
+            _end_sessions(session, account_id)
 
     def all(self) -> list[Account]:
         """Every account, by id, with the prefixes of its tokens."""
@@ -103,17 +126,20 @@ class Accounts:
             ]
 
     def disable(self, account_id: str) -> Account:
-        """Disable an account: its tokens and password stop working at once."""
+        """Disable an account: its tokens, password and sessions stop working at once."""
         with self._db.session() as session:
             row = _existing(session, account_id)
             row.disabled = True
+            _end_sessions(session, account_id)
             prefixes = session.scalars(
                 select(ApiTokenRow.prefix).where(ApiTokenRow.account_id == account_id)
             ).all()
             return _view(row, list(prefixes))
 
-    def issue_token(self, account_id: str, name: str = "cli") -> IssuedToken:
-        """A new API token for an enabled account.
+    def issue_token(
+        self, account_id: str, name: str = "cli", valid_for: timedelta | None = None
+    ) -> IssuedToken:
+        """A new API token for an enabled account; with `valid_for` it expires.
 
         Raises:
             IdentityError: The account does not exist or is disabled.
@@ -131,6 +157,7 @@ class Accounts:
                     token_hash=token_digest(token),
                     prefix=prefix,
                     created_at=datetime.now(UTC),
+                    expires_at=datetime.now(UTC) + valid_for if valid_for else None,
                 )
             )
         return IssuedToken(account_id=account_id, name=name, token=token, prefix=prefix)
@@ -150,6 +177,9 @@ class Accounts:
             if found is None:
                 raise AuthenticationFailed("unknown API token")
             token_row, user = found
+            expires = token_row.expires_at
+            if expires is not None and _aware(expires) <= datetime.now(UTC):
+                raise AuthenticationFailed(f"API token {token_row.prefix} expired")
             if user.disabled:
                 raise AuthenticationFailed(f"account {user.account_id} is disabled")
             token_row.last_used_at = datetime.now(UTC)
@@ -158,12 +188,16 @@ class Accounts:
     def by_password(self, account_id: str, password: str) -> Principal:
         """The principal a web login stands for.
 
+        An id without a password login costs a full scrypt check too, so the answer's
+        timing does not tell which ids have one.
+
         Raises:
             AuthenticationFailed: Unknown account, no or wrong password, or disabled.
         """
         with self._db.session() as session:
             user = session.get(UserRow, account_id)
             if user is None or user.password_hash is None:
+                dummy_check(password)
                 raise AuthenticationFailed(f"no password login for {account_id!r}")
             if not password_matches(password, user.password_hash):
                 raise AuthenticationFailed(f"wrong password for {account_id!r}")
@@ -177,10 +211,20 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _checked_hash(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise IdentityError(f"password has {len(password)} characters; use at least {MIN_PASSWORD}")
+def _checked_hash(password: str, account_id: str) -> str:
+    problem = password_problem(password, account_id)
+    if problem:
+        raise IdentityError(problem)
     return hash_password(password)
+
+
+def _end_sessions(session: Session, account_id: str) -> None:
+    session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.account_id == account_id))
+
+
+def _aware(at: datetime) -> datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns.
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _existing(session: Session, account_id: str) -> UserRow:
@@ -198,4 +242,5 @@ def _view(row: UserRow, tokens: list[str]) -> Account:
         has_password=row.password_hash is not None,
         tokens=tokens,
         created_at=row.created_at,
+        marketplaces=sorted(parse_scope(row.marketplaces) or []) if row.marketplaces else None,
     )

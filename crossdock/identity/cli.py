@@ -10,7 +10,9 @@ from rich.console import Console
 from rich.table import Table
 
 from crossdock.identity.accounts import Accounts, IdentityError
+from crossdock.identity.throttle import LoginThrottle
 from crossdock.models.approval import Role
+from crossdock.models.order import Channel
 from crossdock.store.cli import migrated
 
 T = TypeVar("T")
@@ -30,26 +32,32 @@ def add(
     login: Annotated[
         bool, typer.Option("--login", help="Ask for a password for the web console.")
     ] = False,
+    marketplace: Annotated[
+        list[Channel] | None,
+        typer.Option(help="Only this channel's cases (repeat for several; default: all)."),
+    ] = None,
 ) -> None:
     """Create an account; with --login it can also sign in to the web console."""
     password = None
     if login:
         password = typer.prompt(
-            "Password (12+ characters)", hide_input=True, confirmation_prompt=True
+            "Password (12+ characters, not a common one)", hide_input=True, confirmation_prompt=True
         )
-    created = _run(lambda: _accounts().add(account, role, password=password))
+    scope = [m.value for m in marketplace] if marketplace else None
+    created = _run(lambda: _accounts().add(account, role, password=password, marketplaces=scope))
     console.print(f"account [bold]{created.account_id}[/bold] ({created.role}) created")
 
 
 @app.command("list")
 def list_accounts() -> None:
     """Every account with its role, login and tokens."""
-    table = Table("account", "role", "status", "web login", "tokens")
+    table = Table("account", "role", "marketplaces", "status", "web login", "tokens")
     for account in _accounts().all():
         status = "[red]disabled[/red]" if account.disabled else "[green]active[/green]"
         login = "yes" if account.has_password else "-"
         tokens = ", ".join(f"{prefix}…" for prefix in account.tokens) or "-"
-        table.add_row(account.account_id, account.role.value, status, login, tokens)
+        scope = ", ".join(account.marketplaces) if account.marketplaces else "all"
+        table.add_row(account.account_id, account.role.value, scope, status, login, tokens)
     console.print(table)
 
 
@@ -69,7 +77,9 @@ def password(
     account: Annotated[str, typer.Argument(help="The account to (re)set it for.")],
 ) -> None:
     """Set or replace an account's web console password (asks for it)."""
-    new = typer.prompt("Password (12+ characters)", hide_input=True, confirmation_prompt=True)
+    new = typer.prompt(
+        "Password (12+ characters, not a common one)", hide_input=True, confirmation_prompt=True
+    )
     _run(lambda: _accounts().set_password(account, new))
     console.print(f"password for [bold]{account}[/bold] set")
 
@@ -79,6 +89,13 @@ def disable(account: Annotated[str, typer.Argument(help="The account to disable.
     """Disable an account: its tokens and web login stop working at once."""
     disabled = _run(lambda: _accounts().disable(account))
     console.print(f"account [bold]{disabled.account_id}[/bold] disabled")
+
+
+@app.command()
+def unlock(account: Annotated[str, typer.Argument(help="The account id to unlock.")]) -> None:
+    """Forget an account id's failed logins (it was locked after too many)."""
+    LoginThrottle(migrated()).unlock(account)
+    console.print(f"failed logins of [bold]{account}[/bold] forgotten")
 
 
 def _run(action: Callable[[], T]) -> T:

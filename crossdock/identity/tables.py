@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crossdock.store import Base
@@ -19,6 +19,8 @@ class UserRow(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Channels the account works on, comma-separated; NULL: every one (identity/scope.py).
+    marketplaces: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApiTokenRow(Base):
@@ -33,3 +35,31 @@ class ApiTokenRow(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # NULL: until revoked (tokens an admin issues); set for the first run's token.
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ConsoleSessionRow(Base):
+    """A web login: the cookie holds a random token, the table only its SHA-256, so a
+    session ends when its row goes (logout, account disabled) whatever the cookie says."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("users.account_id"), index=True)
+    # The token the session's forms must send back (CSRF); not a credential on its own.
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailureRow(Base):
+    """Wrong passwords per account id (known or not, so the table cannot tell which
+    exist), for the login throttle; a successful login deletes the row."""
+
+    __tablename__ = "login_failures"
+
+    account_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -81,6 +81,8 @@ def settings(
         customs_poll_seconds=0.5,
         stock_poll_seconds=0.5,
         verify_principals=True,
+        # Wrong-password delays of milliseconds, so the lockout test takes seconds.
+        login_delay_seconds=0.01,
         _env_file=None,
     )
 

@@ -309,14 +309,22 @@ async def test_a_logged_in_operator_decodes_in_the_temporal_ui_with_the_session_
     history = await console.stack.client.get_workflow_handle(workflow_id).fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes.input.payloads[0]
     encoded = {"payloads": [MessageToDict(started)]}
+    # The Temporal UI's fetch sends its own origin, which the codec server accepts.
+    ui = {"Origin": console.stack.settings.temporal_ui_origins[0]}
     async with httpx.AsyncClient(base_url=console.url, timeout=30) as browser:
-        anonymous = await browser.post("/codec/decode", json=encoded)
+        anonymous = await browser.post("/codec/decode", json=encoded, headers=ui)
+        form = (await browser.get("/console/login")).text
+        csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
         login = await browser.post(
-            "/console/login", data={"account_id": "ops-1", "password": PASSWORD}
+            "/console/login",
+            data={"account_id": "ops-1", "password": PASSWORD, "csrf": csrf},
+            headers={"Origin": console.url},
         )
-        decoded = await browser.post("/codec/decode", json=encoded)
+        decoded = await browser.post("/codec/decode", json=encoded, headers=ui)
     assert anonymous.status_code == 401
     assert login.status_code == 303 and "crossdock_session" in browser.cookies
     assert decoded.status_code == 200
     data = base64.b64decode(decoded.json()["payloads"][0]["data"])
     assert workflow_id.removeprefix("order-storefront-").encode() in data
+    # The payload names its workflow, so the audit says whose data ops-1 decrypted.
+    assert ("ops-1", "accepted", "") in attempts(console, workflow_id)

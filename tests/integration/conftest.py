@@ -19,7 +19,8 @@ from crossdock.partners.clients import PartnerClients
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
 from crossdock.sandbox.dispute_config import DisputeSandboxConfig
-from crossdock.secrets import sandbox_secrets
+from crossdock.secrets import sandbox_secrets, stripe_webhook_secret
+from crossdock.temporal import with_claim_binding
 from starter.app import create_intake_app
 from tests.servers import free_port, sandbox_urls, serve
 from worker import build_worker
@@ -103,7 +104,7 @@ def servers(settings: Settings) -> Iterator[None]:
         # Dispute webhooks reach intake at least once, some twice or out of order.
         disputes=DisputeSandboxConfig(
             webhook_url=f"{settings.intake_url}/webhooks/stripe",
-            webhook_secret=settings.stripe_webhook_secret,
+            webhook_secret=stripe_webhook_secret(settings),
             due_seconds=settings.dispute_due_seconds,
             duplicate_rate=0.3,
             reorder_rate=0.3,
@@ -122,7 +123,9 @@ async def stack(
     dev_env: WorkflowEnvironment, settings: Settings, servers: None
 ) -> AsyncIterator[Stack]:
     partners = PartnerClients.from_settings(settings)
-    worker = build_worker(dev_env.client, settings, partners)
+    # The stack's client binds grants and signs signals, as connect() makes them.
+    client = with_claim_binding(dev_env.client, settings)
+    worker = build_worker(client, settings, partners)
     async with worker, httpx.AsyncClient(base_url=settings.sandbox_url, timeout=10) as sandbox:
-        yield Stack(client=dev_env.client, settings=settings, sandbox=sandbox)
+        yield Stack(client=client, settings=settings, sandbox=sandbox)
     await partners.aclose()

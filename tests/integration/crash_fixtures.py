@@ -45,6 +45,7 @@ from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
 from crossdock.sandbox.faults import FaultProfile
 from crossdock.secrets import sandbox_secrets
+from crossdock.temporal import with_claim_binding
 from starter.app import create_intake_app
 from tests.servers import free_port, sandbox_urls, serve
 from workflows.search import ALL as SEARCH_ATTRIBUTES
@@ -306,7 +307,8 @@ async def crash_stack(log_dir: Path, hold_seconds: float = 0.5) -> AsyncIterator
                 try:
                     await worker.start()
                     await worker.wait_ready()
-                    yield CrashStack(env.client, settings, http, held, worker)
+                    client = with_claim_binding(env.client, settings)
+                    yield CrashStack(client, settings, http, held, worker)
                 finally:
                     await worker.stop()
     finally:

@@ -31,6 +31,7 @@ from crossdock.models.order_steps import CancelRequest, OrderResult
 from crossdock.partners.clients import PartnerClients
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
+from crossdock.temporal import with_claim_binding
 from starter.pollers import POLLED
 from tests.integration.conftest import Stack
 from tests.servers import free_port, sandbox_urls, serve
@@ -72,16 +73,22 @@ async def rig(dev_env: WorkflowEnvironment) -> AsyncIterator[Stack]:
     partners = PartnerClients.from_settings(settings)
     with serve(create_app(SandboxConfig(seed=12)), port):
         async with (
-            build_worker(dev_env.client, settings, partners),
+            build_worker(with_claim_binding(dev_env.client, settings), settings, partners),
             httpx.AsyncClient(base_url=sandbox, timeout=10) as http,
         ):
             pollers = [await start_poller(dev_env, settings, c) for c in POLLED]
             try:
-                yield Stack(client=dev_env.client, settings=settings, sandbox=http)
+                yield Stack(
+                    client=with_claim_binding(dev_env.client, settings),
+                    settings=settings,
+                    sandbox=http,
+                )
             finally:
                 for poller in pollers:
                     await poller.terminate("test done")
-                await leave_no_order_in_review(dev_env.client, signer_for(settings))
+                await leave_no_order_in_review(
+                    with_claim_binding(dev_env.client, settings), signer_for(settings)
+                )
     await partners.aclose()
 
 

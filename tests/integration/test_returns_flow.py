@@ -50,6 +50,7 @@ from crossdock.partners.clients import PartnerClients
 from crossdock.policies.suppliers import SUPPLIERS
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
+from crossdock.temporal import with_claim_binding
 from starter.orders import start_order
 from starter.returns import start_return
 from starter.tracking import TrackingRouter
@@ -118,11 +119,13 @@ async def rig(dev_env: WorkflowEnvironment, codec_keys: SecretStr) -> AsyncItera
         serve(webhook_receiver(dev_env.client, f"{sandbox}/easypost"), hooks),
     ):
         async with (
-            build_worker(dev_env.client, settings, partners),
+            build_worker(with_claim_binding(dev_env.client, settings), settings, partners),
             httpx.AsyncClient(base_url=sandbox, timeout=10) as http,
         ):
-            yield Stack(client=dev_env.client, settings=settings, sandbox=http)
-            await close_rig_workflows(dev_env.client)
+            yield Stack(
+                client=with_claim_binding(dev_env.client, settings), settings=settings, sandbox=http
+            )
+            await close_rig_workflows(with_claim_binding(dev_env.client, settings))
     await partners.aclose()
 
 

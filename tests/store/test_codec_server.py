@@ -32,8 +32,9 @@ def codec_url(db: Database) -> Iterator[str]:
 @pytest.fixture
 def token(db: Database) -> str:
     accounts = Accounts(db)
-    accounts.add("view-1", Role.VIEWER)
-    return accounts.issue_token("view-1").token
+    # An operator: viewers do not see personal data, so they may not decode.
+    accounts.add("ops-1", Role.OPERATOR)
+    return accounts.issue_token("ops-1").token
 
 
 def body(payload: Payload) -> dict[str, object]:

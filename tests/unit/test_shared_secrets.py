@@ -47,3 +47,15 @@ def test_published_or_short_secrets_are_refused_outside_the_demo(
     assert value not in str(refused.value)  # the message names the setting, not the value
     demo = _settings(tmp_path, demo_profile=True)
     assert shared_secret(demo, "stripe-webhook-secret", value) == value
+
+
+def test_the_stripe_secret_no_longer_defaults_to_a_published_value(tmp_path: Path) -> None:
+    from crossdock.secrets import PUBLISHED, stripe_webhook_secret
+
+    generated = stripe_webhook_secret(_settings(tmp_path))
+    assert generated not in PUBLISHED and generated == stripe_webhook_secret(_settings(tmp_path))
+    published = SecretStr("whsec_crossdock_sandbox")
+    with pytest.raises(UnsafeSecret, match="CROSSDOCK_STRIPE_WEBHOOK_SECRET"):
+        stripe_webhook_secret(_settings(tmp_path, stripe_webhook_secret=published))
+    demo = _settings(tmp_path, stripe_webhook_secret=published, demo_profile=True)
+    assert stripe_webhook_secret(demo) == "whsec_crossdock_sandbox"

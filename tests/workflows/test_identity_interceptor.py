@@ -15,13 +15,14 @@ from datetime import timedelta
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from crossdock.binaries import installed_binary
 from crossdock.identity import ClaimSigner, ClaimVerifier
+from crossdock.identity.binding import ClaimBinding
 from crossdock.identity.interceptor import REFUSED, PrincipalVerification, unguarded_updates
 from crossdock.models.approval import DecisionAction, DecisionReceipt, Principal, Role
 from crossdock.workflow_sandbox import RUNNER
@@ -32,6 +33,19 @@ from worker import WORKFLOWS
 KEY = b"console-signing-key-for-tests-0001"
 SIGNER = ClaimSigner(KEY, valid_for=timedelta(minutes=5))
 OPERATOR = Principal(id="ops-2", role=Role.OPERATOR)
+
+
+def bound_client(client: Client) -> Client:
+    """`client` as crossdock.temporal.connect makes them: grants bound, signals signed."""
+    config = client.config()
+    config["interceptors"] = [*config["interceptors"], ClaimBinding(SIGNER, ClaimVerifier(KEY))]
+    return Client(**config)
+
+
+@pytest.fixture
+async def time_env(time_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    """The test server, its client binding grants like Crossdock's own clients."""
+    return WorkflowEnvironment.from_client(bound_client(time_env.client))
 
 
 def verifying_worker(env: WorkflowEnvironment, task_queue: str) -> Worker:
@@ -176,7 +190,8 @@ async def test_real_order_with_the_workers_verification_setting(
     settings = Settings(
         verify_principals=True, principal_key=SecretStr(KEY.decode()), _env_file=None
     )
-    assert principal_verification(settings.model_copy(update={"verify_principals": False})) == []
+    [passing] = principal_verification(settings.model_copy(update={"verify_principals": False}))
+    assert isinstance(passing, PrincipalVerification) and not passing._enforce
     partners = Partners()
     async with Worker(
         time_env.client,
