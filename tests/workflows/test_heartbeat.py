@@ -21,9 +21,12 @@ from activities.heartbeat import HeartbeatInterceptor
 from crossdock.binaries import installed_binary
 
 
+# The SDK sends heartbeats at most every 0.8 x the heartbeat timeout, so the server sees
+# one every 1.6 s against a 2 s timeout; shorter timeouts left too little slack on a
+# loaded two-core CI machine.
 @activity.defn
 async def slow_partner_call() -> str:
-    await asyncio.sleep(1.5)
+    await asyncio.sleep(4)
     return "done"
 
 
@@ -33,8 +36,8 @@ class SlowCallWorkflow:
     async def run(self) -> str:
         return await workflow.execute_activity(
             slow_partner_call,
-            start_to_close_timeout=timedelta(seconds=10),
-            heartbeat_timeout=timedelta(seconds=0.5),
+            start_to_close_timeout=timedelta(seconds=20),
+            heartbeat_timeout=timedelta(seconds=2),
             retry_policy=RetryPolicy(maximum_attempts=1),
         )
 
@@ -71,7 +74,7 @@ async def own_env() -> AsyncIterator[WorkflowEnvironment]:
 async def test_a_long_call_survives_a_short_heartbeat_timeout(
     own_env: WorkflowEnvironment,
 ) -> None:
-    assert await run_slow_call(own_env, [HeartbeatInterceptor(every=0.1)]) == "done"
+    assert await run_slow_call(own_env, [HeartbeatInterceptor(every=0.25)]) == "done"
 
 
 async def test_without_heartbeats_the_same_call_times_out(own_env: WorkflowEnvironment) -> None:
