@@ -60,8 +60,8 @@ class Refused(Exception):
         `{"error": code, "message": ..., "fields": [{"field", "message"}]}`."""
         log.warning(f"storefront_checkout_{self.code}", reason=self.message, field=self.field)
         if self.field is None:
-            body = {"error": self.code, "message": self.message}
-            return JSONResponse(body, status_code=self.status)
+            plain = {"error": self.code, "message": self.message}
+            return JSONResponse(plain, status_code=self.status)
         field = ".".join(["body", *_PATH_PART.findall(self.field)])
         body = {
             "error": self.code,

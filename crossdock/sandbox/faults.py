@@ -126,22 +126,26 @@ class FaultProfile(BaseModel):
     partners: dict[Partner, FaultRule] = Field(default_factory=dict)
     endpoints: list[EndpointRule] = Field(default_factory=list)
 
-    @model_validator(mode="before")
     @classmethod
-    def _shorthand(cls, data: Any) -> Any:
-        # FaultProfile(error_rate=1.0, latency_ms=..., rate_limit_per_second=..., burst=...)
-        # is shorthand for a default rule (503s before the handler), as tests write it.
-        if not isinstance(data, dict):
-            return data
-        names = ("error_rate", "latency_ms", "rate_limit_per_second", "burst")
-        short = {k: data[k] for k in names if k in data}
-        if not short:
-            return data
-        rest = {k: v for k, v in data.items() if k not in short}
-        rule = dict(rest.pop("default", {}))
-        if "error_rate" in short:
-            rule["before"] = {"error_503": short.pop("error_rate")}
-        return {**rest, "default": {**rule, **short}}
+    def everywhere(
+        cls,
+        *,
+        error_rate: Rate = 0.0,
+        latency_ms: int = 0,
+        rate_limit_per_second: float = 0.0,
+        burst: int = 20,
+        seed: int = 0,
+    ) -> FaultProfile:
+        """One rule for every partner: a share of 503s before the handler, added latency,
+        a token bucket. The shape most tests want, without spelling out a whole rule."""
+        before: dict[StrikeKind, Rate] = {"error_503": error_rate} if error_rate else {}
+        rule = FaultRule(
+            before=before,
+            latency_ms=latency_ms,
+            rate_limit_per_second=rate_limit_per_second,
+            burst=burst,
+        )
+        return cls(seed=seed, default=rule)
 
     def rule_for(
         self, partner: str, method: str | None = None, path: str | None = None

@@ -66,7 +66,7 @@ PAYMENT_CALLS = {
 # Every partner call waits 0 to 400 ms before it runs, and a few are refused with 503
 # first, so kills find calls in flight and retries mix with crash recovery. Seeded:
 # the same faults in the same order of requests on every run.
-FAULTS = FaultProfile(latency_ms=400, error_rate=0.03, seed=20260)
+FAULTS = FaultProfile.everywhere(latency_ms=400, error_rate=0.03, seed=20260)
 
 
 class HeldAnswers:

@@ -157,7 +157,7 @@ async def test_no_api_key_is_401_and_bad_json_is_400(client: httpx.AsyncClient) 
 
 
 async def test_faults_reach_the_mail_api_but_not_the_inbox() -> None:
-    app = create_app(SandboxConfig(faults=FaultProfile(error_rate=1.0)))
+    app = create_app(SandboxConfig(faults=FaultProfile.everywhere(error_rate=1.0)))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sandbox/mail") as client:
         down = await send(client, message())

@@ -130,7 +130,9 @@ def test_our_client_and_the_official_sdk_retry_a_key_in_use() -> None:
 async def test_a_fault_in_front_of_the_handler_leaves_the_key_unused(tmp_path: Path) -> None:
     database = tmp_path / "sandbox.db"
     keyed = {**AUTH, "Idempotency-Key": "order-I4/authorize"}
-    outage = create_app(SandboxConfig(database=database, faults=FaultProfile(error_rate=1.0)))
+    outage = create_app(
+        SandboxConfig(database=database, faults=FaultProfile.everywhere(error_rate=1.0))
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=outage)) as http:
         failed = await http.post(
             "http://s/stripe/v1/payment_intents", data=AUTHORIZE, headers=keyed

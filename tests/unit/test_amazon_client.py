@@ -170,8 +170,8 @@ async def test_missing_token_is_a_rejection(http: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("faults", "error"),
     [
-        (FaultProfile(error_rate=1.0), PartnerUnavailable),
-        (FaultProfile(rate_limit_per_second=0.01, burst=1), RateLimited),
+        (FaultProfile.everywhere(error_rate=1.0), PartnerUnavailable),
+        (FaultProfile.everywhere(rate_limit_per_second=0.01, burst=1), RateLimited),
     ],
 )
 async def test_outages_and_throttling_are_retryable(

@@ -229,8 +229,10 @@ def test_field_errors_are_spelled_out_in_the_message() -> None:
 
 
 async def test_rate_limit_and_outage_are_retryable() -> None:
-    limited = create_app(SandboxConfig(faults=FaultProfile(rate_limit_per_second=0.2, burst=1)))
-    down = create_app(SandboxConfig(faults=FaultProfile(error_rate=1.0)))
+    limited = create_app(
+        SandboxConfig(faults=FaultProfile.everywhere(rate_limit_per_second=0.2, burst=1))
+    )
+    down = create_app(SandboxConfig(faults=FaultProfile.everywhere(error_rate=1.0)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=limited)) as http:
         carrier = CarrierClient("http://sandbox/easypost", "EZTK", http=http)
         with pytest.raises(PartnerRejected):  # spends the only token: 404, not 429
@@ -476,7 +478,7 @@ async def test_verify_address_activity_returns_the_verdict(carrier: CarrierClien
 
 
 async def test_verify_address_activity_retries_an_outage() -> None:
-    down = create_app(SandboxConfig(faults=FaultProfile(error_rate=1.0)))
+    down = create_app(SandboxConfig(faults=FaultProfile.everywhere(error_rate=1.0)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=down)) as http:
         activities = CarrierActivities(CarrierClient("http://sandbox/easypost", "EZTK", http=http))
         with pytest.raises(ApplicationError) as failure:

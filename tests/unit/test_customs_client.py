@@ -119,7 +119,7 @@ async def test_cancelling_twice_with_new_keys_is_rejected(customs: CustomsClient
 
 
 async def test_outage_is_retryable() -> None:
-    app = create_app(SandboxConfig(faults=FaultProfile(error_rate=1.0)))
+    app = create_app(SandboxConfig(faults=FaultProfile.everywhere(error_rate=1.0)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
         client = CustomsClient("http://sandbox/customs", http=http, api_key="ck_test")
         with pytest.raises(PartnerUnavailable):

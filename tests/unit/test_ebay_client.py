@@ -141,7 +141,7 @@ async def test_bad_token_is_a_rejection(http: httpx.AsyncClient) -> None:
 
 
 async def test_outage_is_retryable() -> None:
-    app = create_app(SandboxConfig(faults=FaultProfile(error_rate=1.0)))
+    app = create_app(SandboxConfig(faults=FaultProfile.everywhere(error_rate=1.0)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
         client = EbayFulfillmentClient("http://sandbox/ebay", "v^1.1#test", http=http)
         with pytest.raises(PartnerUnavailable):

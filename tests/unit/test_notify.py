@@ -166,7 +166,7 @@ def test_sendgrid_errors_without_a_field_are_read_too() -> None:
 
 
 async def test_an_outage_is_retried() -> None:
-    down = create_app(SandboxConfig(faults=FaultProfile(error_rate=1.0)))
+    down = create_app(SandboxConfig(faults=FaultProfile.everywhere(error_rate=1.0)))
     lost = notify(NotificationTemplate.PARCEL_LOST, "k")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=down)) as http:
         outage = NotifyActivities(MailClient("http://sandbox/mail", "SG.test", http=http))

@@ -121,7 +121,7 @@ async def test_capturing_twice_with_a_new_key_is_rejected(payments: PaymentsClie
 
 
 async def test_429_carries_the_partners_retry_after() -> None:
-    faults = FaultProfile(rate_limit_per_second=0.2, burst=1)
+    faults = FaultProfile.everywhere(rate_limit_per_second=0.2, burst=1)
     payments = client_for(create_app(SandboxConfig(faults=faults)))
     await payments.authorize(EUROS, "pm_card_visa", "order-1", "o1:auth")
 
@@ -134,7 +134,7 @@ async def test_429_carries_the_partners_retry_after() -> None:
 
 
 async def test_outage_is_retryable_unavailability() -> None:
-    payments = client_for(create_app(SandboxConfig(faults=FaultProfile(error_rate=1.0))))
+    payments = client_for(create_app(SandboxConfig(faults=FaultProfile.everywhere(error_rate=1.0))))
 
     with pytest.raises(PartnerUnavailable) as caught:
         await payments.authorize(EUROS, "pm_card_visa", "order-1", "o1:auth")

@@ -146,7 +146,7 @@ async def test_an_unknown_sku_is_refused_naming_the_line(warehouse: WarehouseCli
 
 
 async def test_an_outage_is_retryable() -> None:
-    down = create_app(SandboxConfig(faults=FaultProfile(error_rate=1.0)))
+    down = create_app(SandboxConfig(faults=FaultProfile.everywhere(error_rate=1.0)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=down)) as http:
         activities = WarehouseActivities(WarehouseClient("http://sandbox/warehouse", http=http))
         with pytest.raises(ApplicationError) as failure:

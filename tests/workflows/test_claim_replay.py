@@ -10,14 +10,14 @@ import pytest
 from pydantic import SecretStr
 from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from crossdock.config import Settings
 from crossdock.identity.claims import signer_for
 from crossdock.models.order_cases import CaseKind, CaseLink
-from crossdock.models.order_steps import CancelRequest, HoldRequest, ResumeRequest
+from crossdock.models.order_steps import CancelRequest, HoldRequest, OrderResult, ResumeRequest
 from crossdock.workflow_sandbox import RUNNER
 from tests.workflows.order_harness import OrderHandle, start, wait_for_state
 from tests.workflows.stand_ins import Partners
@@ -76,7 +76,9 @@ async def test_a_claim_from_a_decoded_history_cannot_cancel_or_repeat(
         await ours.execute_update(
             OrderWorkflow.hold, HoldRequest(reason="checking the age", by=SIGN(OPERATOR, ours.id))
         )
-        attacker = time_env.client.get_workflow_handle_for(OrderWorkflow.run, ours.id)
+        attacker: WorkflowHandle[OrderWorkflow, OrderResult] = time_env.client.get_workflow_handle(
+            ours.id
+        )
         stolen = (await accepted_hold_from_history(ours, time_env.client)).by
         assert stolen.claim.startswith("v2.")
         cancel = CancelRequest(reason="forged", by=stolen)
@@ -109,7 +111,9 @@ async def test_intent_signals_need_a_claim(time_env: WorkflowEnvironment, task_q
             **REVIEW_CLOCKS,
         )
         await wait_for_state(ours, OrderState.IN_REVIEW)
-        attacker = time_env.client.get_workflow_handle_for(OrderWorkflow.run, ours.id)
+        attacker: WorkflowHandle[OrderWorkflow, OrderResult] = time_env.client.get_workflow_handle(
+            ours.id
+        )
         forged = CaseLink(kind=CaseKind.RETURN, workflow_id="return-forged", summary="x")
         await attacker.signal(OrderWorkflow.link_case, forged)
         signed = CaseLink(kind=CaseKind.RETURN, workflow_id="return-real", summary="y")
