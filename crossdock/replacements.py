@@ -13,6 +13,7 @@ from datetime import datetime
 
 from crossdock.models.order import Order
 from crossdock.models.returns import ReturnLine
+from crossdock.money import Money
 
 MAX_ORDER_ID = 64  # Order.channel_order_id's limit
 
@@ -42,6 +43,14 @@ def replacement_order(original: Order, lines: list[ReturnLine], rma: str, now: d
             "deliver_by": now + (original.deliver_by - original.placed_at),
         }
     )
+
+
+def replacement_value(original: Order, lines: list[ReturnLine]) -> Money:
+    """What a replacement gives away: the lines' goods at the original order's unit
+    prices (a line the order lacks counts nothing; `replacement_order` refuses it)."""
+    prices = {item.sku: item.unit_price.amount for item in original.items}
+    cents = sum(prices.get(line.sku, 0) * line.quantity for line in lines)
+    return Money(amount=cents, currency=original.currency)
 
 
 def replacement_id(original_id: str, rma: str) -> str:

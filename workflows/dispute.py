@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.dispute import DisputeEvent, EvidenceEdit, EvidenceEdited
     from crossdock.policies.disputes import assess
     from workflows.dispute_context import DisputeContext
-    from workflows.dispute_decision import Choice, decide
+    from workflows.dispute_decision import Choice, decide, terms_refusal
     from workflows.dispute_evidence import gather
     from workflows.dispute_outcome import accept, apply_outcome, submit
     from workflows.dispute_states import DisputeState
@@ -113,16 +113,19 @@ class DisputeWorkflow:
 
     @decide.validator
     def _check_decision(self, decision: Decision) -> None:
+        why = terms_refusal(decision)
+        if why:
+            raise ApplicationError(why, non_retryable=True)
         self._ctx.approval.validate(decision)
-        editor = self._ctx.status.edited_by
-        if (
-            decision.action is DecisionAction.APPROVE
-            and editor is not None
-            and editor.id == decision.by.id
-        ):
+        status = self._ctx.status
+        editors = {editor.id for editor in status.editors}
+        if status.edited_by is not None:  # a packet edited before `editors` was kept
+            editors.add(status.edited_by.id)
+        if decision.action is DecisionAction.APPROVE and decision.by.id in editors:
             raise ApplicationError(
-                f"{editor.id} edited the evidence and may not also approve contesting it "
-                "(maker ≠ checker): another operator must approve",
+                f"{decision.by.id} edited the evidence and may not also approve contesting "
+                f"it (maker ≠ checker; editors: {', '.join(sorted(editors))}): someone who "
+                "did not edit it must approve",
                 non_retryable=True,
             )
 
@@ -135,6 +138,8 @@ class DisputeWorkflow:
         for name in edit.fields:
             status.packet.sources[name] = f"edited by {edit.by.id}"
         status.edited_by = edit.by
+        if edit.by not in status.editors:
+            status.editors.append(edit.by)
         status.strength = str(assess(status.packet, status.snapshot.reason))
         self._ctx.note("evidence_edited", f"{edit.by.id}: {', '.join(sorted(edit.fields))}")
         return EvidenceEdited(fields=sorted(status.packet.fields), strength=status.strength)

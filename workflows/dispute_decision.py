@@ -2,14 +2,15 @@
 by the deadline policy (contest a strong case, accept a weak one). Never silently late.
 
 The decision is the reusable approval: approve = contest (submit the staged packet, as
-edited), reject = accept the dispute (a reason is required). Contesting an amount at or
-over the finance threshold needs finance or admin, and whoever edited the packet may not
-also approve contesting it (maker ≠ checker).
+edited), reject = accept the dispute (a reason is required). Contesting or conceding an
+amount at or over the finance threshold needs finance or admin (conceding is priced at the
+disputed amount, whatever is typed), and nobody who edited the packet may also approve
+contesting it (maker ≠ checker).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from temporalio import workflow
@@ -18,14 +19,21 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import (
         ApprovalRequest,
         ApprovalState,
+        Decision,
         DecisionAction,
+        Price,
         Role,
     )
+    from crossdock.models.dispute import DisputePolicy
+    from crossdock.money import Money
     from crossdock.policies.disputes import assess, decision_clocks
     from workflows.dispute_context import DisputeContext
     from workflows.dispute_states import DisputeState
+    from workflows.dispute_status import DisputeStatus
 
 DECIDERS = frozenset({Role.OPERATOR, Role.FINANCE, Role.ADMIN})
+CONTEST = "contesting the dispute"
+CONCEDE = "conceding the dispute"
 DEADLINE_POLICY = "deadline_policy"
 # Disputes without a due date (rare) are answered within this.
 DEFAULT_RESPONSE_WINDOW = timedelta(days=7)
@@ -36,19 +44,22 @@ class Choice(StrEnum):
     ACCEPT = "accept"
 
 
-def _request(ctx: DisputeContext) -> ApprovalRequest | None:
-    snapshot = ctx.status.snapshot
-    due_by = snapshot.due_by or workflow.now() + DEFAULT_RESPONSE_WINDOW
-    clocks = decision_clocks(workflow.now(), due_by, ctx.policy)
+def decision_request(
+    status: DisputeStatus, policy: DisputePolicy, now: datetime
+) -> ApprovalRequest | None:
+    """Contest or concede, put to operators; None when there is no time left to ask."""
+    snapshot = status.snapshot
+    due_by = snapshot.due_by or now + DEFAULT_RESPONSE_WINDOW
+    clocks = decision_clocks(now, due_by, policy)
     if clocks is None:
         return None
-    returns = f"; return in progress: {', '.join(ctx.status.open_returns)}"
+    returns = f"; return in progress: {', '.join(status.open_returns)}"
     return ApprovalRequest(
-        key=f"decide-{ctx.status.round}",
+        key=f"decide-{status.round}",
         subject=(
             f"contest {snapshot.reason} dispute {snapshot.id} for {snapshot.amount} "
-            f"(due {due_by:%Y-%m-%d %H:%M}); evidence {ctx.status.strength}"
-            f"{returns if ctx.status.open_returns else ''}. Approve = submit, reject = accept"
+            f"(due {due_by:%Y-%m-%d %H:%M}); evidence {status.strength}"
+            f"{returns if status.open_returns else ''}. Approve = submit, reject = accept"
         ),
         allowed_roles=DECIDERS,
         actions=frozenset({DecisionAction.APPROVE, DecisionAction.REJECT}),
@@ -56,8 +67,29 @@ def _request(ctx: DisputeContext) -> ApprovalRequest | None:
         escalate_after=clocks.escalate_after,
         expire_after=clocks.expire_after,
         amount=snapshot.amount,
-        finance_threshold=ctx.policy.finance_threshold(snapshot.amount.currency),
+        finance_threshold=finance_threshold(policy, snapshot.amount),
+        # Conceding gives the amount to the buyer for certain; contesting stakes all of it.
+        prices=(
+            Price(action=DecisionAction.APPROVE, gives_away=snapshot.amount, label=CONTEST),
+            Price(action=DecisionAction.REJECT, gives_away=snapshot.amount, label=CONCEDE),
+        ),
     )
+
+
+def terms_refusal(decision: Decision) -> str:
+    """A dispute is contested or conceded whole: an amount typed beside it means nothing."""
+    if decision.amount is not None:
+        return (
+            f"amount does not apply to a dispute (got {decision.amount}): it is contested or "
+            "conceded whole; leave amount empty"
+        )
+    return ""
+
+
+def finance_threshold(policy: DisputePolicy, amount: Money) -> Money:
+    """The policy's threshold for the currency; none means every decision needs finance
+    (never a guessed conversion)."""
+    return policy.finance_threshold(amount.currency) or Money.zero(amount.currency)
 
 
 def _by_policy(ctx: DisputeContext, why: str) -> Choice:
@@ -72,7 +104,7 @@ def _by_policy(ctx: DisputeContext, why: str) -> Choice:
 
 async def decide(ctx: DisputeContext) -> Choice | None:
     """Contest or accept; None when the provider closed the round meanwhile."""
-    request = _request(ctx)
+    request = decision_request(ctx.status, ctx.policy, workflow.now())
     if request is None:
         return _by_policy(ctx, "too close to due_by to ask an operator")
     ctx.approval.open(request)

@@ -68,6 +68,7 @@ async def gather(ctx: DisputeContext) -> None:
     status.open_returns = gathered.open_returns
     status.packet = select(gathered.packet, snapshot.reason)
     status.edited_by = None
+    status.editors = []
     status.strength = str(assess(status.packet, snapshot.reason))
     if not gathered.order_workflow_id and not status.needs_attention:
         ctx.flag("no order found for this dispute: evidence must be added by hand")

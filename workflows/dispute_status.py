@@ -42,8 +42,10 @@ class DisputeStatus(BaseModel):
     open_returns: list[str] = Field(default_factory=list)
     packet: EvidencePacket = Field(default_factory=EvidencePacket)
     strength: str = ""
-    # Who last edited the staged packet: they may not also approve contesting it.
+    # Who last edited the staged packet, and everyone who edited it this round: none of
+    # them may also approve contesting it.
     edited_by: Principal | None = None
+    editors: list[Principal] = Field(default_factory=list)
     approvals: list[ApprovalStatus] = Field(default_factory=list)
     answers: list[DisputeAnswer] = Field(default_factory=list)
     # Who decided the last round: an operator's account id, or "deadline_policy".

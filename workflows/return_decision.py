@@ -12,16 +12,20 @@ with workflow.unsafe.imports_passed_through():
         ApprovalRequest,
         Decision,
         DecisionAction,
+        Price,
         Role,
     )
     from crossdock.models.notify import NotificationTemplate
-    from crossdock.models.returns import ReturnOption
+    from crossdock.models.order import Order
+    from crossdock.models.returns import ReturnOption, ReturnRequest, ReturnTimers
     from crossdock.money import Money
     from crossdock.policies.returns import Eligibility, assess
+    from crossdock.replacements import replacement_value
     from workflows.options import condition_within
     from workflows.return_context import ReturnContext
     from workflows.return_notify import notify
     from workflows.return_states import ReturnState
+    from workflows.return_status import ReturnStatus
 
 DECIDERS = frozenset({Role.OPERATOR, Role.FINANCE, Role.ADMIN})
 DECISION_KEY = "decision"
@@ -49,7 +53,8 @@ async def decide(ctx: ReturnContext) -> bool:
         approve(ctx, option, verdict.estimate, "auto-approved under policy")
         return True
     ctx.move(ReturnState.IN_REVIEW, "; ".join(verdict.problems) or "over the auto-approve amount")
-    outcome = await ctx.approval.ask(decision_request(ctx, verdict))
+    request = decision_request(ctx.request, snapshot.order, ctx.timers, verdict)
+    outcome = await ctx.approval.ask(request)
     decision = outcome.decision
     if outcome.expired:
         # Marketplaces accept a return the seller leaves unanswered; so do we.
@@ -66,35 +71,68 @@ async def decide(ctx: ReturnContext) -> bool:
     return True
 
 
-def decision_request(ctx: ReturnContext, verdict: Eligibility) -> ApprovalRequest:
-    timers = ctx.timers
+def decision_request(
+    request: ReturnRequest, order: Order, timers: ReturnTimers, verdict: Eligibility
+) -> ApprovalRequest:
+    """The return decision put to operators, each option priced by what it gives away."""
     options = [ReturnOption.RETURNLESS, ReturnOption.PARTIAL_OFFER, ReturnOption.REPLACEMENT]
     if verdict.ship_back:
         options.insert(0, ReturnOption.RETURN_LABEL)
     why = "; ".join(verdict.problems) or "over the auto-approve amount"
-    lines = ", ".join(f"{line.quantity}x {line.sku}" for line in ctx.request.lines)
+    lines = ", ".join(f"{line.quantity}x {line.sku}" for line in request.lines)
+    goods = replacement_value(order, request.lines)
     return ApprovalRequest(
         key=DECISION_KEY,
-        subject=f"{ctx.request.reason} return of {lines}, refund about {verdict.estimate}: {why}",
+        subject=(
+            f"{request.reason} return of {lines}, refund about {verdict.estimate} "
+            f"(a replacement sends {goods} of goods): {why}"
+        ),
         allowed_roles=DECIDERS,
         actions=frozenset(DecisionAction),
         options=tuple(option.value for option in options),
         remind_after=timedelta(seconds=timers.decision_remind_seconds),
         escalate_after=timedelta(seconds=timers.decision_escalate_seconds),
         expire_after=timedelta(seconds=timers.decision_expire_seconds),
-        requested_by=ctx.request.requested_by,
+        requested_by=request.requested_by,
         amount=verdict.estimate,
         # No threshold for the currency: every refund needs finance (never a guessed rate).
         finance_threshold=verdict.finance_threshold or Money.zero(verdict.estimate.currency),
+        prices=prices(goods, verdict),
     )
 
 
-def offer_refusal(decision: Decision) -> str:
-    """What the approval rules do not know about returns: an offer needs its amount."""
-    if decision.action is DecisionAction.APPROVE and decision.option == ReturnOption.PARTIAL_OFFER:
-        if decision.amount is None:
-            return "a partial_offer needs the amount offered (amount), less than requested"
+def prices(goods: Money, verdict: Eligibility) -> tuple[Price, ...]:
+    """What the options give away when it is not the amount typed: a replacement sends
+    the goods again, and an offer the buyer declines falls back to the whole refund.
+    return_label and returnless refund exactly the amount approved (capped, when the goods
+    come back, by the inspection)."""
+    return (
+        Price(option=ReturnOption.REPLACEMENT, gives_away=goods),
+        Price(option=ReturnOption.PARTIAL_OFFER, gives_away=verdict.estimate),
+    )
+
+
+def terms_refusal(decision: Decision) -> str:
+    """What the approval rules do not know about returns: an offer needs its amount, and
+    a replacement takes none (it sends goods, priced at their order value)."""
+    if decision.action is not DecisionAction.APPROVE:
+        return ""
+    if decision.option == ReturnOption.PARTIAL_OFFER and decision.amount is None:
+        return "a partial_offer needs the amount offered (amount), less than requested"
+    if decision.option == ReturnOption.REPLACEMENT and decision.amount is not None:
+        return (
+            f"amount does not apply to a replacement (got {decision.amount}): it sends the "
+            "returned lines again, priced at their order value; leave amount empty"
+        )
     return ""
+
+
+def finance_threshold(status: ReturnStatus, amount: Money) -> Money:
+    """The return's finance threshold; none for the currency means every refund needs
+    finance (never a guessed rate)."""
+    verdict = status.eligibility
+    threshold = verdict.finance_threshold if verdict is not None else None
+    return threshold or Money.zero(amount.currency)
 
 
 def approve(ctx: ReturnContext, option: ReturnOption, amount: Money, detail: str) -> None:

@@ -13,7 +13,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.returns import REFUSED_BY_ORDER, ReturnActivities
-    from crossdock.models.approval import ApprovalOutcome, ApprovalRequest, Role
+    from crossdock.models.approval import ApprovalOutcome, ApprovalRequest, Price, Role
     from crossdock.models.notify import NotificationTemplate
     from crossdock.models.order_cases import RefundOutcome
     from crossdock.models.returns import (
@@ -25,15 +25,19 @@ with workflow.unsafe.imports_passed_through():
         ReserveRefundInput,
         ReturnReason,
         ReturnRefund,
+        ReturnTimers,
     )
     from crossdock.money import Money
     from workflows.order import OrderWorkflow
     from workflows.return_context import ReturnContext
+    from workflows.return_decision import finance_threshold
     from workflows.return_notify import notify
     from workflows.return_states import ReturnState
+    from workflows.return_status import ReturnStatus
 
 RETRY = "retry"
 REFUNDED_BY_HAND = "refunded_by_hand"
+FAILURE_OPTIONS = (RETRY, REFUNDED_BY_HAND)
 FINANCE = frozenset({Role.FINANCE, Role.ADMIN, Role.OPERATOR})
 # eBay's ReasonForRefundEnum for our reasons.
 EBAY_REASONS = {
@@ -201,21 +205,9 @@ async def refunded(ctx: ReturnContext, record: ReturnRefund) -> None:
 async def escalate(ctx: ReturnContext, record: ReturnRefund) -> str:
     """Ask a person until one answers: retry, refunded by hand, or close ("")."""
     ctx.move(ReturnState.REFUND_FAILED, f"{record.step}: {record.detail}")
-    timers = ctx.timers
     for round in range(1, 1000):
         outcome: ApprovalOutcome = await ctx.approval.ask(
-            ApprovalRequest(
-                key=f"{record.step}-failed-{round}",
-                subject=(
-                    f"refund of {record.amount} failed ({record.detail}): retry, or record it "
-                    "as refunded by hand; reject closes the return without a refund"
-                ),
-                allowed_roles=FINANCE,
-                options=(RETRY, REFUNDED_BY_HAND),
-                remind_after=timedelta(seconds=timers.decision_remind_seconds),
-                escalate_after=timedelta(seconds=timers.decision_escalate_seconds),
-                expire_after=timedelta(seconds=timers.decision_expire_seconds),
-            )
+            refund_failed_request(ctx.status, ctx.timers, record, round)
         )
         if outcome.expired:
             ctx.attention(True, f"failed refund of {record.amount} still undecided")
@@ -223,6 +215,26 @@ async def escalate(ctx: ReturnContext, record: ReturnRefund) -> str:
         decision = outcome.decision
         return decision.option if outcome.approved and decision is not None else ""
     return ""
+
+
+def refund_failed_request(
+    status: ReturnStatus, timers: ReturnTimers, record: ReturnRefund, round: int
+) -> ApprovalRequest:
+    return ApprovalRequest(
+        key=f"{record.step}-failed-{round}",
+        subject=(
+            f"refund of {record.amount} failed ({record.detail}): retry, or record it "
+            "as refunded by hand; reject closes the return without a refund"
+        ),
+        allowed_roles=FINANCE,
+        options=FAILURE_OPTIONS,
+        remind_after=timedelta(seconds=timers.decision_remind_seconds),
+        escalate_after=timedelta(seconds=timers.decision_escalate_seconds),
+        expire_after=timedelta(seconds=timers.decision_expire_seconds),
+        finance_threshold=finance_threshold(status, record.amount),
+        # Either answer lets the refund's amount leave (again, or booked as gone).
+        prices=tuple(Price(option=o, gives_away=record.amount) for o in FAILURE_OPTIONS),
+    )
 
 
 async def record_by_hand(ctx: ReturnContext, step: str, amount: Money, why: str) -> None:

@@ -13,16 +13,18 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
     from activities.returns import ReturnActivities
-    from crossdock.models.approval import ApprovalRequest, Role
+    from crossdock.models.approval import ApprovalRequest, Price, Role
     from crossdock.models.notify import NotificationTemplate
     from crossdock.models.order_steps import VoidLabelInput
-    from crossdock.models.returns import ReturnLabelInput
+    from crossdock.models.returns import ReturnLabelInput, ReturnTimers
     from crossdock.money import Money
     from crossdock.policies.returns import inspected_refund
     from workflows.options import condition_within
     from workflows.return_context import ReturnContext
+    from workflows.return_decision import finance_threshold
     from workflows.return_notify import notify
     from workflows.return_states import ReturnState
+    from workflows.return_status import ReturnStatus
 
 # A carrier status that means the buyer handed the parcel over.
 SHIPPED = frozenset({"in_transit", "out_for_delivery", "delivered"})
@@ -108,7 +110,7 @@ async def until_delivered(ctx: ReturnContext) -> ShipBack | None:
     if await condition_within(delivered, ctx.timers.transit_attention_seconds):
         return None
     ctx.attention(True, "return parcel has no delivery scan: ask the carrier")
-    ctx.approval.open(missing_parcel_request(ctx))
+    ctx.approval.open(missing_parcel_request(ctx.status, ctx.timers))
     decision = asyncio.create_task(ctx.approval.wait())
     await workflow.wait_condition(lambda: delivered() or decision.done())
     if not decision.done():
@@ -129,15 +131,18 @@ async def until_delivered(ctx: ReturnContext) -> ShipBack | None:
     return ShipBack.CLOSED_WITHOUT_PARCEL
 
 
-def missing_parcel_request(ctx: ReturnContext) -> ApprovalRequest:
-    timers = ctx.timers
-    label = ctx.status.label
+def missing_parcel_request(status: ReturnStatus, timers: ReturnTimers) -> ApprovalRequest:
+    """Refund without the goods, or close: refunding is a returnless refund of what was
+    approved, priced as one (the typed amount is refused: the whole approval is paid)."""
+    label = status.label
     tracking = f"{label.carrier} {label.tracking_code}" if label else "the return parcel"
+    approved = status.approved_amount
+    assert approved is not None  # a label is bought only for an approved return
     return ApprovalRequest(
         key="missing-parcel",
         subject=(
-            f"{tracking} has no delivery scan ({ctx.status.tracking_status}): approve "
-            f"refunds up to {ctx.status.approved_amount} without the goods, reject closes "
+            f"{tracking} has no delivery scan ({status.tracking_status}): approve "
+            f"refunds up to {approved} without the goods, reject closes "
             "the return without a refund"
         ),
         allowed_roles=INSPECTORS | {Role.FINANCE},
@@ -145,6 +150,8 @@ def missing_parcel_request(ctx: ReturnContext) -> ApprovalRequest:
         remind_after=timedelta(seconds=timers.decision_remind_seconds),
         escalate_after=timedelta(seconds=timers.decision_escalate_seconds),
         expire_after=timedelta(seconds=timers.decision_expire_seconds),
+        finance_threshold=finance_threshold(status, approved),
+        prices=(Price(option=REFUND_ANYWAY, gives_away=approved),),
     )
 
 
@@ -177,18 +184,24 @@ async def inspect(ctx: ReturnContext) -> Money:
 
 async def wrong_item_approved(ctx: ReturnContext, skus: list[str], amount: Money) -> bool:
     """Not what we sent: an operator decides whether the rest is refunded."""
-    timers = ctx.timers
-    outcome = await ctx.approval.ask(
-        ApprovalRequest(
-            key="wrong-item",
-            subject=(
-                f"wrong item returned for {', '.join(skus)}: approve refunds the rest as "
-                f"inspected ({amount}), reject refunds nothing"
-            ),
-            allowed_roles=INSPECTORS,
-            remind_after=timedelta(seconds=timers.decision_remind_seconds),
-            escalate_after=timedelta(seconds=timers.decision_escalate_seconds),
-            expire_after=timedelta(seconds=timers.decision_expire_seconds),
-        )
-    )
+    outcome = await ctx.approval.ask(wrong_item_request(ctx.status, ctx.timers, skus, amount))
     return outcome.approved
+
+
+def wrong_item_request(
+    status: ReturnStatus, timers: ReturnTimers, skus: list[str], amount: Money
+) -> ApprovalRequest:
+    return ApprovalRequest(
+        key="wrong-item",
+        subject=(
+            f"wrong item returned for {', '.join(skus)}: approve refunds the rest as "
+            f"inspected ({amount}), reject refunds nothing"
+        ),
+        allowed_roles=INSPECTORS | {Role.FINANCE},
+        remind_after=timedelta(seconds=timers.decision_remind_seconds),
+        escalate_after=timedelta(seconds=timers.decision_escalate_seconds),
+        expire_after=timedelta(seconds=timers.decision_expire_seconds),
+        finance_threshold=finance_threshold(status, amount),
+        # Approving refunds the rest as inspected: that is what it gives away.
+        prices=(Price(gives_away=amount),),
+    )

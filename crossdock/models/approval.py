@@ -93,6 +93,23 @@ class Decision(BaseModel):
     amount: Money | None = None
 
 
+class Price(BaseModel):
+    """What deciding one way gives away, whatever amount is typed: a replacement's goods
+    at their order value, the refund a declined offer falls back to, a conceded dispute.
+
+    The finance threshold is compared with this, not with the decision's `amount`, so a
+    small number typed beside a large give-away cannot slip under it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    action: DecisionAction = DecisionAction.APPROVE
+    option: str = ""
+    gives_away: Money
+    # What the decision does, for the refusal ("concede the dispute"); else action and option.
+    label: str = Field(default="", max_length=200)
+
+
 class ApprovalRequest(BaseModel):
     """A question put to operators, fixed when opened (replays see the same values).
 
@@ -115,6 +132,8 @@ class ApprovalRequest(BaseModel):
     requested_by: Principal | None = None
     amount: Money | None = None
     finance_threshold: Money | None = None
+    # The decisions whose give-away is not simply the amount approved (see `given_away`).
+    prices: tuple[Price, ...] = ()
 
     @model_validator(mode="after")
     def _coherent(self) -> ApprovalRequest:
@@ -137,11 +156,14 @@ class ApprovalRequest(BaseModel):
             return
         if not self.allowed_roles & FINANCE_ROLES:
             raise ValueError("finance_threshold is set but allowed_roles has no finance/admin")
-        if self.amount is not None and self.amount.currency != threshold.currency:
-            raise ValueError(
-                f"finance_threshold is in {threshold.currency} but amount in "
-                f"{self.amount.currency}; convert one before asking"
-            )
+        priced = [self.amount] if self.amount is not None else []
+        priced += [price.gives_away for price in self.prices]
+        for money in priced:
+            if money.currency != threshold.currency:
+                raise ValueError(
+                    f"finance_threshold is in {threshold.currency} but amount in "
+                    f"{money.currency}; convert one before asking"
+                )
 
 
 class ApprovalState(StrEnum):
@@ -334,19 +356,55 @@ def _how_much(request: ApprovalRequest, decision: Decision) -> str:
     return _over_threshold(request, decision)
 
 
+def given_away(request: ApprovalRequest, decision: Decision) -> Money | None:
+    """What taking `decision` gives away: the request's price for its action and option
+    (or the amount typed beside it, if more), else, for an approval, the amount approved
+    (typed, or the request's); None when it gives nothing away (an unpriced rejection or
+    question)."""
+    price = _price(request, decision)
+    if price is None:
+        approving = decision.action is DecisionAction.APPROVE
+        return (decision.amount or request.amount) if approving else None
+    value, typed = price.gives_away, decision.amount
+    if typed is not None and typed.currency == value.currency and typed.amount > value.amount:
+        return typed
+    return value
+
+
+def _price(request: ApprovalRequest, decision: Decision) -> Price | None:
+    for price in request.prices:
+        if price.action is decision.action and price.option == decision.option:
+            return price
+    return None
+
+
+def required_roles(request: ApprovalRequest, decision: Decision) -> frozenset[Role]:
+    """Who may take `decision`: the request's roles, only finance and admin among them
+    when what it gives away reaches the finance threshold (or cannot be compared)."""
+    threshold = request.finance_threshold
+    value = given_away(request, decision)
+    if threshold is None or value is None:
+        return request.allowed_roles
+    if value.currency == threshold.currency and value.amount < threshold.amount:
+        return request.allowed_roles
+    return request.allowed_roles & FINANCE_ROLES
+
+
 def _over_threshold(request: ApprovalRequest, decision: Decision) -> str:
     threshold = request.finance_threshold
-    amount = decision.amount or request.amount
-    if decision.action is not DecisionAction.APPROVE or threshold is None or amount is None:
+    value = given_away(request, decision)
+    if threshold is None or value is None:
         return ""
-    if amount.currency != threshold.currency:
-        return f"amount {amount} cannot be compared with the finance threshold {threshold}"
-    if amount.amount >= threshold.amount and decision.by.role not in FINANCE_ROLES:
-        return (
-            f"approving {amount} needs role finance or admin (threshold {threshold}); "
-            f"{decision.by} may not"
-        )
-    return ""
+    if value.currency != threshold.currency:
+        return f"amount {value} cannot be compared with the finance threshold {threshold}"
+    if decision.by.role in required_roles(request, decision):
+        return ""
+    what = f"approving {value}"
+    price = _price(request, decision)
+    if price is not None:
+        label = price.label or f"{decision.action} {decision.option}".rstrip()
+        what = f"{label} gives away {value}, which"
+    return f"{what} needs role finance or admin (threshold {threshold}); {decision.by} may not"
 
 
 def _when(at: datetime | None) -> str:

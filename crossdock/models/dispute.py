@@ -263,8 +263,19 @@ class DisputePolicy(BaseModel):
     remind_before_seconds: float = Field(default=72 * 3600, gt=0)
     escalate_before_seconds: float = Field(default=24 * 3600, gt=0)
     decide_margin_seconds: float = Field(default=6 * 3600, gt=0)
-    # Contesting this much or more needs a finance (or admin) approver; per currency.
-    finance_thresholds: dict[str, int] = Field(default_factory=lambda: {"EUR": 50_000})
+    # Contesting or conceding this much or more needs a finance (or admin) approver; per
+    # currency, minor units (the returns policy's thresholds). A currency not listed always
+    # needs finance.
+    finance_thresholds: dict[str, int] = Field(
+        default_factory=lambda: {
+            "EUR": 50_000,
+            "GBP": 43_000,
+            "USD": 54_000,
+            "JPY": 80_000,
+            "AUD": 82_000,
+            "CAD": 74_000,
+        }
+    )
     # After a win, how long a pre-arbitration or second chargeback may still reopen it.
     reopen_window_seconds: float = Field(default=45 * 24 * 3600, gt=0)
 

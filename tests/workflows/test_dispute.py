@@ -280,3 +280,56 @@ async def test_evidence_that_cannot_be_gathered_in_time_does_not_eat_the_deadlin
     assert "order query timed out" in status.reason
     assert status.packet.fields == {} and status.strength.startswith("weak")
     assert len(partners.named("gather")) > 1  # retried until the budget ran out
+
+
+async def test_every_editor_of_the_packet_is_barred_from_approving_it(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = DisputePartners(order_id=f"order-storefront-{task_queue}")
+    stripe = await provider(time_env, task_queue)
+    async with worker(time_env, task_queue, partners):
+        handle = await start(
+            time_env, task_queue, partners, stripe.event(ProviderStatus.NEEDS_RESPONSE)
+        )
+        await wait_for(handle, DisputeState.AWAITING_DECISION)
+        first = EvidenceEdit(fields={"uncategorized_text": "signed for"}, by=OPERATOR)
+        await handle.execute_update(DisputeWorkflow.edit_evidence, first)
+        # A colleague touches one field: the first editor is still a maker of the packet.
+        second = EvidenceEdit(fields={"customer_name": "Demo buyer"}, by=FINANCE)
+        await handle.execute_update(DisputeWorkflow.edit_evidence, second)
+        for editor in (OPERATOR, FINANCE):
+            with pytest.raises(WorkflowUpdateFailedError) as refused:
+                await handle.execute_update(DisputeWorkflow.decide, contest(editor))
+            assert f"{editor.id} edited the evidence" in str(refused.value.cause)
+        await handle.execute_update(DisputeWorkflow.decide, contest(FINANCE_2))
+        await wait_for(handle, DisputeState.SUBMITTED)
+
+
+@pytest.mark.parametrize(
+    "amount", [Money(amount=60_000, currency="EUR"), Money(amount=9_000, currency="CHF")]
+)
+async def test_conceding_over_the_threshold_needs_finance(
+    time_env: WorkflowEnvironment, task_queue: str, amount: Money
+) -> None:
+    """Conceding gives the amount away for certain; a currency the policy has no
+    threshold for always needs finance (never a guessed conversion)."""
+    partners = DisputePartners(order_id=f"order-storefront-{task_queue}")
+    stripe = await provider(time_env, task_queue, amount=amount)
+    async with worker(time_env, task_queue, partners):
+        handle = await start(
+            time_env, task_queue, partners, stripe.event(ProviderStatus.NEEDS_RESPONSE)
+        )
+        await wait_for(handle, DisputeState.AWAITING_DECISION)
+        # Contesting "1.00" of it still contests all of it: an amount is refused.
+        small = contest().model_copy(update={"amount": Money(amount=100, currency=amount.currency)})
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(DisputeWorkflow.decide, small)
+        assert "amount does not apply" in str(refused.value.cause)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(DisputeWorkflow.decide, concede())
+        cause = str(refused.value.cause)
+        assert f"conceding the dispute gives away {amount}, which needs role finance" in cause
+        by_finance = concede().model_copy(update={"by": FINANCE})
+        await handle.execute_update(DisputeWorkflow.decide, by_finance)
+        result = await handle.result()
+    assert (result.state, result.decided_by) == (DisputeState.ACCEPTED, FINANCE.id)
