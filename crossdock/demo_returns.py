@@ -44,7 +44,7 @@ from crossdock.models.returns import (
 from crossdock.money import Money
 from starter.returns import start_return
 from workflows.order_states import OrderState
-from workflows.return_refund import REFUNDED_BY_HAND
+from workflows.return_questions import REFUNDED_BY_HAND
 from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 
@@ -184,6 +184,7 @@ class DemoReturns:
             ReturnState.IN_TRANSIT,  # a return parcel gone missing
             ReturnState.INSPECTED,
             ReturnState.REFUND_FAILED,
+            ReturnState.REFUND_UNCONFIRMED,
         )
         for state in states:
             for workflow_id in await self._running("ReturnWorkflow", state):

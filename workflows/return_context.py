@@ -7,8 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from crossdock.models.order_cases import CaseKind, CaseLink
     from crossdock.models.returns import OrderSnapshot, ReturnInput
     from workflows.approval import Approval
     from workflows.lifecycle import TimelineEntry
@@ -46,6 +48,20 @@ class ReturnContext:
 
     async def call(self, activity: Callable[[Any, P], Awaitable[R]], arg: P) -> R:
         return await call_partner(activity, arg)
+
+    async def tell_order(self, summary: str, *, open: bool = True) -> bool:
+        """Link (or close the link to) this return on its order, with `summary` as the
+        order shows it; False (noted) when the order takes no more signals."""
+        link = CaseLink(
+            kind=CaseKind.RETURN, workflow_id=self.workflow_id, summary=summary[:500], open=open
+        )
+        order = workflow.get_external_workflow_handle(self.request.order_id)
+        try:
+            await order.signal("link_case", link)
+        except FailureError as err:
+            self.note("order_not_told", f"{self.request.order_id}: {err.message}")
+            return False
+        return True
 
     def move(self, target: ReturnState, detail: str = "") -> None:
         RETURN_LIFECYCLE.check(self.status.state, target)

@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.returns import REFUSED_BY_ORDER, ReturnActivities
-    from crossdock.models.approval import ApprovalOutcome, ApprovalRequest, Price, Role
+    from activities.returns import BY_HAND, REFUSED_BY_ORDER, ReturnActivities
+    from crossdock.models.approval import ApprovalOutcome, ApprovalRequest, Decision, Price
     from crossdock.models.notify import NotificationTemplate
     from crossdock.models.order_cases import RefundOutcome
     from crossdock.models.returns import (
@@ -29,16 +29,30 @@ with workflow.unsafe.imports_passed_through():
     )
     from crossdock.money import Money
     from workflows.order import OrderWorkflow
+    from workflows.refusals import refusal_of
     from workflows.return_context import ReturnContext
     from workflows.return_decision import finance_threshold
     from workflows.return_notify import notify
+    from workflows.return_questions import (
+        CLOSE,
+        REFUND_ANOTHER_WAY,
+        REFUNDED_BY_HAND,
+        RETRY,
+        VOUCHED,
+        ask,
+        question,
+        vouched,
+        words,
+    )
     from workflows.return_states import ReturnState
     from workflows.return_status import ReturnStatus
 
-RETRY = "retry"
-REFUNDED_BY_HAND = "refunded_by_hand"
-FAILURE_OPTIONS = (RETRY, REFUNDED_BY_HAND)
-FINANCE = frozenset({Role.FINANCE, Role.ADMIN, Role.OPERATOR})
+FAILURE_OPTIONS = (RETRY, REFUNDED_BY_HAND, REFUND_ANOTHER_WAY)
+# Before this patch a partner's refusal to say how a refund ended failed the return (and
+# left its order's reservation open, unflagged); after it, a person is asked.
+REFUSALS_ASK = "return-refusals-ask"
+# At most this many capped reservations when other cases keep taking what is left.
+CAPPED_TRIES = 3
 # eBay's ReasonForRefundEnum for our reasons.
 EBAY_REASONS = {
     ReturnReason.DAMAGED: "ITEM_NOT_AS_DESCRIBED",
@@ -64,20 +78,25 @@ async def refund(ctx: ReturnContext, amount: Money, why: str) -> None:
         record = ReturnRefund(step=step, amount=granted)
         ctx.status.refunds.append(record)
         by_hand = await issue(ctx, record, why)
+        answer, decision = "", None
+        if record.state is RefundState.UNCONFIRMED:
+            answer, decision = await confirm(ctx, record)
         await settle(ctx, record)
         if record.state is RefundState.SUCCEEDED:
             await refunded(ctx, record)
             return
-        if attempt < allowed and not by_hand:
-            ctx.note("refund_retry", f"{record.step} failed: {record.detail}")
-            continue
-        answer = await escalate(ctx, record)
+        if not answer:
+            if attempt < allowed and not by_hand:
+                ctx.note("refund_retry", f"{record.step} failed: {record.detail}")
+                continue
+            answer, decision = await escalate(ctx, record)
         if answer == RETRY:
             allowed = attempt + 1
             ctx.move(ReturnState.REFUNDING, "retried by an operator")
             continue
-        if answer == REFUNDED_BY_HAND:
-            await record_by_hand(ctx, f"{step}-by-hand", record.amount, why)
+        if answer in VOUCHED:
+            step = f"{step}-by-hand" if answer == REFUNDED_BY_HAND else f"{step}-another-way"
+            await record_by_hand(ctx, step, record.amount, why, vouched(decision))
             return
         ctx.move(ReturnState.CLOSED, "closed without a refund by an operator")
         return
@@ -97,15 +116,51 @@ async def reserve(
         if not _refused(err):
             raise
         ctx.note("refund_reservation_refused", str(err.cause))
-    snapshot = await ctx.call(
-        ReturnActivities.read_order, ReadOrderInput(order_id=ctx.request.order_id)
-    )
+    for tries in range(1, CAPPED_TRIES + 1):
+        suffix = f"-{tries}" if tries > 1 else ""
+        try:
+            return await _capped(ctx, f"{step}-capped{suffix}", amount, why)
+        except _RefusedAgain:
+            continue
+    ctx.note("refund_reservation_refused", f"the order refused {CAPPED_TRIES} capped reservations")
+    return None
+
+
+class _RefusedAgain(Exception):
+    """The order refused a capped reservation too: another case took what was left."""
+
+
+async def _capped(
+    ctx: ReturnContext, step: str, amount: Money, why: str
+) -> tuple[str, Money] | None:
+    """What is left on the order, reserved under `step`; None when nothing is left.
+
+    Raises:
+        _RefusedAgain: the order refused this one too (another case took it meanwhile).
+    """
+    try:
+        snapshot = await ctx.call(
+            ReturnActivities.read_order, ReadOrderInput(order_id=ctx.request.order_id)
+        )
+    except ActivityError as err:
+        refusal = refusal_of(err)
+        if refusal is None or not workflow.patched(REFUSALS_ASK):
+            raise
+        ctx.note("order_unreadable", str(refusal))
+        return None
     left = snapshot.remaining
     if left.amount <= 0:
         return None
     capped = Money(amount=min(amount.amount, left.amount), currency=amount.currency)
-    step = f"{step}-capped"
-    grant = await ctx.call(ReturnActivities.reserve_refund, _reservation(ctx, step, capped, why))
+    try:
+        grant = await ctx.call(
+            ReturnActivities.reserve_refund, _reservation(ctx, step, capped, why)
+        )
+    except ActivityError as err:
+        if not _refused(err) or not workflow.patched(REFUSALS_ASK):
+            raise
+        ctx.note("refund_reservation_refused", str(err.cause))
+        raise _RefusedAgain from err
     ctx.note("refund_capped", f"{amount} asked, {grant.granted} left on the order")
     return step, grant.granted
 
@@ -141,12 +196,12 @@ async def issue(ctx: ReturnContext, record: ReturnRefund, why: str) -> bool:
     try:
         issued = await ctx.call(ReturnActivities.issue_refund, request)
     except ActivityError as err:
-        cause = err.cause
-        if not (isinstance(cause, ApplicationError) and cause.non_retryable):
+        refusal = refusal_of(err)
+        if refusal is None:
             raise
         record.state = RefundState.FAILED
-        record.detail = cause.message
-        return cause.type == "RefundByHand"
+        record.detail = words(refusal) if refusal.partner else refusal.message
+        return refusal.code == BY_HAND
     _apply(record, issued)
     await follow(ctx, record)
     return False
@@ -159,14 +214,23 @@ def _apply(record: ReturnRefund, found: IssuedRefund) -> None:
 
 
 async def follow(ctx: ReturnContext, record: ReturnRefund) -> None:
-    """Check a pending refund until it settles; one pending too long needs a person."""
+    """Check a pending refund until it settles; one pending too long needs a person. A
+    partner refusing to say leaves it unconfirmed (never assumed paid or failed)."""
     checks = 0
     while record.state is RefundState.PENDING:
         await workflow.sleep(timedelta(seconds=ctx.timers.refund_check_seconds))
-        found = await ctx.call(
-            ReturnActivities.check_refund,
-            CheckRefundInput(order=ctx.order_snapshot.order, refund_id=record.refund_id),
-        )
+        try:
+            found = await ctx.call(
+                ReturnActivities.check_refund,
+                CheckRefundInput(order=ctx.order_snapshot.order, refund_id=record.refund_id),
+            )
+        except ActivityError as err:
+            refusal = refusal_of(err)
+            if refusal is None or not workflow.patched(REFUSALS_ASK):
+                raise
+            record.state = RefundState.UNCONFIRMED
+            record.detail = words(refusal)
+            break
         _apply(record, found)
         checks += 1
         if checks == ctx.timers.refund_checks:
@@ -175,22 +239,78 @@ async def follow(ctx: ReturnContext, record: ReturnRefund) -> None:
         ctx.attention(False, f"refund {record.refund_id} {record.state}")
 
 
+async def confirm(ctx: ReturnContext, record: ReturnRefund) -> tuple[str, Decision | None]:
+    """Ask until a person says what became of a refund the partner cannot account for:
+    checked again (until it answers), made after all, or made another way."""
+    round = 0
+    while True:
+        round += 1
+        what = f"refund of {record.amount} ({record.refund_id}) unconfirmed: {record.detail}"
+        ctx.move(ReturnState.REFUND_UNCONFIRMED, what)
+        await ctx.tell_order(f"{what}; a person decides")
+        request = unconfirmed_request(ctx.status, ctx.timers, record, round)
+        answer, decision = await ask(ctx, request, what)
+        if answer == RETRY:
+            ctx.move(ReturnState.REFUNDING, "checked again by an operator")
+            record.state = RefundState.PENDING
+            await follow(ctx, record)
+            if record.state is RefundState.UNCONFIRMED:
+                continue
+        elif answer == REFUNDED_BY_HAND:
+            record.state = RefundState.SUCCEEDED
+            record.confirmed_by = vouched(decision)
+        else:
+            record.state = RefundState.FAILED
+            record.detail = f"not paid by the partner ({record.detail}); refunded another way"
+        return answer, decision
+
+
+def unconfirmed_request(
+    status: ReturnStatus, timers: ReturnTimers, record: ReturnRefund, round: int
+) -> ApprovalRequest:
+    """Nobody knows whether the money left, so there is no close: checking again gives
+    nothing away; recording it as paid (either way) lets the refund's amount go."""
+    nothing = Money.zero(record.amount.currency)
+    return question(
+        f"{record.step}-unconfirmed-{round}",
+        f"refund of {record.amount} ({record.refund_id}) was issued but is unconfirmed: "
+        f"{record.detail}",
+        FAILURE_OPTIONS,
+        timers,
+        threshold=finance_threshold(status, record.amount),
+        prices=(
+            Price(option=RETRY, gives_away=nothing),
+            Price(option=REFUNDED_BY_HAND, gives_away=record.amount),
+            Price(option=REFUND_ANOTHER_WAY, gives_away=record.amount),
+        ),
+        can_close=False,
+    )
+
+
 async def settle(ctx: ReturnContext, record: ReturnRefund) -> None:
     """Tell the order how the reserved refund ended (a failed one frees the amount)."""
     order = workflow.get_external_workflow_handle(ctx.request.order_id)
-    await order.signal(
-        OrderWorkflow.settle_refund,
-        RefundOutcome(
-            reservation_id=f"{ctx.workflow_id}/{record.step}",
-            succeeded=record.state is RefundState.SUCCEEDED,
-            refund_id=record.refund_id,
-            detail=record.detail[:500],
-        ),
-    )
+    try:
+        await order.signal(
+            OrderWorkflow.settle_refund,
+            RefundOutcome(
+                reservation_id=f"{ctx.workflow_id}/{record.step}",
+                succeeded=record.state is RefundState.SUCCEEDED,
+                refund_id=record.refund_id,
+                detail=record.detail[:500],
+            ),
+        )
+    except FailureError as err:
+        if not workflow.patched(REFUSALS_ASK):
+            raise
+        ctx.note("order_not_told", f"settlement of {record.step}: {err.message}")
+        ctx.attention(True, f"the order did not take the settlement of {record.step}")
     ctx.note(f"refund_{record.state}", f"{record.amount} {record.refund_id} {record.detail}")
 
 
 async def refunded(ctx: ReturnContext, record: ReturnRefund) -> None:
+    """Only a refund the partner or a named person confirmed is counted as refunded."""
+    record.confirmed_by = record.confirmed_by or "partner"
     ctx.status.refunded = record.amount
     ctx.move(ReturnState.REFUNDED, f"{record.amount} ({record.refund_id})")
     await notify(
@@ -202,9 +322,19 @@ async def refunded(ctx: ReturnContext, record: ReturnRefund) -> None:
     )
 
 
-async def escalate(ctx: ReturnContext, record: ReturnRefund) -> str:
-    """Ask a person until one answers: retry, refunded by hand, or close ("")."""
+async def escalate(ctx: ReturnContext, record: ReturnRefund) -> tuple[str, Decision | None]:
+    """Ask a person until one answers: retry, refunded by hand, refunded another way, or
+    close ("close"); the order is told the refund failed and why."""
     ctx.move(ReturnState.REFUND_FAILED, f"{record.step}: {record.detail}")
+    if not workflow.patched(REFUSALS_ASK):
+        return await _escalate_unflagged(ctx, record), None
+    what = f"refund of {record.amount} failed: {record.detail}"
+    await ctx.tell_order(f"{what}; a person decides")
+    return await ask(ctx, refund_failed_request(ctx.status, ctx.timers, record, 1), what)
+
+
+async def _escalate_unflagged(ctx: ReturnContext, record: ReturnRefund) -> str:
+    """As before REFUSALS_ASK (replays of returns that escalated then)."""
     for round in range(1, 1000):
         outcome: ApprovalOutcome = await ctx.approval.ask(
             refund_failed_request(ctx.status, ctx.timers, record, round)
@@ -213,39 +343,42 @@ async def escalate(ctx: ReturnContext, record: ReturnRefund) -> str:
             ctx.attention(True, f"failed refund of {record.amount} still undecided")
             continue
         decision = outcome.decision
-        return decision.option if outcome.approved and decision is not None else ""
-    return ""
+        return decision.option if outcome.approved and decision is not None else CLOSE
+    return CLOSE
 
 
 def refund_failed_request(
     status: ReturnStatus, timers: ReturnTimers, record: ReturnRefund, round: int
 ) -> ApprovalRequest:
-    return ApprovalRequest(
-        key=f"{record.step}-failed-{round}",
-        subject=(
-            f"refund of {record.amount} failed ({record.detail}): retry, or record it "
-            "as refunded by hand; reject closes the return without a refund"
-        ),
-        allowed_roles=FINANCE,
-        options=FAILURE_OPTIONS,
-        remind_after=timedelta(seconds=timers.decision_remind_seconds),
-        escalate_after=timedelta(seconds=timers.decision_escalate_seconds),
-        expire_after=timedelta(seconds=timers.decision_expire_seconds),
-        finance_threshold=finance_threshold(status, record.amount),
-        # Either answer lets the refund's amount leave (again, or booked as gone).
+    """The refund did not happen: any answer lets its amount leave (again, or booked as
+    made by hand); reject closes the return without a refund."""
+    return question(
+        f"{record.step}-failed-{round}",
+        f"refund of {record.amount} failed ({record.detail})",
+        FAILURE_OPTIONS,
+        timers,
+        threshold=finance_threshold(status, record.amount),
         prices=tuple(Price(option=o, gives_away=record.amount) for o in FAILURE_OPTIONS),
+        can_close=True,
     )
 
 
-async def record_by_hand(ctx: ReturnContext, step: str, amount: Money, why: str) -> None:
-    """A person refunded on the channel: the order's ledger counts it all the same."""
+async def record_by_hand(
+    ctx: ReturnContext, step: str, amount: Money, why: str, confirmed_by: str = ""
+) -> None:
+    """A person refunded (on the channel, or another way): the order's ledger counts it
+    all the same, with who vouched for it."""
     reserved = await reserve(ctx, step, amount, f"{why} (refunded by hand)")
     if reserved is None:
         ctx.move(ReturnState.CLOSED, "refunded by hand, but the order had nothing left")
         return
     step, granted = reserved
     record = ReturnRefund(
-        step=step, amount=granted, state=RefundState.SUCCEEDED, refund_id="by-hand"
+        step=step,
+        amount=granted,
+        state=RefundState.SUCCEEDED,
+        refund_id="by-hand",
+        confirmed_by=confirmed_by,
     )
     ctx.status.refunds.append(record)
     await settle(ctx, record)

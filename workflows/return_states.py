@@ -22,6 +22,9 @@ class ReturnState(StrEnum):
     REFUNDING = "refunding"
     # Every retry failed: an operator retries or closes it by hand (never forgotten).
     REFUND_FAILED = "refund_failed"
+    # Issued, but the partner cannot say whether it was paid (it refused the check): a
+    # person finds out; the return cannot close until they say what happened.
+    REFUND_UNCONFIRMED = "refund_unconfirmed"
     REFUNDED = "refunded"
     # The lines were sent again instead of refunded (a replacement order of their own).
     REPLACED = "replaced"
@@ -47,7 +50,10 @@ RETURN_TRANSITIONS: dict[ReturnState, frozenset[ReturnState]] = {
     S.IN_TRANSIT: frozenset({S.RECEIVED, S.REFUNDING, S.CLOSED}),
     S.RECEIVED: frozenset({S.INSPECTED}),
     S.INSPECTED: frozenset({S.REFUNDING, S.CLOSED}),
-    S.REFUNDING: frozenset({S.REFUNDED, S.REFUND_FAILED, S.CLOSED}),
+    S.REFUNDING: frozenset({S.REFUNDED, S.REFUND_FAILED, S.REFUND_UNCONFIRMED, S.CLOSED}),
+    # Checked again, or answered by a person: paid after all, or refunded another way
+    # (closed only if the order's ledger then had nothing left for it).
+    S.REFUND_UNCONFIRMED: frozenset({S.REFUNDING, S.REFUNDED, S.CLOSED}),
     # Retried by a person, recorded as refunded by hand, or closed.
     S.REFUND_FAILED: frozenset({S.REFUNDING, S.REFUNDED, S.CLOSED}),
     S.REFUNDED: frozenset(),

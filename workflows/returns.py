@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_status import TRACKING_PROGRESS
     from workflows.return_context import ReturnContext
     from workflows.return_decision import decide, terms_refusal
+    from workflows.return_questions import answer_refusal
     from workflows.return_refund import refund
     from workflows.return_replacement import replace
     from workflows.return_shipment import INSPECTORS, ShipBack, inspect, ship_back
@@ -136,7 +137,7 @@ class ReturnWorkflow:
     @decide.validator
     def _check_decision(self, decision: Decision) -> None:
         self._ctx.approval.validate(decision)
-        why = terms_refusal(decision)
+        why = terms_refusal(decision) or answer_refusal(decision)
         if why:
             raise ValueError(why)
 

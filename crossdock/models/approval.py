@@ -383,8 +383,8 @@ def required_roles(request: ApprovalRequest, decision: Decision) -> frozenset[Ro
     when what it gives away reaches the finance threshold (or cannot be compared)."""
     threshold = request.finance_threshold
     value = given_away(request, decision)
-    if threshold is None or value is None:
-        return request.allowed_roles
+    if threshold is None or value is None or value.amount <= 0:
+        return request.allowed_roles  # nothing given away (a zero threshold means "any")
     if value.currency == threshold.currency and value.amount < threshold.amount:
         return request.allowed_roles
     return request.allowed_roles & FINANCE_ROLES
@@ -393,7 +393,7 @@ def required_roles(request: ApprovalRequest, decision: Decision) -> frozenset[Ro
 def _over_threshold(request: ApprovalRequest, decision: Decision) -> str:
     threshold = request.finance_threshold
     value = given_away(request, decision)
-    if threshold is None or value is None:
+    if threshold is None or value is None or value.amount <= 0:
         return ""
     if value.currency != threshold.currency:
         return f"amount {value} cannot be compared with the finance threshold {threshold}"

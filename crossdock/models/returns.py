@@ -180,6 +180,9 @@ class RefundState(StrEnum):
     PENDING = "pending"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # Issued, but the partner refused to say how it ended (e.g. it forgot the refund):
+    # neither refunded nor free until a person finds out.
+    UNCONFIRMED = "unconfirmed"
 
 
 class ReturnRefund(BaseModel):
@@ -190,6 +193,8 @@ class ReturnRefund(BaseModel):
     state: RefundState = RefundState.PENDING
     refund_id: str = ""
     detail: str = ""
+    # Who says it succeeded: "partner", or the operator who recorded it and their reason.
+    confirmed_by: str = Field(default="", max_length=600)
 
 
 # -- activities ------------------------------------------------------------------------

@@ -14,6 +14,8 @@ stated here again, independently, from the order and the case:
 | missing parcel: refund     | the whole approved amount, without the goods           |
 | wrong item: approve        | the rest as inspected                                  |
 | failed refund: any answer  | the refund's amount                                    |
+| unconfirmed refund: retry  | nothing (it asks the partner again)                    |
+| unconfirmed: by hand, another way | the refund's amount                             |
 | dispute: contest, concede  | the disputed amount                                    |
 
 A currency without a finance threshold always needs finance.
@@ -61,7 +63,8 @@ from workflows.dispute_decision import decision_request as dispute_request
 from workflows.dispute_decision import terms_refusal as dispute_terms_refusal
 from workflows.dispute_status import DisputeStatus
 from workflows.return_decision import decision_request, terms_refusal
-from workflows.return_refund import FAILURE_OPTIONS, refund_failed_request
+from workflows.return_questions import RETRY
+from workflows.return_refund import FAILURE_OPTIONS, refund_failed_request, unconfirmed_request
 from workflows.return_shipment import REFUND_ANYWAY, missing_parcel_request, wrong_item_request
 from workflows.return_status import ReturnStatus
 
@@ -82,7 +85,7 @@ DISPUTE_THRESHOLDS = {"EUR": 50_000}
 
 
 def required(value: Money | None, limit: int, allowed: frozenset[Role]) -> frozenset[Role]:
-    if value is None or value.amount < limit:
+    if value is None or value.amount == 0 or value.amount < limit:
         return allowed
     return allowed & FINANCE_ROLES
 
@@ -185,7 +188,10 @@ def test_return_decisions_are_priced_by_what_they_give_away(
 @given(
     case=returns(),
     cents=st.integers(1, 200_000),
-    which=st.sampled_from(["missing-parcel", "wrong-item", *FAILURE_OPTIONS]),
+    which=st.sampled_from(
+        ["missing-parcel", "wrong-item", *FAILURE_OPTIONS]
+        + [f"unconfirmed:{option}" for option in FAILURE_OPTIONS]
+    ),
 )
 def test_later_return_decisions_are_priced_by_the_refund_they_let_leave(
     case: tuple[Order, ReturnRequest, Eligibility], cents: int, which: str
@@ -200,6 +206,19 @@ def test_later_return_decisions_are_priced_by_the_refund_they_let_leave(
     elif which == "wrong-item":
         asked = wrong_item_request(status, TIMERS, ["A"], money)
         decision = Decision(key=asked.key, action=APPROVE, by=by)
+    elif which.startswith("unconfirmed:"):
+        option = which.partition(":")[2]
+        record = ReturnRefund(step="refund", amount=money, state=RefundState.UNCONFIRMED)
+        asked = unconfirmed_request(status, TIMERS, record, 1)
+        decision = Decision(key=asked.key, action=APPROVE, by=by, option=option)
+        value = Money.zero(o.currency) if option == RETRY else money
+        check(asked, decision, value, threshold(RETURN_THRESHOLDS, o.currency))
+        # Nobody knows whether the money left: there is no closing it.
+        reject = decision.model_copy(update={"action": REJECT, "option": "", "reason": "no"})
+        assert "action 'reject' is not offered" in refusal_reason(
+            ApprovalStatus(request=asked, opened_at=NOW), reject, NOW
+        )
+        return
     else:
         record = ReturnRefund(step="refund", amount=money, state=RefundState.FAILED)
         asked = refund_failed_request(status, TIMERS, record, 1)

@@ -12,17 +12,19 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import activity
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.errors import PartnerRefused
 from activities.registry import activity_methods
 from activities.returns import BY_HAND, ReturnActivities, returned_items
 from crossdock.models.approval import Principal, Role
 from crossdock.models.order import Channel, Order
 from crossdock.models.order_steps import ShippingLabel, TrackingUpdate
+from crossdock.models.refusals import Refusal
 from crossdock.models.returns import (
     CheckRefundInput,
     IssuedRefund,
@@ -87,6 +89,14 @@ class ReturnPartners:
     supplier_status: SupplierRmaStatus = SupplierRmaStatus.AUTHORIZED
     # When set, the supplier rejects the request itself (a non-retryable error).
     supplier_rejects: str = ""
+    # Partner refusals, per activity name, raised in turn until used up (e.g. Amazon
+    # forgetting a payment adjustment feed: check_refund answers 404).
+    refusals: dict[str, list[Refusal]] = field(default_factory=dict)
+
+    def _refuse(self, name: str) -> None:
+        pending = self.refusals.get(name)
+        if pending:
+            raise PartnerRefused(pending.pop(0))
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -94,6 +104,7 @@ class ReturnPartners:
     @activity.defn(name="issue_refund")
     async def issue_refund(self, input: IssueRefundInput) -> IssuedRefund:
         self.calls.append(("issue_refund", input))
+        self._refuse("issue_refund")
         n = sum(1 for name in self.names() if name == "issue_refund")
         state = self.refund_states[min(n, len(self.refund_states)) - 1]
         if state == "by_hand":
@@ -103,11 +114,13 @@ class ReturnPartners:
     @activity.defn(name="check_refund")
     async def check_refund(self, input: CheckRefundInput) -> IssuedRefund:
         self.calls.append(("check_refund", input))
+        self._refuse("check_refund")
         return IssuedRefund(refund_id=input.refund_id, state=self.settle_as)
 
     @activity.defn(name="buy_return_label")
     async def buy_return_label(self, input: ReturnLabelInput) -> ShippingLabel:
         self.calls.append(("buy_return_label", input))
+        self._refuse("buy_return_label")
         assert returned_items(input.order, input.lines)
         return ShippingLabel(
             shipment_id="shp_ret_1",
@@ -231,10 +244,15 @@ async def start_return(
 
 async def wait_for(handle: ReturnHandle, state: ReturnState) -> None:
     # Up to a minute of real time: activities run in real time and the machine is shared.
-    for _ in range(1200):
+    for n in range(1200):
         status = await handle.query(ReturnWorkflow.status)
         if status.state == state:
             return
+        if n % 20 == 19:
+            described = await handle.describe()
+            ended = described.status
+            if ended is not None and ended is not WorkflowExecutionStatus.RUNNING:
+                raise AssertionError(f"return ended {ended.name} at {status.state}")
         await asyncio.sleep(0.05)
     raise AssertionError(f"return never reached {state}; it is {status.state}")
 

@@ -342,7 +342,12 @@ async def test_refund_that_only_a_person_can_make_is_escalated_and_recorded(
         assert (await handle.query(ReturnWorkflow.status)).approvals[-1].pending
         await handle.execute_update(
             ReturnWorkflow.decide,
-            decide("refund-failed-1", DecisionAction.APPROVE, option="refunded_by_hand"),
+            decide(
+                "refund-failed-1",
+                DecisionAction.APPROVE,
+                option="refunded_by_hand",
+                reason="refunded in Seller Central",
+            ),
         )
         result = await handle.result()
         order_status = await order_handle.query(OrderWorkflow.status)
