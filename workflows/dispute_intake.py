@@ -11,15 +11,19 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.dispute_intake import DisputeIntakeActivities
     from crossdock.models.dispute import DisputePollInput, PollDisputesInput, PollDisputesResult
     from workflows.options import PARTNER_HEARTBEAT, PARTNER_RETRY
+    from workflows.refusals import refusal_of
 
 POLLS_PER_RUN = 100
 # Runs recorded before claims were polled replay without the claims activity.
 CLAIMS_PATCH = "marketplace-claims"
+# Before this patch a marketplace refusing one poll failed the poller for good.
+POLL_REFUSED = "dispute-poll-refused"
 
 
 @workflow.defn
@@ -43,11 +47,19 @@ async def _poll(
     activity: Callable[[DisputeIntakeActivities, PollDisputesInput], Awaitable[PollDisputesResult]],
     seen: dict[str, str],
 ) -> dict[str, str]:
-    result = await workflow.execute_activity_method(
-        activity,
-        PollDisputesInput(seen=seen),
-        start_to_close_timeout=timedelta(minutes=2),
-        heartbeat_timeout=PARTNER_HEARTBEAT,
-        retry_policy=PARTNER_RETRY,
-    )
+    try:
+        result = await workflow.execute_activity_method(
+            activity,
+            PollDisputesInput(seen=seen),
+            start_to_close_timeout=timedelta(minutes=2),
+            heartbeat_timeout=PARTNER_HEARTBEAT,
+            retry_policy=PARTNER_RETRY,
+        )
+    except ActivityError as err:
+        refusal = refusal_of(err)
+        if refusal is None or not workflow.patched(POLL_REFUSED):
+            raise
+        # The next poll asks again with what was seen: nothing is skipped.
+        workflow.logger.warning("dispute_poll_refused", extra={"refusal": str(refusal)})
+        return seen
     return result.seen

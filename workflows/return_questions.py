@@ -8,6 +8,7 @@ way to close: someone must say what became of the money first.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from temporalio import workflow
@@ -25,6 +26,10 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.money import Money
     from workflows.return_context import ReturnContext
 
+# Before this patch a partner's refusal the return could not settle failed it (RRMA: a
+# refund check refused, the order left at refund_reserved, unflagged); after it, a
+# person is asked. One id for every such place in the return workflow.
+REFUSALS_ASK = "return-refusals-ask"
 RETRY = "retry"
 REFUNDED_BY_HAND = "refunded_by_hand"
 REFUND_ANOTHER_WAY = "refund_another_way"
@@ -58,10 +63,12 @@ def question(
     threshold: Money,
     prices: tuple[Price, ...],
     can_close: bool,
+    meanings: Mapping[str, str] | None = None,
 ) -> ApprovalRequest:
-    """One question about a refusal: `what` happened, what each option does, and whether
-    reject (close) is offered."""
-    meaning = "; ".join(MEANING[option] for option in options if option in MEANING)
+    """One question about a refusal: `what` happened, what each option does (`meanings`
+    adds to or overrides the usual ones), and whether reject (close) is offered."""
+    explained = {**MEANING, **(meanings or {})}
+    meaning = "; ".join(explained[option] for option in options if option in explained)
     close = "; reject closes the return" if can_close else "; it cannot be closed until answered"
     actions = {DecisionAction.APPROVE, DecisionAction.REQUEST_INFO}
     if can_close:

@@ -15,14 +15,16 @@ with workflow.unsafe.imports_passed_through():
     from activities.returns import ReturnActivities
     from crossdock.models.approval import ApprovalRequest, Price, Role
     from crossdock.models.notify import NotificationTemplate
-    from crossdock.models.order_steps import VoidLabelInput
+    from crossdock.models.order_steps import ShippingLabel, VoidLabelInput
     from crossdock.models.returns import ReturnLabelInput, ReturnTimers
     from crossdock.money import Money
     from crossdock.policies.returns import inspected_refund
     from workflows.options import condition_within
+    from workflows.refusals import refusal_of
     from workflows.return_context import ReturnContext
     from workflows.return_decision import finance_threshold
     from workflows.return_notify import notify
+    from workflows.return_questions import REFUSALS_ASK, RETRY, ask, question, words
     from workflows.return_states import ReturnState
     from workflows.return_status import ReturnStatus
 
@@ -44,17 +46,9 @@ REFUND_ANYWAY = "refund_without_parcel"
 
 async def ship_back(ctx: ReturnContext) -> ShipBack:
     """Issue the label and wait for the parcel (or for a person, if it goes missing)."""
-    snapshot = ctx.order_snapshot
-    label = await ctx.call(
-        ReturnActivities.buy_return_label,
-        ReturnLabelInput(
-            reference=ctx.workflow_id,
-            order=snapshot.order,
-            lines=ctx.request.lines,
-            warehouse=ctx.warehouse,
-            idempotency_key=ctx.key("return-label"),
-        ),
-    )
+    label = await buy_label(ctx)
+    if isinstance(label, ShipBack):
+        return label
     ctx.status.label = label
     ctx.move(ReturnState.LABEL_ISSUED, f"{label.carrier} {label.tracking_code} ({label.cost})")
     ship_by = workflow.now() + timedelta(seconds=ctx.timers.ship_back_seconds)
@@ -82,6 +76,63 @@ async def ship_back(ctx: ReturnContext) -> ShipBack:
             return decided
     ctx.move(ReturnState.RECEIVED, "delivered to the warehouse")
     return ShipBack.RECEIVED
+
+
+async def buy_label(ctx: ReturnContext) -> ShippingLabel | ShipBack:
+    """The return label; when the carrier refuses it, a person retries, refunds without
+    the goods, or closes the return."""
+    attempt = 1
+    while True:
+        step = "return-label" if attempt == 1 else f"return-label-{attempt}"
+        try:
+            return await ctx.call(
+                ReturnActivities.buy_return_label,
+                ReturnLabelInput(
+                    reference=ctx.workflow_id,
+                    order=ctx.order_snapshot.order,
+                    lines=ctx.request.lines,
+                    warehouse=ctx.warehouse,
+                    idempotency_key=ctx.key(step),
+                ),
+            )
+        except ActivityError as err:
+            refusal = refusal_of(err)
+            if refusal is None or not workflow.patched(REFUSALS_ASK):
+                raise
+        what = f"return label refused: {words(refusal)}"
+        request = label_request(ctx.status, ctx.timers, what, attempt)
+        answer, decision = await ask(ctx, request, what)
+        if answer == RETRY:
+            attempt += 1
+            continue
+        if answer == REFUND_ANYWAY:
+            return ShipBack.REFUND_WITHOUT_PARCEL
+        who = decision.by if decision else "an operator"
+        ctx.status.reason = f"no return label ({what}); closed by {who}"
+        ctx.move(ReturnState.CLOSED, ctx.status.reason)
+        return ShipBack.CLOSED_WITHOUT_PARCEL
+
+
+def label_request(
+    status: ReturnStatus, timers: ReturnTimers, what: str, attempt: int
+) -> ApprovalRequest:
+    """Retry buys a new label (nothing given away); refunding without the goods gives
+    the approved amount away."""
+    approved = status.approved_amount
+    assert approved is not None  # a label is bought only for an approved return
+    return question(
+        f"return-label-refused-{attempt}",
+        what,
+        (RETRY, REFUND_ANYWAY),
+        timers,
+        threshold=finance_threshold(status, approved),
+        prices=(
+            Price(option=RETRY, gives_away=Money.zero(approved.currency)),
+            Price(option=REFUND_ANYWAY, gives_away=approved),
+        ),
+        can_close=True,
+        meanings={REFUND_ANYWAY: f"{REFUND_ANYWAY} refunds up to {approved} without the goods"},
+    )
 
 
 async def void_label(ctx: ReturnContext) -> None:

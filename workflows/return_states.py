@@ -44,7 +44,9 @@ RETURN_TRANSITIONS: dict[ReturnState, frozenset[ReturnState]] = {
     # Accepted: refund the offer; declined or unanswered: the ordinary return.
     S.OFFERED: frozenset({S.REFUNDING, S.APPROVED}),
     # With a label, or returnless straight to the refund.
-    S.APPROVED: frozenset({S.LABEL_ISSUED, S.REFUNDING, S.REPLACED}),
+    # Or, when the carrier refuses the label or the replacement cannot be started, a
+    # person refunds without the goods or closes the return.
+    S.APPROVED: frozenset({S.LABEL_ISSUED, S.REFUNDING, S.REPLACED, S.CLOSED}),
     S.LABEL_ISSUED: frozenset({S.IN_TRANSIT, S.RECEIVED, S.NOT_SHIPPED}),
     # Or lost on its way back: an operator refunds without it, or closes the return.
     S.IN_TRANSIT: frozenset({S.RECEIVED, S.REFUNDING, S.CLOSED}),

@@ -10,7 +10,7 @@ concurrent returns of one order never refund more than was paid.
 from __future__ import annotations
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.returns import ReturnActivities
@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_status import TRACKING_PROGRESS
     from workflows.return_context import ReturnContext
     from workflows.return_decision import decide, terms_refusal
-    from workflows.return_questions import answer_refusal
+    from workflows.return_questions import REFUSALS_ASK, answer_refusal
     from workflows.return_refund import refund
     from workflows.return_replacement import replace
     from workflows.return_shipment import INSPECTORS, ShipBack, inspect, ship_back
@@ -65,7 +65,7 @@ class ReturnWorkflow:
                 await self._carry_out()
         finally:
             if ctx.status.linked and RETURN_LIFECYCLE.terminal(ctx.status.state):
-                await self._link(open=False)
+                await self._unlink()
         return self._result()
 
     async def _carry_out(self) -> None:
@@ -74,14 +74,18 @@ class ReturnWorkflow:
         assert amount is not None and ctx.status.option is not None
         option = ctx.status.option
         if option is ReturnOption.REPLACEMENT:
-            await replace(ctx)
+            if not await replace(ctx):
+                await refund(ctx, amount, f"return {ctx.request.rma}: refunded, not replaced")
             return
         if option is not ReturnOption.RETURN_LABEL:
             await refund(ctx, amount, f"{option} for return {ctx.request.rma}")
             return
         shipped = await ship_back(ctx)
         if shipped is ShipBack.REFUND_WITHOUT_PARCEL:
-            await refund(ctx, amount, f"return {ctx.request.rma}: parcel lost on its way back")
+            without = (
+                "no return label" if ctx.status.label is None else "parcel lost on its way back"
+            )
+            await refund(ctx, amount, f"return {ctx.request.rma}: {without}")
             return
         if shipped is not ShipBack.RECEIVED:
             return
@@ -114,6 +118,15 @@ class ReturnWorkflow:
             return f"order {ctx.request.order_id} is closed: {err.message}"
         ctx.status.linked = True
         return ""
+
+    async def _unlink(self) -> None:
+        """Close the link on the order; an order that takes no more signals is noted."""
+        try:
+            await self._link(open=False)
+        except FailureError as err:
+            if not workflow.patched(REFUSALS_ASK):
+                raise
+            self._ctx.note("order_not_told", f"{self._ctx.request.order_id}: {err.message}")
 
     async def _link(self, *, open: bool) -> None:
         ctx = self._ctx

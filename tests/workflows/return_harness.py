@@ -30,6 +30,7 @@ from crossdock.models.returns import (
     IssuedRefund,
     IssueRefundInput,
     RefundState,
+    ReplacementStarted,
     ReturnInput,
     ReturnLabelInput,
     ReturnLine,
@@ -38,6 +39,7 @@ from crossdock.models.returns import (
     ReturnResult,
     ReturnSource,
     ReturnTimers,
+    StartReplacementInput,
 )
 from crossdock.models.suppliers import SupplierRma, SupplierRmaInput, SupplierRmaStatus
 from crossdock.money import Money
@@ -117,6 +119,12 @@ class ReturnPartners:
         self._refuse("check_refund")
         return IssuedRefund(refund_id=input.refund_id, state=self.settle_as)
 
+    @activity.defn(name="start_replacement")
+    async def start_replacement(self, input: StartReplacementInput) -> ReplacementStarted:
+        self.calls.append(("start_replacement", input))
+        self._refuse("start_replacement")
+        raise AssertionError("registered only to refuse")
+
     @activity.defn(name="buy_return_label")
     async def buy_return_label(self, input: ReturnLabelInput) -> ShippingLabel:
         self.calls.append(("buy_return_label", input))
@@ -171,7 +179,11 @@ def _worker(
         EbayRefundsClient(unused, "unused"),
     )
     wanted = {"read_order", "reserve_refund", "start_replacement"}
+    if returns.refusals.get("start_replacement"):
+        wanted.remove("start_replacement")  # the stand-in refuses it instead
     activities = [m for m in activity_methods(real) if m.__name__ in wanted]
+    if "start_replacement" not in wanted:
+        activities.append(returns.start_replacement)
     return Worker(
         env.client,
         task_queue=task_queue,

@@ -4,6 +4,7 @@ records a refund only once it is confirmed, and its order is told the truth mean
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 from collections.abc import Iterator
@@ -121,3 +122,63 @@ async def test_a_refund_the_partner_forgot_is_asked_about_not_failed(
     assert [r.state for r in told.refund_reservations] == ["succeeded"]
     assert told.refunded == eur(2000)
     assert not told.cases[0].open
+
+
+async def test_a_refused_return_label_is_asked_about_and_retried(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    bad_zip = Refusal(
+        kind=RefusalKind.INVALID,
+        message="to_address.zip '6900' is invalid",
+        partner="easypost",
+        status=422,
+    )
+    partners, returns = Partners(), ReturnPartners(refusals={"buy_return_label": [bad_zip]})
+    o = order(channel_order_id="SFREFUSE2")
+    async with worker(time_env, task_queue, partners, returns):
+        await delivered_order(time_env, task_queue, o, returns)
+        handle = await start_return(time_env, task_queue, request(o), returns)
+        for _ in range(200):
+            status = await handle.query(ReturnWorkflow.status)
+            if status.approvals and status.approvals[-1].pending:
+                break
+            await asyncio.sleep(0.05)
+        question = status.approvals[-1].request
+        assert question.key == "return-label-refused-1" and status.needs_attention
+        assert "easypost said “to_address.zip '6900' is invalid” (HTTP 422)" in question.subject
+        assert set(question.options) == {"retry", "refund_without_parcel"}
+        await handle.execute_update(ReturnWorkflow.decide, answer(question.key, "retry"))
+        await wait_for(handle, ReturnState.LABEL_ISSUED)
+    keys = [call.idempotency_key for name, call in returns.calls if name == "buy_return_label"]
+    assert keys == [f"{handle.id}/return-label", f"{handle.id}/return-label-2"]
+
+
+async def test_a_replacement_that_cannot_start_is_refunded_instead_on_an_answer(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    gone = Refusal(kind=RefusalKind.NOT_FOUND, message="MUG-STONEWARE is discontinued")
+    partners = Partners()
+    returns = ReturnPartners(refusals={"start_replacement": [gone]})
+    o = order(channel_order_id="SFREFUSE3")
+    async with worker(time_env, task_queue, partners, returns):
+        order_handle = await delivered_order(time_env, task_queue, o, returns)
+        r = request(o, reason=ReturnReason.NOT_RECEIVED)
+        handle = await start_return(time_env, task_queue, r, returns)
+        await wait_for(handle, ReturnState.IN_REVIEW)
+        await handle.execute_update(ReturnWorkflow.decide, answer("decision", "replacement"))
+        for _ in range(200):
+            status = await handle.query(ReturnWorkflow.status)
+            if status.approvals[-1].request.key == "replacement-refused-1":
+                break
+            await asyncio.sleep(0.05)
+        assert (
+            "the partner said “MUG-STONEWARE is discontinued”"
+            in status.approvals[-1].request.subject
+        )
+        await handle.execute_update(
+            ReturnWorkflow.decide, answer("replacement-refused-1", "refund_instead")
+        )
+        result = await handle.result()
+        told = await order_handle.query(OrderWorkflow.status)
+    assert result.state == ReturnState.REFUNDED and result.refunded == told.refunded
+    assert told.refunded is not None and told.refunded.amount > 0
