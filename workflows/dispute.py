@@ -15,13 +15,14 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from crossdock.models.approval import Decision, DecisionAction, DecisionReceipt, Role
+    from crossdock.models.approval import Decision, DecisionReceipt, Role
     from crossdock.models.dispute import DisputeEvent, EvidenceEdit, EvidenceEdited
     from crossdock.policies.disputes import assess
     from workflows.dispute_context import DisputeContext
     from workflows.dispute_decision import Choice, decide, terms_refusal
     from workflows.dispute_evidence import gather
     from workflows.dispute_outcome import accept, apply_outcome, submit
+    from workflows.dispute_questions import answer_refusal, contests
     from workflows.dispute_states import DisputeState
     from workflows.dispute_status import DisputeInput, DisputeResult, DisputeStatus
     from workflows.options import condition_within
@@ -113,7 +114,7 @@ class DisputeWorkflow:
 
     @decide.validator
     def _check_decision(self, decision: Decision) -> None:
-        why = terms_refusal(decision)
+        why = terms_refusal(decision) or answer_refusal(decision)
         if why:
             raise ApplicationError(why, non_retryable=True)
         self._ctx.approval.validate(decision)
@@ -121,7 +122,7 @@ class DisputeWorkflow:
         editors = {editor.id for editor in status.editors}
         if status.edited_by is not None:  # a packet edited before `editors` was kept
             editors.add(status.edited_by.id)
-        if decision.action is DecisionAction.APPROVE and decision.by.id in editors:
+        if contests(decision) and decision.by.id in editors:
             raise ApplicationError(
                 f"{decision.by.id} edited the evidence and may not also approve contesting "
                 f"it (maker ≠ checker; editors: {', '.join(sorted(editors))}): someone who "

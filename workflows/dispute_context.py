@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from crossdock.models.dispute import (
@@ -18,11 +18,13 @@ with workflow.unsafe.imports_passed_through():
         ProviderStatus,
     )
     from crossdock.models.order_cases import CaseKind, CaseLink
+    from crossdock.models.refusals import Refusal
     from workflows.approval import Approval
     from workflows.dispute_states import DISPUTE_LIFECYCLE, DisputeState
     from workflows.dispute_status import EVENTS_REMEMBERED, DisputeInput, DisputeStatus
     from workflows.lifecycle import TimelineEntry
     from workflows.options import P, R, call_partner
+    from workflows.refusals import refusal_of
     from workflows.search import CROSSDOCK_STATE, NEEDS_ATTENTION
 
 # Our states after which the provider asking again means a new round.
@@ -37,7 +39,11 @@ MONEY_EVENTS = {
 
 
 class PartnerRefused(Exception):
-    """A provider's business refusal of a dispute call (the message says why)."""
+    """A provider's business refusal of a dispute call, in its own words (`refusal`)."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
 
 
 class DisputeContext:
@@ -104,9 +110,9 @@ class DisputeContext:
         try:
             return await call_partner(activity, arg)
         except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.non_retryable:
-                raise PartnerRefused(cause.message) from err
+            refusal = refusal_of(err)
+            if refusal is not None:
+                raise PartnerRefused(refusal) from err
             raise
 
     async def tell_order(self, open: bool, summary: str) -> None:

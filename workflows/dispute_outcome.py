@@ -13,6 +13,7 @@ from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.disputes import DisputeActivities
+    from crossdock.models.approval import Decision
     from crossdock.models.dispute import (
         CloseDisputeInput,
         DisputeAnswer,
@@ -22,6 +23,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from crossdock.models.order_cases import RefundOutcome
     from workflows.dispute_context import DisputeContext, PartnerRefused
+    from workflows.dispute_questions import (
+        CLOSE,
+        CONCEDE,
+        DONE_BY_HAND,
+        REFUSALS_ASK,
+        RETRY,
+        ask,
+        by_whom,
+        question,
+        words,
+    )
     from workflows.dispute_states import DisputeState
 
 OUTCOME_STATES = {
@@ -44,66 +56,143 @@ def _answered(ctx: DisputeContext, answer: DisputeAnswer) -> None:
 
 async def submit(ctx: DisputeContext) -> None:
     """Submit the staged packet exactly once: the key is the workflow id and the round, so
-    a retry or a crashed worker's replay makes the provider replay its answer."""
+    a retry or a crashed worker's replay makes the provider replay its answer. Refused,
+    a person retries (a new key), records it done by hand, concedes, or leaves it."""
     snapshot = ctx.status.snapshot
-    request = SubmitEvidenceInput(
-        dispute_id=snapshot.id,
-        evidence=ctx.status.packet.fields,
-        idempotency_key=ctx.key("submit"),
-        provider=ctx.provider,
-    )
-    try:
-        answer = await ctx.call(DisputeActivities.submit_dispute_evidence, request)
-    except PartnerRefused as refusal:
-        # Past due or closed at the provider: nothing left to submit; a person looks.
-        ctx.flag(f"evidence refused by {ctx.provider}: {refusal}")
-        ctx.note("submission_refused", str(refusal))
+    attempt = 1
+    while True:
+        request = SubmitEvidenceInput(
+            dispute_id=snapshot.id,
+            evidence=ctx.status.packet.fields,
+            idempotency_key=ctx.key("submit" if attempt == 1 else f"submit-{attempt}"),
+            provider=ctx.provider,
+        )
+        try:
+            answer = await ctx.call(DisputeActivities.submit_dispute_evidence, request)
+        except PartnerRefused as refused:
+            # Past due or closed at the provider: a person looks.
+            ctx.flag(f"evidence refused by {ctx.provider}: {refused}")
+            ctx.note("submission_refused", str(refused))
+            if not workflow.patched(REFUSALS_ASK):
+                return
+            what = f"submitting evidence refused: {words(refused.refusal)}"
+            choice, decision = await ask(
+                ctx,
+                question(
+                    ctx, "submit-refused", what, (RETRY, DONE_BY_HAND, CONCEDE), can_close=True
+                ),
+            )
+            if choice == RETRY:
+                attempt += 1
+                continue
+            await _after_refusal(ctx, choice, decision, DisputeState.SUBMITTED)
+            return
+        _answered(ctx, answer)
+        fields = ", ".join(sorted(request.evidence))
+        ctx.move(DisputeState.SUBMITTED, f"submission {answer.submission_count}: {fields}")
         return
-    _answered(ctx, answer)
-    fields = ", ".join(sorted(request.evidence))
-    ctx.move(DisputeState.SUBMITTED, f"submission {answer.submission_count}: {fields}")
+
+
+async def _after_refusal(
+    ctx: DisputeContext, choice: str, decision: Decision | None, done: DisputeState
+) -> None:
+    """Act on a person's answer to a refused submission or acceptance."""
+    if choice == DONE_BY_HAND:
+        ctx.unflag(f"{done} by hand ({by_whom(decision)})")
+        ctx.move(done, f"by hand at {ctx.provider}: {by_whom(decision)}")
+        if done is DisputeState.ACCEPTED:
+            await book_loss(ctx, "dispute accepted by hand")
+    elif choice == CONCEDE:
+        ctx.status.decided_by = decision.by.id if decision else ctx.status.decided_by
+        await accept(ctx)
+    elif choice == CLOSE:
+        ctx.note("left_to_the_provider", by_whom(decision))
 
 
 async def accept(ctx: DisputeContext) -> None:
-    """Accept the dispute: the provider closes it as lost; the loss is booked."""
+    """Accept the dispute: the provider closes it as lost; the loss is booked. Refused, a
+    person retries (a new key), records it accepted by hand, or leaves it."""
     snapshot = ctx.status.snapshot
-    request = CloseDisputeInput(
-        dispute_id=snapshot.id, idempotency_key=ctx.key("accept"), provider=ctx.provider
-    )
-    try:
-        answer = await ctx.call(DisputeActivities.close_dispute, request)
-    except PartnerRefused as refusal:
-        ctx.flag(f"accepting refused by {ctx.provider}: {refusal}")
-        ctx.note("accept_refused", str(refusal))
+    attempt = 1
+    while True:
+        request = CloseDisputeInput(
+            dispute_id=snapshot.id,
+            idempotency_key=ctx.key("accept" if attempt == 1 else f"accept-{attempt}"),
+            provider=ctx.provider,
+        )
+        try:
+            answer = await ctx.call(DisputeActivities.close_dispute, request)
+        except PartnerRefused as refused:
+            ctx.flag(f"accepting refused by {ctx.provider}: {refused}")
+            ctx.note("accept_refused", str(refused))
+            if not workflow.patched(REFUSALS_ASK):
+                return
+            what = f"accepting the dispute refused: {words(refused.refusal)}"
+            choice, decision = await ask(
+                ctx, question(ctx, "accept-refused", what, (RETRY, DONE_BY_HAND), can_close=True)
+            )
+            if choice == RETRY:
+                attempt += 1
+                continue
+            await _after_refusal(ctx, choice, decision, DisputeState.ACCEPTED)
+            return
+        _answered(ctx, answer)
+        by = ctx.status.decided_by
+        ctx.move(DisputeState.ACCEPTED, f"by {by}; {snapshot.amount} conceded")
+        await book_loss(ctx, "dispute accepted")
         return
-    _answered(ctx, answer)
-    ctx.move(DisputeState.ACCEPTED, f"by {ctx.status.decided_by}; {snapshot.amount} conceded")
-    await book_loss(ctx, "dispute accepted")
 
 
 async def book_loss(ctx: DisputeContext, why: str) -> None:
-    """Reserve the lost amount on the order (update), then settle it (signal)."""
+    """Reserve the lost amount on the order (update), then settle it (signal). A loss the
+    order will not book is a question that must be answered before the dispute ends."""
     status = ctx.status
     amount = status.snapshot.amount
     status.lost_amount = amount
+    attempt = 0
+    while True:
+        attempt += 1
+        problem = await _reserve_loss(ctx, why, attempt)
+        if not problem:
+            return
+        ctx.flag(problem)
+        if not workflow.patched(REFUSALS_ASK):
+            return
+        options = (RETRY, DONE_BY_HAND) if status.order_workflow_id else (DONE_BY_HAND,)
+        request = question(ctx, f"loss-unbooked-{attempt}", problem, options, can_close=False)
+        choice, decision = await ask(ctx, request)
+        if choice != RETRY:
+            ctx.unflag(f"loss recorded by hand ({by_whom(decision)})")
+            ctx.note("loss_by_hand", by_whom(decision))
+            return
+
+
+async def _reserve_loss(ctx: DisputeContext, why: str, attempt: int) -> str:
+    """Book the loss on the order; what went wrong, or "" once it is booked."""
+    status = ctx.status
+    amount = status.snapshot.amount
     if not status.order_workflow_id:
-        ctx.flag(f"{why}: {amount} lost on no known order")
-        return
-    loss = await ctx.call(
-        DisputeActivities.reserve_dispute_refund,
-        RecordLossInput(
-            order_workflow_id=status.order_workflow_id,
-            case_id=ctx.workflow_id,
-            step=f"chargeback-{status.round}",
-            amount=amount,
-            reason=f"{why}: {status.snapshot.reason} {status.snapshot.id}",
-        ),
-    )
+        return f"{why}: {amount} lost on no known order"
+    suffix = "" if attempt == 1 else f"-{attempt}"
+    try:
+        loss = await ctx.call(
+            DisputeActivities.reserve_dispute_refund,
+            RecordLossInput(
+                order_workflow_id=status.order_workflow_id,
+                case_id=ctx.workflow_id,
+                step=f"chargeback-{status.round}{suffix}",
+                amount=amount,
+                reason=f"{why}: {status.snapshot.reason} {status.snapshot.id}",
+            ),
+        )
+    except PartnerRefused as refused:
+        if not workflow.patched(REFUSALS_ASK):
+            raise
+        return f"{amount} lost but not booked on the order: {refused}"
     status.loss = loss
     ctx.note(f"loss_{loss.outcome}", loss.detail)
     if loss.outcome != "reserved":
-        ctx.flag(f"{amount} lost but not booked on the order: {loss.detail}")
-        return
+        return f"{amount} lost but not booked on the order: {loss.detail}"
     settled = RefundOutcome(
         reservation_id=loss.reservation_id,
         succeeded=True,
@@ -115,6 +204,7 @@ async def book_loss(ctx: DisputeContext, why: str) -> None:
         await handle.signal("settle_refund", settled)
     except FailureError as err:
         ctx.note("order_not_told", f"settlement: {err.message}")
+    return ""
 
 
 async def apply_outcome(ctx: DisputeContext) -> None:

@@ -17,6 +17,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.errors import PartnerRefused
 from crossdock.models.dispute import (
     CloseDisputeInput,
     DisputeAnswer,
@@ -34,6 +35,7 @@ from crossdock.models.dispute import (
     SubmitEvidenceInput,
 )
 from crossdock.models.order_cases import CaseLink, RefundOutcome
+from crossdock.models.refusals import Refusal, RefusalKind
 from crossdock.money import Money
 from crossdock.workflow_sandbox import RUNNER
 from tests.workflows.order_stub import OrderStub
@@ -53,6 +55,15 @@ STRONG = {
 }
 
 
+PAST_DUE = Refusal(
+    kind=RefusalKind.INVALID,
+    message="This dispute is past due and can no longer be updated",
+    partner="stripe",
+    code="invalid_request_error",
+    status=400,
+)
+
+
 @dataclass
 class DisputePartners:
     """What the stand-ins did and how they answer."""
@@ -61,7 +72,10 @@ class DisputePartners:
     order_id: str = "order-storefront-SF1"
     open_returns: list[str] = field(default_factory=list)
     loss_outcome: str = "reserved"
-    refuse_submission: bool = False
+    # How many times the provider refuses a submission, and an acceptance, before it
+    # takes one (Stripe's words for a dispute it will not take evidence on).
+    refuse_submission: int = 0
+    refuse_close: int = 0
     # gather_dispute_evidence fails (retryably) every time: the order cannot be read.
     gather_fails: bool = False
     calls: list[tuple[str, Any]] = field(default_factory=list)
@@ -89,7 +103,8 @@ class DisputePartners:
         async def submit(input: SubmitEvidenceInput) -> DisputeAnswer:
             self.calls.append(("submit", input))
             if self.refuse_submission:
-                raise ApplicationError("This dispute is past due", non_retryable=True)
+                self.refuse_submission -= 1
+                raise PartnerRefused(PAST_DUE)
             # Like the provider: one submission per idempotency key.
             count = self.submissions.setdefault(input.idempotency_key, len(self.submissions) + 1)
             return DisputeAnswer(
@@ -101,6 +116,9 @@ class DisputePartners:
         @activity.defn(name="close_dispute")
         async def close(input: CloseDisputeInput) -> DisputeAnswer:
             self.calls.append(("close", input))
+            if self.refuse_close:
+                self.refuse_close -= 1
+                raise PartnerRefused(PAST_DUE)
             return DisputeAnswer(
                 dispute_id=input.dispute_id, status=ProviderStatus.LOST, submission_count=0
             )

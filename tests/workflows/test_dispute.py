@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -197,11 +198,36 @@ async def test_lost_on_a_closed_order_is_recorded_on_the_dispute(
         await handle.execute_update(DisputeWorkflow.decide, contest())
         await wait_for(handle, DisputeState.SUBMITTED)
         await handle.signal(DisputeWorkflow.provider_event, stripe.event(ProviderStatus.LOST))
+        # The money is gone but not on the order's ledger: the dispute may not end yet.
+        status = await wait_for(handle, DisputeState.LOST)
+        for _ in range(100):
+            if status.approvals[-1].request.key == "loss-unbooked-1-1":
+                break
+            await asyncio.sleep(0.05)
+            status = await handle.query(DisputeWorkflow.status)
+        question = status.approvals[-1].request
+        assert question.key == "loss-unbooked-1-1" and status.needs_attention
+        assert set(question.options) == {"retry", "done_by_hand"}
+        assert DecisionAction.REJECT not in question.actions
+        booked = Decision(
+            key=question.key,
+            action=DecisionAction.APPROVE,
+            by=OPERATOR,
+            option="done_by_hand",
+            reason="written off in the ledger by hand",
+        )
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(
+                DisputeWorkflow.decide, booked.model_copy(update={"reason": ""})
+            )
+        assert "done_by_hand needs a reason" in str(refused.value.cause)
+        await handle.execute_update(DisputeWorkflow.decide, booked)
         result = await handle.result()
         status = await handle.query(DisputeWorkflow.status)
     assert result.state == DisputeState.LOST and result.loss is not None
     assert result.loss.outcome == "order_closed"
-    assert status.needs_attention and status.lost_amount == Money(amount=12_000, currency="EUR")
+    assert status.lost_amount == Money(amount=12_000, currency="EUR")
+    assert any(e.event == "loss_by_hand" for e in status.timeline)
 
 
 async def test_duplicate_and_out_of_order_events_change_nothing(
