@@ -16,6 +16,8 @@ stated here again, independently, from the order and the case:
 | failed refund: any answer  | the refund's amount                                    |
 | unconfirmed refund: retry  | nothing (it asks the partner again)                    |
 | unconfirmed: by hand, another way | the refund's amount                             |
+| label / replacement refused: retry | nothing new                                    |
+| label / replacement refused: refund | the approved amount                           |
 | dispute: contest, concede  | the disputed amount                                    |
 
 A currency without a finance threshold always needs finance.
@@ -65,7 +67,13 @@ from workflows.dispute_status import DisputeStatus
 from workflows.return_decision import decision_request, terms_refusal
 from workflows.return_questions import RETRY
 from workflows.return_refund import FAILURE_OPTIONS, refund_failed_request, unconfirmed_request
-from workflows.return_shipment import REFUND_ANYWAY, missing_parcel_request, wrong_item_request
+from workflows.return_replacement import replacement_request
+from workflows.return_shipment import (
+    REFUND_ANYWAY,
+    label_request,
+    missing_parcel_request,
+    wrong_item_request,
+)
 from workflows.return_status import ReturnStatus
 
 APPROVE, REJECT = DecisionAction.APPROVE, DecisionAction.REJECT
@@ -191,6 +199,12 @@ def test_return_decisions_are_priced_by_what_they_give_away(
     which=st.sampled_from(
         ["missing-parcel", "wrong-item", *FAILURE_OPTIONS]
         + [f"unconfirmed:{option}" for option in FAILURE_OPTIONS]
+        + [
+            "label:retry",
+            f"label:{REFUND_ANYWAY}",
+            "replacement:retry",
+            "replacement:refund_instead",
+        ]
     ),
 )
 def test_later_return_decisions_are_priced_by_the_refund_they_let_leave(
@@ -206,6 +220,14 @@ def test_later_return_decisions_are_priced_by_the_refund_they_let_leave(
     elif which == "wrong-item":
         asked = wrong_item_request(status, TIMERS, ["A"], money)
         decision = Decision(key=asked.key, action=APPROVE, by=by)
+    elif which.partition(":")[0] in ("label", "replacement"):
+        kind, _, option = which.partition(":")
+        build = label_request if kind == "label" else replacement_request
+        asked = build(status, TIMERS, "refused", 1)
+        decision = Decision(key=asked.key, action=APPROVE, by=by, option=option)
+        value = Money.zero(o.currency) if option == RETRY else money
+        check(asked, decision, value, threshold(RETURN_THRESHOLDS, o.currency))
+        return
     elif which.startswith("unconfirmed:"):
         option = which.partition(":")[2]
         record = ReturnRefund(step="refund", amount=money, state=RefundState.UNCONFIRMED)
