@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         CLOSE,
         REFUND_ANOTHER_WAY,
         REFUNDED_BY_HAND,
+        REFUSALS_ASK,
         RETRY,
         VOUCHED,
         ask,
@@ -48,9 +49,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.return_status import ReturnStatus
 
 FAILURE_OPTIONS = (RETRY, REFUNDED_BY_HAND, REFUND_ANOTHER_WAY)
-# Before this patch a partner's refusal to say how a refund ended failed the return (and
-# left its order's reservation open, unflagged); after it, a person is asked.
-REFUSALS_ASK = "return-refusals-ask"
 # At most this many capped reservations when other cases keep taking what is left.
 CAPPED_TRIES = 3
 # eBay's ReasonForRefundEnum for our reasons.
@@ -241,7 +239,8 @@ async def follow(ctx: ReturnContext, record: ReturnRefund) -> None:
 
 async def confirm(ctx: ReturnContext, record: ReturnRefund) -> tuple[str, Decision | None]:
     """Ask until a person says what became of a refund the partner cannot account for:
-    checked again (until it answers), made after all, or made another way."""
+    made after all, or made another way (the answer and decision), or checked again
+    until the partner answers ("": the ordinary path goes on with its answer)."""
     round = 0
     while True:
         round += 1
@@ -256,7 +255,8 @@ async def confirm(ctx: ReturnContext, record: ReturnRefund) -> tuple[str, Decisi
             await follow(ctx, record)
             if record.state is RefundState.UNCONFIRMED:
                 continue
-        elif answer == REFUNDED_BY_HAND:
+            return "", None  # the partner answered after all: the ordinary path goes on
+        if answer == REFUNDED_BY_HAND:
             record.state = RefundState.SUCCEEDED
             record.confirmed_by = vouched(decision)
         else:

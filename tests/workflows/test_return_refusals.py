@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from crossdock.models.approval import Decision, DecisionAction, Principal
 from crossdock.models.order import Channel
 from crossdock.models.refusals import Refusal, RefusalKind
-from crossdock.models.returns import ReturnReason
+from crossdock.models.returns import RefundState, ReturnReason
 from crossdock.money import Money
 from tests.factories import order
 from tests.workflows.return_harness import (
@@ -182,3 +182,40 @@ async def test_a_replacement_that_cannot_start_is_refunded_instead_on_an_answer(
         told = await order_handle.query(OrderWorkflow.status)
     assert result.state == ReturnState.REFUNDED and result.refunded == told.refunded
     assert told.refunded is not None and told.refunded.amount > 0
+
+
+@pytest.mark.parametrize("then", [RefundState.SUCCEEDED, RefundState.FAILED])
+async def test_checking_an_unconfirmed_refund_again_takes_the_partners_answer(
+    time_env: WorkflowEnvironment, task_queue: str, then: RefundState
+) -> None:
+    """Checked again, the partner answers: succeeded is refunded; failed goes the way of
+    any failed refund (a new refund, then a person)."""
+    partners = Partners()
+    returns = ReturnPartners(
+        refund_states=["pending"], settle_as=then, refusals={"check_refund": [FORGOTTEN]}
+    )
+    o = order(channel=Channel.AMAZON, channel_order_id="305-0000004-0000004", payment_method=None)
+    async with worker(time_env, task_queue, partners, returns):
+        await delivered_order(time_env, task_queue, o, returns)
+        handle = await start_return(
+            time_env, task_queue, request(o, reason=ReturnReason.NOT_RECEIVED), returns
+        )
+        await wait_for(handle, ReturnState.IN_REVIEW)
+        await handle.execute_update(
+            ReturnWorkflow.decide, answer("decision", "returnless", amount=eur(2000))
+        )
+        await wait_for(handle, ReturnState.REFUNDING)
+        await skip(time_env, HOUR + 60)
+        await wait_for(handle, ReturnState.REFUND_UNCONFIRMED)
+        await handle.execute_update(ReturnWorkflow.decide, answer("refund-unconfirmed-1", "retry"))
+        await skip(time_env, HOUR + 60)
+        if then is RefundState.SUCCEEDED:
+            result = await handle.result()
+            assert result.state == ReturnState.REFUNDED and result.refunded == eur(2000)
+            return
+        await skip(time_env, HOUR + 60)
+        await wait_for(handle, ReturnState.REFUND_FAILED)
+        status = await handle.query(ReturnWorkflow.status)
+    assert status.approvals[-1].request.key == "refund-2-failed-1"
+    assert [r.state for r in status.refunds] == ["failed", "failed"]
+    assert status.refunded is None
