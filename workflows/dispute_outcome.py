@@ -36,6 +36,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.dispute_states import DisputeState
 
+ORDER_CLOSED = "order_closed"
+LOSS_MEANINGS = {
+    RETRY: "retry books it on the order again",
+    DONE_BY_HAND: "done_by_hand records where you booked it instead (say where)",
+}
 OUTCOME_STATES = {
     ProviderStatus.WON: DisputeState.WON,
     ProviderStatus.PREVENTED: DisputeState.WON,
@@ -156,10 +161,19 @@ async def book_loss(ctx: DisputeContext, why: str) -> None:
         if not problem:
             return
         ctx.flag(problem)
-        if not workflow.patched(REFUSALS_ASK):
+        closed = status.loss is not None and status.loss.outcome == ORDER_CLOSED
+        # A closed order's ledger is final: the loss stays recorded on the dispute.
+        if closed or not workflow.patched(REFUSALS_ASK):
             return
         options = (RETRY, DONE_BY_HAND) if status.order_workflow_id else (DONE_BY_HAND,)
-        request = question(ctx, f"loss-unbooked-{attempt}", problem, options, can_close=False)
+        request = question(
+            ctx,
+            f"loss-unbooked-{attempt}",
+            problem,
+            options,
+            can_close=False,
+            meanings=LOSS_MEANINGS,
+        )
         choice, decision = await ask(ctx, request)
         if choice != RETRY:
             ctx.unflag(f"loss recorded by hand ({by_whom(decision)})")

@@ -8,6 +8,7 @@ end until someone says where it was recorded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from temporalio import workflow
@@ -52,10 +53,16 @@ def words(refusal: Refusal | str) -> str:
 
 
 def question(
-    ctx: DisputeContext, key: str, what: str, options: tuple[str, ...], *, can_close: bool
+    ctx: DisputeContext,
+    key: str,
+    what: str,
+    options: tuple[str, ...],
+    *,
+    can_close: bool,
+    meanings: Mapping[str, str] | None = None,
 ) -> ApprovalRequest:
     """One question about a refusal; reject closes it (leaves it to the provider) only
-    when `can_close`."""
+    when `can_close`; `meanings` adds to or overrides what the options say."""
     snapshot = ctx.status.snapshot
     now = workflow.now()
     clocks = decision_clocks(now, snapshot.due_by, ctx.policy) if snapshot.due_by else None
@@ -64,7 +71,8 @@ def question(
         if clocks
         else FALLBACK_CLOCKS
     )
-    meaning = "; ".join(MEANING[option] for option in options)
+    explained = {**MEANING, **(meanings or {})}
+    meaning = "; ".join(explained[option] for option in options)
     close = "; reject leaves it to the provider" if can_close else "; it must be answered"
     actions = {DecisionAction.APPROVE, DecisionAction.REQUEST_INFO}
     if can_close:

@@ -198,7 +198,24 @@ async def test_lost_on_a_closed_order_is_recorded_on_the_dispute(
         await handle.execute_update(DisputeWorkflow.decide, contest())
         await wait_for(handle, DisputeState.SUBMITTED)
         await handle.signal(DisputeWorkflow.provider_event, stripe.event(ProviderStatus.LOST))
-        # The money is gone but not on the order's ledger: the dispute may not end yet.
+        result = await handle.result()
+        status = await handle.query(DisputeWorkflow.status)
+    assert result.state == DisputeState.LOST and result.loss is not None
+    assert result.loss.outcome == "order_closed"
+    assert status.needs_attention and status.lost_amount == Money(amount=12_000, currency="EUR")
+
+
+async def test_a_loss_the_order_refuses_keeps_the_dispute_open_until_answered(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """The order refused the loss (a return refunded it first): the buyer has the money
+    twice, so a person must say where it was booked before the dispute ends."""
+    partners = DisputePartners(order_id=f"order-storefront-{task_queue}", loss_outcome="refused")
+    async with worker(time_env, task_queue, partners):
+        handle, stripe = await _undecided(time_env, task_queue, partners)
+        await handle.execute_update(DisputeWorkflow.decide, contest())
+        await wait_for(handle, DisputeState.SUBMITTED)
+        await handle.signal(DisputeWorkflow.provider_event, stripe.event(ProviderStatus.LOST))
         status = await wait_for(handle, DisputeState.LOST)
         for _ in range(100):
             if status.approvals[-1].request.key == "loss-unbooked-1-1":
@@ -207,6 +224,7 @@ async def test_lost_on_a_closed_order_is_recorded_on_the_dispute(
             status = await handle.query(DisputeWorkflow.status)
         question = status.approvals[-1].request
         assert question.key == "loss-unbooked-1-1" and status.needs_attention
+        assert "lost but not booked on the order: order said no" in question.subject
         assert set(question.options) == {"retry", "done_by_hand"}
         assert DecisionAction.REJECT not in question.actions
         booked = Decision(
@@ -214,7 +232,7 @@ async def test_lost_on_a_closed_order_is_recorded_on_the_dispute(
             action=DecisionAction.APPROVE,
             by=OPERATOR,
             option="done_by_hand",
-            reason="written off in the ledger by hand",
+            reason="recovered from the buyer, booked in the ledger by hand",
         )
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(
@@ -224,9 +242,7 @@ async def test_lost_on_a_closed_order_is_recorded_on_the_dispute(
         await handle.execute_update(DisputeWorkflow.decide, booked)
         result = await handle.result()
         status = await handle.query(DisputeWorkflow.status)
-    assert result.state == DisputeState.LOST and result.loss is not None
-    assert result.loss.outcome == "order_closed"
-    assert status.lost_amount == Money(amount=12_000, currency="EUR")
+    assert result.state == DisputeState.LOST
     assert any(e.event == "loss_by_hand" for e in status.timeline)
 
 
