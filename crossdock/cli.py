@@ -74,8 +74,8 @@ def sandbox(
     """Serve the partner sandbox (Stripe, EasyPost, Amazon, eBay, customs, storefront, mail)."""
     from crossdock.sandbox.app import create_app
     from crossdock.sandbox.context import SandboxConfig
-    from crossdock.sandbox.dispute_config import DisputeSandboxConfig
     from crossdock.sandbox.faults import load_profile
+    from crossdock.sandbox.stripe.dispute_config import DisputeSandboxConfig
     from crossdock.secrets import sandbox_secrets, stripe_webhook_secret
 
     settings = get_settings()

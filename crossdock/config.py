@@ -109,7 +109,7 @@ class Settings(BaseSettings):
     customs_hold_seconds: float = Field(default=4 * 3600, ge=0)
     # Carrier sandbox: share of parcels per exception scenario, as JSON in
     # CROSSDOCK_TRACKER_EXCEPTION_RATES, e.g. {"delayed": 0.05, "lost": 0.03}; the sandbox
-    # refuses unknown scenarios (see crossdock.sandbox.tracker_scenarios).
+    # refuses unknown scenarios (see crossdock.sandbox.easypost.scenarios).
     tracker_exception_rates: dict[str, float] = Field(default_factory=dict)
     # Warehouse sandbox: a restock arrives every this many seconds (0 = never).
     warehouse_restock_seconds: float = Field(default=3600.0, ge=0)

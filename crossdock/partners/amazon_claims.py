@@ -2,7 +2,7 @@
 a representation with tracking (contest) or a refund (accept).
 
 SP-API has no claims API; this client speaks the modelled surface described in
-`crossdock/sandbox/amazon_claims.py` (Seller Central's claim fields in SP-API
+`crossdock/sandbox/amazon/claims.py` (Seller Central's claim fields in SP-API
 conventions). Statuses translate to Stripe's: ACTION_REQUIRED is `needs_response`,
 UNDER_REVIEW is `under_review`, CLOSED is `won` when Amazon DENIED the claim (or the buyer
 WITHDREW it) and `lost` when GRANTED. Answers are once-only by state: the claim is read

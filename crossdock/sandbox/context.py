@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field, field_validator
 
-from crossdock.sandbox.dispute_config import DisputeSandboxConfig
+from crossdock.sandbox.core.idempotency import IdempotencyStore
+from crossdock.sandbox.core.ledger import Ledger
+from crossdock.sandbox.core.store import RecordStore
+from crossdock.sandbox.easypost.scenarios import check_rates
 from crossdock.sandbox.faults import FaultCounts, FaultProfile
-from crossdock.sandbox.idempotency import IdempotencyStore
-from crossdock.sandbox.ledger import Ledger
-from crossdock.sandbox.store import RecordStore
-from crossdock.sandbox.tracker_scenarios import check_rates
+from crossdock.sandbox.stripe.dispute_config import DisputeSandboxConfig
 
 
 class SandboxConfig(BaseModel):

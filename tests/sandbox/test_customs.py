@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
-from crossdock.sandbox.customs import mrn_check_character
+from crossdock.sandbox.customs.routes import mrn_check_character
 
 _numbers = itertools.count(1)
 

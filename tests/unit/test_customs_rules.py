@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from crossdock.money import Money
-from crossdock.sandbox.customs_rules import (
+from crossdock.sandbox.customs.rules import (
     CustomsItem,
     CustomsRuleError,
     LandedCostInput,

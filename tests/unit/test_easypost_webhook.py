@@ -17,9 +17,10 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from crossdock.partners.carrier import CarrierClient
-from crossdock.sandbox._easypost import sign
-from crossdock.sandbox.carrier import Carrier, build_router
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
+from crossdock.sandbox.easypost.carrier import Carrier
+from crossdock.sandbox.easypost.routes import build_router
+from crossdock.sandbox.easypost.shapes import sign
 from starter.rate_limit import RateLimiter
 from starter.tracking import TrackingRouter
 from starter.webhooks_easypost import (
