@@ -42,6 +42,8 @@ from crossdock.partners.ebay_returns import EbayRefundsClient, EbayReturnRequest
 from crossdock.partners.stripe_disputes import StripeDisputesClient
 from crossdock.temporal import connect
 from crossdock.workflow_sandbox import RUNNER
+from starter.dispute_start import DisputeDelivery
+from starter.orders import OrderStarter
 from starter.webhooks_stripe import dispute_policy
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_intake import DisputePollWorkflow
@@ -79,7 +81,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         CarrierActivities(partners.carrier),
         MarketplaceActivities(partners),
         NotifyActivities(partners.mail),
-        IntakeActivities(client, partners, settings),
+        IntakeActivities(client, partners, settings, OrderStarter(client, settings)),
         WarehouseActivities(partners.warehouse),
         SupplierActivities(partners.suppliers),
         # Disputes share the payments client's connection pool (same API, same key).
@@ -93,7 +95,10 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
             atoz,
         ),
         DisputeIntakeActivities(
-            client, ebay_disputes, settings.task_queue, dispute_policy(settings), cases, atoz
+            DisputeDelivery(client, settings.task_queue, dispute_policy(settings)),
+            ebay_disputes,
+            cases,
+            atoz,
         ),
         ChannelCancelActivities.from_partners(partners, settings),
         ReturnActivities(
