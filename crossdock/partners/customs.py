@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.order import Incoterm, LineItem, Order
 from crossdock.money import Money
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 
 PARTNER = "customs"
 
@@ -168,7 +168,7 @@ class Declaration(BaseModel):
     updated_at: datetime
 
 
-class CustomsClient(PartnerConnection):
+class CustomsClient(PartnerApi):
     """Async client for the customs service.
 
     Args:
@@ -186,44 +186,32 @@ class CustomsClient(PartnerConnection):
         *,
         api_key: str | None = None,
     ) -> None:
-        super().__init__(base_url, http, timeout)
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-
-    async def _call(
-        self, method: str, path: str, idempotency_key: str | None = None, **kwargs: Any
-    ) -> Any:
-        headers = dict(self._headers)
-        if idempotency_key is not None:
-            headers["Idempotency-Key"] = idempotency_key
-        response = await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
-            read_customs_error,
-            headers=headers,
-            timeout=self._timeout,
-            **kwargs,
+        super().__init__(
+            base_url,
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_customs_error,
+            headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
         )
-        return response.json()
 
     async def landed_cost(self, request: LandedCostRequest) -> LandedCostQuote:
         """Duties and taxes for a consignment (no side effect)."""
-        body = await self._call("POST", "/v1/landed-cost", json=request.model_dump(mode="json"))
+        body = await self._json("POST", "/v1/landed-cost", json=request.model_dump(mode="json"))
         return LandedCostQuote.model_validate(body)
 
     async def file_declaration(
         self, request: DeclarationRequest, idempotency_key: str
     ) -> Declaration:
         """File the import declaration; the same key replays the first answer."""
-        body = await self._call(
+        body = await self._json(
             "POST", "/v1/declarations", idempotency_key, json=request.model_dump(mode="json")
         )
         return Declaration.model_validate(body)
 
     async def cancel_declaration(self, declaration_id: str, idempotency_key: str) -> Declaration:
         """Withdraw a filed declaration; the same key replays the first answer."""
-        body = await self._call(
+        body = await self._json(
             "POST", f"/v1/declarations/{declaration_id}/cancel", idempotency_key
         )
         return Declaration.model_validate(body)
@@ -231,5 +219,5 @@ class CustomsClient(PartnerConnection):
     async def get_declaration(self, declaration_id: str) -> Declaration:
         """The declaration's current state (held declarations wait for release)."""
         return Declaration.model_validate(
-            await self._call("GET", f"/v1/declarations/{declaration_id}")
+            await self._json("GET", f"/v1/declarations/{declaration_id}")
         )
