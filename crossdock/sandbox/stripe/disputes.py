@@ -30,17 +30,14 @@ from pydantic import BaseModel
 
 from crossdock.models.dispute import EVIDENCE_FIELDS, DisputeReason
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.core.idempotency import fingerprint
 from crossdock.sandbox.core.store import Table
-from crossdock.sandbox.stripe.form import authenticate, parse_form
+from crossdock.sandbox.stripe.endpoints import get, post
 from crossdock.sandbox.stripe.payments import Payments
 from crossdock.sandbox.stripe.shapes import (
     PARTNER,
     InvalidRequest,
     Params,
     StripeError,
-    crashed,
-    key_in_use,
 )
 from crossdock.sandbox.stripe.webhooks import WebhookSender
 
@@ -282,57 +279,20 @@ def build(ctx: SandboxContext, payments: Payments) -> APIRouter:
     ctx.background.append(desk.issuer)
     router = APIRouter(tags=["stripe"])
 
-    async def answer(request: Request, action: Any) -> JSONResponse:
-        try:
-            authenticate(request)
-            params = parse_form(await request.body())
-        except StripeError as exc:
-            return exc.response()
-        key = request.headers.get("Idempotency-Key")
-
-        async def execute() -> JSONResponse:
-            try:
-                return JSONResponse(action(params, key))
-            except InvalidRequest:
-                raise
-            except StripeError as exc:
-                return exc.response()
-            except Exception as exc:  # a crash: Stripe saves and replays its 500s too
-                return crashed(exc)
-
-        def conflict(used: str) -> JSONResponse:
-            message = (
-                "Keys for idempotent requests can only be used with the same parameters "
-                f"they were first used with. Try using a key other than '{used}'."
-            )
-            return StripeError(400, message, type_="idempotency_error").response()
-
-        try:
-            request_print = fingerprint("POST", request.url.path, params)
-            return await ctx.idempotency.run(
-                PARTNER, key, request_print, execute, conflict, key_in_use
-            )
-        except InvalidRequest as exc:
-            return exc.response()
-
     @router.get("/v1/disputes/{dispute_id}")
     async def retrieve(dispute_id: str, request: Request) -> JSONResponse:
         """Retrieve a dispute."""
-        try:
-            authenticate(request)
-            return JSONResponse(desk.get(dispute_id).to_json())
-        except StripeError as exc:
-            return exc.response()
+        return get(request, lambda: desk.get(dispute_id).to_json())
 
     @router.post("/v1/disputes/{dispute_id}")
     async def update(dispute_id: str, request: Request) -> JSONResponse:
         """Add evidence; with submit=true send it to the issuer (once per dispute round)."""
-        return await answer(request, lambda p, k: desk.update(dispute_id, p, k))
+        return await post(ctx, request, lambda p, k: desk.update(dispute_id, p, k))
 
     @router.post("/v1/disputes/{dispute_id}/close")
     async def close(dispute_id: str, request: Request) -> JSONResponse:
         """Accept the dispute: it is lost."""
-        return await answer(request, lambda p, k: desk.close(dispute_id, k))
+        return await post(ctx, request, lambda p, k: desk.close(dispute_id, k))
 
     @router.post("/_sandbox/disputes")
     async def open_dispute(body: OpenDispute) -> JSONResponse:
