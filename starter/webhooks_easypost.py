@@ -25,7 +25,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from crossdock.partners.carrier import NotATrackerEvent
+from crossdock.partners.carrier_events import NotATrackerEvent
 from crossdock.partners.errors import PartnerError, PartnerRejected
 from starter.rate_limit import enforce
 from starter.tracking import TrackingRouter, UnconfirmedEvent
