@@ -209,7 +209,9 @@ class Supervisor:
 
     def stop(self) -> None:
         """Stop every part, the last started first: SIGTERM, then SIGKILL after 15 s."""
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
+        # A second Ctrl-C (or SIGTERM) must not cut this short and leave children behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for part in reversed(self.parts.values()):
             part.restart_at = None
             process = part.process
