@@ -26,6 +26,7 @@ from tests.browser.stuck_probes import (
     WaitingOrderWorkflow,
     refund_always_unavailable,
 )
+from tests.browser.test_console_cli import crossdock
 from tests.browser.test_console_security import logged_in
 
 
@@ -62,6 +63,15 @@ async def probes(console: Console) -> AsyncIterator[dict[str, WorkflowHandle[Any
             for handle in handles.values():
                 with contextlib.suppress(RPCError):  # ended by the test already
                     await handle.terminate("stuck test over")
+            # Until the next scan the console still lists them: wait, so the tests after
+            # this one find an inbox without them.
+            await eventually(lambda: _inbox_without(console, handles), seconds=20)
+
+
+async def _inbox_without(console: Console, handles: dict[str, WorkflowHandle[Any, Any]]) -> bool:
+    async with console.api("view-1") as api:
+        listed = {i["workflow_id"] for i in (await api.get("/api/inbox")).json()}
+    return not listed & {h.id for h in handles.values()}
 
 
 async def eventually(check: Callable[[], Any], seconds: float = 40) -> Any:
@@ -109,6 +119,10 @@ async def test_stuck_cases_show_in_the_inbox_lists_and_detail(
         assert case["stuck"]["reason"] == "workflow_task_failing"
         assert ILLEGAL in case["summary"]["stuck"]["last_error"]
         assert (await api.get(f"/api/cases/{healthy}")).json()["stuck"] is None
+
+    typed = await crossdock(console, "view-1", "inbox")
+    assert typed.exit_code == 0, typed.output
+    assert broken in typed.output and "workflow task failing" in typed.output
 
     async with logged_in(console) as browser:
         page = (await browser.get("/console")).text

@@ -33,7 +33,7 @@ from tests.servers import free_port
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
 
-pytestmark = pytest.mark.timeout(150)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
 
 
 @dataclass
