@@ -190,9 +190,8 @@ async def detail(
     pending = _pending(status)
     attempts = await asyncio.to_thread(audit.entries, workflow_id)
     summary = _summary(spec, description)
-    report = stuck_report(
-        workflow_id, spec.kind, description.raw_description, policy, summary.state
-    )
+    raw = description.raw_description
+    report = stuck_report(workflow_id, spec.kind, raw, policy, summary.state, summary.marketplace)
     summary.stuck = await with_task_error(client, report) if report else None
     return CaseDetail(
         summary=summary,
