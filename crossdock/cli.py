@@ -46,16 +46,18 @@ app.command("resume")(resume)
 def run(
     demo: Annotated[bool, typer.Option(help="Compress time and place demo orders.")] = True,
 ) -> None:
-    """Run everything on this machine: Temporal, sandbox, worker, intake, demo feed."""
-    from crossdock.runner import PortTaken
+    """Run everything on this machine: Temporal, sandbox, worker, intake, demo feed;
+    a part that dies is restarted (docs/operations.md)."""
+    from crossdock.runner import PortTaken, UnsafeBind
     from crossdock.runner import run as run_all
 
     settings = get_settings()
+    configure_logging(settings.log_level, process="run")
     if not demo:
         settings = settings.model_copy(update={"demo_feed": False})
     try:
         code = run_all(settings, demo=demo)
-    except PortTaken as err:
+    except (PortTaken, UnsafeBind) as err:
         typer.secho(str(err), fg="red", err=True)
         raise typer.Exit(2) from None
     raise typer.Exit(code)

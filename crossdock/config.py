@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     # the wrong passwords that lock an account id (crossdock/identity/throttle.py).
     login_delay_seconds: float = Field(default=0.5, ge=0)
     login_lockout_after: int = Field(default=10, ge=1)
+    # The console marks a running case stuck (docs/operations.md) when one workflow task
+    # has failed this many attempts in a row, or one activity has been tried this often;
+    # it looks at every running case once per scan (crossdock/console/stuck.py).
+    stuck_task_attempts: int = Field(default=3, ge=2)
+    stuck_activity_attempts: int = Field(default=10, ge=2)
+    stuck_scan_seconds: float = Field(default=30.0, gt=0)
 
     # Where parcels ship from (JSON in CROSSDOCK_SHIP_FROM).
     ship_from: Address = DEFAULT_WAREHOUSE

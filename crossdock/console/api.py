@@ -60,10 +60,11 @@ async def me(operator: CurrentOperator) -> Me:
 async def approvals_inbox(
     operator: CurrentOperator, client: ClientDep, state: StateDep
 ) -> list[InboxItem]:
-    """Everything waiting for a person (in the account's marketplaces), the nearest
-    deadline first."""
+    """Everything waiting for a person (in the account's marketplaces): stuck cases
+    first, then pending approvals, the nearest deadline first."""
     scope = await account_scope(state, operator)
-    items = [i for i in await inbox(client) if in_scope(scope, i.workflow_id, i.marketplace)]
+    waiting = await inbox(client, await state.stuck.reports(client))
+    items = [i for i in waiting if in_scope(scope, i.workflow_id, i.marketplace)]
     return all_shown_to(items, operator.role)
 
 
@@ -74,7 +75,8 @@ async def case_detail(
     """One order, return or dispute: live state, pending approval, timeline, attempts
     (names, contacts and addresses masked for viewers)."""
     visible(await account_scope(state, operator), workflow_id)
-    return shown_to(await detail(client, state.audit, workflow_id), operator.role)
+    case = await detail(client, state.audit, workflow_id, state.stuck.policy)
+    return shown_to(case, operator.role)
 
 
 @router.get("/audit/{workflow_id}", response_model=None)
@@ -195,22 +197,24 @@ async def case_list(
     marketplace: str = "",
     destination: str = "",
     needs_attention: bool | None = None,
+    stuck: bool | None = None,
     since: date | None = None,
     until: date | None = None,
     limit: int = 50,
 ) -> list[CaseSummary]:
     """Orders, returns or disputes, filtered by state, marketplace, destination country
-    (orders), needs attention and start date (since/until, inclusive days, UTC)."""
+    (orders), needs attention, stuck and start date (since/until, inclusive days, UTC)."""
     filters = CaseFilter(
         state=state,
         marketplace=marketplace,
         destination=destination,
         needs_attention=needs_attention,
+        stuck=stuck,
         since=since,
         until=until,
         limit=limit,
     )
     scope = await account_scope(console, operator)
-    rows = await cases(client, BY_PLURAL[kind.value], filters)
+    rows = await cases(client, BY_PLURAL[kind.value], filters, await console.stuck.reports(client))
     rows = [row for row in rows if in_scope(scope, row.workflow_id, row.marketplace)]
     return all_shown_to(rows, operator.role)

@@ -14,6 +14,7 @@ from crossdock.audit.log import AuditLog
 from crossdock.console.actions import Desk
 from crossdock.console.auth import Sessions, token_principal
 from crossdock.console.errors import not_found
+from crossdock.console.stuck import StuckWatch
 from crossdock.identity import Accounts, ClaimSigner
 from crossdock.identity.scope import Scope, in_scope
 from crossdock.identity.throttle import LoginThrottle
@@ -27,6 +28,7 @@ class ConsoleState:
     signer: ClaimSigner
     sessions: Sessions
     throttle: LoginThrottle
+    stuck: StuckWatch
 
 
 async def account_scope(state: ConsoleState, principal: Principal) -> Scope:
