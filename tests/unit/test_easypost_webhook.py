@@ -132,7 +132,7 @@ async def test_forged_and_unsigned_events_signal_nothing(
     unsigned = await http.post("/webhooks/easypost", content=body)
     forged = await post(http, body, secret="whsec-guessed")
     assert (unsigned.status_code, forged.status_code) == (401, 401)
-    assert "X-Hmac-Signature" in unsigned.json()["error"]
+    assert "X-Hmac-Signature" in unsigned.json()["message"]
     assert recorder.delivered == []
 
 
@@ -156,7 +156,7 @@ async def test_malformed_events_are_refused_naming_the_field(
     http, recorder = webhook
     response = await post(http, body)
     assert response.status_code == 400, response.text
-    assert names in response.json()["error"]
+    assert names in response.json()["message"]
     assert recorder.delivered == []
 
 
