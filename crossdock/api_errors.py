@@ -73,11 +73,22 @@ _CODES = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
 
 
 async def http_error(request: Request, err: Exception) -> JSONResponse:
-    """Starlette's own answers (unknown path, wrong method, rate limit) in our shape,
-    keeping their headers (Allow, Retry-After)."""
+    """Starlette's and FastAPI's own answers (unknown path, wrong method, rate limit, a
+    body that is not even text) in our shape, keeping their headers (Allow, Retry-After)."""
     assert isinstance(err, HTTPException)
+    headers = dict(err.headers or {})
+    if err.status_code == 400:
+        # FastAPI's only 400 here: a body it could not read at all (bytes that are not
+        # UTF-8), before any field could be told apart.
+        message = "not JSON in UTF-8"
+        body = {
+            "error": "invalid_request",
+            "message": f"body: {message}",
+            "fields": [{"field": "body", "message": message}],
+        }
+        return JSONResponse(body, status_code=400, headers=headers)
     code = _CODES.get(err.status_code, "http_error")
-    return error_response(err.status_code, code, str(err.detail), dict(err.headers or {}))
+    return error_response(err.status_code, code, str(err.detail), headers)
 
 
 def install_error_shape(app: FastAPI) -> None:

@@ -114,7 +114,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
         status_code=202,
         tags=["intake"],
         response_model=CheckoutAccepted,
-        responses=refusals(401, 409, 422, 429, 503),
+        responses=refusals(400, 401, 409, 422, 429, 503),
     )
     async def storefront_checkout(
         checkout: StorefrontCheckout, replay_key: Annotated[str, Depends(signed_checkout)]

@@ -26,7 +26,7 @@ import structlog
 from fastapi import Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -34,7 +34,7 @@ from crossdock.audit import AuditLog, DecisionAttempt, Outcome
 from crossdock.catalog import Catalog
 from crossdock.config import Settings
 from crossdock.models.approval import Principal, Role
-from crossdock.models.bounds import arriving
+from crossdock.models.bounds import Reference, arriving
 from crossdock.models.order import Channel, Order
 from crossdock.models.order_steps import OrderInput
 from crossdock.partners.errors import PartnerError
@@ -79,6 +79,8 @@ class StorefrontCheckout(Order):
     """An order as the storefront posts it at checkout: the channel is the storefront."""
 
     channel: Literal[Channel.STOREFRONT]
+    # The provider's payment method token: a storefront order is paid at checkout.
+    payment_method: Annotated[Reference, Field(min_length=1)]
 
 
 class CheckoutAccepted(BaseModel):

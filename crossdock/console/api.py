@@ -10,7 +10,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 
 from crossdock.api_errors import refusals
@@ -42,6 +42,8 @@ from crossdock.identity.scope import in_scope
 router = APIRouter(prefix="/api", tags=["console"])
 # The most cases one list answers (a longer list is paged by narrowing the filters).
 MAX_LIST = 500
+# A case's workflow id (order-..., return-..., dispute-...); longer is no case of ours.
+WorkflowId = Annotated[str, Path(min_length=1, max_length=200)]
 
 
 class AuditFormat(StrEnum):
@@ -74,7 +76,7 @@ async def approvals_inbox(
 
 @router.get("/cases/{workflow_id}", responses=refusals(401, 403, 404, 422, 503))
 async def case_detail(
-    workflow_id: str, operator: CurrentOperator, client: ClientDep, state: StateDep
+    workflow_id: WorkflowId, operator: CurrentOperator, client: ClientDep, state: StateDep
 ) -> CaseDetail:
     """One order, return or dispute: live state, pending approval, timeline, attempts
     (names, contacts and addresses masked for viewers)."""
@@ -91,7 +93,7 @@ async def case_detail(
     },
 )
 async def audit(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     operator: CurrentOperator,
     client: ClientDep,
     state: StateDep,
@@ -108,7 +110,7 @@ async def audit(
 
 @router.post("/cases/{workflow_id}/decide", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def decide(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: DecideBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -121,7 +123,7 @@ async def decide(
 
 @router.post("/cases/{workflow_id}/cancel", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def cancel(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: CancelBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -134,7 +136,7 @@ async def cancel(
 
 @router.post("/cases/{workflow_id}/hold", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def hold(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: HoldBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -147,7 +149,7 @@ async def hold(
 
 @router.post("/cases/{workflow_id}/resume", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def resume(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: ResumeBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -160,7 +162,7 @@ async def resume(
 
 @router.post("/cases/{workflow_id}/address", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def correct_address(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: AddressBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -173,7 +175,7 @@ async def correct_address(
 
 @router.post("/cases/{workflow_id}/inspect", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def inspect(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: InspectBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -186,7 +188,7 @@ async def inspect(
 
 @router.post("/cases/{workflow_id}/evidence", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def edit_evidence(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: EvidenceBody,
     operator: CurrentOperator,
     desk: DeskDep,
