@@ -62,7 +62,7 @@ async def test_a_huge_signature_timestamp_is_refused(http: httpx.AsyncClient) ->
 
 
 def _dispute_event(**changes: Any) -> dict[str, Any]:
-    dispute = {
+    dispute: dict[str, Any] = {
         "id": "dp_1",
         "object": "dispute",
         "amount": 1250,
@@ -71,7 +71,7 @@ def _dispute_event(**changes: Any) -> dict[str, Any]:
         "status": "needs_response",
         "evidence_details": {"due_by": int(time.time()) + 86400, "submission_count": 0},
     }
-    event = {
+    event: dict[str, Any] = {
         "id": "evt_malformed",
         "object": "event",
         "type": "charge.dispute.created",
