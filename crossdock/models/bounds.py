@@ -7,7 +7,7 @@ line counts up to the configured maxima (crossdock/data/contract_bounds.json), s
 a bounded length without control characters (Unicode letters, RTL scripts and emoji are
 kept), countries and currencies the customs rules and the FX table know, e-mail addresses
 that are addresses. Each bound is also in the field's JSON schema, so the OpenAPI spec
-carries it. docs/contracts.md lists them with the reason for each.
+carries it (docs/intake.md, "The API contract"); the reason for each is beside it here.
 
 Workflows validate these models again on every replay, and on every activity retry, so
 a bound that holds always is a constant of the contract, never the clock or a table that
