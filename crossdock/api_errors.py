@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from temporalio.service import RPCError
+
+log = structlog.get_logger(__name__)
 
 
 class FieldError(BaseModel):
@@ -91,6 +95,17 @@ async def http_error(request: Request, err: Exception) -> JSONResponse:
     return error_response(err.status_code, code, str(err.detail), headers)
 
 
+async def temporal_unavailable(request: Request, err: Exception) -> JSONResponse:
+    """A Temporal call no handler expected to fail (the frontend unreachable, overloaded,
+    timing out) is the documented 503, never a 500: the caller may retry, and partners
+    redeliver."""
+    assert isinstance(err, RPCError)
+    log.warning("temporal_unavailable", path=request.url.path, status=err.status.name)
+    return error_response(503, "unavailable", f"Temporal did not answer ({err.status.name}); retry")
+
+
 def install_error_shape(app: FastAPI) -> None:
-    """Answer every `HTTPException` of `app` in the `ApiError` shape."""
+    """Answer every `HTTPException` of `app`, and every Temporal RPC failure a route did
+    not handle, in the `ApiError` shape."""
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RPCError, temporal_unavailable)

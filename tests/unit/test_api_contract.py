@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import TypeAdapter, ValidationError
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from crossdock.config import Settings
 from crossdock.console.actions import DecideBody
@@ -115,6 +116,22 @@ async def test_a_workflow_id_past_its_bound_is_refused_naming_it(
     )
     answer = assert_shape(response, 422, "invalid_request")
     assert [f["field"] for f in answer["fields"]] == ["path.workflow_id"]
+
+
+class _Unreachable:
+    """A Temporal client whose frontend does not answer."""
+
+    def list_workflows(self, query: str, limit: int) -> Any:
+        raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
+
+
+async def test_temporal_unreachable_is_the_documented_503(
+    app: FastAPI, http: httpx.AsyncClient, token: str
+) -> None:
+    """It was a 500 with a traceback; the spec says 503, and the caller retries."""
+    app.state.client = _Unreachable()
+    response = await http.get("/api/orders", headers={"Authorization": f"Bearer {token}"})
+    assert_shape(response, 503, "unavailable")
 
 
 def test_every_operation_documents_its_refusals_in_the_error_shape(app: FastAPI) -> None:
