@@ -196,7 +196,7 @@ def stripe_webhook_router() -> APIRouter:
     @router.post(
         "/webhooks/stripe",
         response_model=WebhookAnswer,
-        responses=refusals(400, 409, 429),
+        responses=refusals(400, 409, 429, 503),
         openapi_extra={
             "requestBody": {
                 "required": True,
