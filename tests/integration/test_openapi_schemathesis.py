@@ -54,7 +54,7 @@ from starter.stripe_signature import sign as stripe_sign
 from tests.integration.conftest import Stack
 
 # Per operation and generation mode: 15 operations x 2 modes x this many requests.
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = 10
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
