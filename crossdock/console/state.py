@@ -7,7 +7,8 @@ import asyncio
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from crossdock.audit.log import AuditLog
@@ -57,10 +58,21 @@ def desk(request: Request) -> Desk:
     return Desk(temporal_client(request), state.signer, state.audit)
 
 
+# In the spec as the API's security scheme; not refusing by itself (auto_error=False), so
+# a missing or non-Bearer header gets the console's own 401 saying how to send a token.
+API_TOKEN = HTTPBearer(
+    scheme_name="ApiToken",
+    description="An operator's API token: `crossdock users token ACCOUNT` prints one",
+    auto_error=False,
+)
+
+
 async def api_principal(
-    request: Request, authorization: Annotated[str, Header()] = ""
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(API_TOKEN)],
 ) -> Principal:
     """The operator behind the request's API token (401 without a valid one)."""
+    authorization = f"Bearer {credentials.credentials}" if credentials else ""
     return await token_principal(console_state(request).accounts, authorization)
 
 
