@@ -12,14 +12,13 @@ from crossdock.models.order import Address, Channel, Order
 from crossdock.money import Money
 
 
-class OrderPolicy(BaseModel):
-    """Settings the workflow needs, fixed at start so replays see the same values.
+class OrderClocks(BaseModel):
+    """The order policy's tunable clocks and limits, with their production defaults.
 
-    Fields added after release carry defaults, so recorded inputs still decode.
+    `Settings` inherits them (one `CROSSDOCK_*` variable each), so a default lives here
+    only; fields added after release carry defaults, so recorded inputs still decode.
     """
 
-    return_window_seconds: float = Field(gt=0)
-    ship_from: Address
     # Raise NeedsAttention when ship-by is this close and no label is bought yet.
     ship_by_warning_seconds: float = Field(default=12 * 3600, gt=0)
     # A parcel not delivered this long after deliver-by is delayed (customer told).
@@ -46,6 +45,13 @@ class OrderPolicy(BaseModel):
     # this often; then they are cancelled and refunded.
     backorder_wait_seconds: float = Field(default=3 * 24 * 3600, gt=0)
     stock_poll_seconds: float = Field(default=3600, gt=0)
+
+
+class OrderPolicy(OrderClocks):
+    """Settings the workflow needs, fixed at start so replays see the same values."""
+
+    return_window_seconds: float = Field(gt=0)
+    ship_from: Address
 
 
 class OrderInput(BaseModel):
