@@ -68,7 +68,7 @@ def sandbox(
     faults: Annotated[
         str | None,
         typer.Option(
-            help="Fault profile: none, flaky, chaos, or a JSON file (docs/faults.md). "
+            help="Fault profile: none, flaky, chaos, or a JSON file (docs/sandbox.md). "
             "Default: CROSSDOCK_SANDBOX_FAULTS, else none."
         ),
     ] = None,
@@ -77,8 +77,6 @@ def sandbox(
     from crossdock.sandbox.app import create_app
     from crossdock.sandbox.context import SandboxConfig
     from crossdock.sandbox.faults import load_profile
-    from crossdock.sandbox.stripe.dispute_config import DisputeSandboxConfig
-    from crossdock.secrets import sandbox_secrets, stripe_webhook_secret
 
     settings = get_settings()
     configure_logging(settings.log_level, process="sandbox")
@@ -87,25 +85,7 @@ def sandbox(
     except ValueError as err:  # also pydantic's ValidationError: names the bad field
         typer.secho(f"--faults: {err}", fg="red", err=True)
         raise typer.Exit(2) from None
-    config = SandboxConfig(
-        faults=profile.for_client_timeout(settings.partner_timeout_seconds),
-        database=settings.sandbox_database,
-        tracking_step_seconds=settings.tracking_step_seconds,
-        carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
-        storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
-        **sandbox_secrets(settings),
-        customs_hold_rate=settings.customs_hold_rate,
-        customs_hold_seconds=settings.customs_hold_seconds,
-        tracker_exception_rates=settings.tracker_exception_rates,
-        warehouse_restock_seconds=settings.warehouse_restock_seconds,
-        disputes=DisputeSandboxConfig(
-            webhook_url=f"{settings.intake_url}/webhooks/stripe",
-            webhook_secret=stripe_webhook_secret(settings),
-            due_seconds=settings.dispute_due_seconds,
-            review_seconds=settings.dispute_review_seconds,
-        ),
-        seed=settings.demo_seed,
-    )
+    config = SandboxConfig.from_settings(settings, profile)
     uvicorn.run(
         create_app(config),
         host=settings.sandbox_host,

@@ -107,7 +107,7 @@ class Settings(BaseSettings, OrderClocks):
     # Warehouse sandbox: a restock arrives every this many seconds (0 = never).
     warehouse_restock_seconds: float = Field(default=3600.0, ge=0)
     # Sandbox fault profile: a name in crossdock/data/fault_profiles.json (none, flaky,
-    # chaos) or the path of a profile JSON file (docs/faults.md).
+    # chaos) or the path of a profile JSON file (docs/sandbox.md).
     sandbox_faults: str = "none"
 
     # Disputes: the Stripe webhook endpoint's signing secret, and the decision clocks
