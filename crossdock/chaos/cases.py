@@ -56,6 +56,23 @@ class Case:
         return self.running and (self.awaiting_approval or self.needs_attention)
 
 
+def open_cases(case: Case) -> list[str]:
+    """The returns and disputes an order waits for (it closes after them)."""
+    if case.kind != "order" or case.status is None:
+        return []
+    return [link.workflow_id for link in case.status.cases if link.open]
+
+
+def waiting(case: Case, cases: dict[str, Case]) -> bool:
+    """Running, and waiting for a person, or for a return or dispute that still runs."""
+    if not case.running:
+        return False
+    if case.parked:
+        return True
+    linked = open_cases(case)
+    return bool(linked) and all(w in cases and cases[w].running for w in linked)
+
+
 def _case(execution: WorkflowExecution) -> Case:
     attributes = execution.typed_search_attributes
     status = execution.status.name if execution.status else "UNKNOWN"

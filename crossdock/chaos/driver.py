@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from crossdock.chaos.cases import list_cases, read_statuses
+from crossdock.chaos.cases import Case, list_cases, read_statuses, waiting
 from crossdock.chaos.invariants import Evidence, Row, table, violations
 from crossdock.chaos.ledgers import PartnerLedger
 from crossdock.chaos.stack import ChaosStack
@@ -80,7 +80,8 @@ class ChaosReport:
     seconds: float
     log_dir: Path
     drained: bool = True
-    notes: list[str] = field(default_factory=list)
+    # What the rows were computed from (not written to the JSON).
+    evidence: Evidence | None = None
 
     @property
     def violations(self) -> int:
@@ -141,7 +142,8 @@ async def run_chaos(plan: ChaosPlan, settings: Settings, log_dir: Path) -> Chaos
         seconds = time.monotonic() - begun
     finally:
         await stack.stop()
-    return ChaosReport(plan, table(evidence), dict(faults), events, seconds, log_dir, drained)
+    rows = table(evidence)
+    return ChaosReport(plan, rows, dict(faults), events, seconds, log_dir, drained, evidence)
 
 
 def generate(plan: ChaosPlan, settings: Settings) -> list[Order]:
@@ -237,7 +239,7 @@ async def drain(client: Client, placed: list[Order], plan: ChaosPlan) -> bool:
             log.info("drain_list_failed", error=str(err))
             await asyncio.sleep(DRAIN_CHECK_SECONDS)
             continue
-        busy = [c.workflow_id for c in cases.values() if c.running and not c.parked]
+        busy = await busy_cases(client, cases)
         missing = wanted - cases.keys()
         if busy or missing:
             quiet_since = None
@@ -248,3 +250,11 @@ async def drain(client: Client, placed: list[Order], plan: ChaosPlan) -> bool:
             return True
         await asyncio.sleep(DRAIN_CHECK_SECONDS)
     return False
+
+
+async def busy_cases(client: Client, cases: dict[str, Case]) -> list[str]:
+    """Cases still working on their own: running, and waiting neither for a person nor
+    (orders) for a return or dispute that still runs."""
+    candidates = {w: c for w, c in cases.items() if c.running and not c.parked}
+    await read_statuses(client, {w: c for w, c in candidates.items() if c.kind == "order"})
+    return sorted(w for w, c in candidates.items() if not waiting(c, cases))

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossdock.chaos.cases import Case
+from crossdock.chaos.cases import Case, open_cases, waiting
 from crossdock.chaos.ledgers import Entry, PartnerLedger, workflow_of_key
 from crossdock.models.order import Order
 from crossdock.models.returns import RefundState
@@ -83,9 +83,9 @@ def lifecycle_rows(evidence: Evidence) -> list[Row]:
     cases = sorted(evidence.cases.values(), key=lambda c: c.workflow_id)
     failed = [f"{c.workflow_id}: {c.execution} in {c.state}" for c in cases if c.failed]
     stuck = [
-        f"{c.workflow_id}: running in {c.state}, waiting for no one"
+        f"{c.workflow_id}: running in {c.state}, {_waits_for(c, evidence.cases)}"
         for c in cases
-        if c.running and not c.parked
+        if c.running and not waiting(c, evidence.cases)
     ]
     lost = [
         f"{o.workflow_id}: placed on {o.channel.value}, no workflow"
@@ -99,6 +99,24 @@ def lifecycle_rows(evidence: Evidence) -> list[Row]:
         Row("orders lost (placed, never started)", len(lost), lost),
         Row("workflows unreadable", len(unread), unread),
     ]
+
+
+def _waits_for(case: Case, cases: dict[str, Case]) -> str:
+    linked = open_cases(case)
+    if not linked:
+        silent = silent_parcels(case)
+        if silent:
+            return f"waiting for no one; no scan ever filed for parcel {', '.join(silent)}"
+        return "waiting for no one"
+    ended = [f"{w} ({cases[w].execution if w in cases else 'never started'})" for w in linked]
+    return "waiting for " + ", ".join(ended)
+
+
+def silent_parcels(case: Case) -> list[str]:
+    """Tracking codes of a multi-package order's parcels still on their way that have
+    not a single carrier event filed under them."""
+    parcels = getattr(case.status, "parcels", []) if case.kind == "order" else []
+    return [p.label.tracking_code for p in parcels if not p.outcome and not p.events_seen]
 
 
 # -- side effects performed more than once ---------------------------------------------

@@ -5,6 +5,7 @@ their own files and ports, as an operator (or a crash) would."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -66,10 +67,14 @@ class ChaosStack:
         return [self.temporal, self.sandbox, self.intake, self.worker]
 
     async def start(self) -> None:
+        """The dev server first; the others (each needs only it) side by side."""
         prepare_state(self.settings)
-        for part in self.parts:
+        await self.temporal.start()
+        await self.temporal.wait_ready()
+        rest = self.parts[1:]
+        for part in rest:
             await part.start()
-            await part.wait_ready()
+        await asyncio.gather(*(part.wait_ready() for part in rest))
 
     async def stop(self) -> None:
         for part in reversed(self.parts):
