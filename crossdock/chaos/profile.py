@@ -83,5 +83,5 @@ def chaos_settings(state_dir: Path, **fixed: Any) -> Settings:
         for name, value in CHAOS_TIMERS.items()
         if f"CROSSDOCK_{name.upper()}" not in os.environ
     }
-    settings = Settings(**timers, state_dir=state_dir, **fixed)
+    settings = Settings(**{**timers, **fixed, "state_dir": state_dir})
     return settings.model_copy(update=sandbox_urls(settings.sandbox_url))
