@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -92,13 +92,13 @@ class ChaosReport:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "plan": self.plan.__dict__,
+            "plan": asdict(self.plan),
             "seconds": round(self.seconds, 1),
             "drained": self.drained,
             "violations": self.violations,
             "rows": [row.as_json() for row in self.rows],
             "faults": self.faults,
-            "events": [event.__dict__ for event in self.events],
+            "events": [asdict(event) for event in self.events],
             "logs": str(self.log_dir),
         }
 

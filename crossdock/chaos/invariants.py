@@ -107,6 +107,9 @@ def _waits_for(case: Case, cases: dict[str, Case]) -> str:
         silent = silent_parcels(case)
         if silent:
             return f"waiting for no one; no scan ever filed for parcel {', '.join(silent)}"
+        closed = closed_by_provider(case)
+        if closed:
+            return f"waiting for no one; the provider already closed it ({closed})"
         return "waiting for no one"
     ended = [f"{w} ({cases[w].execution if w in cases else 'never started'})" for w in linked]
     return "waiting for " + ", ".join(ended)
@@ -117,6 +120,24 @@ def silent_parcels(case: Case) -> list[str]:
     not a single carrier event filed under them."""
     parcels = getattr(case.status, "parcels", []) if case.kind == "order" else []
     return [p.label.tracking_code for p in parcels if not p.outcome and not p.events_seen]
+
+
+FINAL_PROVIDER_STATUSES = ("won", "lost", "warning_closed")
+
+
+def closed_by_provider(case: Case) -> str:
+    """For a dispute still running: the provider's closing of it that the workflow
+    received and no longer acts on (its snapshot went back to an open status), or ""."""
+    status = case.status if case.kind == "dispute" else None
+    if status is None or status.snapshot.status in FINAL_PROVIDER_STATUSES:
+        return ""
+    closings = [
+        entry.detail
+        for entry in status.timeline
+        if entry.event == "provider_status"
+        and entry.detail.partition(" (")[0].endswith(FINAL_PROVIDER_STATUSES)
+    ]
+    return closings[-1] if closings else ""
 
 
 # -- side effects performed more than once ---------------------------------------------

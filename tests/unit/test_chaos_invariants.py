@@ -11,6 +11,7 @@ from crossdock.chaos.cases import Case
 from crossdock.chaos.invariants import Evidence, Row, by_workflow, table
 from crossdock.chaos.ledgers import PartnerLedger
 from crossdock.demo import DemoOrders
+from crossdock.models.dispute import DisputeProvider, DisputeReason, DisputeSnapshot, ProviderStatus
 from crossdock.models.order import Channel, Order
 from crossdock.models.order_cases import CaseKind, CaseLink, RefundReservation
 from crossdock.models.order_steps import PaymentAuthorization, ShippingLabel
@@ -23,6 +24,9 @@ from crossdock.models.returns import (
     ReturnSource,
 )
 from crossdock.money import Money
+from workflows.dispute_states import DisputeState
+from workflows.dispute_status import DisputeStatus
+from workflows.lifecycle import TimelineEntry
 from workflows.order_states import OrderState
 from workflows.order_status import OrderStatus
 from workflows.return_states import ReturnState
@@ -191,4 +195,38 @@ def test_an_order_waiting_for_its_running_return_is_not_stuck() -> None:
     cases[RETURN].execution = "Completed"  # closed, but the order still waits for it
     assert violations_of(ledger, cases) == {
         WF: [f"workflows stuck: running in completed, waiting for {RETURN} (Completed)"]
+    }
+
+
+def test_a_dispute_waiting_after_the_provider_closed_it_is_stuck_and_says_so() -> None:
+    ledger, cases = agreeing()
+    snapshot = DisputeSnapshot(
+        id="AZ-1",
+        amount=Money(amount=500, currency=CUR),
+        reason=DisputeReason.PRODUCT_NOT_RECEIVED,
+        status=ProviderStatus.UNDER_REVIEW,  # the submit answer, older than the closing
+    )
+    at = datetime.now(UTC)
+    status = DisputeStatus(
+        provider=DisputeProvider.AMAZON,
+        dispute_id="AZ-1",
+        state=DisputeState.SUBMITTED,
+        snapshot=snapshot,
+        timeline=[
+            TimelineEntry(
+                at=at,
+                event="provider_status",
+                state="awaiting_decision",
+                detail="needs_response → lost (claim.closed)",
+            ),
+            TimelineEntry(at=at, event="moved", state="submitted", detail="submission 1"),
+        ],
+    )
+    dispute = "dispute-amazon-AZ-1"
+    cases[dispute] = Case(dispute, "dispute", "Running", "submitted", False, False, status)
+    assert violations_of(ledger, cases) == {
+        dispute: [
+            "workflows stuck: running in submitted, waiting for no one; the provider "
+            "already closed it (needs_response → lost (claim.closed))"
+        ]
     }
