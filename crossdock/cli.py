@@ -11,6 +11,7 @@ import typer
 import uvicorn
 
 from crossdock.audit.cli import audit
+from crossdock.chaos.cli import chaos
 from crossdock.cli_console import (
     add_case_commands,
     cancel,
@@ -40,6 +41,8 @@ app.command("decide")(decide)
 app.command("cancel")(cancel)
 app.command("hold")(hold)
 app.command("resume")(resume)
+# Orders under partner faults, worker kills and restarts, checked (docs/chaos.md).
+app.command("chaos")(chaos)
 
 
 @app.command()
