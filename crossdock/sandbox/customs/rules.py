@@ -4,8 +4,9 @@ The rules (duty rate per HS chapter, import tax rate, de minimis thresholds, sal
 regimes, flat duties), dated and versioned, live in `crossdock/data/customs_rules.json`,
 the FX table in
 `crossdock/data/fx_rates.json` (read by `crossdock.fx`); this module only
-interprets them, so a rate change is a data change. It is pure and imports nothing from
-the sandbox app, so workflows and tools can use it on its own.
+interprets them, so a rate change is a data change. It is pure (but for reading today's
+date when a request has no sale date) and imports nothing from the sandbox app, so
+workflows and tools can use it on its own. docs/customs.md has the dated rule table.
 
 How a quote is computed:
 
