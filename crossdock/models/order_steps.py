@@ -75,6 +75,9 @@ class LandedCost(BaseModel):
     # What the buyer pays us on top of the order total: all duties and taxes under DDP;
     # under DAP only taxes a regime makes us collect at sale (EU IOSS, UK ≤ £135, AU GST).
     due_at_checkout: Money
+    # The customs rules the quote used (table version and the destination's period), for
+    # the operator; a default so histories recorded before it existed still decode.
+    rules_version: str | None = None
 
 
 class AuthorizePaymentInput(BaseModel):
@@ -143,6 +146,7 @@ class CustomsDeclaration(BaseModel):
     declaration_id: str
     mrn: str
     status: str = "filed"  # filed | held | released | cancelled
+    rules_version: str | None = None  # as LandedCost.rules_version; a default for old histories
 
 
 class CheckDeclarationInput(BaseModel):

@@ -8,6 +8,10 @@ API, not a third party's shape). The duty and tax rules are data, applied by
     POST /customs/v1/declarations/{id}/cancel     withdraw a filed declaration (Idempotency-Key)
     POST /customs/_sandbox/declarations/{id}/hold | /release   customs authority actions
 
+Quotes and declarations apply the rules in force on the request's `sale_date` (today
+when omitted) and record the rule table's `rules_version` and the `rule_in_force_from`
+date of the destination's period they used; the declaration's ledger entry carries both.
+
 Errors: {"error": {"code", "message", "field"}}; 422 names the offending field.
 """
 
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -33,6 +37,7 @@ from crossdock.sandbox.customs.rules import (
     CustomsRuleError,
     LandedCostInput,
     LandedCostQuote,
+    Transport,
     quote_landed_cost,
 )
 
@@ -61,6 +66,11 @@ class DeclarationInput(BaseModel):
     shipping: Money | None = None
     items: list[CustomsItem] = Field(min_length=1)
     quote_id: str | None = None
+    # As for a quote: the rules in force on the sale date apply, so the declaration
+    # matches what the buyer was quoted (today when omitted).
+    sale_date: date | None = None
+    ship_from_country: CountryCode | None = None
+    transport: Transport = "courier"
 
     def landed_cost_input(self) -> LandedCostInput:
         return LandedCostInput.model_validate(self.model_dump(exclude={"reference", "quote_id"}))
@@ -98,10 +108,18 @@ class Declaration:
             "regime": self.quote.regime.value,
             "duties": self.quote.duties.model_dump(),
             "taxes": self.quote.taxes.model_dump(),
+            "entry_type": self.quote.entry_type,
+            "rules_version": self.quote.rules_version,
+            "rule_in_force_from": _iso(self.quote.rule_in_force_from),
+            "rules_date": _iso(self.quote.rules_date),
             "hold_reason": self.hold_reason,
             "created_at": self.created_at.isoformat(),
             "updated_at": (self.updated_at or self.created_at).isoformat(),
         }
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _letter_values() -> dict[str, int]:
@@ -246,6 +264,8 @@ def _declaration_routes(router: APIRouter, office: CustomsOffice, ctx: SandboxCo
                 declaration_id=declaration.id,
                 mrn=declaration.mrn,
                 destination_country=body.destination_country,
+                rules_version=declaration.quote.rules_version,
+                rule_in_force_from=_iso(declaration.quote.rule_in_force_from),
             )
             return JSONResponse(declaration.as_json(), status_code=201)
 
