@@ -89,7 +89,8 @@ async def test_a_refund_the_provider_refused_is_never_recorded_and_asks_finance(
     time_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     """Bug (a): refund_payment answered 404, yet the order ended `refunded` with the
-    amount in its result. Now the case stays open in the inbox until finance answers."""
+    amount in its result. Now the case stays open in the inbox until finance answers.
+    Its history is tests/histories/order-storefront-refund-refused-refunded-another-way."""
     partners = Partners(refusals={"refund_payment": (NO_SUCH_INTENT, None)})
     o = order(channel_order_id="SF25307520", deliver_by=NOW + timedelta(days=30))
     async with worker(time_env, task_queue, partners):
@@ -125,6 +126,7 @@ async def test_a_refund_the_provider_refused_is_never_recorded_and_asks_finance(
         )
         result = await handle.result()
         status = await handle.query(OrderWorkflow.status)
+        await record(handle, "order-storefront-refund-refused-refunded-another-way")
     assert result.state == OrderState.REFUNDED
     assert result.refunded == result.captured
     [reservation] = status.refund_reservations
@@ -201,6 +203,7 @@ async def test_a_forgotten_reservation_asks_a_person_instead_of_failing_the_task
         await wait_for_event(handle, "lines_cancelled")
         await signal(handle, scan(1, "in_transit", parcel=1), scan(2, "delivered", parcel=1))
         result = await handle.result()
+        await record(handle, "order-storefront-reservation-forgotten-lines-cancelled")
     assert result.state == OrderState.COMPLETED
     [refund] = [c for n, c in partners.calls if n == "refund_payment"]
     assert result.refunded == refund.amount and refund.amount.amount > 0
@@ -225,6 +228,7 @@ async def test_an_ebay_reship_is_picked_and_a_refused_confirmation_is_not_called
         await signal(handle, scan(1, "in_transit", parcel=2), scan(2, "delivered", parcel=2))
         result = await handle.result()
         status = await handle.query(OrderWorkflow.status)
+        await record(handle, "order-ebay-reship-picked-confirmation-already-done")
     assert "0 unit(s) left to ship" in detail
     assert result.state == OrderState.COMPLETED
     reserves = [c for n, c in partners.calls if n == "reserve_stock"]
