@@ -44,7 +44,9 @@ REFUNDED_ANOTHER_WAY = "refunded_another_way"
 GO_ON = "go_on"
 # Reject: close the step without what was refused.
 CLOSE = "close"
-REASON_NEEDED = frozenset({DONE_BY_HAND, REFUNDED_BY_HAND, REFUNDED_ANOTHER_WAY})
+REASON_NEEDED = frozenset(
+    {DONE_BY_HAND, REFUNDED_BY_HAND, REFUNDED_ANOTHER_WAY, "captured_by_hand"}
+)
 
 MONEY_ROLES = frozenset({Role.FINANCE, Role.ADMIN})
 SHIPPING_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})

@@ -65,8 +65,13 @@ async def refund(
         )
     reservation_id = f"{ctx.workflow_id}/{step}"
     authorization = ctx.status.authorization
-    if amount.amount > 0 and workflow.patched(REFUND_CONFIRMED):
-        await _refund_confirmed(ctx, amount, why, step, close)
+    if workflow.patched(REFUND_CONFIRMED):
+        if amount.amount > 0:
+            await _refund_confirmed(ctx, amount, why, step, close)
+            return
+        # Nothing was paid or nothing is left: nothing to refund, nobody to ask.
+        ctx.status.refunded = ctx.status.refunded or Money.zero(amount.currency)
+        _done(ctx, close, f"{why}: nothing left to refund")
         return
     if authorization is not None and amount.amount > 0:
         result = await ctx.try_call(

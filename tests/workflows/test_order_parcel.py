@@ -251,7 +251,7 @@ async def test_a_channel_refusing_the_reshipment_confirmation_does_not_stop_it(
     assert "package 2 not confirmed to amazon" in detail
 
 
-async def test_a_refused_capture_is_flagged_and_nothing_is_refunded_that_was_not_taken(
+async def test_a_refused_capture_asks_finance_and_nothing_is_refunded_that_was_not_taken(
     time_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     partners = Partners(refuse=frozenset({"capture_payment"}))
@@ -260,8 +260,21 @@ async def test_a_refused_capture_is_flagged_and_nothing_is_refunded_that_was_not
         handle = await start(time_env, task_queue, o, **CLOCKS)
         await wait_for_state(handle, OrderState.SHIPMENT_CONFIRMED)
         await signal(handle, scan(1, "in_transit"), scan(2, "return_to_sender"))
+        question = await wait_for_question(handle)
+        assert question.money and question.step == "capture"
+        await handle.execute_update(
+            OrderWorkflow.decide,
+            Decision(
+                key=question.approval_key,
+                action=DecisionAction.REJECT,
+                reason="authorization expired; buyer contacted",
+                by=FINANCE,
+            ),
+        )
         result = await handle.result()
+        status = await handle.query(OrderWorkflow.status)
     assert result.captured is None
+    assert not status.needs_attention  # answered: nothing left for a person
     assert result.state == OrderState.REFUNDED
     assert result.refunded is not None and result.refunded.amount == 0
     assert "refund_payment" not in partners.names()

@@ -290,3 +290,25 @@ async def test_a_parcel_never_scanned_is_flagged_and_asks_a_person(
         await handle.execute_update(OrderWorkflow.decide, decide("refund"))
         result = await handle.result()
     assert result.state == OrderState.REFUNDED and result.refunded == result.captured
+
+
+async def test_a_refused_capture_recorded_as_collected_by_hand_counts_as_captured(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    declined = Refusal(
+        kind=RefusalKind.DECLINED, message="authorization expired", partner="stripe", status=402
+    )
+    partners = Partners(refusals={"capture_payment": (declined, None)})
+    o = order(channel_order_id="SF40000098", deliver_by=NOW + timedelta(days=30))
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o, **CLOCKS)
+        question = await wait_for_question(handle)
+        assert (await handle.query(OrderWorkflow.status)).captured is None
+        await handle.execute_update(
+            OrderWorkflow.decide,
+            answer(question.approval_key, "captured_by_hand", reason="payment link PL-3 paid"),
+        )
+        await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+        await signal(handle, scan(1, "in_transit"), scan(2, "delivered"))
+        result = await handle.result()
+    assert result.captured is not None and result.captured.amount > 0
