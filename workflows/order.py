@@ -68,6 +68,9 @@ CARRIER_EXCEPTIONS = "carrier-exceptions"
 # A partner's refusal after shipment that no step settled becomes a question (it used to
 # escape the run and fail the workflow task, again and again).
 REFUSAL_AFTER_SHIPMENT = "refusal-after-shipment"
+# An undo a partner refused asks a person before the cancelled order closes (it used to
+# leave a NeedsAttention flag on a closed workflow that nothing could answer).
+UNDO_REFUSAL_ASKS = "undo-refusal-asks"
 
 CANCEL_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
@@ -203,12 +206,32 @@ class OrderWorkflow:
             if await tell_channel(ctx, tell) is None:
                 refused.append(f"telling {ctx.order.channel} the order is cancelled")
         ctx.move(OrderState.CANCELLED, f"{reason}; undone: {', '.join(undone) or 'nothing'}")
-        if refused:
+        if refused and not ctx.workflow_cancelled and workflow.patched(UNDO_REFUSAL_ASKS):
+            await self._finish_undo_by_hand(refused)
+        elif refused:
             # Something stays booked at a partner: a person must finish the undo.
             ctx.attention(True, f"undo refused, finish by hand: {'; '.join(refused)}")
         elif ctx.status.needs_attention:
             ctx.attention(False, "cancelled")
         return OrderResult(state=ctx.status.state, reason=reason)
+
+    async def _finish_undo_by_hand(self, refused: list[str]) -> None:
+        """Something stays booked at a partner (an authorization, a declaration, a label):
+        the case stays open in the inbox until a person has undone it by hand."""
+        ctx = self._ctx
+        question = PartnerQuestion(
+            step="undo",
+            what="undoing the cancelled order",
+            refusal=Refusal(kind=RefusalKind.REFUSED, message="; ".join(refused)[:2000]),
+            money=any(name.startswith("void_authorization") for name in refused),
+        )
+        subject = order_questions.subject_for(
+            question, "Undo each by hand at the partner, then record what was done."
+        )
+        answer = await order_questions.ask(
+            ctx, question, subject, (order_questions.DONE_BY_HAND,), can_close=False
+        )
+        ctx.note("undone_by_hand", answer.describe())
 
     @workflow.update
     def cancel(self, request: CancelRequest) -> CancelReceipt:
