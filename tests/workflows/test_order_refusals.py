@@ -11,13 +11,18 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from crossdock.identity import ClaimSigner, ClaimVerifier
+from crossdock.identity.binding import ClaimBinding
+from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.models.approval import Decision, DecisionAction, Principal
 from crossdock.models.order import Channel
 from crossdock.models.order_steps import CancelRequest
 from crossdock.models.refusals import Refusal, RefusalKind
+from crossdock.workflow_sandbox import RUNNER
 from tests.conftest import skip_time
 from tests.factories import NOW, order
 from tests.workflows.order_harness import (
@@ -58,6 +63,7 @@ NOTHING_LEFT = Refusal(
     code="32600",
     status=400,
 )
+SIGNING_KEY = b"console-signing-key-for-tests-0017"
 # Set to a directory to save the histories of these runs (tests/histories/README.md).
 RECORD = os.environ.get("CROSSDOCK_RECORD_HISTORIES", "")
 
@@ -312,3 +318,41 @@ async def test_a_refused_capture_recorded_as_collected_by_hand_counts_as_capture
         await signal(handle, scan(1, "in_transit"), scan(2, "delivered"))
         result = await handle.result()
     assert result.captured is not None and result.captured.amount > 0
+
+
+async def test_the_answer_travels_the_signed_update_path(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """Workers verify the console's signed principal on every update: an unsigned answer
+    to a partner's refusal is refused like any unsigned decision; a signed one settles it."""
+    signer = ClaimSigner(SIGNING_KEY, valid_for=timedelta(minutes=5))
+    config = time_env.client.config()
+    config["interceptors"] = [
+        *config["interceptors"],
+        ClaimBinding(signer, ClaimVerifier(SIGNING_KEY)),
+    ]
+    env = WorkflowEnvironment.from_client(Client(**config))
+    partners = Partners(refusals={"refund_payment": (NO_SUCH_INTENT, None)})
+    o = order(channel_order_id="SF25307529", deliver_by=NOW + timedelta(days=30))
+    async with Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[OrderWorkflow],
+        activities=partners.activities(),
+        workflow_runner=RUNNER,
+        interceptors=[PrincipalVerification(ClaimVerifier(SIGNING_KEY))],
+    ):
+        handle = await start(env, task_queue, o, **CLOCKS)
+        await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+        await signal(handle, scan(1, "in_transit"))
+        await skip_time(env, timedelta(days=2, hours=8))
+        await wait_for_state(handle, OrderState.EXCEPTION)
+        lost = decide("refund").model_copy(update={"by": signer.sign(OPERATOR, handle.id)})
+        await handle.execute_update(OrderWorkflow.decide, lost)
+        question = await wait_for_question(handle)
+        by_hand = answer(question.approval_key, "refunded_by_hand", reason="dashboard re_9")
+        assert "is not signed" in await refused(handle, by_hand)
+        signed = by_hand.model_copy(update={"by": signer.sign(FINANCE, handle.id)})
+        await handle.execute_update(OrderWorkflow.decide, signed)
+        result = await handle.result()
+    assert result.state == OrderState.REFUNDED and result.refunded == result.captured
