@@ -25,6 +25,7 @@ from tests.workflows.order_harness import (
     worker,
 )
 from tests.workflows.stand_ins import Partners
+from tests.workflows.test_order_refusals import record
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
 
@@ -225,6 +226,7 @@ async def test_a_refused_undo_asks_a_person_and_the_other_undos_still_run(
         )
         result = await handle.result()
         status = await handle.query(OrderWorkflow.status)
+        await record(handle, "order-storefront-undo-refused-done-by-hand")
     # The case stayed open, in the inbox, until a person finished the undo.
     assert waiting.state == OrderState.CANCELLED and waiting.needs_attention
     assert "cancel_declaration" in question.refusal.message and not question.money

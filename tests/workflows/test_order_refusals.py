@@ -317,6 +317,7 @@ async def test_a_refused_capture_recorded_as_collected_by_hand_counts_as_capture
         await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
         await signal(handle, scan(1, "in_transit"), scan(2, "delivered"))
         result = await handle.result()
+        await record(handle, "order-storefront-capture-refused-collected-by-hand")
     assert result.captured is not None and result.captured.amount > 0
 
 
