@@ -18,13 +18,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows import order_questions
     from workflows.options import call_partner
     from workflows.order_context import OrderContext, OrderRejected
-    from workflows.order_questions import RETRY
+    from workflows.order_questions import CAPTURED_BY_HAND, RETRY
     from workflows.order_states import OrderState
 
 # A refused capture after shipment is a question to finance (it used to be only flagged,
 # the flag outliving the workflow).
 CAPTURE_REFUSAL_ASKS = "capture-refusal-asks"
-CAPTURED_BY_HAND = "captured_by_hand"
 CAPTURE_CHOICES = (
     "Retry; or record it as collected by hand (a new charge, a payment link), saying how; "
     "reject: the payment is not collected."

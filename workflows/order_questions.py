@@ -40,13 +40,13 @@ DONE_BY_HAND = "done_by_hand"
 REFUNDED_BY_HAND = "refunded_by_hand"
 # The buyer got the money back some other way (bank transfer, voucher).
 REFUNDED_ANOTHER_WAY = "refunded_another_way"
+# The payment was collected outside the provider's capture (a new charge, a payment link).
+CAPTURED_BY_HAND = "captured_by_hand"
 # Go on without it (a reshipment the channel will not confirm again).
 GO_ON = "go_on"
 # Reject: close the step without what was refused.
 CLOSE = "close"
-REASON_NEEDED = frozenset(
-    {DONE_BY_HAND, REFUNDED_BY_HAND, REFUNDED_ANOTHER_WAY, "captured_by_hand"}
-)
+REASON_NEEDED = frozenset({DONE_BY_HAND, REFUNDED_BY_HAND, REFUNDED_ANOTHER_WAY, CAPTURED_BY_HAND})
 
 MONEY_ROLES = frozenset({Role.FINANCE, Role.ADMIN})
 SHIPPING_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
