@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.errors import partner_errors
+from activities.errors import partner_errors, refused
 from crossdock.models.order import Channel, Order
 from crossdock.models.order_steps import (
     ConfirmShipmentInput,
@@ -13,6 +13,7 @@ from crossdock.models.order_steps import (
     ShipmentConfirmation,
     VerifyMarketplacePaymentInput,
 )
+from crossdock.models.refusals import RefusalKind
 from crossdock.partners.amazon import AmazonPackage
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.http import send
@@ -45,8 +46,8 @@ class MarketplaceActivities:
                 ebay = await self._partners.ebay.get_order(input.channel_order_id)
                 status, paid, pending = ebay.order_payment_status, EBAY_PAID, EBAY_PENDING
             else:
-                raise ApplicationError(
-                    f"channel {input.channel} does not collect payment", non_retryable=True
+                raise refused(
+                    RefusalKind.INVALID, f"channel {input.channel} does not collect payment"
                 )
         if status in pending:
             raise PaymentPending(f"{input.channel} payment is {status}", type="PaymentPending")

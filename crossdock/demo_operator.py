@@ -93,6 +93,8 @@ class DemoOperator:
             pending = status.approvals[-1] if status.approvals else None
             if pending is None or not pending.pending or pending.request.key in self._seen:
                 continue
+            if not pending.request.key.startswith("exception-"):
+                continue  # a partner's refusal put to a person: left for a real one
             self._seen.add(pending.request.key)
             if self._random.random() < 0.2:
                 continue  # left to its deadline: the buyer is refunded
