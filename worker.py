@@ -32,16 +32,12 @@ from crossdock.config import Settings, get_settings
 from crossdock.identity.claims import signer_for, verifier_for
 from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
-from crossdock.partners.amazon_claims import AmazonClaimsClient
-from crossdock.partners.amazon_feeds import AmazonFeedsClient
-from crossdock.partners.amazon_reports import AmazonReportsClient
 from crossdock.partners.clients import PartnerClients
-from crossdock.partners.ebay_cases import EbayCasesClient
-from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
-from crossdock.partners.ebay_returns import EbayRefundsClient, EbayReturnRequestsClient
-from crossdock.partners.stripe_disputes import StripeDisputesClient
+from crossdock.partners.pooled import PooledApis
 from crossdock.temporal import connect
 from crossdock.workflow_sandbox import RUNNER
+from starter.dispute_start import DisputeDelivery
+from starter.orders import OrderStarter
 from starter.webhooks_stripe import dispute_policy
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_intake import DisputePollWorkflow
@@ -64,69 +60,35 @@ WORKFLOWS = [
 
 def build_worker(client: Client, settings: Settings, partners: PartnerClients) -> Worker:
     """A worker for every Crossdock workflow and activity, with injected partner clients."""
-    # eBay payment disputes share the Fulfillment client's connection pool.
-    ebay_disputes = EbayPaymentDisputesClient(
-        settings.ebay_base_url, settings.ebay_access_token, settings.ship_from, partners.ebay.http
-    )
-    # Marketplace claims share the marketplaces' connection pools.
-    cases = EbayCasesClient(settings.ebay_base_url, settings.ebay_access_token, partners.ebay.http)
-    atoz = AmazonClaimsClient(
-        settings.amazon_base_url, settings.amazon_access_token, partners.amazon.http
-    )
+    apis = PooledApis.over(partners, settings)
     activities = [
         PaymentActivities(partners.payments),
         CustomsActivities(partners.customs),
         CarrierActivities(partners.carrier),
         MarketplaceActivities(partners),
         NotifyActivities(partners.mail),
-        IntakeActivities(client, partners, settings),
+        IntakeActivities(client, partners, settings, OrderStarter(client, settings)),
         WarehouseActivities(partners.warehouse),
         SupplierActivities(partners.suppliers),
-        # Disputes share the payments client's connection pool (same API, same key).
         DisputeActivities(
-            client,
-            StripeDisputesClient(
-                settings.payments_base_url, settings.payments_api_key, partners.payments.http
-            ),
-            ebay_disputes,
-            cases,
-            atoz,
+            client, apis.stripe_disputes, apis.ebay_disputes, apis.ebay_cases, apis.amazon_claims
         ),
         DisputeIntakeActivities(
-            client, ebay_disputes, settings.task_queue, dispute_policy(settings), cases, atoz
+            DisputeDelivery(client, settings.task_queue, dispute_policy(settings)),
+            apis.ebay_disputes,
+            apis.ebay_cases,
+            apis.amazon_claims,
         ),
         ChannelCancelActivities.from_partners(partners, settings),
         ReturnActivities(
             client,
             partners.payments,
             partners.carrier,
-            # eBay refunds share the Fulfillment client's connection pool.
-            EbayRefundsClient(
-                settings.ebay_base_url, settings.ebay_access_token, partners.ebay.http
-            ),
-            # Amazon refunds are payment adjustment feeds, on the Orders client's pool.
-            AmazonFeedsClient(
-                settings.amazon_base_url,
-                settings.amazon_access_token,
-                settings.amazon_marketplace_id,
-                partners.amazon.http,
-            ),
+            apis.ebay_refunds,
+            apis.amazon_feeds,
         ),
         RecordsActivities.from_settings(settings),
-        ReturnIntakeActivities(
-            client,
-            settings,
-            EbayReturnRequestsClient(
-                settings.ebay_base_url, settings.ebay_access_token, partners.ebay.http
-            ),
-            # Amazon return requests come from the returns report, on the Orders pool.
-            AmazonReportsClient(
-                settings.amazon_base_url,
-                settings.amazon_access_token,
-                settings.amazon_marketplace_id,
-                partners.amazon.http,
-            ),
-        ),
+        ReturnIntakeActivities(client, settings, apis.ebay_return_requests, apis.amazon_reports),
     ]
     return Worker(
         client,

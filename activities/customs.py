@@ -33,6 +33,7 @@ class CustomsActivities:
             taxes=quote.taxes,
             collected_at_sale=quote.collected_at_sale,
             due_at_checkout=quote.due_at_checkout,
+            rules_version=quote.rules_label(),
         )
 
     @activity.defn
@@ -41,7 +42,10 @@ class CustomsActivities:
             request = DeclarationRequest.for_order(input.reference, input.order, input.quote_id)
             declaration = await self._customs.file_declaration(request, input.idempotency_key)
         return CustomsDeclaration(
-            declaration_id=declaration.id, mrn=declaration.mrn, status=declaration.status
+            declaration_id=declaration.id,
+            mrn=declaration.mrn,
+            status=declaration.status,
+            rules_version=declaration.rules_label(),
         )
 
     @activity.defn
@@ -50,7 +54,10 @@ class CustomsActivities:
         with partner_errors():
             declaration = await self._customs.get_declaration(input.declaration_id)
         return CustomsDeclaration(
-            declaration_id=declaration.id, mrn=declaration.mrn, status=declaration.status
+            declaration_id=declaration.id,
+            mrn=declaration.mrn,
+            status=declaration.status,
+            rules_version=declaration.rules_label(),
         )
 
     @activity.defn

@@ -3,15 +3,14 @@ and handed to their dispute workflows, like Stripe's webhooks are."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from temporalio import activity
-from temporalio.client import Client
 
 from activities.errors import partner_errors
 from crossdock.models.dispute import (
     DisputeEvent,
-    DisputePolicy,
     DisputeProvider,
     DisputeSnapshot,
     PollDisputesInput,
@@ -20,28 +19,28 @@ from crossdock.models.dispute import (
 from crossdock.partners.amazon_claims import AmazonClaimsClient
 from crossdock.partners.ebay_cases import EbayCasesClient
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
-from starter.dispute_start import deliver_dispute_event
 
 # Disputes remembered by the poller; closed ones drop out first.
 SEEN_LIMIT = 5_000
 
 
+# Signal-with-start a dispute's workflow with one event (`starter.dispute_start.
+# DisputeDelivery`, injected by worker.py); answers (workflow id, "delivered" | "closed").
+DeliverDispute = Callable[[DisputeProvider, DisputeEvent], Awaitable[tuple[str, str]]]
+
+
 class DisputeIntakeActivities:
     def __init__(
         self,
-        client: Client,
+        deliver: DeliverDispute,
         ebay: EbayPaymentDisputesClient,
-        task_queue: str,
-        policy: DisputePolicy,
         cases: EbayCasesClient | None = None,
         atoz: AmazonClaimsClient | None = None,
     ) -> None:
-        self._client = client
+        self._deliver = deliver
         self._ebay = ebay
         self._cases = cases
         self._atoz = atoz
-        self._task_queue = task_queue
-        self._policy = policy
 
     @activity.defn
     async def poll_ebay_payment_disputes(self, input: PollDisputesInput) -> PollDisputesResult:
@@ -67,9 +66,7 @@ class DisputeIntakeActivities:
                 created=datetime.now(UTC),
                 dispute=snapshot,
             )
-            await deliver_dispute_event(
-                self._client, DisputeProvider.EBAY, event, self._task_queue, self._policy
-            )
+            await self._deliver(DisputeProvider.EBAY, event)
             seen[dispute_id] = state
             signalled += 1
             activity.heartbeat(dispute_id)
@@ -97,9 +94,7 @@ class DisputeIntakeActivities:
                 created=datetime.now(UTC),
                 dispute=snapshot,
             )
-            await deliver_dispute_event(
-                self._client, provider, event, self._task_queue, self._policy
-            )
+            await self._deliver(provider, event)
             seen[key] = state
             signalled += 1
             activity.heartbeat(key)

@@ -3,7 +3,7 @@ buyers' cancellation requests to their orders (`cancellation_requests.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from functools import partial
 
@@ -31,18 +31,22 @@ from crossdock.partners.amazon import AmazonOrder
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.ebay import EbayOrder
 from crossdock.partners.ebay_post_order import EbayPostOrderClient
-from starter.orders import start_order
-from starter.translate import from_amazon, from_ebay
+from crossdock.partners.translate import from_amazon, from_ebay
 
 log = structlog.get_logger(__name__)
+
+# Starts an order's workflow; False when it was already started (ever).
+StartOrder = Callable[[Order], Awaitable[bool]]
 
 
 class IntakeActivities:
     """Intake's activities, with the Temporal client and partner clients injected.
 
     Args:
-        client: Starts order workflows and sends them updates.
+        client: Sends order workflows the buyers' cancellation requests.
         partners: The marketplace clients.
+        start_order: Starts an order's workflow; False when it was ever started
+            (`starter.orders.OrderStarter`, injected by worker.py).
         settings: Order policy for the workflows started.
         catalog: Customs data per SKU (the bundled catalog when omitted).
         post_order: eBay's Post-Order client; built from `settings` over the eBay
@@ -54,12 +58,12 @@ class IntakeActivities:
         client: Client,
         partners: PartnerClients,
         settings: Settings,
+        start_order: StartOrder,
         catalog: Catalog | None = None,
         post_order: EbayPostOrderClient | None = None,
     ) -> None:
-        self._client = client
+        self._start_order = start_order
         self._partners = partners
-        self._settings = settings
         self._catalog = catalog or default_catalog()
         post_order = post_order or EbayPostOrderClient(
             settings.ebay_base_url,
@@ -103,7 +107,7 @@ class IntakeActivities:
                     )
                     result.refused.append(RefusedOrder(channel_order_id=order_id, reason=str(err)))
                     continue
-                if await start_order(self._client, order, self._settings):
+                if await self._start_order(order):
                     result.started.append(order_id)
         return result
 

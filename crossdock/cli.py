@@ -11,6 +11,7 @@ import typer
 import uvicorn
 
 from crossdock.audit.cli import audit
+from crossdock.chaos.cli import chaos
 from crossdock.cli_console import (
     add_case_commands,
     cancel,
@@ -40,22 +41,26 @@ app.command("decide")(decide)
 app.command("cancel")(cancel)
 app.command("hold")(hold)
 app.command("resume")(resume)
+# Orders under partner faults, worker kills and restarts, checked (docs/chaos.md).
+app.command("chaos")(chaos)
 
 
 @app.command()
 def run(
     demo: Annotated[bool, typer.Option(help="Compress time and place demo orders.")] = True,
 ) -> None:
-    """Run everything on this machine: Temporal, sandbox, worker, intake, demo feed."""
-    from crossdock.runner import PortTaken
+    """Run everything on this machine: Temporal, sandbox, worker, intake, demo feed;
+    a part that dies is restarted (docs/operations.md)."""
+    from crossdock.runner import PortTaken, UnsafeBind
     from crossdock.runner import run as run_all
 
     settings = get_settings()
+    configure_logging(settings.log_level, process="run")
     if not demo:
         settings = settings.model_copy(update={"demo_feed": False})
     try:
         code = run_all(settings, demo=demo)
-    except PortTaken as err:
+    except (PortTaken, UnsafeBind) as err:
         typer.secho(str(err), fg="red", err=True)
         raise typer.Exit(2) from None
     raise typer.Exit(code)
@@ -66,7 +71,7 @@ def sandbox(
     faults: Annotated[
         str | None,
         typer.Option(
-            help="Fault profile: none, flaky, chaos, or a JSON file (docs/faults.md). "
+            help="Fault profile: none, flaky, chaos, or a JSON file (docs/sandbox.md). "
             "Default: CROSSDOCK_SANDBOX_FAULTS, else none."
         ),
     ] = None,
@@ -74,9 +79,7 @@ def sandbox(
     """Serve the partner sandbox (Stripe, EasyPost, Amazon, eBay, customs, storefront, mail)."""
     from crossdock.sandbox.app import create_app
     from crossdock.sandbox.context import SandboxConfig
-    from crossdock.sandbox.dispute_config import DisputeSandboxConfig
     from crossdock.sandbox.faults import load_profile
-    from crossdock.secrets import sandbox_secrets, stripe_webhook_secret
 
     settings = get_settings()
     configure_logging(settings.log_level, process="sandbox")
@@ -85,25 +88,7 @@ def sandbox(
     except ValueError as err:  # also pydantic's ValidationError: names the bad field
         typer.secho(f"--faults: {err}", fg="red", err=True)
         raise typer.Exit(2) from None
-    config = SandboxConfig(
-        faults=profile.for_client_timeout(settings.partner_timeout_seconds),
-        database=settings.sandbox_database,
-        tracking_step_seconds=settings.tracking_step_seconds,
-        carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
-        storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
-        **sandbox_secrets(settings),
-        customs_hold_rate=settings.customs_hold_rate,
-        customs_hold_seconds=settings.customs_hold_seconds,
-        tracker_exception_rates=settings.tracker_exception_rates,
-        warehouse_restock_seconds=settings.warehouse_restock_seconds,
-        disputes=DisputeSandboxConfig(
-            webhook_url=f"{settings.intake_url}/webhooks/stripe",
-            webhook_secret=stripe_webhook_secret(settings),
-            due_seconds=settings.dispute_due_seconds,
-            review_seconds=settings.dispute_review_seconds,
-        ),
-        seed=settings.demo_seed,
-    )
+    config = SandboxConfig.from_settings(settings, profile)
     uvicorn.run(
         create_app(config),
         host=settings.sandbox_host,

@@ -65,16 +65,19 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 def inbox(token: TokenOption = "", url: UrlOption = "") -> None:
-    """Everything waiting for a person, the nearest deadline first."""
+    """Everything waiting for a person: stuck cases, then the nearest deadline first."""
     items = ConsoleApi(token, url).get("/api/inbox")
     table = Table(title=f"Waiting for a decision ({len(items)})")
     for column in ("deadline", "case", "state", "key", "question", "amount", "roles"):
         table.add_column(column, overflow="fold")
     for item in items:
-        approval = item["approval"]
+        approval, stuck = item["approval"], item.get("stuck")
+        if approval is None:  # stuck, waiting for no decision
+            table.add_row("-", item["workflow_id"], item["state"], "", _stuck(stuck), "", "")
+            continue
         late = " [yellow]late[/yellow]" if approval["needs_attention"] else ""
         table.add_row(
-            _when(approval["deadline"]) + late,
+            _when(approval["deadline"]) + late + (" [red]stuck[/red]" if stuck else ""),
             item["workflow_id"],
             item["state"],
             approval["key"],
@@ -83,6 +86,13 @@ def inbox(token: TokenOption = "", url: UrlOption = "") -> None:
             ", ".join(approval["allowed_roles"]),
         )
     console.print(table)
+
+
+def _stuck(report: dict[str, Any]) -> str:
+    what = str(report["reason"]).replace("_", " ")
+    if report.get("activity"):
+        what += f" ({report['activity']})"
+    return f"[red]stuck[/red]: {what}, {report['attempts']} attempts: {report['last_error']}"
 
 
 def case_commands(plural: str) -> typer.Typer:
@@ -129,6 +139,7 @@ def add_case_commands(app: typer.Typer, plural: str) -> None:
                 for flag, on in (
                     ("[cyan]awaiting[/cyan]", row["awaiting_approval"]),
                     ("[yellow]attention[/yellow]", row["needs_attention"]),
+                    ("[red]stuck[/red]", row.get("stuck")),
                 )
                 if on
             )

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crossdock.models.order import Address
+from crossdock.models.order_steps import OrderClocks
 from crossdock.models.returns import ReturnTimers
 
 DEFAULT_WAREHOUSE = Address(
@@ -21,7 +22,7 @@ DEFAULT_WAREHOUSE = Address(
 )
 
 
-class Settings(BaseSettings):
+class Settings(BaseSettings, OrderClocks):
     model_config = SettingsConfigDict(env_prefix="CROSSDOCK_", env_file=".env", extra="ignore")
 
     # Temporal
@@ -76,32 +77,24 @@ class Settings(BaseSettings):
     # the wrong passwords that lock an account id (crossdock/identity/throttle.py).
     login_delay_seconds: float = Field(default=0.5, ge=0)
     login_lockout_after: int = Field(default=10, ge=1)
+    # The console marks a running case stuck (docs/operations.md) when one workflow task
+    # has failed this many attempts in a row, or one activity has been tried this often;
+    # it looks at every running case once per scan (crossdock/console/stuck.py).
+    stuck_task_attempts: int = Field(default=3, ge=2)
+    stuck_activity_attempts: int = Field(default=10, ge=2)
+    stuck_scan_seconds: float = Field(default=30.0, gt=0)
 
     # Where parcels ship from (JSON in CROSSDOCK_SHIP_FROM).
     ship_from: Address = DEFAULT_WAREHOUSE
 
-    # Order policy. Production defaults are real; the demo profile compresses time.
+    # Order policy: the clocks and limits of OrderClocks (crossdock/models/order_steps.py,
+    # inherited with their production defaults), the return window and the marketplace
+    # poll. The demo profile compresses time (crossdock/runner.py).
     return_window_seconds: float = Field(default=30 * 24 * 3600, gt=0)
     poll_interval_seconds: float = Field(default=60.0, gt=0)
-    ship_by_warning_seconds: float = Field(default=12 * 3600, gt=0)
-    delivery_grace_seconds: float = Field(default=24 * 3600, ge=0)
-    customs_poll_seconds: float = Field(default=3600, gt=0)
-    customs_hold_timeout_seconds: float = Field(default=5 * 24 * 3600, gt=0)
-    review_remind_seconds: float = Field(default=4 * 3600, gt=0)
-    review_escalate_seconds: float = Field(default=12 * 3600, gt=0)
-    review_expire_seconds: float = Field(default=48 * 3600, gt=0)
-    lost_after_seconds: float = Field(default=7 * 24 * 3600, gt=0)
-    exception_remind_seconds: float = Field(default=4 * 3600, gt=0)
-    exception_escalate_seconds: float = Field(default=24 * 3600, gt=0)
-    exception_expire_seconds: float = Field(default=72 * 3600, gt=0)
-    keep_shipping_when_returned: bool = True
     # The return workflow's clocks (JSON in CROSSDOCK_RETURN_TIMERS, e.g.
     # {"ship_back_seconds": 60}); production defaults in crossdock.models.returns.
     return_timers: ReturnTimers = Field(default_factory=ReturnTimers)
-    # Heavier orders ship as several packages (each labelled and confirmed on its own).
-    max_parcel_grams: int = Field(default=20_000, gt=0)
-    backorder_wait_seconds: float = Field(default=3 * 24 * 3600, gt=0)
-    stock_poll_seconds: float = Field(default=3600, gt=0)
     # Carrier sandbox: seconds between tracking steps (real carriers: hours).
     tracking_step_seconds: float = Field(default=3600.0, gt=0)
     # Customs sandbox: share of declarations held for inspection, and for how long.
@@ -109,12 +102,12 @@ class Settings(BaseSettings):
     customs_hold_seconds: float = Field(default=4 * 3600, ge=0)
     # Carrier sandbox: share of parcels per exception scenario, as JSON in
     # CROSSDOCK_TRACKER_EXCEPTION_RATES, e.g. {"delayed": 0.05, "lost": 0.03}; the sandbox
-    # refuses unknown scenarios (see crossdock.sandbox.tracker_scenarios).
+    # refuses unknown scenarios (see crossdock.sandbox.easypost.scenarios).
     tracker_exception_rates: dict[str, float] = Field(default_factory=dict)
     # Warehouse sandbox: a restock arrives every this many seconds (0 = never).
     warehouse_restock_seconds: float = Field(default=3600.0, ge=0)
     # Sandbox fault profile: a name in crossdock/data/fault_profiles.json (none, flaky,
-    # chaos) or the path of a profile JSON file (docs/faults.md).
+    # chaos) or the path of a profile JSON file (docs/sandbox.md).
     sandbox_faults: str = "none"
 
     # Disputes: the Stripe webhook endpoint's signing secret, and the decision clocks

@@ -68,7 +68,9 @@ class DemoDisputes:
         seed: int,
         share: float = 0.2,
         signer: ClaimSigner | None = None,
+        look_every_seconds: float = LOOK_EVERY_SECONDS,
     ) -> None:
+        self._look_every = look_every_seconds
         self._client = client
         # Signs the desk's principal as the console signs a logged-in operator's.
         self._signer = signer
@@ -83,7 +85,7 @@ class DemoDisputes:
         """Every few seconds: dispute some new deliveries, answer some questions."""
         async with httpx.AsyncClient(base_url=self._sandbox_url, timeout=10) as sandbox:
             while True:
-                await asyncio.sleep(LOOK_EVERY_SECONDS)
+                await asyncio.sleep(self._look_every)
                 try:
                     await self._decide_claims(sandbox)
                     await self._dispute_deliveries(sandbox)

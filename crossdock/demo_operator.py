@@ -41,7 +41,9 @@ class DemoOperator:
         cancel_share: float = 0.35,
         signer: ClaimSigner | None = None,
         audit: AuditLog | None = None,
+        look_every_seconds: float = LOOK_EVERY_SECONDS,
     ) -> None:
+        self._look_every = look_every_seconds
         self._client = client
         # Signs the demo operator's principal as the console signs a logged-in operator's,
         # and records every attempt in the audit log as the console does.
@@ -62,7 +64,7 @@ class DemoOperator:
     async def run(self) -> None:
         """Look at the held orders every few seconds, until cancelled."""
         while True:
-            await asyncio.sleep(LOOK_EVERY_SECONDS)
+            await asyncio.sleep(self._look_every)
             try:
                 await self._look_at_reviews()
                 await self._look_at_customs_holds()
@@ -91,6 +93,8 @@ class DemoOperator:
             pending = status.approvals[-1] if status.approvals else None
             if pending is None or not pending.pending or pending.request.key in self._seen:
                 continue
+            if not pending.request.key.startswith("exception-"):
+                continue  # a partner's refusal put to a person: left for a real one
             self._seen.add(pending.request.key)
             if self._random.random() < 0.2:
                 continue  # left to its deadline: the buyer is refunded

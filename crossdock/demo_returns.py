@@ -86,7 +86,9 @@ class DemoReturns:
         seed: int,
         return_share: float = 0.35,
         signer: ClaimSigner | None = None,
+        look_every_seconds: float = LOOK_EVERY_SECONDS,
     ) -> None:
+        self._look_every = look_every_seconds
         self._client = client
         self._settings = settings
         self._random = random.Random(seed)
@@ -101,7 +103,7 @@ class DemoReturns:
     async def run(self) -> None:
         """Look at delivered orders and open returns every few seconds, until cancelled."""
         while True:
-            await asyncio.sleep(LOOK_EVERY_SECONDS)
+            await asyncio.sleep(self._look_every)
             for step in (self._open_returns, self._decide, self._answer_offers, self._inspect):
                 try:
                     await step()

@@ -2,23 +2,31 @@
 
 Starts the Temporal dev server (SQLite file under the state dir, our search attributes
 registered), the partner sandbox, the worker, intake (console process, which also keeps
-the marketplace pollers running) and the demo feed. Ctrl-C stops them all; the next run
-resumes in-flight workflows from the SQLite file.
+the marketplace pollers running) and the demo feed. A part that dies is restarted with
+backoff (crossdock/supervision.py); Ctrl-C stops them all; the next run resumes in-flight
+workflows from the SQLite file, and so does a restarted dev server.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import socket
-import subprocess
 import sys
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
 
 from crossdock.binaries import installed_binary
 from crossdock.config import Settings
+from crossdock.supervision import (
+    PartGaveUp,
+    PartSpec,
+    RestartPolicy,
+    StopRequested,
+    Supervisor,
+)
 from workflows.search import cli_flags as search_attribute_flags
 
 # What the demo profile compresses so orders complete while you watch; production
@@ -76,12 +84,18 @@ DEMO_PROFILE = {
 }
 
 
+log = structlog.get_logger(__name__)
+
+# The source checkout: worker.py sits beside the packages (crossdock/, workflows/, ...).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
 class PortTaken(RuntimeError):
     pass
 
 
-class StopRequested(Exception):
-    """SIGTERM or SIGINT: stop every part in order."""
+class UnsafeBind(ValueError):
+    """The embedded dev server was asked to listen beyond this machine."""
 
 
 def _stop_requested(signum: int, frame: object) -> None:
@@ -95,6 +109,26 @@ def handle_stop_signals() -> None:
     signal.signal(signal.SIGTERM, _stop_requested)
 
 
+def check_loopback(address: str) -> None:
+    """Refuse a dev server address that is not on this machine's loopback.
+
+    The embedded dev server has no TLS and no authentication: anyone who reaches its port
+    can read every payload's metadata, signal, reset or terminate any workflow.
+    """
+    host = address.rsplit(":", 1)[0].strip("[]")
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise UnsafeBind(
+            f"CROSSDOCK_TEMPORAL_ADDRESS={address}: the embedded Temporal dev server has no "
+            "TLS or authentication, so `crossdock run` binds it only to loopback "
+            "(127.0.0.1, ::1 or localhost); to reach Temporal from other machines run a "
+            "cluster with mTLS (docker-compose.yml, docs/security.md)"
+        )
+
+
 def check_port_free(host: str, port: int, what: str, setting: str) -> None:
     """Refuse to start when `port` is taken, naming the part and the setting to change."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -106,16 +140,6 @@ def check_port_free(host: str, port: int, what: str, setting: str) -> None:
                 f"port {port} on {host} is already taken, so {what} cannot start; "
                 f"stop whatever holds it or set {setting} to a free port"
             ) from None
-
-
-def wait_for_port(host: str, port: int, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            if sock.connect_ex((host, port)) == 0:
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"{what} did not open {host}:{port} within {timeout:.0f} s")
 
 
 def temporal_command(settings: Settings) -> list[str]:
@@ -150,39 +174,6 @@ def temporal_command(settings: Settings) -> list[str]:
     return command + search_attribute_flags()
 
 
-@dataclass
-class Supervisor:
-    env: dict[str, str]
-    children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
-
-    def start(self, name: str, command: Sequence[str]) -> None:
-        # Own process group per child, so the terminal's Ctrl-C reaches only us and we
-        # stop the parts in order (feed first, Temporal last).
-        process = subprocess.Popen(list(command), env=self.env, start_new_session=True)
-        self.children.append((name, process))
-
-    def watch(self) -> str | None:
-        """Block until a child exits; return its name (None if asked to stop)."""
-        try:
-            while True:
-                for name, process in self.children:
-                    if process.poll() is not None:
-                        return name
-                time.sleep(0.5)
-        except (KeyboardInterrupt, StopRequested):
-            return None
-
-    def stop(self) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
-        for _, process in reversed(self.children):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-
-
 def prepare_state(settings: Settings) -> None:
     """Generate missing secrets and migrate the database before any child starts, so
     the worker, intake and demo feed all find the same keys and schema."""
@@ -202,10 +193,57 @@ def prepare_state(settings: Settings) -> None:
         db.dispose()
 
 
-def run(settings: Settings, demo: bool) -> int:
-    """Start every part, wait for Ctrl-C or a crash, stop everything. Returns exit code."""
-    # Anything set explicitly in the environment wins over the demo profile.
+def project_file(name: str) -> Path:
+    """A file of the project's top level (worker.py), found from the package rather than
+    the working directory, so `crossdock run` works from anywhere."""
+    path = PROJECT_ROOT / name
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: `crossdock run` needs the project's source checkout "
+            "(pip install -e .), which holds worker.py beside the packages"
+        )
+    return path
+
+
+def child_env(settings: Settings, demo: bool) -> dict[str, str]:
+    """The children's environment: the demo profile under what is set explicitly, and
+    the state dir as an absolute path, so every child keeps its files in the same place
+    whatever its working directory."""
     env = {**(DEMO_PROFILE if demo else {}), **os.environ}
+    env["CROSSDOCK_STATE_DIR"] = str(settings.state_dir.resolve())
+    return env
+
+
+def parts(settings: Settings) -> list[PartSpec]:
+    """The stack's children in start order, each with where it listens and what it needs."""
+    python = sys.executable
+    host, port = settings.temporal_address.rsplit(":", 1)
+    temporal = ("temporal",)
+    specs = [
+        PartSpec("temporal", temporal_command(settings), listens=(host, int(port))),
+        PartSpec(
+            "sandbox",
+            [python, "-m", "crossdock.cli", "sandbox"],
+            listens=(settings.sandbox_host, settings.sandbox_port),
+        ),
+        PartSpec("worker", [python, str(project_file("worker.py"))], needs=temporal),
+        PartSpec(
+            "intake",
+            [python, "-m", "crossdock.cli", "intake"],
+            listens=(settings.console_host, settings.console_port),
+            needs=temporal,
+        ),
+    ]
+    if settings.demo_feed:
+        specs.append(
+            PartSpec("demo-feed", [python, "-m", "crossdock.cli", "demo-feed"], needs=temporal)
+        )
+    return specs
+
+
+def check_ports(settings: Settings) -> None:
+    """Refuse to start when any part's port is taken, or Temporal would leave loopback."""
+    check_loopback(settings.temporal_address)
     host, port = settings.temporal_address.rsplit(":", 1)
     for what, h, p, setting in [
         ("Temporal", host, int(port), "CROSSDOCK_TEMPORAL_ADDRESS"),
@@ -214,40 +252,46 @@ def run(settings: Settings, demo: bool) -> int:
         ("the console", settings.console_host, settings.console_port, "CROSSDOCK_CONSOLE_PORT"),
     ]:
         check_port_free(h, p, what, setting)
-    python = sys.executable
+
+
+def run(settings: Settings, demo: bool, policy: RestartPolicy | None = None) -> int:
+    """Start every part, keep them running (restarting the dead), stop everything on
+    Ctrl-C or when a part spends its restart budget. Returns the exit code."""
+    settings = settings.model_copy(update={"state_dir": settings.state_dir.resolve()})
+    check_ports(settings)
     prepare_state(settings)
     from crossdock.console.first_admin import announce_first_admin, ensure_first_admin
 
     first_admin = ensure_first_admin(settings)
-    supervisor = Supervisor(env)
+    supervisor = Supervisor(child_env(settings, demo), policy or RestartPolicy())
     handle_stop_signals()
+    host = settings.temporal_address.rsplit(":", 1)[0]
     try:
-        supervisor.start("temporal", temporal_command(settings))
-        wait_for_port(host, int(port), 60, "Temporal")
-        supervisor.start("sandbox", [python, "-m", "crossdock.cli", "sandbox"])
-        supervisor.start("worker", [python, "worker.py"])
-        supervisor.start("intake", [python, "-m", "crossdock.cli", "intake"])
-        wait_for_port(settings.sandbox_host, settings.sandbox_port, 30, "the sandbox")
-        wait_for_port(settings.console_host, settings.console_port, 30, "intake")
-        if settings.demo_feed:
-            supervisor.start("demo-feed", [python, "-m", "crossdock.cli", "demo-feed"])
+        for spec in parts(settings):
+            supervisor.start(spec)
+            if spec.name == "temporal":
+                supervisor.wait_ready("temporal", 60)
+        supervisor.wait_ready("sandbox", 30)
+        supervisor.wait_ready("intake", 30)
         print(
             f"\nCrossdock is running.\n"
             f"  Temporal UI  http://{host}:{settings.temporal_ui_port}\n"
             f"  sandbox      {settings.sandbox_url}/docs  (ledger: /_sandbox/ledger)\n"
             f"  intake       {settings.intake_url}/docs\n"
             f"  console      {settings.intake_url}/console  (API: /docs, CLI: crossdock inbox)\n"
-            f"Ctrl-C stops everything; the next `make run` resumes in-flight orders.\n",
+            f"A part that dies is restarted; Ctrl-C stops everything; the next `make run` "
+            f"resumes in-flight orders.\n",
             flush=True,
         )
+        log.info("stack_running", parts=list(supervisor.parts))
         if first_admin is not None:
             announce_first_admin(first_admin, settings)
-        crashed = supervisor.watch()
-    except StopRequested:
-        crashed = None
+        supervisor.watch()
+    except (StopRequested, KeyboardInterrupt):
+        return 0
+    except (PartGaveUp, TimeoutError) as err:
+        print(f"{err}; stopped the rest", file=sys.stderr, flush=True)
+        return 1
     finally:
         supervisor.stop()
-    if crashed:
-        print(f"{crashed} exited; stopped the rest", file=sys.stderr)
-        return 1
     return 0

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse
 
+from crossdock.api_errors import install_error_shape, refusals
 from crossdock.audit import AuditLog
 from crossdock.catalog import default_catalog
 from crossdock.codec import codec_for
@@ -21,7 +23,6 @@ from crossdock.config import Settings
 from crossdock.console import install_console
 from crossdock.console.auth import cookie_session
 from crossdock.identity import Accounts
-from crossdock.models.order import Order
 from crossdock.partners.carrier import CarrierClient
 from crossdock.partners.storefront import StorefrontClient
 from crossdock.request_limits import install_request_limits
@@ -35,9 +36,16 @@ from crossdock.temporal import connect
 from starter.codec_server import create_codec_app
 from starter.dispute_poller import ensure_dispute_poller
 from starter.pollers import ensure_pollers
-from starter.rate_limit import RateLimiter, enforce
+from starter.rate_limit import RateLimiter
 from starter.returns import ensure_return_pollers
-from starter.storefront_intake import SIGNATURE_HEADER, CheckoutIntake
+from starter.storefront_intake import (
+    CheckoutAccepted,
+    CheckoutIntake,
+    Refused,
+    StorefrontCheckout,
+    refused_answer,
+    signed_checkout,
+)
 from starter.tracking import TrackingRouter
 from starter.webhooks_easypost import EasyPostWebhookIntake, easypost_webhook_router
 from starter.webhooks_stripe import StripeWebhookIntake, dispute_policy, stripe_webhook_router
@@ -81,7 +89,9 @@ def create_intake_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Crossdock intake", lifespan=lifespan)
     app.state.rate_limiter = RateLimiter(settings.intake_rate_per_second, settings.intake_burst)
+    install_error_shape(app)
     install_request_limits(app, settings)
+    app.add_exception_handler(Refused, refused_answer)
     app.include_router(stripe_webhook_router())
     app.include_router(easypost_webhook_router())
     # The operator console (API, web pages) shares this process and its Temporal client.
@@ -102,15 +112,16 @@ def create_intake_app(settings: Settings) -> FastAPI:
     @app.post(
         "/intake/storefront/checkout",
         status_code=202,
-        responses={401: {}, 409: {}, 422: {}, 429: {}, 503: {}},
+        tags=["intake"],
+        response_model=CheckoutAccepted,
+        responses=refusals(400, 401, 409, 422, 429, 503),
     )
-    async def storefront_checkout(order: Order, request: Request) -> JSONResponse:
+    async def storefront_checkout(
+        checkout: StorefrontCheckout, replay_key: Annotated[str, Depends(signed_checkout)]
+    ) -> JSONResponse:
         """A signed storefront checkout: confirmed with the shop, then its order starts
         (once). See docs/intake.md."""
-        enforce(request, "storefront")
-        header = request.headers.get(SIGNATURE_HEADER)
-        intake: CheckoutIntake = request.app.state.checkout
-        # FastAPI has parsed the body already; the signature is over its raw bytes.
-        return await intake.receive(order, await request.body(), header)
+        intake: CheckoutIntake = app.state.checkout
+        return await intake.receive(checkout, replay_key)
 
     return app

@@ -62,3 +62,18 @@ async def deliver_dispute_event(
         return workflow_id, "closed"
     log.info("dispute_event_delivered", workflow_id=workflow_id, event_id=event.event_id)
     return workflow_id, "delivered"
+
+
+class DisputeDelivery:
+    """`deliver_dispute_event` bound to a client, task queue and policy, for the pollers'
+    activities (injected by worker.py, so activities need not import this module)."""
+
+    def __init__(self, client: Client, task_queue: str, policy: DisputePolicy) -> None:
+        self._client = client
+        self._task_queue = task_queue
+        self._policy = policy
+
+    async def __call__(self, provider: DisputeProvider, event: DisputeEvent) -> tuple[str, str]:
+        return await deliver_dispute_event(
+            self._client, provider, event, self._task_queue, self._policy
+        )

@@ -44,6 +44,18 @@ async def start_order(client: Client, order: Order, settings: Settings) -> bool:
     )
 
 
+class OrderStarter:
+    """`start_order` bound to a client and settings, for the activities that start orders
+    (injected by worker.py, so activities need not import this module)."""
+
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self._client = client
+        self._settings = settings
+
+    async def __call__(self, order: Order) -> bool:
+        return await start_order(self._client, order, self._settings)
+
+
 async def start_order_input(client: Client, input: OrderInput, task_queue: str) -> bool:
     """`start_order` for a prepared input (a replacement carries its original's policy)."""
     order = input.order

@@ -20,10 +20,13 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import structlog
+from fastapi import Request, Security
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -31,12 +34,13 @@ from crossdock.audit import AuditLog, DecisionAttempt, Outcome
 from crossdock.catalog import Catalog
 from crossdock.config import Settings
 from crossdock.models.approval import Principal, Role
-from crossdock.models.bounds import arriving
+from crossdock.models.bounds import Reference, arriving
 from crossdock.models.order import Channel, Order
 from crossdock.models.order_steps import OrderInput
 from crossdock.partners.errors import PartnerError
 from crossdock.partners.storefront import StorefrontClient
 from starter.orders import start_order
+from starter.rate_limit import enforce
 from starter.stripe_signature import SignatureRefused, verify
 from starter.webhooks_stripe import Remembered
 
@@ -71,6 +75,45 @@ class Refused(Exception):
         return JSONResponse(body, status_code=self.status)
 
 
+class StorefrontCheckout(Order):
+    """An order as the storefront posts it at checkout: the channel is the storefront."""
+
+    channel: Literal[Channel.STOREFRONT]
+    # The provider's payment method token: a storefront order is paid at checkout.
+    payment_method: Annotated[Reference, Field(min_length=1)]
+
+
+class CheckoutAccepted(BaseModel):
+    """The order's workflow, and whether this request started it (false: it ran already)."""
+
+    workflow_id: str
+    started: bool
+
+
+STOREFRONT_SIGNATURE = APIKeyHeader(
+    name=SIGNATURE_HEADER,
+    scheme_name="StorefrontSignature",
+    description="t=<unix time>,v1=<HMAC-SHA256 of '{t}.{raw body}' with the storefront secret>",
+    auto_error=False,
+)
+
+
+async def signed_checkout(
+    request: Request, header: Annotated[str | None, Security(STOREFRONT_SIGNATURE)]
+) -> str:
+    """Rate limit (429) and signature (401, 409) first, before the body is validated:
+    whoever cannot sign learns nothing of what a valid checkout holds."""
+    enforce(request, "storefront")
+    intake: CheckoutIntake = request.app.state.checkout
+    return intake.verified(await request.body(), header)
+
+
+async def refused_answer(request: Request, err: Exception) -> JSONResponse:
+    """A `Refused` raised before the handler (by `signed_checkout`), in the error shape."""
+    assert isinstance(err, Refused)
+    return err.response()
+
+
 class CheckoutIntake:
     """Verifies storefront checkouts, confirms them with the shop, starts their orders.
 
@@ -99,11 +142,13 @@ class CheckoutIntake:
         self._secret, self._catalog, self._audit, self._clock = secret, catalog, audit, clock
         self._signatures = Remembered(memory)
 
-    async def receive(self, order: Order, body: bytes, header: str | None) -> JSONResponse:
-        """Verify, confirm, start; the response says what happened."""
+    async def receive(self, checkout: StorefrontCheckout, replay_key: str) -> JSONResponse:
+        """Confirm, start (the signature is verified already, `replay_key` its key); the
+        response says what happened."""
         try:
-            replay_key = self._verified(body, header)
-            order = arriving(order, datetime.now(UTC))  # the windows only the door can judge
+            # The windows only the door can judge; a plain Order from here on (the
+            # workflow's input, compared with what it started with).
+            order = arriving(Order.model_validate(checkout.model_dump()), datetime.now(UTC))
             await self._confirm(order)
             started = await start_order(self._client, order, self._settings)
             if not started:
@@ -113,7 +158,9 @@ class CheckoutIntake:
         self._signatures.add(replay_key)
         return JSONResponse({"workflow_id": order.workflow_id, "started": started}, status_code=202)
 
-    def _verified(self, body: bytes, header: str | None) -> str:
+    def verified(self, body: bytes, header: str | None) -> str:
+        """The replay key of a checkout signed with the storefront's secret, not seen
+        before; else `Refused` (401 forged or stale, 409 replayed)."""
         try:
             signed = verify(body, header, self._secret, self._clock(), name=SIGNATURE_HEADER)
         except SignatureRefused as refused:
@@ -126,8 +173,6 @@ class CheckoutIntake:
 
     async def _confirm(self, order: Order) -> None:
         """The order as the shop has it, at the shop's prices; else `Refused`."""
-        if order.channel is not Channel.STOREFRONT:
-            raise Refused(422, "invalid_channel", "expected 'storefront'", "channel")
         try:
             record = await self._storefront.retrieve_order(order.channel_order_id)
         except PartnerError as err:

@@ -25,7 +25,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from crossdock.models.order_steps import OrderResult, TrackingUpdate
 from crossdock.models.shipment import ShipmentStatus, TrackerEvent
-from crossdock.partners.carrier import CarrierClient, Tracker, parse_tracker_event
+from crossdock.partners.carrier import CarrierClient
+from crossdock.partners.carrier_events import parse_tracker_event
+from crossdock.partners.carrier_objects import Tracker
 from workflows.order import OrderWorkflow
 
 log = structlog.get_logger(__name__)

@@ -19,17 +19,19 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
 
-from crossdock.partners.carrier import NotATrackerEvent
+from crossdock.api_errors import error_response, refusals
+from crossdock.partners.carrier_events import NotATrackerEvent
 from crossdock.partners.errors import PartnerError, PartnerRejected
 from starter.rate_limit import enforce
 from starter.tracking import TrackingRouter, UnconfirmedEvent
-from starter.webhooks_stripe import Remembered
+from starter.webhooks_stripe import Remembered, WebhookAnswer
 
 log = structlog.get_logger(__name__)
 
@@ -158,24 +160,61 @@ def _event(body: bytes) -> dict[str, Any]:
     event_id = event.get("id")
     if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
         raise ValueError("id must be the Event's id (a string of 1 to 64 characters)")
+    if not isinstance(event.get("description", ""), str):
+        raise ValueError("description must be a string such as 'tracker.updated'")
+    if not isinstance(event.get("result", {}), dict):
+        raise ValueError("result must be an object (the Tracker the event is about)")
     return event
 
 
-def _refuse(status: int, event: str, reason: str) -> JSONResponse:
-    log.warning(f"easypost_webhook_{event}", reason=reason, status=status)
-    return JSONResponse({"error": reason}, status_code=status)
+def _refuse(status: int, code: str, reason: str) -> JSONResponse:
+    log.warning(f"easypost_webhook_{code}", reason=reason, status=status)
+    return error_response(status, code, reason)
+
+
+# What the spec says an EasyPost Event is: what intake checks of every event (a tracker
+# event's `result` is checked, and re-read from the carrier, when it is one).
+EASYPOST_EVENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["object", "id", "created_at"],
+    "properties": {
+        "object": {"type": "string", "enum": ["Event"]},
+        "id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "created_at": {"type": "string", "format": "date-time", "maxLength": 40},
+        "description": {"type": "string"},
+        "result": {"type": "object"},
+    },
+}
+EASYPOST_SIGNATURE = APIKeyHeader(
+    name=SIGNATURE_HEADER,
+    scheme_name="EasyPostSignature",
+    description=f"{SIGNATURE_PREFIX}<HMAC-SHA256 of the raw body with the webhook secret>",
+    auto_error=False,
+)
 
 
 def easypost_webhook_router() -> APIRouter:
     """`POST /webhooks/easypost`, served by the `EasyPostWebhookIntake` in
     `app.state.easypost`."""
-    router = APIRouter()
+    router = APIRouter(tags=["intake"])
 
-    @router.post("/webhooks/easypost")
-    async def carrier_webhook(request: Request) -> JSONResponse:
+    @router.post(
+        "/webhooks/easypost",
+        response_model=WebhookAnswer,
+        responses=refusals(400, 401, 422, 429, 503),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": EASYPOST_EVENT}},
+            }
+        },
+    )
+    async def carrier_webhook(
+        request: Request, signature: Annotated[str | None, Security(EASYPOST_SIGNATURE)]
+    ) -> JSONResponse:
         """EasyPost tracker events → signals to the order or return they are about."""
         enforce(request, "easypost")
         intake: EasyPostWebhookIntake = request.app.state.easypost
-        return await intake.receive(await request.body(), request.headers.get(SIGNATURE_HEADER))
+        return await intake.receive(await request.body(), signature)
 
     return router

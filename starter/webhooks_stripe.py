@@ -15,13 +15,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from pydantic import BaseModel, Field
 from temporalio.client import Client
 
+from crossdock.api_errors import error_response, refusals
 from crossdock.config import Settings
 from crossdock.models.dispute import DisputeEvent, DisputePolicy, DisputeProvider
 from crossdock.partners.stripe_disputes import dispute_snapshot
@@ -32,6 +35,8 @@ from starter.stripe_signature import SignatureRefused, verify
 log = structlog.get_logger(__name__)
 
 DISPUTE_EVENTS = "charge.dispute."
+# Stripe's ids and types are short; longer ones are no Stripe event (and no workflow id).
+MAX_ID, MAX_TYPE = 255, 100
 
 
 class Remembered:
@@ -91,9 +96,8 @@ class StripeWebhookIntake:
             return _refuse(409, "replay_refused", "this exact signed request was seen before")
         self._signatures.add(replay_key)
         try:
-            event = json.loads(payload)
-            event_id, kind = str(event["id"]), str(event["type"])
-        except (ValueError, KeyError, TypeError) as err:
+            event_id, kind, event = _event(payload)
+        except ValueError as err:
             return _refuse(400, "event_malformed", f"not a Stripe event: {err}")
         if event_id in self._events:
             log.info("stripe_event_duplicate", event_id=event_id)
@@ -114,6 +118,22 @@ class StripeWebhookIntake:
         )
 
 
+def _event(payload: bytes) -> tuple[str, str, dict[str, Any]]:
+    """The event's id, type and whole object, or ValueError naming what is not Stripe's."""
+    try:
+        event = json.loads(payload)
+    except ValueError as err:
+        raise ValueError(f"the body is not JSON: {err}") from None
+    if not isinstance(event, dict):
+        raise ValueError(f"the body is a JSON {type(event).__name__}, not an event object")
+    event_id, kind = event.get("id"), event.get("type")
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_ID:
+        raise ValueError(f"id must be the event's id (a string of 1 to {MAX_ID} characters)")
+    if not isinstance(kind, str) or not 0 < len(kind) <= MAX_TYPE:
+        raise ValueError(f"type must be an event type such as '{DISPUTE_EVENTS}created'")
+    return event_id, kind, event
+
+
 def _dispute_event(event: dict[str, Any]) -> DisputeEvent:
     created = event.get("created")
     # Stripe's `created` is unix seconds now-ish; past the year 2286 (or a bool) it is no
@@ -125,25 +145,73 @@ def _dispute_event(event: dict[str, Any]) -> DisputeEvent:
         event_id=event["id"],
         type=event["type"],
         created=datetime.fromtimestamp(created, UTC),
-        dispute=dispute_snapshot((event.get("data") or {}).get("object") or {}),
+        dispute=dispute_snapshot(_data_object(event)),
     )
 
 
-def _refuse(status: int, event: str, reason: str) -> JSONResponse:
-    log.warning(f"stripe_webhook_{event}", reason=reason, status=status)
-    return JSONResponse({"error": reason}, status_code=status)
+def _data_object(event: dict[str, Any]) -> Any:
+    data = event.get("data")
+    if not isinstance(data, dict):
+        raise ValueError("data must be an object holding the dispute as data.object")
+    return data.get("object")
+
+
+def _refuse(status: int, code: str, reason: str) -> JSONResponse:
+    log.warning(f"stripe_webhook_{code}", reason=reason, status=status)
+    return error_response(status, code, reason)
+
+
+class WebhookAnswer(BaseModel):
+    """What intake did with a webhook event it accepted."""
+
+    status: str = Field(description="delivered, duplicate, ignored, closed, refused, ...")
+    workflow_id: str | None = None
+    event_id: str | None = None
+    type: str | None = None
+    reason: str | None = None
+
+
+# What the spec says a Stripe event is: only what intake checks of every event (the rest
+# of a dispute event is checked when it is one, answering 400 naming the field).
+STRIPE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type"],
+    "properties": {
+        "id": {"type": "string", "minLength": 1, "maxLength": MAX_ID},
+        "type": {"type": "string", "minLength": 1, "maxLength": MAX_TYPE},
+    },
+}
+STRIPE_SIGNATURE = APIKeyHeader(
+    name="Stripe-Signature",
+    scheme_name="StripeSignature",
+    description="t=<unix time>,v1=<HMAC-SHA256 of '{t}.{raw body}' with the endpoint secret>",
+    auto_error=False,
+)
 
 
 def stripe_webhook_router() -> APIRouter:
     """`POST /webhooks/stripe`, served with a `StripeWebhookIntake` in `app.state.stripe`."""
-    router = APIRouter()
+    router = APIRouter(tags=["intake"])
 
-    @router.post("/webhooks/stripe")
-    async def stripe_webhook(request: Request) -> JSONResponse:
-        """Stripe events (disputes) → signals to their dispute workflows."""
+    @router.post(
+        "/webhooks/stripe",
+        response_model=WebhookAnswer,
+        responses=refusals(400, 409, 429, 503),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": STRIPE_EVENT}},
+            }
+        },
+    )
+    async def stripe_webhook(
+        request: Request, signature: Annotated[str | None, Security(STRIPE_SIGNATURE)]
+    ) -> JSONResponse:
+        """Stripe events (disputes) → signals to their dispute workflows. Refusals of the
+        signature are 400, as Stripe's own libraries answer them."""
         enforce(request, "stripe")
         intake: StripeWebhookIntake = request.app.state.stripe
-        return await intake.receive(await request.body(), request.headers.get("Stripe-Signature"))
+        return await intake.receive(await request.body(), signature)
 
     return router
 

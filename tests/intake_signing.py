@@ -7,7 +7,8 @@ import time
 
 from crossdock.config import Settings
 from crossdock.models.order import Order
-from crossdock.sandbox import _easypost, storefront
+from crossdock.sandbox import storefront
+from crossdock.sandbox.easypost import shapes as easypost_shapes
 from crossdock.secrets import easypost_webhook_secret, storefront_signing_secret
 
 
@@ -33,4 +34,4 @@ def signed_event(
     """An EasyPost Event body and headers signed with the install's webhook secret."""
     body = json.dumps(event).encode()
     key = secret or easypost_webhook_secret(settings)
-    return body, {"Content-Type": "application/json"} | _easypost.sign(body, key)
+    return body, {"Content-Type": "application/json"} | easypost_shapes.sign(body, key)

@@ -35,7 +35,14 @@ with workflow.unsafe.imports_passed_through():
         ResumeRequest,
         TrackingUpdate,
     )
-    from workflows import order_ledger, order_packages, order_stock, tracking_memory
+    from crossdock.models.refusals import PartnerQuestion, Refusal, RefusalKind
+    from workflows import (
+        order_ledger,
+        order_packages,
+        order_questions,
+        order_stock,
+        tracking_memory,
+    )
     from workflows.order_backorder import ship_backorder
     from workflows.order_channel import TELL_CHANNEL, tell_channel
     from workflows.order_context import WORKFLOW_CANCEL, OrderContext, OrderRejected
@@ -58,6 +65,12 @@ SHIP_BY_WATCH = "ship-by-watch"
 DELIVERY_WATCH = "delivery-watch"
 SCREENING = "screening"
 CARRIER_EXCEPTIONS = "carrier-exceptions"
+# A partner's refusal after shipment that no step settled becomes a question (it used to
+# escape the run and fail the workflow task, again and again).
+REFUSAL_AFTER_SHIPMENT = "refusal-after-shipment"
+# An undo a partner refused asks a person before the cancelled order closes (it used to
+# leave a NeedsAttention flag on a closed workflow that nothing could answer).
+UNDO_REFUSAL_ASKS = "undo-refusal-asks"
 
 CANCEL_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
@@ -99,6 +112,10 @@ class OrderWorkflow:
         ctx.saga.clear()
         try:
             return await self._after_shipment(input)
+        except OrderRejected as refusal:
+            if not workflow.patched(REFUSAL_AFTER_SHIPMENT):
+                raise
+            return await self._stopped_after_shipment(refusal)
         except asyncio.CancelledError:
             if workflow.patched(WORKFLOW_CANCEL):
                 ctx.note("workflow_cancelled", "after shipment: stopped following the order")
@@ -122,6 +139,22 @@ class OrderWorkflow:
         # ledger) open until it closes.
         await workflow.wait_condition(lambda: ctx.status.open_cases() == 0)
         ctx.move(OrderState.COMPLETED, "return window ended")
+        return self._result()
+
+    async def _stopped_after_shipment(self, rejected: OrderRejected) -> OrderResult:
+        """A refusal no step could settle: a person finishes the order by hand, then it
+        closes (the goods are out; nothing can be undone, nothing is retried blindly)."""
+        ctx = self._ctx
+        refusal = rejected.refusal or Refusal(kind=RefusalKind.REFUSED, message=str(rejected))
+        question = PartnerQuestion(step="after-shipment", what="the order", refusal=refusal)
+        subject = order_questions.subject_for(
+            question, "Finish the order by hand, then record what was done; it closes."
+        )
+        answer = await order_questions.ask(
+            ctx, question, subject, (order_questions.DONE_BY_HAND,), can_close=False
+        )
+        ctx.status.reason = f"{refusal}; {answer.describe()}"
+        ctx.move(OrderState.CLOSED, ctx.status.reason)
         return self._result()
 
     def _lines_sent(self) -> list[int]:
@@ -173,12 +206,32 @@ class OrderWorkflow:
             if await tell_channel(ctx, tell) is None:
                 refused.append(f"telling {ctx.order.channel} the order is cancelled")
         ctx.move(OrderState.CANCELLED, f"{reason}; undone: {', '.join(undone) or 'nothing'}")
-        if refused:
+        if refused and not ctx.workflow_cancelled and workflow.patched(UNDO_REFUSAL_ASKS):
+            await self._finish_undo_by_hand(refused)
+        elif refused:
             # Something stays booked at a partner: a person must finish the undo.
             ctx.attention(True, f"undo refused, finish by hand: {'; '.join(refused)}")
         elif ctx.status.needs_attention:
             ctx.attention(False, "cancelled")
         return OrderResult(state=ctx.status.state, reason=reason)
+
+    async def _finish_undo_by_hand(self, refused: list[str]) -> None:
+        """Something stays booked at a partner (an authorization, a declaration, a label):
+        the case stays open in the inbox until a person has undone it by hand."""
+        ctx = self._ctx
+        question = PartnerQuestion(
+            step="undo",
+            what="undoing the cancelled order",
+            refusal=Refusal(kind=RefusalKind.REFUSED, message="; ".join(refused)[:2000]),
+            money=any(name.startswith("void_authorization") for name in refused),
+        )
+        subject = order_questions.subject_for(
+            question, "Undo each by hand at the partner, then record what was done."
+        )
+        answer = await order_questions.ask(
+            ctx, question, subject, (order_questions.DONE_BY_HAND,), can_close=False
+        )
+        ctx.note("undone_by_hand", answer.describe())
 
     @workflow.update
     def cancel(self, request: CancelRequest) -> CancelReceipt:
@@ -203,10 +256,20 @@ class OrderWorkflow:
             raise ValueError(f"role {request.by.role} may not cancel orders (allowed: {allowed})")
         if ctx.cancel_request is not None:
             raise ValueError(f"already being cancelled by {ctx.cancel_request.by.id}")
+        self._check_money_question("cancelled")
         if ctx.status.state not in BEFORE_SHIPMENT or ctx.shipping_committed:
             raise ValueError(
                 f"order is {ctx.status.state} and already shipped or shipping: "
                 "request a return instead"
+            )
+
+    def _check_money_question(self, action: str) -> None:
+        question = self._ctx.status.question
+        if question is not None and question.money:
+            raise ValueError(
+                f"order may not be {action} while a question about its money is open "
+                f"({question.what} refused: {question.refusal.message}): answer "
+                f"{question.approval_key!r} in the inbox first"
             )
 
     @workflow.update
@@ -224,6 +287,7 @@ class OrderWorkflow:
             raise ValueError(f"already held by {ctx.status.hold.by.id}: {ctx.status.hold.reason}")
         if ctx.cancel_request is not None:
             raise ValueError(f"already being cancelled by {ctx.cancel_request.by.id}")
+        self._check_money_question("held")
         if ctx.status.state not in BEFORE_SHIPMENT or ctx.shipping_committed:
             raise ValueError(f"order is {ctx.status.state}: a shipped order cannot be held")
 
@@ -254,6 +318,7 @@ class OrderWorkflow:
     @decide.validator
     def _check_decision(self, decision: Decision) -> None:
         self._ctx.approval.validate(decision)
+        order_questions.check_answer(self._ctx.status.question, decision)
 
     @workflow.update
     def correct_address(self, correction: AddressCorrection) -> CorrectionReceipt:

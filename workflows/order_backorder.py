@@ -11,8 +11,10 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.channel_cancel import SellerCancelReason
     from crossdock.models.packages import Package
     from crossdock.models.stock import line_ref
+    from workflows import order_further
     from workflows.order_channel import tell_channel
     from workflows.order_context import OrderContext, OrderRejected
+    from workflows.order_further import FURTHER_CONFIRM
     from workflows.order_packages import (
         adopt_early_events,
         buy_package_label,
@@ -35,7 +37,8 @@ async def ship_backorder(ctx: OrderContext) -> None:
     reservation = await wait_for_stock(ctx, any_line=False)
     arrived = [i for i in ready(reservation, set(status.shipped_lines)) if i in short]
     shipped = await _ship_lines(ctx, arrived) if arrived else []
-    missing = [i for i in short if i not in shipped]
+    # Lines a person recorded as shipped by hand (the warehouse refused) are not missing.
+    missing = [i for i in short if i not in shipped and i not in status.shipped_lines]
     if missing:
         await _cancel_lines(ctx, missing)
     if not shipped:
@@ -48,6 +51,7 @@ async def _ship_lines(ctx: OrderContext, lines: list[int]) -> list[int]:
     first = len(status.parcels) + sum(len(p.previous_labels) for p in status.parcels) + 1
     planned = plan_packages(ctx.order, ctx.policy.max_parcel_grams, line_indexes=lines)
     sent: list[ParcelStatus] = []
+    confirmed: list[int] = []
     for offset, plan in enumerate(planned):
         package = Package(number=first + offset, lines=plan.lines)
         try:
@@ -57,11 +61,8 @@ async def _ship_lines(ctx: OrderContext, lines: list[int]) -> list[int]:
             continue
         parcel = ParcelStatus(package=package, label=label, last_scan_at=workflow.now())
         if not ctx.status.replacement_of:
-            await ctx.try_call(
-                MarketplaceActivities.confirm_shipment,
-                confirmation_of(ctx, parcel, package.number),
-                f"confirming package {package.number} to {ctx.order.channel}",
-            )
+            if await _confirm(ctx, parcel, package.number):
+                confirmed.append(package.number)
         status.parcels.append(parcel)
         sent.append(parcel)
     shipped = sorted({line.line_index for parcel in sent for line in parcel.package.lines})
@@ -71,8 +72,25 @@ async def _ship_lines(ctx: OrderContext, lines: list[int]) -> list[int]:
     adopt_early_events(status, workflow.now())
     summarise(status)
     numbers = ", ".join(str(parcel.package.number) for parcel in sent)
-    ctx.move(OrderState.SHIPMENT_CONFIRMED, f"backordered lines shipped: package {numbers}")
+    if confirmed or ctx.status.replacement_of or not workflow.patched(FURTHER_CONFIRM):
+        ctx.move(OrderState.SHIPMENT_CONFIRMED, f"backordered lines shipped: package {numbers}")
+    else:
+        # Nothing the channel confirmed: the order is not called confirmed.
+        ctx.move(OrderState.IN_TRANSIT, f"backordered lines shipped unconfirmed: package {numbers}")
     return shipped
+
+
+async def _confirm(ctx: OrderContext, parcel: ParcelStatus, number: int) -> bool:
+    """Tell the channel a backordered package shipped; True when it confirmed."""
+    confirmation = confirmation_of(ctx, parcel, number)
+    if workflow.patched(FURTHER_CONFIRM):
+        return await order_further.confirm(ctx, confirmation) is not None
+    told = await ctx.try_call(
+        MarketplaceActivities.confirm_shipment,
+        confirmation,
+        f"confirming package {number} to {ctx.order.channel}",
+    )
+    return told is not None
 
 
 async def _cancel_lines(ctx: OrderContext, lines: list[int]) -> None:

@@ -15,11 +15,13 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.channel_cancel import SellerCancelReason
     from crossdock.models.intake import INTAKE_PRINCIPALS
     from crossdock.models.order_steps import CancelRequest, OrderInput
+    from crossdock.models.refusals import Refusal
     from workflows.approval import Approval
     from workflows.lifecycle import TimelineEntry
     from workflows.options import P, R, call_partner
     from workflows.order_states import ORDER_LIFECYCLE, OrderState
     from workflows.order_status import OrderStatus
+    from workflows.refusals import refusal_of
     from workflows.saga import Saga
     from workflows.search import CROSSDOCK_STATE, NEEDS_ATTENTION
 
@@ -34,15 +36,18 @@ TEMPORAL_CANCEL = Principal(id="temporal-cancel", role=Role.ADMIN)
 class OrderRejected(Exception):
     """A business refusal (card declined, goods not importable, cancelled by a person):
     the order is cancelled and its side effects compensated. `tell_channel` is why the
-    channel is told the seller cancelled (None: the channel knows already)."""
+    channel is told the seller cancelled (None: the channel knows already). `refusal` is
+    the partner's classified answer when a partner refused (None for our own checks)."""
 
     def __init__(
         self,
         message: str,
         tell_channel: SellerCancelReason | None = SellerCancelReason.CANNOT_FULFIL,
+        refusal: Refusal | None = None,
     ) -> None:
         super().__init__(message)
         self.tell_channel = tell_channel
+        self.refusal = refusal
 
 
 class OrderContext:
@@ -80,11 +85,12 @@ class OrderContext:
             result = await self.despite_cancellation(call_partner(activity, arg))
         except ActivityError as err:
             cause = err.cause
-            if isinstance(cause, ApplicationError) and cause.non_retryable:
+            refusal = refusal_of(err)
+            if isinstance(cause, ApplicationError) and refusal is not None:
                 address = (cause.type or "").upper().startswith("ADDRESS")
                 reason = SellerCancelReason.ADDRESS_UNDELIVERABLE if address else None
                 raise OrderRejected(
-                    cause.message, reason or SellerCancelReason.CANNOT_FULFIL
+                    cause.message, reason or SellerCancelReason.CANNOT_FULFIL, refusal
                 ) from err
             raise
         if self.workflow_cancelled and self.shipping_committed:

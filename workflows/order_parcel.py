@@ -27,6 +27,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_status import ParcelStatus
 
 RESHIP, REFUND = "reship", "refund"
+# A parcel the carrier never scans after shipment is presumed lost at `lost_after` (it
+# used to sit in shipment_confirmed forever, unflagged).
+NO_SCAN_WATCH = "no-scan-watch"
 EXCEPTION_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
 
@@ -60,7 +63,10 @@ async def watch_parcel(ctx: OrderContext) -> Parcel:
     lost after `lost_after_seconds` without a scan."""
     status, policy = ctx.status, ctx.policy
     late_at = ctx.order.deliver_by + timedelta(seconds=policy.delivery_grace_seconds)
-    await workflow.wait_condition(lambda: status.tracking_rank() >= 1 or _ended(ctx) is not None)
+    if not await _first_scan(ctx):
+        code = status.label.tracking_code if status.label else "no label"
+        ctx.attention(True, f"no carrier scan since shipment ({code})")
+        return Parcel.LOST
     if status.state != OrderState.IN_TRANSIT:  # it is, after one parcel of several was refunded
         ctx.move(OrderState.IN_TRANSIT)
     while (ended := _ended(ctx)) is None:
@@ -78,6 +84,31 @@ async def watch_parcel(ctx: OrderContext) -> Parcel:
         if status.state == OrderState.IN_TRANSIT:
             await _late(ctx)
     return ended
+
+
+async def _first_scan(ctx: OrderContext) -> bool:
+    """Wait for the parcel to move (or end); False when the carrier stayed silent for
+    `lost_after` since shipment (or since its last scan)."""
+    status = ctx.status
+
+    def moved() -> bool:
+        return status.tracking_rank() >= 1 or _ended(ctx) is not None
+
+    if moved() or not workflow.patched(NO_SCAN_WATCH):
+        await workflow.wait_condition(moved)
+        return True
+    # Counted from now (the shipment, or the reshipment): another parcel's old silence
+    # is the loop's business once every parcel has moved.
+    since = workflow.now()
+    lost_at = since + timedelta(seconds=ctx.policy.lost_after_seconds)
+    while not moved():
+        if not await condition_within(moved, (lost_at - workflow.now()).total_seconds()):
+            if status.last_scan_at is not None and status.last_scan_at > since:
+                since = status.last_scan_at  # a pre-transit scan: count from it
+                lost_at = since + timedelta(seconds=ctx.policy.lost_after_seconds)
+                continue
+            return False
+    return True
 
 
 def _heard_more(ctx: OrderContext, heard: list[str]) -> bool:

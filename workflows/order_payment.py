@@ -11,12 +11,23 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.order_steps import (
         AuthorizePaymentInput,
         CapturePaymentInput,
+        PaymentCapture,
         VerifyMarketplacePaymentInput,
         VoidAuthorizationInput,
     )
+    from workflows import order_questions
     from workflows.options import call_partner
     from workflows.order_context import OrderContext, OrderRejected
+    from workflows.order_questions import CAPTURED_BY_HAND, RETRY
     from workflows.order_states import OrderState
+
+# A refused capture after shipment is a question to finance (it used to be only flagged,
+# the flag outliving the workflow).
+CAPTURE_REFUSAL_ASKS = "capture-refusal-asks"
+CAPTURE_CHOICES = (
+    "Retry; or record it as collected by hand (a new charge, a payment link), saying how; "
+    "reject: the payment is not collected."
+)
 
 
 async def secure_payment(ctx: OrderContext) -> None:
@@ -66,16 +77,47 @@ async def secure_payment(ctx: OrderContext) -> None:
 async def capture_payment(ctx: OrderContext) -> None:
     authorization = ctx.status.authorization
     assert authorization is not None
-    capture = await ctx.try_call(
-        PaymentActivities.capture_payment,
-        CapturePaymentInput(
-            intent_id=authorization.intent_id,
-            amount=authorization.amount,
-            idempotency_key=ctx.key("capture"),
-        ),
-        "capture",
-    )
+    if workflow.patched(CAPTURE_REFUSAL_ASKS):
+        capture = await _capture_or_ask(ctx)
+    else:
+        capture = await ctx.try_call(
+            PaymentActivities.capture_payment,
+            CapturePaymentInput(
+                intent_id=authorization.intent_id,
+                amount=authorization.amount,
+                idempotency_key=ctx.key("capture"),
+            ),
+            "capture",
+        )
     if capture is None:
         return  # the goods have shipped: a person collects the payment
     ctx.status.captured = capture.captured
     ctx.move(OrderState.PAYMENT_CAPTURED, f"captured {capture.captured}")
+
+
+async def _capture_or_ask(ctx: OrderContext) -> PaymentCapture | None:
+    """The provider's capture; on a refusal, what finance answered (collected by hand
+    counts as captured, on their word; reject leaves nothing captured)."""
+    authorization = ctx.status.authorization
+    assert authorization is not None
+    settled = await order_questions.until_settled(
+        ctx,
+        PaymentActivities.capture_payment,
+        lambda key: CapturePaymentInput(
+            intent_id=authorization.intent_id, amount=authorization.amount, idempotency_key=key
+        ),
+        step="capture",
+        what=f"capture of {authorization.amount}",
+        options=(RETRY, CAPTURED_BY_HAND),
+        choices=CAPTURE_CHOICES,
+        money=True,
+    )
+    if settled.result is not None:
+        return settled.result
+    answer = settled.answer
+    assert answer is not None
+    if answer.option != CAPTURED_BY_HAND:
+        ctx.note("not_captured", f"{authorization.amount}: {answer.describe()}")
+        return None
+    ctx.note("captured_by_hand", f"{authorization.amount}: {answer.describe()}")
+    return PaymentCapture(intent_id=authorization.intent_id, captured=authorization.amount)

@@ -11,6 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
     from activities.marketplace import MarketplaceActivities
     from crossdock.models.order_steps import BuyLabelInput, ConfirmShipmentInput, VoidLabelInput
+    from workflows import order_further
     from workflows.options import call_partner, condition_within
     from workflows.order_context import OrderContext
     from workflows.order_packages import (
@@ -109,11 +110,12 @@ async def reship(ctx: OrderContext, package: int) -> None:
     channel its tracking number. Nothing is compensated: the goods already left once."""
     status = ctx.status
     ship_to = status.corrected_address or ctx.order.ship_to
+    goods = ctx.order.model_copy(update={"ship_to": ship_to})
     label = await ctx.call(
         CarrierActivities.buy_label,
         BuyLabelInput(
             reference=ctx.workflow_id,
-            order=ctx.order.model_copy(update={"ship_to": ship_to}),
+            order=goods,
             ship_from=ctx.policy.ship_from,
             idempotency_key=ctx.key(f"label-{package}"),
         ),
@@ -124,19 +126,22 @@ async def reship(ctx: OrderContext, package: int) -> None:
     status.tracking_status = status.tracking_exception = status.tracking_detail = ""
     status.last_scan_at = workflow.now()
     ctx.move(OrderState.RESHIPPING, f"new parcel: {label.carrier} {label.tracking_code}")
+    confirmation = ConfirmShipmentInput(
+        order=ctx.order,
+        tracking_code=label.tracking_code,
+        carrier=label.carrier,
+        shipped_at=workflow.now(),
+        idempotency_key=ctx.key(f"confirm-{package}"),
+        package=package,
+    )
+    if workflow.patched(order_further.FURTHER_PICK):
+        await order_further.pick(ctx, goods, package)
+    if workflow.patched(order_further.FURTHER_CONFIRM):
+        await _confirm_further(ctx, confirmation)
+        return
     # Channels may refuse a second confirmation of items already confirmed (Amazon
     # does): the buyer has the new tracking number from our notification anyway.
-    detail = await _confirm_again(
-        ctx,
-        ConfirmShipmentInput(
-            order=ctx.order,
-            tracking_code=label.tracking_code,
-            carrier=label.carrier,
-            shipped_at=workflow.now(),
-            idempotency_key=ctx.key(f"confirm-{package}"),
-            package=package,
-        ),
-    )
+    detail = await _confirm_again(ctx, confirmation)
     ctx.move(OrderState.SHIPMENT_CONFIRMED, f"package {package} ({detail})")
 
 
@@ -156,8 +161,25 @@ async def reship_parcel(ctx: OrderContext, parcel: ParcelStatus) -> None:
         f"package {parcel.package.number} again as package {number}: "
         f"{label.carrier} {label.tracking_code}",
     )
+    if workflow.patched(order_further.FURTHER_PICK):
+        await order_further.pick(ctx, parcel.package.goods(ctx.order), number)
+    if workflow.patched(order_further.FURTHER_CONFIRM):
+        await _confirm_further(ctx, confirmation_of(ctx, parcel, number))
+        return
     detail = await _confirm_again(ctx, confirmation_of(ctx, parcel, number))
     ctx.move(OrderState.SHIPMENT_CONFIRMED, f"package {number} ({detail})")
+
+
+async def _confirm_further(ctx: OrderContext, confirmation: ConfirmShipmentInput) -> None:
+    """Confirmed: SHIPMENT_CONFIRMED. Not confirmed: the order stays RESHIPPING until
+    the carrier's first scan moves it on (it is never called confirmed)."""
+    number = confirmation.package
+    if ctx.status.replacement_of:
+        ctx.move(OrderState.SHIPMENT_CONFIRMED, f"package {number} ({REPLACEMENT_NOT_CONFIRMED})")
+        return
+    confirmed = await order_further.confirm(ctx, confirmation)
+    if confirmed is not None:
+        ctx.move(OrderState.SHIPMENT_CONFIRMED, f"package {number} ({confirmed})")
 
 
 async def _confirm_again(ctx: OrderContext, confirmation: ConfirmShipmentInput) -> str:

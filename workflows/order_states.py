@@ -34,6 +34,9 @@ class OrderState(StrEnum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
+    # Ended by an operator's answer to a partner's refusal the order could not settle
+    # (a refund that will not be made, an order the partners no longer know).
+    CLOSED = "closed"
 
 
 S = OrderState
@@ -65,23 +68,29 @@ ORDER_TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
     S.CUSTOMS_HOLD: frozenset({S.CUSTOMS_DECLARED, S.CANCELLED}),
     S.LABEL_BOUGHT: frozenset({S.SHIPMENT_CONFIRMED, S.CANCELLED}),
     # Storefront orders capture at shipment; marketplaces were paid at sale.
-    S.SHIPMENT_CONFIRMED: frozenset({S.PAYMENT_CAPTURED, S.IN_TRANSIT, S.BACKORDERED}),
-    S.PAYMENT_CAPTURED: frozenset({S.IN_TRANSIT, S.BACKORDERED}),
+    # A parcel the carrier never scans is presumed lost (EXCEPTION) after `lost_after`.
+    S.SHIPMENT_CONFIRMED: frozenset(
+        {S.PAYMENT_CAPTURED, S.IN_TRANSIT, S.BACKORDERED, S.EXCEPTION, S.CLOSED}
+    ),
+    S.PAYMENT_CAPTURED: frozenset({S.IN_TRANSIT, S.BACKORDERED, S.EXCEPTION, S.CLOSED}),
     # The backordered lines ship as further packages, or are cancelled and refunded.
-    S.BACKORDERED: frozenset({S.SHIPMENT_CONFIRMED, S.IN_TRANSIT}),
-    S.IN_TRANSIT: frozenset({S.DELAYED, S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER}),
+    S.BACKORDERED: frozenset({S.SHIPMENT_CONFIRMED, S.IN_TRANSIT, S.CLOSED}),
+    S.IN_TRANSIT: frozenset({S.DELAYED, S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER, S.CLOSED}),
     # One parcel of several refunded (lost, undeliverable, returned): the others go on.
-    S.DELAYED: frozenset({S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER}),
+    S.DELAYED: frozenset({S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER, S.CLOSED}),
     # Reship (a new label, to a corrected address if needed), refund, or it turns up.
     S.EXCEPTION: frozenset(
-        {S.RESHIPPING, S.REFUNDED, S.RETURNED_TO_SENDER, S.DELIVERED, S.IN_TRANSIT}
+        {S.RESHIPPING, S.REFUNDED, S.RETURNED_TO_SENDER, S.DELIVERED, S.IN_TRANSIT, S.CLOSED}
     ),
-    S.RESHIPPING: frozenset({S.SHIPMENT_CONFIRMED}),
-    S.RETURNED_TO_SENDER: frozenset({S.REFUNDED, S.IN_TRANSIT}),
-    S.DELIVERED: frozenset({S.COMPLETED}),
+    # Confirmed to the channel, or (the channel refused) followed unconfirmed to its
+    # first scan.
+    S.RESHIPPING: frozenset({S.SHIPMENT_CONFIRMED, S.IN_TRANSIT, S.EXCEPTION, S.CLOSED}),
+    S.RETURNED_TO_SENDER: frozenset({S.REFUNDED, S.IN_TRANSIT, S.CLOSED}),
+    S.DELIVERED: frozenset({S.COMPLETED, S.CLOSED}),
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),
     S.REFUNDED: frozenset(),
+    S.CLOSED: frozenset(),
 }
 
 ORDER_LIFECYCLE = Lifecycle("order", OrderState.RECEIVED, ORDER_TRANSITIONS)

@@ -18,6 +18,7 @@ from crossdock.models.order_steps import (
     TrackingUpdate,
 )
 from crossdock.models.packages import Package
+from crossdock.models.refusals import PartnerQuestion
 from crossdock.models.screening import OrderAssessment
 from crossdock.models.stock import StockReservation
 from crossdock.money import Money
@@ -79,6 +80,8 @@ class OrderStatus(BaseModel):
     tracking_events_seen: list[str] = Field(default_factory=list)
     reason: str = ""
     needs_attention: bool = False
+    # A partner's refusal put to a person (workflows/order_questions.py), while unanswered.
+    question: PartnerQuestion | None = None
     # An operator's hold (who, why): the order waits before its next step.
     hold: HoldRequest | None = None
     assessment: OrderAssessment | None = None

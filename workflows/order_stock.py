@@ -25,11 +25,19 @@ with workflow.unsafe.imports_passed_through():
         stock_lines,
     )
     from crossdock.money import Money, total
+    from workflows import order_questions
     from workflows.options import call_partner, condition_within
     from workflows.order_context import OrderContext, OrderRejected
     from workflows.order_states import OrderState
 
 STOCK = "stock"
+# After shipment the warehouse refusing a reservation check (it forgot the reservation)
+# is a question to a person; it used to fail the workflow task on every retry.
+STOCK_REFUSAL_ASKS = "stock-refusal-asks"
+CHECK_CHOICES = (
+    "Retry; or record the waiting lines as shipped by hand, saying how; reject: the "
+    "waiting lines are cancelled (stock released, the channel told, the buyer refunded)."
+)
 
 
 def waiting(reservation: StockReservation | None) -> list[int]:
@@ -97,11 +105,38 @@ async def wait_for_stock(ctx: OrderContext, *, any_line: bool) -> StockReservati
             lambda: ctx.cancel_request is not None, min(policy.stock_poll_seconds, remaining)
         )
         ctx.check_cancelled()
-        status.stock = await ctx.call(
-            WarehouseActivities.check_reservation,
-            CheckReservationInput(reservation_id=status.stock.reservation_id),
-        )
+        checked = await _check(ctx, status.stock)
+        if checked is None:
+            break  # a person answered the warehouse's refusal: stop waiting
+        status.stock = checked
     return status.stock
+
+
+async def _check(ctx: OrderContext, stock: StockReservation) -> StockReservation | None:
+    """The reservation now; None when the warehouse refused and a person answered
+    instead (lines shipped by hand are then counted as shipped)."""
+    arg = CheckReservationInput(reservation_id=stock.reservation_id)
+    # Before shipment a refusal cancels the order like any other (nothing has left).
+    if not ctx.shipping_committed or not workflow.patched(STOCK_REFUSAL_ASKS):
+        return await ctx.call(WarehouseActivities.check_reservation, arg)
+    settled = await order_questions.until_settled(
+        ctx,
+        WarehouseActivities.check_reservation,
+        lambda _key: arg,  # a read: no idempotency key
+        step="check-stock",
+        what=f"checking stock reservation {stock.reservation_id}",
+        options=(order_questions.RETRY, order_questions.DONE_BY_HAND),
+        choices=CHECK_CHOICES,
+    )
+    if settled.result is not None:
+        return settled.result
+    answer = settled.answer
+    assert answer is not None
+    if answer.option == order_questions.DONE_BY_HAND:
+        lines = [i for i in waiting(stock) if i not in ctx.status.shipped_lines]
+        ctx.status.shipped_lines.extend(lines)
+        ctx.note("shipped_by_hand", f"{', '.join(line_ref(i) for i in lines)}: {answer.describe()}")
+    return None
 
 
 def _enough(reservation: StockReservation, shipped: set[int], *, any_line: bool) -> bool:

@@ -20,6 +20,7 @@ from crossdock.console.views import ActionAnswer
 from crossdock.identity.claims import ClaimSigner
 from crossdock.identity.scope import Scope, in_scope
 from crossdock.models.approval import Decision, DecisionAction, Principal
+from crossdock.models.bounds import Charge
 from crossdock.models.dispute import EvidenceEdit
 from crossdock.models.order import Address
 from crossdock.models.order_steps import (
@@ -29,17 +30,18 @@ from crossdock.models.order_steps import (
     ResumeRequest,
 )
 from crossdock.models.returns import InspectedLine, Inspection
-from crossdock.money import Money
 
 
 class DecideBody(BaseModel):
     """approve / reject / request_info on the pending approval named `key`."""
 
-    key: str = Field(min_length=1)
+    key: str = Field(min_length=1, max_length=200)
     action: DecisionAction
     reason: str = Field(default="", max_length=2000)
-    option: str = ""
-    amount: Money | None = None
+    option: str = Field(default="", max_length=200)
+    # A partial refund's amount: bounded like every charge, so no absurd number reaches
+    # the workflow's arithmetic.
+    amount: Charge | None = None
 
 
 class CancelBody(BaseModel):

@@ -1,16 +1,19 @@
 """The console's JSON API (`/api/...`, described at `/openapi.json`): the approvals
 inbox, case lists with filters, one case's detail, and the actions operators take.
-Errors are `{"error": code, "message": ...}`; a refused action is 409 with the
+Errors are `{"error": code, "message": ..., "fields": [...]}` (crossdock.api_errors),
+each status code listed in the spec per route; a refused action is 409 with the
 workflow's own reason."""
 
 from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import PlainTextResponse
 
+from crossdock.api_errors import refusals
 from crossdock.audit.render import as_csv
 from crossdock.audit.timeline import TimelineEntry as AuditLine
 from crossdock.console.actions import (
@@ -37,6 +40,10 @@ from crossdock.identity.privacy import all_shown_to, shown_to
 from crossdock.identity.scope import in_scope
 
 router = APIRouter(prefix="/api", tags=["console"])
+# The most cases one list answers (a longer list is paged by narrowing the filters).
+MAX_LIST = 500
+# A case's workflow id (order-..., return-..., dispute-...); longer is no case of ours.
+WorkflowId = Annotated[str, Path(min_length=1, max_length=200)]
 
 
 class AuditFormat(StrEnum):
@@ -50,36 +57,45 @@ class CaseList(StrEnum):
     DISPUTES = "disputes"
 
 
-@router.get("/me")
+@router.get("/me", responses=refusals(401, 403))
 async def me(operator: CurrentOperator) -> Me:
     """The account the token stands for."""
     return Me(account_id=operator.id, role=operator.role)
 
 
-@router.get("/inbox")
+@router.get("/inbox", responses=refusals(401, 403, 503))
 async def approvals_inbox(
     operator: CurrentOperator, client: ClientDep, state: StateDep
 ) -> list[InboxItem]:
-    """Everything waiting for a person (in the account's marketplaces), the nearest
-    deadline first."""
+    """Everything waiting for a person (in the account's marketplaces): stuck cases
+    first, then pending approvals, the nearest deadline first."""
     scope = await account_scope(state, operator)
-    items = [i for i in await inbox(client) if in_scope(scope, i.workflow_id, i.marketplace)]
+    waiting = await inbox(client, await state.stuck.reports(client))
+    items = [i for i in waiting if in_scope(scope, i.workflow_id, i.marketplace)]
     return all_shown_to(items, operator.role)
 
 
-@router.get("/cases/{workflow_id}")
+@router.get("/cases/{workflow_id}", responses=refusals(401, 403, 404, 422, 503))
 async def case_detail(
-    workflow_id: str, operator: CurrentOperator, client: ClientDep, state: StateDep
+    workflow_id: WorkflowId, operator: CurrentOperator, client: ClientDep, state: StateDep
 ) -> CaseDetail:
     """One order, return or dispute: live state, pending approval, timeline, attempts
     (names, contacts and addresses masked for viewers)."""
     visible(await account_scope(state, operator), workflow_id)
-    return shown_to(await detail(client, state.audit, workflow_id), operator.role)
+    case = await detail(client, state.audit, workflow_id, state.stuck.policy)
+    return shown_to(case, operator.role)
 
 
-@router.get("/audit/{workflow_id}", response_model=None)
+@router.get(
+    "/audit/{workflow_id}",
+    response_model=list[AuditLine],
+    responses={
+        **refusals(401, 403, 404, 422, 503),
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+    },
+)
 async def audit(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     operator: CurrentOperator,
     client: ClientDep,
     state: StateDep,
@@ -94,9 +110,9 @@ async def audit(
     return lines
 
 
-@router.post("/cases/{workflow_id}/decide")
+@router.post("/cases/{workflow_id}/decide", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def decide(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: DecideBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -107,9 +123,9 @@ async def decide(
     return await desk.act(workflow_id, "decide", body, operator, scope)
 
 
-@router.post("/cases/{workflow_id}/cancel")
+@router.post("/cases/{workflow_id}/cancel", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def cancel(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: CancelBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -120,9 +136,9 @@ async def cancel(
     return await desk.act(workflow_id, "cancel", body, operator, scope)
 
 
-@router.post("/cases/{workflow_id}/hold")
+@router.post("/cases/{workflow_id}/hold", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def hold(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: HoldBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -133,9 +149,9 @@ async def hold(
     return await desk.act(workflow_id, "hold", body, operator, scope)
 
 
-@router.post("/cases/{workflow_id}/resume")
+@router.post("/cases/{workflow_id}/resume", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def resume(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: ResumeBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -146,9 +162,9 @@ async def resume(
     return await desk.act(workflow_id, "resume", body, operator, scope)
 
 
-@router.post("/cases/{workflow_id}/address")
+@router.post("/cases/{workflow_id}/address", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def correct_address(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: AddressBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -159,9 +175,9 @@ async def correct_address(
     return await desk.act(workflow_id, "address", body, operator, scope)
 
 
-@router.post("/cases/{workflow_id}/inspect")
+@router.post("/cases/{workflow_id}/inspect", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def inspect(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: InspectBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -172,9 +188,9 @@ async def inspect(
     return await desk.act(workflow_id, "inspect", body, operator, scope)
 
 
-@router.post("/cases/{workflow_id}/evidence")
+@router.post("/cases/{workflow_id}/evidence", responses=refusals(400, 401, 403, 404, 409, 422, 503))
 async def edit_evidence(
-    workflow_id: str,
+    workflow_id: WorkflowId,
     body: EvidenceBody,
     operator: CurrentOperator,
     desk: DeskDep,
@@ -185,32 +201,34 @@ async def edit_evidence(
     return await desk.act(workflow_id, "evidence", body, operator, scope)
 
 
-@router.get("/{kind}")
+@router.get("/{kind}", responses=refusals(400, 401, 403, 422, 503))
 async def case_list(
     kind: CaseList,
     operator: CurrentOperator,
     client: ClientDep,
     console: StateDep,
-    state: str = "",
-    marketplace: str = "",
-    destination: str = "",
+    state: Annotated[str, Query(max_length=64)] = "",
+    marketplace: Annotated[str, Query(max_length=64)] = "",
+    destination: Annotated[str, Query(max_length=2)] = "",
     needs_attention: bool | None = None,
+    stuck: bool | None = None,
     since: date | None = None,
     until: date | None = None,
-    limit: int = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIST)] = 50,
 ) -> list[CaseSummary]:
     """Orders, returns or disputes, filtered by state, marketplace, destination country
-    (orders), needs attention and start date (since/until, inclusive days, UTC)."""
+    (orders), needs attention, stuck and start date (since/until, inclusive days, UTC)."""
     filters = CaseFilter(
         state=state,
         marketplace=marketplace,
         destination=destination,
         needs_attention=needs_attention,
+        stuck=stuck,
         since=since,
         until=until,
         limit=limit,
     )
     scope = await account_scope(console, operator)
-    rows = await cases(client, BY_PLURAL[kind.value], filters)
+    rows = await cases(client, BY_PLURAL[kind.value], filters, await console.stuck.reports(client))
     rows = [row for row in rows if in_scope(scope, row.workflow_id, row.marketplace)]
     return all_shown_to(rows, operator.role)

@@ -15,6 +15,7 @@ from crossdock.console.auth import SESSION_COOKIE, Sessions
 from crossdock.console.errors import ConsoleError, console_error_response
 from crossdock.console.guard import install_guard
 from crossdock.console.state import ConsoleState
+from crossdock.console.stuck import StuckPolicy, StuckWatch
 from crossdock.identity import Accounts
 from crossdock.identity.claims import signer_for
 from crossdock.identity.throttle import LoginThrottle, ThrottlePolicy
@@ -35,6 +36,13 @@ def install_console(app: FastAPI, settings: Settings, db: Database) -> None:
         signer=signer_for(settings),
         sessions=Sessions(db),
         throttle=LoginThrottle(db, policy),
+        stuck=StuckWatch(
+            StuckPolicy(
+                task_attempts=settings.stuck_task_attempts,
+                activity_attempts=settings.stuck_activity_attempts,
+                scan_seconds=settings.stuck_scan_seconds,
+            )
+        ),
     )
     install_guard(app, settings.console_origins, settings.temporal_ui_origins, SESSION_COOKIE)
     app.include_router(api.router)

@@ -163,10 +163,12 @@ async def logout(request: Request, who: Operator, state: StateDep) -> Response:
 async def inbox_page(
     request: Request, who: Operator, client: ClientDep, state: StateDep
 ) -> HTMLResponse:
-    """Everything waiting for a person (in the account's marketplaces), nearest first."""
+    """Everything waiting for a person (in the account's marketplaces): stuck cases,
+    then approvals, nearest deadline first."""
     operator = _operator(who)
     scope = await account_scope(state, operator.principal)
-    items = [i for i in await inbox(client) if in_scope(scope, i.workflow_id, i.marketplace)]
+    waiting = await inbox(client, await state.stuck.reports(client))
+    items = [i for i in waiting if in_scope(scope, i.workflow_id, i.marketplace)]
     items = all_shown_to(items, operator.principal.role)
     return _page(request, "inbox.html", operator, items=items)
 
@@ -184,7 +186,8 @@ async def case_page(
     """One case: state, the pending question with its decision form, the timeline."""
     operator = _operator(who)
     visible(await account_scope(state, operator.principal), workflow_id)
-    case = shown_to(await detail(client, state.audit, workflow_id), operator.principal.role)
+    case = await detail(client, state.audit, workflow_id, state.stuck.policy)
+    case = shown_to(case, operator.principal.role)
     return _page(
         request,
         "case.html",
@@ -336,6 +339,7 @@ async def list_page(
     marketplace: str = "",
     destination: str = "",
     attention: str = "",
+    stuck: str = "",
     since: str = "",
     until: str = "",
 ) -> HTMLResponse:
@@ -344,7 +348,7 @@ async def list_page(
     spec = BY_PLURAL.get(kind)
     if spec is None:
         raise ConsoleError(404, "not_found", f"no list {kind!r}: orders, returns or disputes")
-    form = {"state": state, "marketplace": marketplace, "attention": attention}
+    form = {"state": state, "marketplace": marketplace, "attention": attention, "stuck": stuck}
     form |= {"destination": destination}
     form |= {"since": since, "until": until}
     error, rows = "", []
@@ -355,12 +359,15 @@ async def list_page(
                 "marketplace": marketplace,
                 "destination": destination.strip().upper(),
                 "needs_attention": {"yes": True, "no": False}.get(attention),
+                "stuck": {"yes": True, "no": False}.get(stuck),
                 "since": since or None,
                 "until": until or None,
             }
         )
-        scope = await account_scope(console_state(request), operator.principal)
-        rows = [r for r in await cases(client, spec, filters) if in_scope(scope, r.workflow_id)]
+        console = console_state(request)
+        scope = await account_scope(console, operator.principal)
+        found = await cases(client, spec, filters, await console.stuck.reports(client))
+        rows = [r for r in found if in_scope(scope, r.workflow_id)]
         rows = all_shown_to(rows, operator.principal.role)
     except (ConsoleError, ValueError) as err:
         error = err.message if isinstance(err, ConsoleError) else str(err)

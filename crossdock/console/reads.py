@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date, datetime, time
+from collections.abc import Collection, Mapping
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import structlog
@@ -19,7 +20,14 @@ from crossdock.audit.timeline import TimelineEntry as AuditLine
 from crossdock.audit.timeline import workflow_timeline
 from crossdock.console.errors import bad_request, not_found
 from crossdock.console.kinds import BY_TYPE, KindSpec, spec_for_id
-from crossdock.console.views import CaseDetail, CaseSummary, InboxItem, PendingApproval
+from crossdock.console.stuck import StuckPolicy, stuck_report, with_task_error
+from crossdock.console.views import (
+    CaseDetail,
+    CaseSummary,
+    InboxItem,
+    PendingApproval,
+    StuckReport,
+)
 from crossdock.models.approval import ApprovalStatus
 from crossdock.models.order import Channel
 from workflows.dispute_states import DisputeState
@@ -33,6 +41,7 @@ INBOX_QUERY = 'AwaitingApproval = true AND ExecutionStatus = "Running"'
 # Status queries in flight at once when filling the inbox.
 QUERY_CONCURRENCY = 16
 MAX_LIMIT = 500
+SAFE_ID = re.compile(r"[A-Za-z0-9._:@-]+")
 STATES: dict[str, frozenset[str]] = {
     "OrderWorkflow": frozenset(OrderState),
     "ReturnWorkflow": frozenset(ReturnState),
@@ -47,13 +56,20 @@ class CaseFilter(BaseModel):
     marketplace: str = ""
     destination: str = ""  # ship-to country, e.g. "FR" (orders)
     needs_attention: bool | None = None
+    # Only cases stuck (True) or not stuck (False) as the console's last scan found them.
+    stuck: bool | None = None
     since: date | None = None
     until: date | None = None
     limit: int = 50
 
-    def query(self, spec: KindSpec) -> str:
-        """The visibility query, or a 400 naming the filter that is wrong."""
+    def query(self, spec: KindSpec, stuck_ids: Collection[str] = ()) -> str:
+        """The visibility query, or a 400 naming the filter that is wrong; with `stuck`
+        on, only the `stuck_ids` (which must not be empty: no case matches then)."""
         parts = [f'WorkflowType = "{spec.workflow_type}"']
+        if self.stuck:
+            # Ids come from Temporal's own listing; anything unusual is left out, not quoted.
+            quoted = ", ".join(f'"{i}"' for i in sorted(stuck_ids) if SAFE_ID.fullmatch(i))
+            parts.append(f"WorkflowId IN ({quoted})" if quoted else 'WorkflowId = ""')
         if self.state:
             known = STATES[spec.workflow_type]
             if self.state not in known:
@@ -87,8 +103,9 @@ class CaseFilter(BaseModel):
         return " AND ".join(parts)
 
 
-async def inbox(client: Client) -> list[InboxItem]:
-    """Every running workflow waiting for a person, the nearest deadline first."""
+async def inbox(client: Client, stuck: Mapping[str, StuckReport]) -> list[InboxItem]:
+    """Every running workflow waiting for a person: the stuck ones first (the oldest
+    failure first), then the pending approvals, the nearest deadline first."""
     executions = [e async for e in client.list_workflows(INBOX_QUERY)]
     gate = asyncio.Semaphore(QUERY_CONCURRENCY)
 
@@ -108,23 +125,59 @@ async def inbox(client: Client) -> list[InboxItem]:
             state=str(getattr(status, "state", summary.state)),
             marketplace=summary.marketplace,
             approval=PendingApproval.of(pending),
+            stuck=stuck.get(execution.id),
         )
 
     items = [i for i in await asyncio.gather(*(item(e) for e in executions)) if i]
-    return sorted(items, key=lambda i: (i.approval.deadline, i.workflow_id))
+    waiting = {i.workflow_id for i in items}
+    items += [
+        InboxItem(
+            workflow_id=report.workflow_id,
+            kind=report.kind,
+            state=report.state,
+            marketplace=report.marketplace,
+            stuck=report,
+        )
+        for report in stuck.values()
+        if report.workflow_id not in waiting
+    ]
+    return sorted(items, key=_inbox_order)
 
 
-async def cases(client: Client, spec: KindSpec, filters: CaseFilter) -> list[CaseSummary]:
-    """Cases of one kind matching `filters`, newest first (visibility's order)."""
-    query = filters.query(spec)
+def _inbox_order(item: InboxItem) -> tuple[int, datetime, str]:
+    if item.stuck is not None:
+        return (0, item.stuck.since or item.stuck.next_attempt_at or _EPOCH, item.workflow_id)
+    assert item.approval is not None
+    return (1, item.approval.deadline, item.workflow_id)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def cases(
+    client: Client, spec: KindSpec, filters: CaseFilter, stuck: Mapping[str, StuckReport]
+) -> list[CaseSummary]:
+    """Cases of one kind matching `filters`, newest first (visibility's order), each
+    marked with its stuck report if the last scan found one."""
+    stuck_ids = [i for i, report in stuck.items() if report.kind is spec.kind]
+    if filters.stuck and not stuck_ids:
+        return []
+    query = filters.query(spec, stuck_ids)
     found = []
     async for execution in client.list_workflows(query, limit=filters.limit):
-        found.append(_summary(spec, execution))
+        summary = _summary(spec, execution)
+        summary.stuck = stuck.get(execution.id)
+        if filters.stuck is False and summary.stuck is not None:
+            continue
+        found.append(summary)
     return found
 
 
-async def detail(client: Client, audit: AuditLog, workflow_id: str) -> CaseDetail:
-    """One case: its live status, pending approval, timeline and decision attempts."""
+async def detail(
+    client: Client, audit: AuditLog, workflow_id: str, policy: StuckPolicy
+) -> CaseDetail:
+    """One case: its live status, pending approval, timeline, decision attempts, and
+    whether it is stuck (from this very description, not the scan's last look)."""
     spec = _spec(workflow_id)
     handle = client.get_workflow_handle(workflow_id)
     try:
@@ -136,13 +189,18 @@ async def detail(client: Client, audit: AuditLog, workflow_id: str) -> CaseDetai
     status = await _status(client, spec, workflow_id)
     pending = _pending(status)
     attempts = await asyncio.to_thread(audit.entries, workflow_id)
+    summary = _summary(spec, description)
+    raw = description.raw_description
+    report = stuck_report(workflow_id, spec.kind, raw, policy, summary.state, summary.marketplace)
+    summary.stuck = await with_task_error(client, report) if report else None
     return CaseDetail(
-        summary=_summary(spec, description),
+        summary=summary,
         pending=PendingApproval.of(pending) if pending else None,
         actions=list(spec.updates),
         timeline=list(getattr(status, "timeline", [])),
         attempts=attempts,
         status=status.model_dump(mode="json", exclude={"timeline"}) if status else {},
+        stuck=summary.stuck,
     )
 
 

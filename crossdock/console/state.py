@@ -7,13 +7,15 @@ import asyncio
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
 from crossdock.audit.log import AuditLog
 from crossdock.console.actions import Desk
 from crossdock.console.auth import Sessions, token_principal
 from crossdock.console.errors import not_found
+from crossdock.console.stuck import StuckWatch
 from crossdock.identity import Accounts, ClaimSigner
 from crossdock.identity.scope import Scope, in_scope
 from crossdock.identity.throttle import LoginThrottle
@@ -27,6 +29,7 @@ class ConsoleState:
     signer: ClaimSigner
     sessions: Sessions
     throttle: LoginThrottle
+    stuck: StuckWatch
 
 
 async def account_scope(state: ConsoleState, principal: Principal) -> Scope:
@@ -55,10 +58,21 @@ def desk(request: Request) -> Desk:
     return Desk(temporal_client(request), state.signer, state.audit)
 
 
+# In the spec as the API's security scheme; not refusing by itself (auto_error=False), so
+# a missing or non-Bearer header gets the console's own 401 saying how to send a token.
+API_TOKEN = HTTPBearer(
+    scheme_name="ApiToken",
+    description="An operator's API token: `crossdock users token ACCOUNT` prints one",
+    auto_error=False,
+)
+
+
 async def api_principal(
-    request: Request, authorization: Annotated[str, Header()] = ""
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(API_TOKEN)],
 ) -> Principal:
     """The operator behind the request's API token (401 without a valid one)."""
+    authorization = f"Bearer {credentials.credentials}" if credentials else ""
     return await token_principal(console_state(request).accounts, authorization)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -48,12 +49,41 @@ class PendingApproval(BaseModel):
         )
 
 
+class StuckReason(StrEnum):
+    # The workflow's code fails on every attempt (an illegal transition, a bug): nothing
+    # moves until the code is fixed and the workflow reset (docs/operations.md).
+    WORKFLOW_TASK_FAILING = "workflow_task_failing"
+    # One activity has failed more attempts than its retry policy expects an outage to last.
+    ACTIVITY_RETRYING = "activity_retrying"
+
+
+class StuckReport(BaseModel):
+    """Why a running case makes no progress, from its Temporal description."""
+
+    workflow_id: str
+    kind: CaseKind
+    reason: StuckReason
+    attempts: int
+    # The failing activity's type (activity_retrying only).
+    activity: str = ""
+    last_error: str = ""
+    state: str = ""
+    marketplace: str = ""
+    # When the failing workflow task was first scheduled.
+    since: datetime | None = None
+    # When Temporal tries the activity again.
+    next_attempt_at: datetime | None = None
+
+
 class InboxItem(BaseModel):
+    """A case waiting for a person: a pending approval, or stuck (or both)."""
+
     workflow_id: str
     kind: CaseKind
     state: str
     marketplace: str
-    approval: PendingApproval
+    approval: PendingApproval | None = None
+    stuck: StuckReport | None = None
 
 
 class CaseSummary(BaseModel):
@@ -67,6 +97,7 @@ class CaseSummary(BaseModel):
     execution: str
     started_at: datetime | None
     closed_at: datetime | None
+    stuck: StuckReport | None = None
 
 
 class CaseDetail(BaseModel):
@@ -79,6 +110,7 @@ class CaseDetail(BaseModel):
     attempts: list[AuditEntry]
     # The workflow's whole `status` query answer, for what the summary leaves out.
     status: dict[str, Any] = Field(default_factory=dict)
+    stuck: StuckReport | None = None
 
 
 class ActionAnswer(BaseModel):

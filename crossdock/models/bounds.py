@@ -7,7 +7,7 @@ line counts up to the configured maxima (crossdock/data/contract_bounds.json), s
 a bounded length without control characters (Unicode letters, RTL scripts and emoji are
 kept), countries and currencies the customs rules and the FX table know, e-mail addresses
 that are addresses. Each bound is also in the field's JSON schema, so the OpenAPI spec
-carries it. docs/contracts.md lists them with the reason for each.
+carries it (docs/intake.md, "The API contract"); the reason for each is beside it here.
 
 Workflows validate these models again on every replay, and on every activity retry, so
 a bound that holds always is a constant of the contract, never the clock or a table that
@@ -29,7 +29,14 @@ from decimal import Decimal
 from importlib import resources
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
 from crossdock.money import CURRENCY_EXPONENTS, CurrencyCode, Money, exponent
 
@@ -258,8 +265,22 @@ def _money_schema(minimum: int, title: str) -> WithJsonSchema:
     )
 
 
-Price = Annotated[Money, AfterValidator(_price), _money_schema(1, "Price")]
-Charge = Annotated[Money, AfterValidator(_charge), _money_schema(0, "Charge")]
+def _whole_amount(value: Any) -> Any:
+    """`{"amount": 1250.0, ...}` read as 1250: JSON has one number type, and JSON Schema
+    (the spec's) counts 1250.0 as an integer. 1250.5 stays a float, and is refused."""
+    if isinstance(value, dict):
+        amount = value.get("amount")
+        if isinstance(amount, float) and amount.is_integer() and abs(amount) <= HARD_CAP_MINOR:
+            return {**value, "amount": int(amount)}
+    return value
+
+
+Price = Annotated[
+    Money, BeforeValidator(_whole_amount), AfterValidator(_price), _money_schema(1, "Price")
+]
+Charge = Annotated[
+    Money, BeforeValidator(_whole_amount), AfterValidator(_charge), _money_schema(0, "Charge")
+]
 Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
 UnitWeight = Annotated[int, Field(gt=0, le=MAX_UNIT_WEIGHT_GRAMS)]
 
@@ -272,7 +293,10 @@ def _plausible(value: datetime) -> datetime:
     return value
 
 
-OrderTime = Annotated[datetime, AfterValidator(_plausible)]
+# The schema's pattern says the same as `_plausible` (2000 to 2099), for generators.
+OrderTime = Annotated[
+    datetime, AfterValidator(_plausible), Field(json_schema_extra={"pattern": "^20[0-9]{2}-"})
+]
 
 # ---------------------------------------------------------------- the door's windows
 

@@ -135,11 +135,12 @@ class DisputeSnapshot(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
-    charge: str = ""
-    payment_intent: str | None = None
+    # Provider ids are short; bounded so one cannot make a workflow id Temporal refuses.
+    id: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_-]+$")
+    charge: str = Field(default="", max_length=255)
+    payment_intent: str | None = Field(default=None, max_length=255)
     # Marketplace claims name the order directly; Stripe disputes through the charge.
-    order_workflow_id: str | None = None
+    order_workflow_id: str | None = Field(default=None, max_length=255)
     amount: Money
     reason: DisputeReason
     status: ProviderStatus

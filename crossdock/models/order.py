@@ -66,7 +66,8 @@ class Incoterm(StrEnum):
     DAP = "DAP"
 
 
-_HS_CODE = re.compile(r"^\d{6,10}$")
+# ASCII digits: `\d` would take any script's digits, which no customs system reads.
+_HS_CODE = re.compile(r"^[0-9]{6,10}$")
 
 
 def _hs_code(value: str) -> str:
@@ -82,7 +83,11 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-HsCode = Annotated[str, AfterValidator(_hs_code)]
+HsCode = Annotated[
+    str,
+    AfterValidator(_hs_code),
+    Field(max_length=20, json_schema_extra={"pattern": r"^\.*(?:[0-9]\.*){6,10}$"}),
+]
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 

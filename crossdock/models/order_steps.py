@@ -12,14 +12,13 @@ from crossdock.models.order import Address, Channel, Order
 from crossdock.money import Money
 
 
-class OrderPolicy(BaseModel):
-    """Settings the workflow needs, fixed at start so replays see the same values.
+class OrderClocks(BaseModel):
+    """The order policy's tunable clocks and limits, with their production defaults.
 
-    Fields added after release carry defaults, so recorded inputs still decode.
+    `Settings` inherits them (one `CROSSDOCK_*` variable each), so a default lives here
+    only; fields added after release carry defaults, so recorded inputs still decode.
     """
 
-    return_window_seconds: float = Field(gt=0)
-    ship_from: Address
     # Raise NeedsAttention when ship-by is this close and no label is bought yet.
     ship_by_warning_seconds: float = Field(default=12 * 3600, gt=0)
     # A parcel not delivered this long after deliver-by is delayed (customer told).
@@ -48,6 +47,13 @@ class OrderPolicy(BaseModel):
     stock_poll_seconds: float = Field(default=3600, gt=0)
 
 
+class OrderPolicy(OrderClocks):
+    """Settings the workflow needs, fixed at start so replays see the same values."""
+
+    return_window_seconds: float = Field(gt=0)
+    ship_from: Address
+
+
 class OrderInput(BaseModel):
     order: Order
     policy: OrderPolicy
@@ -69,6 +75,9 @@ class LandedCost(BaseModel):
     # What the buyer pays us on top of the order total: all duties and taxes under DDP;
     # under DAP only taxes a regime makes us collect at sale (EU IOSS, UK ≤ £135, AU GST).
     due_at_checkout: Money
+    # The customs rules the quote used (table version and the destination's period), for
+    # the operator; a default so histories recorded before it existed still decode.
+    rules_version: str | None = None
 
 
 class AuthorizePaymentInput(BaseModel):
@@ -137,6 +146,7 @@ class CustomsDeclaration(BaseModel):
     declaration_id: str
     mrn: str
     status: str = "filed"  # filed | held | released | cancelled
+    rules_version: str | None = None  # as LandedCost.rules_version; a default for old histories
 
 
 class CheckDeclarationInput(BaseModel):

@@ -78,3 +78,17 @@ def classify(status: int | None, code: str | None, message: str) -> RefusalKind:
     if status is not None and 400 <= status < 500:
         return RefusalKind.INVALID
     return RefusalKind.REFUSED
+
+
+class PartnerQuestion(BaseModel):
+    """A refusal the workflow cannot settle itself, put to a person until answered.
+
+    `money` marks a question about money (a refund, a capture): while one is open the
+    case stays open and may not be cancelled or closed around it.
+    """
+
+    step: str
+    what: str
+    refusal: Refusal
+    money: bool = False
+    approval_key: str = ""

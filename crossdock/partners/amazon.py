@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.order import Address, Buyer
 from crossdock.money import Money, total
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 
 PARTNER = "amazon"
 
@@ -239,7 +239,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class AmazonOrdersClient(PartnerConnection):
+class AmazonOrdersClient(PartnerApi):
     """Async client for SP-API Orders v0 in one marketplace.
 
     Args:
@@ -259,21 +259,15 @@ class AmazonOrdersClient(PartnerConnection):
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(base_url, http, timeout)
-        self._headers = {"x-amz-access-token": access_token, "accept": "application/json"}
-        self.marketplace_id = marketplace_id
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
-            read_sp_api_error,
-            headers=self._headers,
-            timeout=self._timeout,
-            **kwargs,
+        super().__init__(
+            base_url,
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_sp_api_error,
+            headers={"x-amz-access-token": access_token, "accept": "application/json"},
         )
+        self.marketplace_id = marketplace_id
 
     async def get_orders(
         self,

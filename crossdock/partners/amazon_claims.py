@@ -2,7 +2,7 @@
 a representation with tracking (contest) or a refund (accept).
 
 SP-API has no claims API; this client speaks the modelled surface described in
-`crossdock/sandbox/amazon_claims.py` (Seller Central's claim fields in SP-API
+`crossdock/sandbox/amazon/claims.py` (Seller Central's claim fields in SP-API
 conventions). Statuses translate to Stripe's: ACTION_REQUIRED is `needs_response`,
 UNDER_REVIEW is `under_review`, CLOSED is `won` when Amazon DENIED the claim (or the buyer
 WITHDREW it) and `lost` when GRANTED. Answers are once-only by state: the claim is read
@@ -20,7 +20,7 @@ from crossdock.models.dispute import DisputeSnapshot, ProviderStatus
 from crossdock.money import Money
 from crossdock.partners.amazon import read_sp_api_error
 from crossdock.partners.errors import PartnerRejected
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 from crossdock.policies.disputes import claim_reason
 
 PARTNER = "amazon"
@@ -58,7 +58,7 @@ def claim_snapshot(body: dict[str, Any]) -> DisputeSnapshot:
         raise ValueError(f"A-to-z claim has no {missing.args[0]!r}") from None
 
 
-class AmazonClaimsClient(PartnerConnection):
+class AmazonClaimsClient(PartnerApi):
     """Read A-to-z claims and answer them once.
 
     Args:
@@ -73,30 +73,27 @@ class AmazonClaimsClient(PartnerConnection):
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(f"{base_url.rstrip('/')}/atoz/v0/claims", http, timeout)
-        self._headers = {"x-amz-access-token": access_token}
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
-            read_sp_api_error,
-            headers=self._headers,
-            timeout=self._timeout,
-            **kwargs,
+        super().__init__(
+            f"{base_url.rstrip('/')}/atoz/v0/claims",
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_sp_api_error,
+            headers={"x-amz-access-token": access_token},
         )
-        payload: dict[str, Any] = response.json()["payload"]
+
+    async def _payload(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        # The A-to-z API wraps every answer in {"payload": ...}.
+        payload: dict[str, Any] = (await self._json(method, path, **kwargs))["payload"]
         return payload
 
     async def claims(self) -> list[dict[str, Any]]:
         """Every claim of the seller (all statuses), newest first."""
-        found: list[dict[str, Any]] = (await self._call("GET", ""))["Claims"]
+        found: list[dict[str, Any]] = (await self._payload("GET", ""))["Claims"]
         return found
 
     async def get(self, claim_id: str) -> dict[str, Any]:
-        return await self._call("GET", f"/{claim_id}")
+        return await self._payload("GET", f"/{claim_id}")
 
     async def get_claim(self, claim_id: str) -> DisputeSnapshot:
         return claim_snapshot(await self.get(claim_id))
@@ -118,12 +115,12 @@ class AmazonClaimsClient(PartnerConnection):
                 "trackingNumber": tracking_number,
                 "note": note[:2000],
             }
-            body = await self._call("POST", f"/{claim_id}/representation", json=payload)
+            body = await self._payload("POST", f"/{claim_id}/representation", json=payload)
         return claim_snapshot(body)
 
     async def refund(self, claim_id: str, note: str) -> DisputeSnapshot:
         """Refund the buyer, which closes the claim granted, once."""
         body = await self.get(claim_id)
         if not body.get("SellerResponse"):
-            body = await self._call("POST", f"/{claim_id}/refund", json={"note": note[:2000]})
+            body = await self._payload("POST", f"/{claim_id}/refund", json={"note": note[:2000]})
         return claim_snapshot(body)

@@ -3,7 +3,8 @@
 `buy_label` turns a `LabelRequest` into an EasyPost shipment with customs info, picks
 the cheapest rate and buys it; `verify_address` asks for delivery verification of an
 address; `file_claim` claims for a lost or damaged parcel (EasyPost's Claims API);
-`parse_tracker_event` reads the Events EasyPost pushes to our webhook.
+`parse_tracker_event` (`carrier_events.py`) reads the Events EasyPost pushes to our webhook;
+EasyPost's objects as pydantic models are in `carrier_objects.py`.
 Failures arrive as `crossdock.partners.errors` types: an invalid address or missing
 customs data is `PartnerRejected` with EasyPost's code (e.g. "SHIPMENT.INVALID_PARAMS"),
 429 is `RateLimited`, 5xx and timeouts `PartnerUnavailable`.
@@ -11,23 +12,31 @@ customs data is `PartnerRejected` with EasyPost's code (e.g. "SHIPMENT.INVALID_P
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
 from decimal import ROUND_CEILING, Decimal
-from typing import Annotated, Any
+from typing import Any
 
 import httpx
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from crossdock.models.order import Address, LineItem
 from crossdock.models.shipment import (
     ClaimKind,
     Label,
     LabelRequest,
-    ShipmentStatus,
-    TrackerEvent,
 )
 from crossdock.money import Money
+from crossdock.partners.carrier_events import NotATrackerEvent, parse_tracker_event
+from crossdock.partners.carrier_objects import (
+    PARTNER,
+    AddressVerification,
+    CarrierAddress,
+    Claim,
+    Rate,
+    Shipment,
+    Tracker,
+    TrackingDetail,
+    VerificationError,
+)
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable
 from crossdock.partners.http import PartnerConnection, send
 
@@ -47,179 +56,7 @@ __all__ = [
     "parse_tracker_event",
 ]
 
-PARTNER = "easypost"
 _GRAMS_PER_OUNCE = Decimal("28.349523125")
-
-CarrierStatus = Annotated[ShipmentStatus, BeforeValidator(ShipmentStatus.from_carrier)]
-
-
-class Rate(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str
-    carrier: str
-    service: str
-    rate: str  # a decimal string in `currency`, e.g. "22.15" or "1500"
-    currency: str
-    delivery_days: int | None = None
-
-    @property
-    def money(self) -> Money:
-        return Money.parse(self.rate, self.currency.upper())
-
-
-class TrackingDetail(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    status: CarrierStatus
-    status_detail: str | None = None
-    message: str | None = None
-    # EasyPost calls it `datetime`, which would shadow the type here.
-    scanned_at: datetime | None = Field(default=None, alias="datetime")
-    tracking_location: dict[str, Any] | None = None
-
-    @property
-    def occurred_at(self) -> datetime | None:
-        """The scan time, time-zone aware (carriers that omit the zone mean UTC)."""
-        if self.scanned_at is None or self.scanned_at.tzinfo is not None:
-            return self.scanned_at
-        return self.scanned_at.replace(tzinfo=UTC)
-
-
-class Tracker(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str
-    tracking_code: str
-    status: CarrierStatus
-    status_detail: str | None = None
-    carrier: str | None = None
-    shipment_id: str | None = None
-    tracking_details: list[TrackingDetail] = Field(default_factory=list)
-
-    @property
-    def latest(self) -> TrackingDetail | None:
-        return self.tracking_details[-1] if self.tracking_details else None
-
-
-class PostageLabel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str | None = None
-    label_url: str
-
-
-class Shipment(BaseModel):
-    """An EasyPost shipment: its rates before purchase, its label and tracker after."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str
-    reference: str | None = None
-    status: CarrierStatus = ShipmentStatus.UNKNOWN
-    tracking_code: str | None = None
-    rates: list[Rate] = Field(default_factory=list)
-    selected_rate: Rate | None = None
-    postage_label: PostageLabel | None = None
-    tracker: Tracker | None = None
-    refund_status: str | None = None
-
-    def label(self) -> Label:
-        """The purchased label, or `PartnerUnavailable` if the purchase is incomplete."""
-        rate, postage, tracker = self.selected_rate, self.postage_label, self.tracker
-        if rate is None or postage is None or tracker is None or not self.tracking_code:
-            raise PartnerUnavailable(
-                PARTNER, f"shipment {self.id} has no complete label yet (rate, postage, tracker)"
-            )
-        return Label(
-            shipment_id=self.id,
-            tracking_code=self.tracking_code,
-            tracker_id=tracker.id,
-            carrier=rate.carrier,
-            service=rate.service,
-            rate=rate.money,
-            label_url=postage.label_url,
-        )
-
-
-class Claim(BaseModel):
-    """An EasyPost Claim: what was claimed for which parcel, and where it stands."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str
-    type: ClaimKind
-    status: str  # submitted, in_review, approved, approved_partial, rejected, ...
-    status_detail: str | None = None
-    tracking_code: str
-    shipment_id: str | None = None
-    requested_amount: str  # a decimal string, e.g. "36.00"
-    approved_amount: str | None = None
-    # EasyPost's claim amounts are US dollars and carry no currency; the sandbox, which
-    # bills in the shipper's currency, states it.
-    currency: str = "USD"
-
-    @property
-    def requested(self) -> Money:
-        return Money.parse(self.requested_amount, self.currency.upper())
-
-    @property
-    def approved(self) -> Money | None:
-        if self.approved_amount is None:
-            return None
-        return Money.parse(self.approved_amount, self.currency.upper())
-
-
-class VerificationError(BaseModel):
-    """One problem a verification found: `{"code", "field", "message", "suggestion"}`."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    code: str | None = None
-    field: str | None = None
-    message: str | None = None
-
-
-class Verification(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    success: bool
-    errors: list[VerificationError] = Field(default_factory=list)
-
-
-class CarrierAddress(BaseModel):
-    """An EasyPost Address object, with its verifications when they were asked for."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: str
-    name: str | None = None
-    company: str | None = None
-    street1: str | None = None
-    street2: str | None = None
-    city: str | None = None
-    state: str | None = None
-    zip: str | None = None
-    country: str | None = None
-    phone: str | None = None
-    verifications: dict[str, Verification | None] = Field(default_factory=dict)
-
-
-class AddressVerification(BaseModel):
-    """The carrier's answer about an address.
-
-    `errors` name our `Address` fields, e.g. "postal_code: Postal code is required for
-    addresses in GB (E.ZIP.MISSING)"; "address: ..." is about the address as a whole. A
-    deliverable address may still carry errors (corrections the carrier made).
-    `normalised` is the carrier's corrected address, only when deliverable.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    deliverable: bool
-    errors: list[str] = Field(default_factory=list)
-    normalised: Address | None = None
-
 
 # EasyPost's address field names in ours.
 _ADDRESS_FIELDS = {"street1": "line1", "street2": "line2", "state": "region", "zip": "postal_code"}
@@ -246,10 +83,6 @@ def _our_address(found: CarrierAddress, sent: Address) -> Address | None:
         )
     except ValidationError:
         return None
-
-
-class NotATrackerEvent(ValueError):
-    """A webhook Event about something other than a tracker (acknowledge and ignore it)."""
 
 
 def read_easypost_error(body: Any) -> tuple[str | None, str | None]:
@@ -491,55 +324,3 @@ class CarrierClient(PartnerConnection):
     async def retrieve_tracker(self, tracker_id: str) -> Tracker:
         """A tracker with its full tracking history."""
         return Tracker.model_validate(await self._call("GET", f"/v2/trackers/{tracker_id}"))
-
-
-def _is_event(value: object) -> object:
-    if value != "Event":
-        raise ValueError(f"object must be 'Event', got {value!r}")
-    return value
-
-
-class _Event(BaseModel):
-    """The envelope of an EasyPost webhook Event; `result` is read by its `object`."""
-
-    object: Annotated[Any, AfterValidator(_is_event)]
-    id: Annotated[str, Field(min_length=1, max_length=255)]
-    description: str | None = None
-    result: Any = None
-
-
-def parse_tracker_event(body: Mapping[str, Any]) -> TrackerEvent:
-    """Read an EasyPost webhook Event about a tracker.
-
-    Args:
-        body: the JSON body EasyPost POSTed.
-
-    Returns:
-        The update, with the status and time of the tracker's latest scan.
-
-    Raises:
-        NotATrackerEvent: a well-formed Event about something else (batch, refund, ...).
-        ValueError: not an EasyPost Event, naming the field that is wrong.
-    """
-    # A ValidationError (a ValueError) naming the field: intake answers it 422.
-    envelope = _Event.model_validate(body)
-    result = envelope.result
-    kind = result.get("object") if isinstance(result, Mapping) else type(result).__name__
-    if kind != "Tracker":
-        raise NotATrackerEvent(
-            f"event {envelope.id} ({envelope.description}) is about a {kind}, not a Tracker"
-        )
-    tracker = Tracker.model_validate(result)
-    latest = tracker.latest
-    return TrackerEvent(
-        event_id=envelope.id,
-        description=envelope.description or "",
-        tracker_id=tracker.id,
-        shipment_id=tracker.shipment_id,
-        tracking_code=tracker.tracking_code,
-        carrier=tracker.carrier,
-        status=tracker.status,
-        status_detail=tracker.status_detail,
-        message=latest.message if latest else None,
-        occurred_at=latest.occurred_at if latest else None,
-    )

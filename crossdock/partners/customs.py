@@ -6,11 +6,16 @@ answer instead of declaring twice. Failures arrive as `crossdock.partners.errors
 types: 422 (unsupported destination, bad HS code; the code is "invalid_request" and the
 message names the field) and 400 (invalid state, reused key) are `PartnerRejected`,
 429 `RateLimited`, 5xx and timeouts `PartnerUnavailable`.
+
+The service applies the customs rules in force on the order's sale date (`placed_at`), and
+each quote and declaration says which: `rules_version` (the rule table's version) and
+`rule_in_force_from` (the start of the destination's period applied). Both default to
+None so answers recorded before they existed still decode.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
@@ -20,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.order import Incoterm, LineItem, Order
 from crossdock.money import Money
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 
 PARTNER = "customs"
 
@@ -32,6 +37,9 @@ def read_customs_error(body: Any) -> tuple[str | None, str | None]:
         return None, None
     message, field = error.get("message"), error.get("field")
     return error.get("code"), f"{field}: {message}" if field else message
+
+
+Transport = Literal["courier", "postal"]
 
 
 class CustomsRegime(StrEnum):
@@ -77,16 +85,24 @@ class LandedCostRequest(BaseModel):
     incoterm: Incoterm
     shipping: Money
     items: list[CustomsLine] = Field(min_length=1)
+    sale_date: date | None = None  # the rules in force on this date apply
+    # Where the parcel is shipped from directly (Canada's CUSMA courier thresholds key on
+    # it); None: not a direct shipment from a country with particular thresholds.
+    ship_from_country: str | None = None
+    transport: Transport = "courier"
 
     @classmethod
-    def for_order(cls, order: Order) -> LandedCostRequest:
-        """The consignment of `order`: its destination, incoterm, shipping and items."""
+    def for_order(cls, order: Order, ship_from_country: str | None = None) -> LandedCostRequest:
+        """The consignment of `order`: its destination, incoterm, shipping, items and
+        sale date."""
         return cls(
             destination_country=order.ship_to.country,
             currency=order.currency,
             incoterm=order.incoterm,
             shipping=order.shipping,
             items=[CustomsLine.from_line_item(item) for item in order.items],
+            sale_date=order.placed_at.astimezone(UTC).date(),
+            ship_from_country=ship_from_country,
         )
 
 
@@ -127,6 +143,22 @@ class LandedCostQuote(BaseModel):
     fx: FxQuote | None = None
     lines: list[QuoteLine] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    rules_version: str | None = None
+    rule_in_force_from: date | None = None
+    rules_date: date | None = None
+    entry_type: str | None = None  # US: de_minimis | informal | formal | postal
+
+    def rules_label(self) -> str | None:
+        """The rules the quote used, for operators: version, destination, period start."""
+        return rules_label(self.rules_version, self.destination_country, self.rule_in_force_from)
+
+
+def rules_label(version: str | None, country: str, in_force_from: date | None) -> str | None:
+    """E.g. "2026.4 (FR rules in force from 2026-07-01)"; None when not recorded."""
+    if not version:
+        return None
+    period = f" ({country} rules in force from {in_force_from})" if in_force_from else ""
+    return version + period
 
 
 class DeclarationRequest(BaseModel):
@@ -139,13 +171,21 @@ class DeclarationRequest(BaseModel):
     shipping: Money | None = None
     items: list[CustomsLine] = Field(min_length=1)
     quote_id: str | None = None
+    sale_date: date | None = None
+    ship_from_country: str | None = None
+    transport: Transport = "courier"
 
     @classmethod
     def for_order(
-        cls, reference: str, order: Order, quote_id: str | None = None
+        cls,
+        reference: str,
+        order: Order,
+        quote_id: str | None = None,
+        ship_from_country: str | None = None,
     ) -> DeclarationRequest:
-        """The declaration of `order`'s consignment under `reference`."""
-        consignment = LandedCostRequest.for_order(order)
+        """The declaration of `order`'s consignment under `reference`, under the rules in
+        force on its sale date (so it matches the quote)."""
+        consignment = LandedCostRequest.for_order(order, ship_from_country)
         return cls(reference=reference, quote_id=quote_id, **consignment.model_dump())
 
 
@@ -166,9 +206,17 @@ class Declaration(BaseModel):
     hold_reason: str | None = None
     created_at: datetime
     updated_at: datetime
+    entry_type: str | None = None
+    rules_version: str | None = None
+    rule_in_force_from: date | None = None
+    rules_date: date | None = None
+
+    def rules_label(self) -> str | None:
+        """The rules the declaration was filed under, for operators."""
+        return rules_label(self.rules_version, self.destination_country, self.rule_in_force_from)
 
 
-class CustomsClient(PartnerConnection):
+class CustomsClient(PartnerApi):
     """Async client for the customs service.
 
     Args:
@@ -186,44 +234,32 @@ class CustomsClient(PartnerConnection):
         *,
         api_key: str | None = None,
     ) -> None:
-        super().__init__(base_url, http, timeout)
-        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-
-    async def _call(
-        self, method: str, path: str, idempotency_key: str | None = None, **kwargs: Any
-    ) -> Any:
-        headers = dict(self._headers)
-        if idempotency_key is not None:
-            headers["Idempotency-Key"] = idempotency_key
-        response = await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
-            read_customs_error,
-            headers=headers,
-            timeout=self._timeout,
-            **kwargs,
+        super().__init__(
+            base_url,
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_customs_error,
+            headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
         )
-        return response.json()
 
     async def landed_cost(self, request: LandedCostRequest) -> LandedCostQuote:
         """Duties and taxes for a consignment (no side effect)."""
-        body = await self._call("POST", "/v1/landed-cost", json=request.model_dump(mode="json"))
+        body = await self._json("POST", "/v1/landed-cost", json=request.model_dump(mode="json"))
         return LandedCostQuote.model_validate(body)
 
     async def file_declaration(
         self, request: DeclarationRequest, idempotency_key: str
     ) -> Declaration:
         """File the import declaration; the same key replays the first answer."""
-        body = await self._call(
+        body = await self._json(
             "POST", "/v1/declarations", idempotency_key, json=request.model_dump(mode="json")
         )
         return Declaration.model_validate(body)
 
     async def cancel_declaration(self, declaration_id: str, idempotency_key: str) -> Declaration:
         """Withdraw a filed declaration; the same key replays the first answer."""
-        body = await self._call(
+        body = await self._json(
             "POST", f"/v1/declarations/{declaration_id}/cancel", idempotency_key
         )
         return Declaration.model_validate(body)
@@ -231,5 +267,5 @@ class CustomsClient(PartnerConnection):
     async def get_declaration(self, declaration_id: str) -> Declaration:
         """The declaration's current state (held declarations wait for release)."""
         return Declaration.model_validate(
-            await self._call("GET", f"/v1/declarations/{declaration_id}")
+            await self._json("GET", f"/v1/declarations/{declaration_id}")
         )

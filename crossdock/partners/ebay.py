@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.order import Address, Buyer
 from crossdock.money import Money
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 
 PARTNER = "ebay"
 
@@ -268,7 +268,7 @@ def _next_offset(body: dict[str, Any], offset: int, returned: int) -> int | None
     return int(found[0]) if found and found[0].isdigit() else offset + returned
 
 
-class EbayFulfillmentClient(PartnerConnection):
+class EbayFulfillmentClient(PartnerApi):
     """Async client for the eBay Sell Fulfillment API v1.
 
     Args:
@@ -285,19 +285,13 @@ class EbayFulfillmentClient(PartnerConnection):
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(f"{base_url.rstrip('/')}/sell/fulfillment/v1", http, timeout)
-        self._headers = {"Authorization": f"Bearer {access_token}"}
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
-            read_ebay_error,
-            headers=self._headers,
-            timeout=self._timeout,
-            **kwargs,
+        super().__init__(
+            f"{base_url.rstrip('/')}/sell/fulfillment/v1",
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_ebay_error,
+            headers={"Authorization": f"Bearer {access_token}"},
         )
 
     async def get_orders(

@@ -21,7 +21,7 @@ from crossdock.models.dispute import DisputeSnapshot, ProviderStatus
 from crossdock.money import Money
 from crossdock.partners.ebay import read_ebay_error
 from crossdock.partners.errors import PartnerRejected
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 from crossdock.policies.disputes import claim_reason
 
 PARTNER = "ebay"
@@ -76,7 +76,7 @@ def case_snapshot(body: dict[str, Any]) -> DisputeSnapshot:
         raise ValueError(f"eBay case has no {missing.args[0]!r}") from None
 
 
-class EbayCasesClient(PartnerConnection):
+class EbayCasesClient(PartnerApi):
     """Read eBay cases and answer them once.
 
     Args:
@@ -91,19 +91,13 @@ class EbayCasesClient(PartnerConnection):
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(f"{base_url.rstrip('/')}/post-order/v2/casemanagement", http, timeout)
-        self._headers = {"Authorization": f"IAF {access_token}", "Accept": "application/json"}
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
-            read_ebay_error,
-            headers=self._headers,
-            timeout=self._timeout,
-            **kwargs,
+        super().__init__(
+            f"{base_url.rstrip('/')}/post-order/v2/casemanagement",
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_ebay_error,
+            headers={"Authorization": f"IAF {access_token}", "Accept": "application/json"},
         )
 
     async def search(self) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from crossdock.models.dispute import DisputeReason, DisputeSnapshot, ProviderSta
 from crossdock.models.order import Address
 from crossdock.money import Money
 from crossdock.partners.ebay import PARTNER, read_ebay_error
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 
 REASONS = {
     "ITEM_NOT_RECEIVED": DisputeReason.PRODUCT_NOT_RECEIVED,
@@ -79,7 +79,7 @@ def _return_address(address: Address) -> dict[str, str]:
     }
 
 
-class EbayPaymentDisputesClient(PartnerConnection):
+class EbayPaymentDisputesClient(PartnerApi):
     """Read, contest and accept eBay payment disputes.
 
     Args:
@@ -96,21 +96,15 @@ class EbayPaymentDisputesClient(PartnerConnection):
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(f"{base_url.rstrip('/')}/sell/fulfillment/v1", http, timeout)
-        self._headers = {"Authorization": f"Bearer {access_token}"}
-        self._return_address = _return_address(return_address)
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
-            read_ebay_error,
-            headers=self._headers,
-            timeout=self._timeout,
-            **kwargs,
+        super().__init__(
+            f"{base_url.rstrip('/')}/sell/fulfillment/v1",
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_ebay_error,
+            headers={"Authorization": f"Bearer {access_token}"},
         )
+        self._return_address = _return_address(return_address)
 
     async def _get(self, dispute_id: str) -> dict[str, Any]:
         body: dict[str, Any] = (await self._call("GET", f"/payment_dispute/{dispute_id}")).json()

@@ -22,7 +22,7 @@ import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from crossdock.partners.ebay import read_ebay_error
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 
 PARTNER = "ebay"
 # The buyer's request waits for the seller in this status (CancelStatusEnum).
@@ -75,7 +75,7 @@ def _date(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-class EbayPostOrderClient(PartnerConnection):
+class EbayPostOrderClient(PartnerApi):
     """Async client for eBay Post-Order v2 cancellations.
 
     Args:
@@ -95,22 +95,16 @@ class EbayPostOrderClient(PartnerConnection):
         timeout: float = 10.0,
         marketplace_id: str | None = None,
     ) -> None:
-        super().__init__(f"{base_url.rstrip('/')}/post-order/v2/cancellation", http, timeout)
-        self._headers = {"Authorization": f"IAF {access_token}", "Accept": "application/json"}
+        super().__init__(
+            f"{base_url.rstrip('/')}/post-order/v2/cancellation",
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_ebay_error,
+            headers={"Authorization": f"IAF {access_token}", "Accept": "application/json"},
+        )
         if marketplace_id:
             self._headers["X-EBAY-C-MARKETPLACE-ID"] = marketplace_id
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
-            read_ebay_error,
-            headers=self._headers,
-            timeout=self._timeout,
-            **kwargs,
-        )
 
     async def search_cancellations(self, created_after: datetime) -> list[EbayCancellation]:
         """Every cancellation requested at or after `created_after`, oldest first.

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.money import Money
 from crossdock.partners.ebay import read_ebay_error
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 
 PARTNER = "ebay"
 COMMENT_LIMIT = 100
@@ -39,7 +39,7 @@ def _amount(money: Money) -> dict[str, str]:
     return {"value": money.to_decimal_string(), "currency": money.currency}
 
 
-class EbayRefundsClient(PartnerConnection):
+class EbayRefundsClient(PartnerApi):
     """issueRefund and the refund's status, on the Fulfillment API.
 
     Args:
@@ -56,19 +56,13 @@ class EbayRefundsClient(PartnerConnection):
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(f"{base_url.rstrip('/')}/sell/fulfillment/v1", http, timeout)
-        self._headers = {"Authorization": f"Bearer {access_token}"}
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
-            read_ebay_error,
-            headers=self._headers,
-            timeout=self._timeout,
-            **kwargs,
+        super().__init__(
+            f"{base_url.rstrip('/')}/sell/fulfillment/v1",
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_ebay_error,
+            headers={"Authorization": f"Bearer {access_token}"},
         )
 
     async def issue_refund(
@@ -141,7 +135,7 @@ class EbayReturnRequest(BaseModel):
         )
 
 
-class EbayReturnRequestsClient(PartnerConnection):
+class EbayReturnRequestsClient(PartnerApi):
     """Post-Order v2 return search (`Authorization: IAF <token>`).
 
     Args:
@@ -158,8 +152,14 @@ class EbayReturnRequestsClient(PartnerConnection):
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(f"{base_url.rstrip('/')}/post-order/v2/return", http, timeout)
-        self._headers = {"Authorization": f"IAF {access_token}"}
+        super().__init__(
+            f"{base_url.rstrip('/')}/post-order/v2/return",
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_ebay_error,
+            headers={"Authorization": f"IAF {access_token}"},
+        )
 
     async def search(self, created_after: datetime, offset: int = 0) -> list[EbayReturnRequest]:
         """Every return request created at or after `created_after`, oldest first."""
@@ -170,16 +170,7 @@ class EbayReturnRequestsClient(PartnerConnection):
                 "offset": str(offset),
                 "limit": str(PAGE_SIZE),
             }
-            response = await send(
-                self._http,
-                PARTNER,
-                "GET",
-                f"{self._base}/search",
-                read_ebay_error,
-                params=params,
-                headers=self._headers,
-                timeout=self._timeout,
-            )
+            response = await self._call("GET", "/search", params=params)
             body = response.json()
             members = body.get("members", [])
             found += [EbayReturnRequest.from_summary(m) for m in members]

@@ -102,3 +102,48 @@ class PartnerConnection:
         """Close the HTTP client if this adapter created it."""
         if self._owns_http:
             await self._http.aclose()
+
+
+class PartnerApi(PartnerConnection):
+    """A partner connection that sends every request with the same headers and reads the
+    partner's errors one way: the `_call` most adapters would otherwise each write."""
+
+    def __init__(
+        self,
+        base_url: str,
+        http: httpx.AsyncClient | None,
+        timeout: float,
+        *,
+        partner: str,
+        read_error: ErrorReader,
+        headers: dict[str, str],
+    ) -> None:
+        super().__init__(base_url, http, timeout)
+        self._partner = partner
+        self._read_error = read_error
+        self._headers = headers
+
+    async def _call(
+        self, method: str, path: str, idempotency_key: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """`method` on `path` under the base URL: the 2xx response or a `PartnerError`.
+        An `idempotency_key` goes out as the `Idempotency-Key` header."""
+        headers = self._headers | kwargs.pop("headers", {})
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        return await send(
+            self._http,
+            self._partner,
+            method,
+            f"{self._base}{path}",
+            self._read_error,
+            headers=headers,
+            timeout=self._timeout,
+            **kwargs,
+        )
+
+    async def _json(
+        self, method: str, path: str, idempotency_key: str | None = None, **kwargs: Any
+    ) -> Any:
+        """`_call`, answering the response's JSON body."""
+        return (await self._call(method, path, idempotency_key, **kwargs)).json()

@@ -15,31 +15,46 @@ from crossdock.money import Money
 from crossdock.partners.payments import PaymentsClient
 
 
-def dispute_snapshot(body: dict[str, Any]) -> DisputeSnapshot:
+def dispute_snapshot(body: Any) -> DisputeSnapshot:
     """Our view of a Stripe dispute object.
 
     Raises:
         ValueError: Not a dispute object, or a field is missing or not Stripe's (the
             message names it).
     """
-    if body.get("object") != "dispute":
-        raise ValueError(f"object is {body.get('object')!r}, expected 'dispute'")
+    if not isinstance(body, dict) or body.get("object") != "dispute":
+        shown = body.get("object") if isinstance(body, dict) else type(body).__name__
+        raise ValueError(f"object is {str(shown)[:40]!r}, expected 'dispute'")
+    details = body.get("evidence_details") or {}
+    if not isinstance(details, dict):
+        raise ValueError("evidence_details must be an object (due_by, submission_count)")
+    intent = body.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
     try:
-        details = body.get("evidence_details") or {}
-        due_by = details.get("due_by")
-        intent = body.get("payment_intent")
         return DisputeSnapshot(
             id=body["id"],
             charge=body.get("charge") or "",
-            payment_intent=intent if isinstance(intent, str) else (intent or {}).get("id"),
+            payment_intent=intent,
             amount=Money(amount=body["amount"], currency=str(body["currency"]).upper()),
             reason=body["reason"],
             status=body["status"],
-            due_by=datetime.fromtimestamp(due_by, UTC) if due_by else None,
+            due_by=_due_by(details.get("due_by")),
             submission_count=details.get("submission_count", 0),
         )
     except KeyError as missing:
         raise ValueError(f"dispute has no {missing.args[0]!r}") from None
+
+
+def _due_by(value: Any) -> datetime | None:
+    """`evidence_details.due_by` (unix seconds) as a time; ValueError if it is none."""
+    if value is None or value == 0:
+        return None  # Stripe's "no deadline"
+    # Past the year 2286 (or a bool, a float, a string) it is no Stripe timestamp, and
+    # `fromtimestamp` would overflow.
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 10**10:
+        raise ValueError(f"evidence_details.due_by {str(value)[:24]!r} is not a unix timestamp")
+    return datetime.fromtimestamp(value, UTC)
 
 
 class StripeDisputesClient(PaymentsClient):

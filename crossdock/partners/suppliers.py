@@ -11,7 +11,6 @@ not ship; the message names the field) and 400 (a reused key) are `PartnerReject
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +22,7 @@ from crossdock.models.suppliers import (
     SupplierRmaStatus,
 )
 from crossdock.money import Money
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 from crossdock.partners.warehouse import read_warehouse_error
 
 PARTNER = "suppliers"
@@ -74,7 +73,7 @@ class Rma(BaseModel):
         )
 
 
-class SuppliersClient(PartnerConnection):
+class SuppliersClient(PartnerApi):
     """Async client for the suppliers' RMA desk.
 
     Args:
@@ -86,24 +85,15 @@ class SuppliersClient(PartnerConnection):
     def __init__(
         self, base_url: str, http: httpx.AsyncClient | None = None, timeout: float = 10.0
     ) -> None:
-        super().__init__(base_url, http, timeout)
-
-    async def _call(
-        self, method: str, path: str, idempotency_key: str | None = None, **kwargs: Any
-    ) -> Any:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        response = await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
+        super().__init__(
+            base_url,
+            http,
+            timeout,
+            partner=PARTNER,
             # Same {"error": {code, message, field}} body as the warehouse.
-            read_warehouse_error,
-            headers=headers,
-            timeout=self._timeout,
-            **kwargs,
+            read_error=read_warehouse_error,
+            headers={},
         )
-        return response.json()
 
     async def request_rma(self, request: SupplierRmaInput) -> Rma:
         """Request an RMA from `request.supplier_id`; the same key replays its answer."""
@@ -118,9 +108,9 @@ class SuppliersClient(PartnerConnection):
         }
         path = f"/v1/{request.supplier_id}/rmas"
         return Rma.model_validate(
-            await self._call("POST", path, request.idempotency_key, json=body)
+            await self._json("POST", path, request.idempotency_key, json=body)
         )
 
     async def get_rma(self, supplier_id: str, rma_id: str) -> Rma:
         """One RMA as it stands (authorized RMAs become credited)."""
-        return Rma.model_validate(await self._call("GET", f"/v1/{supplier_id}/rmas/{rma_id}"))
+        return Rma.model_validate(await self._json("GET", f"/v1/{supplier_id}/rmas/{rma_id}"))

@@ -16,7 +16,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.stock import ReservedLine, StockLine
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 
 PARTNER = "warehouse"
 
@@ -59,7 +59,7 @@ class StockLevel(BaseModel):
     next_restock_at: datetime | None = None
 
 
-class WarehouseClient(PartnerConnection):
+class WarehouseClient(PartnerApi):
     """Async client for the warehouse.
 
     Args:
@@ -71,23 +71,14 @@ class WarehouseClient(PartnerConnection):
     def __init__(
         self, base_url: str, http: httpx.AsyncClient | None = None, timeout: float = 10.0
     ) -> None:
-        super().__init__(base_url, http, timeout)
-
-    async def _call(
-        self, method: str, path: str, idempotency_key: str | None = None, **kwargs: Any
-    ) -> Any:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        response = await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
-            read_warehouse_error,
-            headers=headers,
-            timeout=self._timeout,
-            **kwargs,
+        super().__init__(
+            base_url,
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_warehouse_error,
+            headers={},
         )
-        return response.json()
 
     async def reserve(
         self, reference: str, lines: list[StockLine], idempotency_key: str
@@ -95,13 +86,13 @@ class WarehouseClient(PartnerConnection):
         """Reserve the lines (backordering what is short); the same key replays."""
         body = {"reference": reference, "lines": [line.model_dump() for line in lines]}
         return Reservation.model_validate(
-            await self._call("POST", "/v1/reservations", idempotency_key, json=body)
+            await self._json("POST", "/v1/reservations", idempotency_key, json=body)
         )
 
     async def get_reservation(self, reservation_id: str) -> Reservation:
         """The reservation now (backordered lines fill as stock arrives)."""
         return Reservation.model_validate(
-            await self._call("GET", f"/v1/reservations/{reservation_id}")
+            await self._json("GET", f"/v1/reservations/{reservation_id}")
         )
 
     async def fulfil(
@@ -111,7 +102,7 @@ class WarehouseClient(PartnerConnection):
         body = {"package": package, "line_refs": line_refs}
         path = f"/v1/reservations/{reservation_id}/fulfil"
         return Reservation.model_validate(
-            await self._call("POST", path, idempotency_key, json=body)
+            await self._json("POST", path, idempotency_key, json=body)
         )
 
     async def release(
@@ -120,9 +111,9 @@ class WarehouseClient(PartnerConnection):
         """Give back what is held and unshipped (all lines when `line_refs` is empty)."""
         path = f"/v1/reservations/{reservation_id}/release"
         return Reservation.model_validate(
-            await self._call("POST", path, idempotency_key, json={"line_refs": line_refs})
+            await self._json("POST", path, idempotency_key, json={"line_refs": line_refs})
         )
 
     async def stock(self, sku: str) -> StockLevel:
         """Free, reserved and backordered units of one SKU."""
-        return StockLevel.model_validate(await self._call("GET", f"/v1/stock/{sku}"))
+        return StockLevel.model_validate(await self._json("GET", f"/v1/stock/{sku}"))

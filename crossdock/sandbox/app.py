@@ -7,7 +7,7 @@
 /_sandbox/ledger    what every partner did, for tests
 /_sandbox/faults    faults injected by the fault profile (crossdock/sandbox/faults.py)
 
-Every partner's records live in one store (crossdock/sandbox/store.py), on
+Every partner's records live in one store (crossdock/sandbox/core/store.py), on
 `config.database` when set, so a restarted sandbox resumes where the partners were.
 docs/sandbox.md has the floor plan.
 """
@@ -20,21 +20,17 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from crossdock.sandbox import (
-    amazon,
-    carrier,
-    customs,
-    ebay,
-    mail,
-    payments,
-    storefront,
-    suppliers,
-    warehouse,
-)
+from crossdock.sandbox import mail, storefront, suppliers
+from crossdock.sandbox.amazon import routes as amazon
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
-from crossdock.sandbox.fault_injection import FaultInjector, FaultMiddleware, fault_routes
-from crossdock.sandbox.ledger import LedgerEntry
-from crossdock.sandbox.store import StoreMiddleware
+from crossdock.sandbox.core.fault_injection import FaultInjector, FaultMiddleware, fault_routes
+from crossdock.sandbox.core.ledger import LedgerEntry
+from crossdock.sandbox.core.store import StoreMiddleware
+from crossdock.sandbox.customs import routes as customs
+from crossdock.sandbox.easypost import routes as carrier
+from crossdock.sandbox.ebay import routes as ebay
+from crossdock.sandbox.stripe import routes as payments
+from crossdock.sandbox.warehouse import routes as warehouse
 
 
 def create_app(config: SandboxConfig | None = None) -> FastAPI:

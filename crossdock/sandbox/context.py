@@ -10,12 +10,14 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, Field, field_validator
 
-from crossdock.sandbox.dispute_config import DisputeSandboxConfig
+from crossdock.config import Settings
+from crossdock.sandbox.core.idempotency import IdempotencyStore
+from crossdock.sandbox.core.ledger import Ledger
+from crossdock.sandbox.core.store import RecordStore
+from crossdock.sandbox.easypost.scenarios import check_rates
 from crossdock.sandbox.faults import FaultCounts, FaultProfile
-from crossdock.sandbox.idempotency import IdempotencyStore
-from crossdock.sandbox.ledger import Ledger
-from crossdock.sandbox.store import RecordStore
-from crossdock.sandbox.tracker_scenarios import check_rates
+from crossdock.sandbox.stripe.dispute_config import DisputeSandboxConfig
+from crossdock.secrets import sandbox_secrets, stripe_webhook_secret
 
 
 class SandboxConfig(BaseModel):
@@ -50,6 +52,30 @@ class SandboxConfig(BaseModel):
     @classmethod
     def _known_scenarios(cls, rates: dict[str, float]) -> dict[str, float]:
         return check_rates(rates)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, faults: FaultProfile) -> SandboxConfig:
+        """The sandbox `crossdock sandbox` serves: its records in the state dir, webhooks
+        and checkouts pushed to intake, signed with the install's secrets."""
+        return cls(
+            faults=faults.for_client_timeout(settings.partner_timeout_seconds),
+            database=settings.sandbox_database,
+            tracking_step_seconds=settings.tracking_step_seconds,
+            carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
+            storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
+            **sandbox_secrets(settings),
+            customs_hold_rate=settings.customs_hold_rate,
+            customs_hold_seconds=settings.customs_hold_seconds,
+            tracker_exception_rates=settings.tracker_exception_rates,
+            warehouse_restock_seconds=settings.warehouse_restock_seconds,
+            disputes=DisputeSandboxConfig(
+                webhook_url=f"{settings.intake_url}/webhooks/stripe",
+                webhook_secret=stripe_webhook_secret(settings),
+                due_seconds=settings.dispute_due_seconds,
+                review_seconds=settings.dispute_review_seconds,
+            ),
+            seed=settings.demo_seed,
+        )
 
 
 Background = Callable[[], Coroutine[Any, Any, None]]

@@ -28,8 +28,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.idempotency import fingerprint
-from crossdock.sandbox.store import Table
+from crossdock.sandbox.core.idempotency import fingerprint
+from crossdock.sandbox.core.store import Table
 
 PARTNER = "mail"
 Json = dict[str, Any]

@@ -35,10 +35,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from crossdock.models.order import Channel, Order
-from crossdock.sandbox._routes import Refusal, partner_route
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.idempotency import fingerprint
-from crossdock.sandbox.store import Counter, Table
+from crossdock.sandbox.core.idempotency import fingerprint
+from crossdock.sandbox.core.routes import Refusal, partner_route
+from crossdock.sandbox.core.store import Counter, Table
 
 log = structlog.get_logger(__name__)
 

@@ -25,10 +25,10 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from crossdock.money import Money
 from crossdock.policies.suppliers import SUPPLIERS, Supplier, SupplierTable
-from crossdock.sandbox._routes import Refusal, partner_route
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.idempotency import fingerprint
-from crossdock.sandbox.store import Table
+from crossdock.sandbox.core.idempotency import fingerprint
+from crossdock.sandbox.core.routes import Refusal, partner_route
+from crossdock.sandbox.core.store import Table
 
 PARTNER = "suppliers"
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]

@@ -83,6 +83,8 @@ def settings(
         verify_principals=True,
         # Wrong-password delays of milliseconds, so the lockout test takes seconds.
         login_delay_seconds=0.01,
+        # Stuck cases are found within seconds (tests/browser/test_console_stuck.py).
+        stuck_scan_seconds=2.0,
         _env_file=None,
     )
 

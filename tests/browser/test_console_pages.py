@@ -16,6 +16,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from crossdock.models.approval import Principal, Role
+from crossdock.sandbox.customs.rules import default_rules
 from tests.browser.conftest import (
     MOVED_ON,
     PASSWORD,
@@ -101,6 +102,10 @@ async def test_approve_an_order_in_review_from_the_inbox(page: Page, console: Co
         await page.screenshot(path=screenshot, full_page=True)
     await link.click()
     await expect(page.get_by_role("heading", name="Waiting for a decision: review")).to_be_visible()
+    # The landed-cost quote names the customs rules it used, version and period.
+    await expect(page.get_by_test_id("customs")).to_contain_text(
+        re.compile(rf"rules {re.escape(default_rules().version)} \(\w\w rules in force from ")
+    )
     await decide(page, "approve", "buyer is not the listed party")
     await expect(page.get_by_role("status")).to_contain_text("decide accepted")
     assert await wait_until_state(page, MOVED_ON)

@@ -18,7 +18,7 @@ from crossdock.keys import new_codec_key
 from crossdock.partners.clients import PartnerClients
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
-from crossdock.sandbox.dispute_config import DisputeSandboxConfig
+from crossdock.sandbox.stripe.dispute_config import DisputeSandboxConfig
 from crossdock.secrets import sandbox_secrets, stripe_webhook_secret
 from crossdock.temporal import with_claim_binding
 from starter.app import create_intake_app

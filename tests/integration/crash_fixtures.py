@@ -9,26 +9,21 @@ added for the test:
   *after* the partner acted, so the test can kill the worker while the provider has
   authorized (or captured) and the worker does not know it yet: the crash idempotency
   keys exist for.
-- `WorkerProcess` starts, watches and kills `python worker.py`, configured only through
-  `CROSSDOCK_*` environment variables, as production configures it.
+- `worker_process` (crossdock/chaos/processes.py, shared with `crossdock chaos`) starts,
+  watches and kills `python worker.py`, configured only through `CROSSDOCK_*`
+  environment variables, as production configures it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
 import re
-import signal
-import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import structlog
@@ -38,6 +33,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.binaries import installed_binary
+from crossdock.chaos.processes import ChildProcess, worker_process
 from crossdock.codec import data_converter
 from crossdock.config import Settings
 from crossdock.keys import new_codec_key
@@ -136,112 +132,13 @@ class HeldAnswers:
         await self.app(scope, receive, send_after_hold)
 
 
-def worker_environment(settings: Settings) -> dict[str, str]:
-    """The environment of `python worker.py`: these settings as `CROSSDOCK_*` variables.
-
-    Inherited `CROSSDOCK_*` variables are dropped so a developer's shell cannot point
-    the worker elsewhere.
-    """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSDOCK_")}
-    for name, value in settings.model_dump(mode="json").items():
-        secret = getattr(settings, name)
-        if isinstance(secret, SecretStr):  # dumped as "**********"
-            value = secret.get_secret_value()
-        if value is not None:
-            env[f"CROSSDOCK_{name.upper()}"] = (
-                value if isinstance(value, str) else json.dumps(value)
-            )
-    # Log lines reach the file before a SIGKILL can swallow them (readiness is read there).
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-class WorkerProcess:
-    """`python worker.py` as a child process that can be killed and started again."""
-
-    READY = b"worker_started"
-    # Imports, sandbox validation of the workflows and connecting, on a loaded machine.
-    READY_TIMEOUT_SECONDS = 60.0
-
-    def __init__(self, settings: Settings, log_path: Path) -> None:
-        self.env = worker_environment(settings)
-        self.log_path = log_path
-        self.process: asyncio.subprocess.Process | None = None
-        self.incarnation = 0
-        self._log_offset = 0
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    async def start(self) -> None:
-        self.incarnation += 1
-        # One log file for every incarnation, each starting where the previous one ended.
-        with self.log_path.open("ab") as out:
-            out.write(f"--- worker incarnation {self.incarnation}\n".encode())
-            out.flush()
-            self._log_offset = out.tell()
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "worker.py",
-                cwd=REPO,
-                env=self.env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out,
-                stderr=out,
-                start_new_session=True,  # a Ctrl-C meant for pytest does not reach it
-            )
-        log.info("worker_spawned", incarnation=self.incarnation, pid=self.pid)
-
-    async def wait_ready(self) -> None:
-        """Wait until this incarnation has connected and started polling its task queue."""
-        assert self.process is not None
-        timeout = self.READY_TIMEOUT_SECONDS
-        deadline = time.monotonic() + timeout
-        while self.READY not in self._log_of_incarnation():
-            if self.process.returncode is not None:
-                raise RuntimeError(f"worker exited with {self.process.returncode}:\n{self.tail()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"worker not ready after {timeout}s:\n{self.tail()}")
-            await asyncio.sleep(0.05)
-
-    async def kill(self) -> None:
-        """SIGKILL: the process ends at once, whatever it was doing."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-        log.info("worker_killed", incarnation=self.incarnation, pid=self.pid)
-
-    async def stop(self) -> None:
-        """Stop for good at the end of the test (gracefully, then by force)."""
-        if self.process is None or self.process.returncode is not None:
-            return
-        self.process.terminate()
-        try:
-            await asyncio.wait_for(self.process.wait(), timeout=15)
-        except TimeoutError:
-            self.process.kill()
-            await self.process.wait()
-
-    def _log_of_incarnation(self) -> bytes:
-        with self.log_path.open("rb") as log_file:
-            log_file.seek(self._log_offset)
-            return log_file.read()
-
-    def tail(self, lines: int = 40) -> str:
-        """The end of the worker log, for failure messages."""
-        text = self.log_path.read_text(errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
-
-
 @dataclass
 class CrashStack:
     client: Client
     settings: Settings
     sandbox: httpx.AsyncClient  # places orders and reads the ledgers
     held: HeldAnswers
-    worker: WorkerProcess
+    worker: ChildProcess
 
 
 def crash_settings(
@@ -297,7 +194,7 @@ async def crash_stack(log_dir: Path, hold_seconds: float = 0.5) -> AsyncIterator
         )
     )
     held = HeldAnswers(sandbox, PAYMENT_CALLS, hold_seconds)
-    worker = WorkerProcess(settings, log_dir / "worker.log")
+    worker = worker_process(settings, log_dir / "worker.log")
     try:
         with (
             serve(held, settings.sandbox_port),
@@ -313,11 +210,3 @@ async def crash_stack(log_dir: Path, hold_seconds: float = 0.5) -> AsyncIterator
                     await worker.stop()
     finally:
         await env.shutdown()
-
-
-async def ledger(http: httpx.AsyncClient, partner: str, kind: str) -> list[dict[str, Any]]:
-    """The sandbox ledger's entries for one partner and kind, oldest first."""
-    response = await http.get("/_sandbox/ledger", params={"partner": partner, "kind": kind})
-    response.raise_for_status()
-    entries: list[dict[str, Any]] = response.json()
-    return entries

@@ -32,11 +32,12 @@ from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from crossdock.chaos.ledgers import PartnerLedger, ledger, side_effects
 from crossdock.demo import DemoOrders, place
 from crossdock.identity.claims import signer_for
 from crossdock.models.order import Channel, Order
 from crossdock.models.order_steps import OrderResult
-from tests.integration.crash_fixtures import CrashStack, crash_stack, ledger
+from tests.integration.crash_fixtures import CrashStack, crash_stack
 from tests.integration.reviewer import reviewer
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
@@ -115,7 +116,7 @@ async def test_sigkilled_workers_leave_every_order_complete_and_charged_once(
     async with reviewer(crash.client, signer_for(crash.settings)):  # a knife to GB waits in review
         results = await wait_for_all(crash, orders)
     recovery = await recovery_from_histories(crash.client, [o.workflow_id for o in orders])
-    effects = await side_effects(crash.sandbox)
+    effects = side_effects(await PartnerLedger.read(crash.sandbox))
     duplicates = sum(
         n - 1
         for kind, counts in effects.items()
@@ -245,41 +246,6 @@ async def state_of(client: Client, order: Order) -> str:
 
 
 # -- evidence --------------------------------------------------------------------------
-
-
-async def side_effects(http: httpx.AsyncClient) -> dict[str, Counter[str]]:
-    """Per kind of side effect, how many times the partners performed it per order, and
-    (`...-keys`) per idempotency key: a partial shipment labels and confirms several
-    packages, each under a key of its own, each exactly once."""
-    authorizations = await ledger(http, "stripe", "authorization")
-    intent_order = {e["reference"]: e["details"]["order"] for e in authorizations}
-    # Marketplaces take no idempotency key: a package is known by its tracking number.
-    confirmations = [
-        (
-            order := f"order-{partner}-{entry['reference']}",
-            entry["idempotency_key"] or f"{order}/{entry['details']['tracking_number']}",
-        )
-        for partner in ("amazon", "ebay", "storefront")
-        for entry in await ledger(http, partner, "confirmation")
-    ]
-    labels = await ledger(http, "easypost", "label")
-    return {
-        "authorization": Counter(e["details"]["order"] for e in authorizations),
-        "capture": Counter(
-            intent_order.get(e["reference"], f"unknown intent {e['reference']}")
-            for e in await ledger(http, "stripe", "capture")
-        ),
-        "declaration": Counter(
-            e["reference"] for e in await ledger(http, "customs", "declaration")
-        ),
-        "reservation": Counter(
-            e["reference"] for e in await ledger(http, "warehouse", "reservation")
-        ),
-        "label": Counter(e["details"]["shipment_reference"] for e in labels),
-        "label-keys": Counter(e["idempotency_key"] for e in labels),
-        "confirmation": Counter(order for order, _ in confirmations),
-        "confirmation-keys": Counter(key for _, key in confirmations),
-    }
 
 
 def discrepancies(effects: dict[str, Counter[str]], orders: list[Order]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from crossdock.demo import NEAR_MISS_BUYERS, DemoOrders, place
 from crossdock.identity.claims import signer_for
 from crossdock.models.order import Buyer, Channel, Order
 from crossdock.models.order_steps import OrderResult
+from crossdock.sandbox.customs.rules import default_rules
 from tests.intake_signing import signed_checkout
 from tests.integration.conftest import Stack
 from tests.integration.reviewer import reviewer
@@ -105,6 +106,11 @@ async def assert_storefront_payments(
         handle = stack.client.get_workflow_handle(order.workflow_id, result_type=OrderResult)
         status = await handle.query(OrderWorkflow.status)
         assert status.landed_cost is not None
+        # Quote and declaration name the customs rules they used.
+        version = default_rules().version
+        assert (status.landed_cost.rules_version or "").startswith(f"{version} (")
+        assert status.declaration is not None
+        assert status.declaration.rules_version == status.landed_cost.rules_version
         owed = order.order_total + status.landed_cost.due_at_checkout
         assert (capture["amount"], capture["currency"]) == (owed.amount, owed.currency)
 

@@ -47,6 +47,7 @@ from crossdock.models.returns import (
 )
 from crossdock.partners.carrier import CarrierClient
 from crossdock.partners.clients import PartnerClients
+from crossdock.partners.translate import from_amazon, from_ebay
 from crossdock.policies.suppliers import SUPPLIERS
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
@@ -54,7 +55,6 @@ from crossdock.temporal import with_claim_binding
 from starter.orders import start_order
 from starter.returns import start_return
 from starter.tracking import TrackingRouter
-from starter.translate import from_amazon, from_ebay
 from tests.integration.conftest import Stack
 from tests.servers import free_port, sandbox_urls, serve
 from worker import build_worker

@@ -16,7 +16,7 @@ import pytest
 from crossdock.sandbox import context
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
-from crossdock.sandbox.store import RecordStore
+from crossdock.sandbox.core.store import RecordStore
 from tests.servers import serve
 
 

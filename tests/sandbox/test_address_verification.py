@@ -12,8 +12,10 @@ from easypost.easypost_client import EasyPostClient
 from easypost.errors.api.invalid_request_error import InvalidRequestError
 from fastapi import FastAPI
 
-from crossdock.sandbox.carrier import Carrier, build_router, delivery_errors
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
+from crossdock.sandbox.easypost.addresses import delivery_errors
+from crossdock.sandbox.easypost.carrier import Carrier
+from crossdock.sandbox.easypost.routes import build_router
 
 AUTH = {"Authorization": "Bearer EZTK_crossdock"}
 MANCHESTER = {

@@ -17,8 +17,9 @@ from fastapi import FastAPI
 
 from crossdock.money import Money
 from crossdock.sandbox.app import create_app
-from crossdock.sandbox.carrier import Carrier, build_router
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
+from crossdock.sandbox.easypost.carrier import Carrier
+from crossdock.sandbox.easypost.routes import build_router
 
 AUTH = {"Authorization": "Bearer EZTK_crossdock"}
 STEP = 3600.0

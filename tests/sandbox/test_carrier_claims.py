@@ -12,8 +12,9 @@ from easypost.easypost_client import EasyPostClient
 from easypost.errors.api.invalid_request_error import InvalidRequestError
 from fastapi import FastAPI
 
-from crossdock.sandbox.carrier import Carrier, build_router
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
+from crossdock.sandbox.easypost.carrier import Carrier
+from crossdock.sandbox.easypost.routes import build_router
 from tests.sandbox.test_carrier import AUTH, STEP, Harness, Receiver
 from tests.sandbox.test_official_sdks import CUSTOMS, HAMBURG, PARIS
 

@@ -13,7 +13,8 @@ from fastapi import FastAPI
 
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
-from crossdock.sandbox.customs import mrn_check_character
+from crossdock.sandbox.customs.routes import mrn_check_character
+from crossdock.sandbox.customs.rules import default_rules
 
 _numbers = itertools.count(1)
 
@@ -249,3 +250,72 @@ async def test_a_held_declaration_can_be_withdrawn() -> None:
         )
         assert cancelled.status_code == 200, cancelled.text
         assert cancelled.json()["status"] == "cancelled"
+
+
+class TestDatedRules:
+    """The rules in force on the sale date apply; quotes and declarations say which."""
+
+    def eu_order(self, sale_date: str, **extra: Any) -> dict[str, Any]:
+        body = consignment(destination_country="FR", currency="EUR", sale_date=sale_date)
+        body["shipping"] = {"amount": 500, "currency": "EUR"}
+        body["items"][0]["unit_price"] = {"amount": 4000, "currency": "EUR"}
+        return body | extra
+
+    async def test_quote_records_the_rules_version_and_period(
+        self, customs: httpx.AsyncClient
+    ) -> None:
+        before = (await customs.post("/v1/landed-cost", json=self.eu_order("2026-06-30"))).json()
+        after = (await customs.post("/v1/landed-cost", json=self.eu_order("2026-07-01"))).json()
+        # VAT 20% of 8000 + 500 at sale either way; the EUR 3 flat duty from 2026-07-01.
+        assert (before["regime"], before["duties"]["amount"], before["taxes"]["amount"]) == (
+            "IOSS",
+            0,
+            1700,
+        )
+        assert (after["regime"], after["duties"]["amount"], after["taxes"]["amount"]) == (
+            "IOSS",
+            300,
+            1700,
+        )
+        assert before["rules_version"] == after["rules_version"] == default_rules().version
+        assert (before["rule_in_force_from"], after["rule_in_force_from"]) == (
+            "2021-07-01",
+            "2026-07-01",
+        )
+        assert after["rules_date"] == "2026-07-01"
+
+    async def test_declaration_and_its_ledger_entry_record_the_version(
+        self, customs: httpx.AsyncClient, app: FastAPI, reference: str
+    ) -> None:
+        body = self.eu_order("2026-07-01", reference=reference)
+        response = await customs.post(
+            "/v1/declarations", json=body, headers={"Idempotency-Key": f"{reference}-dated"}
+        )
+        assert response.status_code == 201, response.text
+        filed = response.json()
+        assert (filed["duties"]["amount"], filed["rules_version"]) == (
+            300,
+            default_rules().version,
+        )
+        assert (filed["rule_in_force_from"], filed["rules_date"]) == ("2026-07-01", "2026-07-01")
+        (entry,) = declarations(app, reference)
+        assert entry.details["rules_version"] == default_rules().version
+        assert entry.details["rule_in_force_from"] == "2026-07-01"
+
+    async def test_canada_thresholds_follow_the_place_of_direct_shipment(
+        self, customs: httpx.AsyncClient
+    ) -> None:
+        body = consignment(destination_country="CA", currency="CAD", shipping=None)
+        body["items"][0] |= {"origin_country": "CN", "quantity": 1}
+        body["items"][0]["unit_price"] = {"amount": 10000, "currency": "CAD"}
+        from_us = await customs.post("/v1/landed-cost", json=body | {"ship_from_country": "US"})
+        from_de = await customs.post("/v1/landed-cost", json=body | {"ship_from_country": "DE"})
+        assert (from_us.json()["regime"], from_us.json()["duties"]["amount"]) == ("DE_MINIMIS", 0)
+        assert (from_de.json()["regime"], from_de.json()["duties"]["amount"]) == ("STANDARD", 1800)
+
+    async def test_a_sale_date_before_the_rules_begin_names_the_field(
+        self, customs: httpx.AsyncClient
+    ) -> None:
+        response = await customs.post("/v1/landed-cost", json=self.eu_order("2019-01-01"))
+        assert response.status_code == 422
+        assert response.json()["error"]["field"] == "sale_date"

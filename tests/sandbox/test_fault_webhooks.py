@@ -19,9 +19,9 @@ from fastapi import FastAPI, Request, Response
 
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
-from crossdock.sandbox.dispute_config import DisputeSandboxConfig
+from crossdock.sandbox.core.webhooks import Backoff, Outbox
 from crossdock.sandbox.faults import FaultProfile
-from crossdock.sandbox.webhooks import Backoff, Outbox
+from crossdock.sandbox.stripe.dispute_config import DisputeSandboxConfig
 from starter.stripe_signature import verify
 from tests.sandbox.test_carrier import AUTH as EASYPOST
 from tests.sandbox.test_carrier import shipment

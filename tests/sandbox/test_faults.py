@@ -15,7 +15,7 @@ import pytest
 
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
-from crossdock.sandbox.fault_injection import FaultInjector
+from crossdock.sandbox.core.fault_injection import FaultInjector
 from crossdock.sandbox.faults import FaultCounts, FaultProfile, load_profile, profile_names
 from tests.servers import serve
 

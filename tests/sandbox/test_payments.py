@@ -8,11 +8,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from crossdock.sandbox import payments
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
-from crossdock.sandbox.ledger import LedgerEntry
-from crossdock.sandbox.payments import parse_form
+from crossdock.sandbox.core.ledger import LedgerEntry
+from crossdock.sandbox.stripe import routes as stripe_routes
+from crossdock.sandbox.stripe.form import parse_form
 
 AUTH = {"Authorization": "Bearer sk_test_crossdock"}
 
@@ -30,7 +30,7 @@ def app() -> FastAPI:
     )
     app = FastAPI()
     app.state.sandbox = ctx
-    app.include_router(payments.build(ctx))
+    app.include_router(stripe_routes.build(ctx))
     return app
 
 

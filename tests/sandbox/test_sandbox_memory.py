@@ -24,7 +24,7 @@ from crossdock.partners.amazon_feeds import DONE, AmazonFeedsClient
 from crossdock.partners.amazon_returns import PAYMENT_ADJUSTMENT, AdjustedItem, payment_adjustment
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
-from crossdock.sandbox.store import StoreError
+from crossdock.sandbox.core.store import StoreError
 from tests.factories import order
 from tests.sandbox.test_carrier import shipment
 from tests.sandbox.test_customs import consignment

@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crossdock.sandbox.store import RecordStore
+from crossdock.sandbox.core.store import RecordStore
 
 
 @dataclass

@@ -16,9 +16,9 @@ from fastapi import FastAPI
 
 from crossdock.partners.errors import PartnerRejected
 from crossdock.partners.stripe_disputes import StripeDisputesClient
-from crossdock.sandbox import payments
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
-from crossdock.sandbox.dispute_config import DisputeSandboxConfig
+from crossdock.sandbox.stripe import routes as stripe_routes
+from crossdock.sandbox.stripe.dispute_config import DisputeSandboxConfig
 from starter.stripe_signature import verify
 
 AUTH = {"Authorization": "Bearer sk_test_crossdock"}
@@ -55,7 +55,7 @@ def make_app(intake: Intake, **config: Any) -> FastAPI:
     )
     app = FastAPI()
     app.state.sandbox = ctx
-    app.include_router(payments.build(ctx))
+    app.include_router(stripe_routes.build(ctx))
     return app
 
 

@@ -20,9 +20,10 @@ from crossdock.partners.http import classify
 from crossdock.partners.payments import read_stripe_error
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig
+from crossdock.sandbox.core.idempotency import IdempotencyStore
 from crossdock.sandbox.faults import FaultProfile
-from crossdock.sandbox.idempotency import IdempotencyStore
-from crossdock.sandbox.payments import Payments, key_in_use
+from crossdock.sandbox.stripe.payments import Payments
+from crossdock.sandbox.stripe.shapes import key_in_use
 
 AUTH = {"Authorization": "Bearer sk_test_idempotency"}
 AUTHORIZE = {

@@ -15,9 +15,10 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from crossdock.sandbox.carrier import Carrier, build_router
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
-from crossdock.sandbox.tracker_scenarios import (
+from crossdock.sandbox.easypost.carrier import Carrier
+from crossdock.sandbox.easypost.routes import build_router
+from crossdock.sandbox.easypost.scenarios import (
     EXCEPTIONS,
     JOURNEYS,
     Scenario,

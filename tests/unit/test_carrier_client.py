@@ -41,8 +41,9 @@ from crossdock.partners.carrier import (
 )
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable, RateLimited
 from crossdock.sandbox.app import create_app
-from crossdock.sandbox.carrier import Carrier, build_router
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
+from crossdock.sandbox.easypost.carrier import Carrier
+from crossdock.sandbox.easypost.routes import build_router
 from crossdock.sandbox.faults import FaultProfile
 
 _NO_NETWORK = httpx.MockTransport(lambda request: httpx.Response(503))

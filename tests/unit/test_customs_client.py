@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import httpx
@@ -21,6 +22,7 @@ from crossdock.partners.customs import (
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
+from crossdock.sandbox.customs.rules import default_rules
 from crossdock.sandbox.faults import FaultProfile
 from tests.factories import line_item, order
 
@@ -66,11 +68,47 @@ async def test_quote_for_an_order_in_another_currency(customs: CustomsClient) ->
 
 async def test_ioss_quote_is_collected_at_sale(customs: CustomsClient) -> None:
     quote = await customs.landed_cost(LandedCostRequest.for_order(order(incoterm=Incoterm.DAP)))
+    # The factory's order (2026-11-02, one tariff line) pays the EUR 3 flat duty at sale
+    # with the VAT (FR 20% of 3600 + 990 = 918), even under DAP.
     assert (quote.regime, quote.collected_at_sale, quote.duties.amount) == (
         CustomsRegime.IOSS,
         True,
-        0,
+        300,
     )
+    assert quote.due_at_checkout == Money(amount=1218, currency="EUR")
+
+
+async def test_the_order_date_picks_the_rules_and_the_version_is_recorded(
+    customs: CustomsClient, app: FastAPI
+) -> None:
+    june = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+    july = datetime(2026, 7, 1, 0, 30, tzinfo=UTC)
+    before = order(placed_at=june, ship_by=june, deliver_by=june)
+    after = order(placed_at=july, ship_by=july, deliver_by=july, channel_order_id="SF10000002")
+    old = await customs.landed_cost(LandedCostRequest.for_order(before))
+    new = await customs.landed_cost(LandedCostRequest.for_order(after))
+    assert (old.duties.amount, new.duties.amount) == (0, 300)
+    assert (old.rules_date, new.rules_date) == (date(2026, 6, 30), date(2026, 7, 1))
+    assert new.rules_label() == f"{default_rules().version} (FR rules in force from 2026-07-01)"
+
+    filed = await customs.file_declaration(
+        DeclarationRequest.for_order(after.workflow_id, after, new.quote_id), "k-dated"
+    )
+    assert (filed.duties.amount, filed.rules_label()) == (300, new.rules_label())
+    assert ledger(app, "declaration") == 1
+
+
+async def test_ship_from_country_is_sent_for_canada(customs: CustomsClient) -> None:
+    cad = Money(amount=10000, currency="CAD")
+    placed = order(
+        currency="CAD",
+        items=[line_item(unit_price=cad, quantity=1, origin_country="CN")],
+        shipping=Money(amount=0, currency="CAD"),
+        ship_to=order().ship_to.model_copy(update={"country": "CA"}),
+    )
+    from_us = await customs.landed_cost(LandedCostRequest.for_order(placed, "US"))
+    from_de = await customs.landed_cost(LandedCostRequest.for_order(placed, "DE"))
+    assert (from_us.regime, from_de.regime) == (CustomsRegime.DE_MINIMIS, CustomsRegime.STANDARD)
 
 
 async def test_declaration_file_replay_cancel(customs: CustomsClient, app: FastAPI) -> None:

@@ -17,9 +17,10 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from crossdock.partners.carrier import CarrierClient
-from crossdock.sandbox._easypost import sign
-from crossdock.sandbox.carrier import Carrier, build_router
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
+from crossdock.sandbox.easypost.carrier import Carrier
+from crossdock.sandbox.easypost.routes import build_router
+from crossdock.sandbox.easypost.shapes import sign
 from starter.rate_limit import RateLimiter
 from starter.tracking import TrackingRouter
 from starter.webhooks_easypost import (
@@ -132,7 +133,7 @@ async def test_forged_and_unsigned_events_signal_nothing(
     unsigned = await http.post("/webhooks/easypost", content=body)
     forged = await post(http, body, secret="whsec-guessed")
     assert (unsigned.status_code, forged.status_code) == (401, 401)
-    assert "X-Hmac-Signature" in unsigned.json()["error"]
+    assert "X-Hmac-Signature" in unsigned.json()["message"]
     assert recorder.delivered == []
 
 
@@ -146,8 +147,20 @@ async def test_forged_and_unsigned_events_signal_nothing(
         (json.dumps(event(tracking_details="lots")).encode(), "result.tracking_details"),
         (json.dumps(event(tracking_code=None)).encode(), "result.tracking_code"),
         (json.dumps(event(tracking_details=[{"datetime": "yesterday"}])).encode(), "datetime"),
+        (json.dumps({**event(), "description": ["tracker.updated"]}).encode(), "description"),
+        (json.dumps({**event(), "result": "trk_1"}).encode(), "result"),
     ],
-    ids=["not_json", "list", "no_id", "created_at", "details", "code", "scan_time"],
+    ids=[
+        "not_json",
+        "list",
+        "no_id",
+        "created_at",
+        "details",
+        "code",
+        "scan_time",
+        "description_list",
+        "result_text",
+    ],
 )
 async def test_malformed_events_are_refused_naming_the_field(
     webhook: tuple[httpx.AsyncClient, Recorder], body: bytes, names: str
@@ -156,7 +169,7 @@ async def test_malformed_events_are_refused_naming_the_field(
     http, recorder = webhook
     response = await post(http, body)
     assert response.status_code == 400, response.text
-    assert names in response.json()["error"]
+    assert names in response.json()["message"]
     assert recorder.delivered == []
 
 

@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from crossdock.money import Money
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable, RateLimited
 from crossdock.partners.payments import PaymentIntentStatus, PaymentsClient, RefundStatus
-from crossdock.sandbox import payments as sandbox_payments
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
 from crossdock.sandbox.faults import FaultProfile
+from crossdock.sandbox.stripe import routes as sandbox_stripe
 
 _NO_NETWORK = httpx.MockTransport(lambda request: httpx.Response(503))
 YEN = Money(amount=1500, currency="JPY")
@@ -33,7 +33,7 @@ def app() -> FastAPI:
     ctx = SandboxContext(config=SandboxConfig(), http=httpx.AsyncClient(transport=_NO_NETWORK))
     app = FastAPI()
     app.state.sandbox = ctx
-    app.include_router(sandbox_payments.build(ctx))
+    app.include_router(sandbox_stripe.build(ctx))
     return app
 
 

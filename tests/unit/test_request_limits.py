@@ -116,13 +116,32 @@ async def test_malformed_json_names_the_body(http: httpx.AsyncClient) -> None:
     assert response.json()["error"] == "invalid_request"
 
 
-async def test_wrong_types_name_the_field(http: httpx.AsyncClient) -> None:
+async def test_wrong_types_name_the_field(http: httpx.AsyncClient, secret: str) -> None:
     body = checkout()
     body["items"][0]["quantity"] = "many"
-    response = await http.post("/intake/storefront/checkout", json=body)
+    response = await post_signed(http, secret, body)
     assert_refused(response, 422, "items.0.quantity")
     [field] = response.json()["fields"]
     assert field["field"] == "body.items.0.quantity"
+
+
+async def test_an_unsigned_checkout_learns_nothing_of_the_contract(
+    http: httpx.AsyncClient,
+) -> None:
+    """The signature is checked before the body is validated: without it, a wrong field
+    is not named (whoever cannot sign cannot probe what a valid checkout holds)."""
+    body = checkout(channel="amazon")
+    body["items"][0]["quantity"] = "many"
+    response = await http.post("/intake/storefront/checkout", json=body)
+    assert_refused(response, 401, "Crossdock-Storefront-Signature")
+    assert "fields" not in response.json()
+
+
+async def test_a_checkout_from_another_channel_names_the_channel(
+    http: httpx.AsyncClient, secret: str
+) -> None:
+    response = await post_signed(http, secret, checkout(channel="amazon"))
+    assert_refused(response, 422, "body.channel")
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from crossdock.catalog import UnknownSku, default_catalog
 from crossdock.models.order import Channel
 from crossdock.partners.amazon import AmazonOrdersClient
 from crossdock.partners.ebay import EbayFulfillmentClient
+from crossdock.partners.translate import from_amazon, from_ebay
 from crossdock.sandbox.app import create_app
-from starter.translate import from_amazon, from_ebay
 from tests.factories import line_item, order
 
 

@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from crossdock.models.approval import Principal, Role
 from crossdock.models.order import Order
 from crossdock.models.order_steps import OrderInput, OrderPolicy, OrderResult, TrackingUpdate
+from crossdock.models.refusals import PartnerQuestion
 from crossdock.workflow_sandbox import RUNNER
 from tests.factories import NOW, WAREHOUSE
 from tests.workflows.stand_ins import Partners
@@ -21,6 +22,7 @@ from workflows.order_states import OrderState
 
 OrderHandle = WorkflowHandle[OrderWorkflow, OrderResult]
 OPERATOR = Principal(id="op-7", role=Role.OPERATOR)
+FINANCE = Principal(id="fin-2", role=Role.FINANCE)
 VIEWER = Principal(id="view-1", role=Role.VIEWER)
 
 RETURN_WINDOW = timedelta(days=30)
@@ -94,9 +96,36 @@ async def wait_for_state(handle: OrderHandle, state: OrderState) -> None:
         if status.state == state:
             return
         await asyncio.sleep(0.05)
-    raise AssertionError(f"order never reached {state}; it is {status.state}")
+    recent = "; ".join(f"{e.event} {e.detail}" for e in status.timeline[-6:])
+    raise AssertionError(f"order never reached {state}; it is {status.state} ({recent})")
 
 
 async def deliver(handle: OrderHandle) -> None:
     for n, status in enumerate(["pre_transit", "in_transit", "out_for_delivery", "delivered"]):
         await handle.signal(OrderWorkflow.tracking_update, event(n, status))
+
+
+async def wait_for_question(handle: OrderHandle, seconds: float = 30) -> PartnerQuestion:
+    """The partner refusal the order put to a person, once its approval is open."""
+    for _ in range(int(seconds / 0.05)):
+        status = await handle.query(OrderWorkflow.status)
+        current = status.approvals[-1] if status.approvals else None
+        question = status.question
+        if question is not None and current is not None and current.pending:
+            if current.request.key == question.approval_key:
+                return question
+        await asyncio.sleep(0.05)
+    recent = "; ".join(f"{e.event} {e.detail}" for e in status.timeline[-6:])
+    raise AssertionError(f"no question was asked; the order is {status.state} ({recent})")
+
+
+async def wait_for_event(handle: OrderHandle, event: str, seconds: float = 30) -> str:
+    """The detail of the first timeline entry named `event`, once there is one."""
+    for _ in range(int(seconds / 0.05)):
+        status = await handle.query(OrderWorkflow.status)
+        found = [e.detail for e in status.timeline if e.event == event]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.05)
+    recent = "; ".join(f"{e.event} {e.detail}" for e in status.timeline[-6:])
+    raise AssertionError(f"no {event!r} in the timeline; the order is {status.state} ({recent})")

@@ -10,6 +10,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.errors import PartnerRefused
 from crossdock.models.buyer_history import BuyerHistory, RecordBuyerOrderInput
 from crossdock.models.carrier_steps import CarrierClaim, FileClaimInput
 from crossdock.models.channel_cancel import CancelOnChannelInput, ChannelCancellation
@@ -38,6 +39,7 @@ from crossdock.models.order_steps import (
     VoidLabelInput,
     VoidResult,
 )
+from crossdock.models.refusals import Refusal
 from crossdock.models.screening import AddressVerdict, VerifyAddressInput
 from crossdock.models.stock import (
     CheckReservationInput,
@@ -73,6 +75,9 @@ class Partners:
     refuse: frozenset[str] = frozenset()
     # The channel refuses to confirm a second package (as Amazon does for a reshipment).
     refuse_reconfirm: bool = False
+    # Typed refusals (as activities/errors.py raises them), by activity name: the
+    # refusal and how many calls get it (None: every call).
+    refusals: dict[str, tuple[Refusal, int | None]] = field(default_factory=dict)
     # Warehouse: order lines (indexes) short of stock, and how many reservation checks
     # pass before their stock arrives (None: it never does).
     short_lines: frozenset[int] = frozenset()
@@ -91,6 +96,10 @@ class Partners:
     def _maybe_refuse(self, name: str) -> None:
         if name in self.refuse:
             raise ApplicationError(f"{name} refused by the partner", non_retryable=True)
+        if name in self.refusals:
+            refusal, times = self.refusals[name]
+            if times is None or self.names().count(name) <= times:
+                raise PartnerRefused(refusal)
 
     def activities(self) -> list[Callable[..., Any]]:
         return [
@@ -146,11 +155,13 @@ class Partners:
     @activity.defn(name="reserve_stock")
     async def reserve_stock(self, input: ReserveStockInput) -> StockReservation:
         self.calls.append(("reserve_stock", input))
+        self._maybe_refuse("reserve_stock")
         return self._reservation(input.lines, restocked=False)
 
     @activity.defn(name="check_reservation")
     async def check_reservation(self, input: CheckReservationInput) -> StockReservation:
         self.calls.append(("check_reservation", input))
+        self._maybe_refuse("check_reservation")
         return self._reservation(self._reserved_lines(), restocked=self._restocked())
 
     def _restocked(self) -> bool:
@@ -160,6 +171,7 @@ class Partners:
     @activity.defn(name="fulfil_stock")
     async def fulfil_stock(self, input: FulfilStockInput) -> StockReservation:
         self.calls.append(("fulfil_stock", input))
+        self._maybe_refuse("fulfil_stock")
         return self._reservation(self._reserved_lines(), restocked=self._restocked())
 
     @activity.defn(name="cancel_on_channel")
@@ -219,6 +231,7 @@ class Partners:
     @activity.defn(name="refund_payment")
     async def refund_payment(self, input: RefundPaymentInput) -> PaymentRefund:
         self.calls.append(("refund_payment", input))
+        self._maybe_refuse("refund_payment")
         return PaymentRefund(refund_id="re_1", amount=input.amount, status="succeeded")
 
     @activity.defn(name="authorize_payment")
@@ -299,6 +312,8 @@ class Partners:
     @activity.defn(name="confirm_shipment")
     async def confirm_shipment(self, input: ConfirmShipmentInput) -> ShipmentConfirmation:
         self.calls.append(("confirm_shipment", input))
+        if input.package > 1:  # `refusals` refuse further packages, not the sale's first
+            self._maybe_refuse("confirm_shipment")
         if self.refuse_reconfirm and input.package > 1:
             raise ApplicationError("quantity exceeds what is not yet shipped", non_retryable=True)
         return ShipmentConfirmation(confirmation_id="conf_1")

@@ -27,6 +27,7 @@ from crossdock.partners.stripe_disputes import StripeDisputesClient
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxContext
 from crossdock.workflow_sandbox import RUNNER
+from starter.dispute_start import DisputeDelivery
 from tests.claim_orders import (
     file_atoz_claim,
     open_ebay_case,
@@ -67,7 +68,8 @@ def claims_worker(
     atoz = AmazonClaimsClient("http://sandbox/amazon", "Atza|test", http=http)
     stripe = StripeDisputesClient("http://sandbox/stripe", "sk_test_x", http=http)
     policy = DisputePolicy(reopen_window_seconds=30)
-    intake = DisputeIntakeActivities(env.client, ebay, task_queue, policy, cases, atoz)
+    deliver = DisputeDelivery(env.client, task_queue, policy)
+    intake = DisputeIntakeActivities(deliver, ebay, cases, atoz)
     real = DisputeActivities(env.client, stripe, ebay, cases, atoz)
     gather, _, _, reserve = partners.activities()
     return Worker(

@@ -24,6 +24,7 @@ from crossdock.partners.stripe_disputes import StripeDisputesClient
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxContext
 from crossdock.workflow_sandbox import RUNNER
+from starter.dispute_start import DisputeDelivery
 from tests.conftest import skip_time
 from tests.factories import WAREHOUSE, order
 from tests.workflows.dispute_harness import DisputeHandle, DisputePartners, wait_for
@@ -76,7 +77,7 @@ async def test_an_ebay_payment_dispute_is_polled_contested_once_and_won(
     ebay = EbayPaymentDisputesClient("http://sandbox/ebay", "v^1.1#test", WAREHOUSE, http=http)
     stripe = StripeDisputesClient("http://sandbox/stripe", "sk_test_x", http=http)
     policy = DisputePolicy(reopen_window_seconds=30)
-    intake = DisputeIntakeActivities(time_env.client, ebay, task_queue, policy)
+    intake = DisputeIntakeActivities(DisputeDelivery(time_env.client, task_queue, policy), ebay)
     real = DisputeActivities(time_env.client, stripe, ebay)
     gather, _, _, reserve = DisputePartners(order_id=placed.workflow_id).activities()
     worker = Worker(

@@ -16,8 +16,8 @@ from activities.disputes import DisputeActivities
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.dispute import DisputeEvent, DisputePolicy, DisputeProvider
 from crossdock.partners.stripe_disputes import StripeDisputesClient, dispute_snapshot
-from crossdock.sandbox import payments
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
+from crossdock.sandbox.stripe import routes as stripe_routes
 from crossdock.workflow_sandbox import RUNNER
 from tests.workflows.dispute_harness import DisputePartners, wait_for
 from tests.workflows.order_stub import OrderStub
@@ -50,7 +50,7 @@ def sandbox() -> FastAPI:
     ctx = SandboxContext(config=SandboxConfig())
     app = FastAPI()
     app.state.sandbox = ctx
-    app.include_router(payments.build(ctx))
+    app.include_router(stripe_routes.build(ctx))
     return app
 
 

@@ -9,6 +9,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from crossdock.models.approval import Decision, DecisionAction
 from crossdock.models.order_steps import CancelRequest
 from tests.conftest import skip_time
 from tests.factories import NOW, order
@@ -19,10 +20,12 @@ from tests.workflows.order_harness import (
     deliver,
     event,
     start,
+    wait_for_question,
     wait_for_state,
     worker,
 )
 from tests.workflows.stand_ins import Partners
+from tests.workflows.test_order_refusals import record
 from workflows.order import OrderWorkflow
 from workflows.order_states import OrderState
 
@@ -202,21 +205,36 @@ async def test_ship_by_far_away_raises_nothing(
     assert not [e for e in status.timeline if e.event.startswith("attention")]
 
 
-async def test_a_refused_undo_flags_the_order_and_the_other_undos_still_run(
+async def test_a_refused_undo_asks_a_person_and_the_other_undos_still_run(
     time_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     partners = Partners(reject_label=True, refuse=frozenset({"cancel_declaration"}))
     o = order(channel_order_id="SF20000009")
     async with worker(time_env, task_queue, partners):
         handle = await start(time_env, task_queue, o)
+        question = await wait_for_question(handle)
+        waiting = await handle.query(OrderWorkflow.status)
+        await handle.execute_update(
+            OrderWorkflow.decide,
+            Decision(
+                key=question.approval_key,
+                action=DecisionAction.APPROVE,
+                option="done_by_hand",
+                reason="declaration withdrawn at the customs portal",
+                by=OPERATOR,
+            ),
+        )
         result = await handle.result()
         status = await handle.query(OrderWorkflow.status)
-    assert result.state == OrderState.CANCELLED
+        await record(handle, "order-storefront-undo-refused-done-by-hand")
+    # The case stayed open, in the inbox, until a person finished the undo.
+    assert waiting.state == OrderState.CANCELLED and waiting.needs_attention
+    assert "cancel_declaration" in question.refusal.message and not question.money
+    assert result.state == OrderState.CANCELLED and not status.needs_attention
+    assert "customs portal" in status.timeline[-1].detail
     assert partners.names()[-4:] == [
         "cancel_declaration",
         "release_stock",
         "void_authorization",
         "cancel_on_channel",
     ]
-    assert status.needs_attention
-    assert "undo refused, finish by hand: cancel_declaration" in status.timeline[-1].detail

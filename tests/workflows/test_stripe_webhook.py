@@ -129,7 +129,7 @@ async def test_forged_and_untimely_events_are_refused_and_start_nothing(
     else:
         clock.now += 301 if change == "stale" else -301
     response = await http.post("/webhooks/stripe", content=body, headers=headers)
-    assert response.status_code == status and why in response.json()["error"]
+    assert response.status_code == status and why in response.json()["message"]
     with pytest.raises(RPCError) as missing:
         await time_env.client.get_workflow_handle(f"dispute-stripe-{dispute_id}").describe()
     assert missing.value.status is RPCStatusCode.NOT_FOUND

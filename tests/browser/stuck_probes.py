@@ -1,0 +1,48 @@
+"""Stand-ins for cases that get stuck, registered under the real workflow types' names
+on a test worker of their own: an order whose workflow code raises on every workflow task
+(as an illegal transition would), a return whose activity fails on every attempt, and a
+healthy order that just waits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+
+ILLEGAL = "illegal transition: validated -> shipment_confirmed"
+UNAVAILABLE = "payments: 503 Service Unavailable"
+
+
+@workflow.defn(name="OrderWorkflow")
+class BrokenOrderWorkflow:
+    @workflow.run
+    async def run(self) -> None:
+        # Not an ApplicationError: the workflow task fails and is retried, forever.
+        raise RuntimeError(ILLEGAL)
+
+
+@activity.defn(name="stuck_probe_refund")
+async def refund_always_unavailable() -> None:
+    raise RuntimeError(UNAVAILABLE)
+
+
+@workflow.defn(name="ReturnWorkflow")
+class RetryingReturnWorkflow:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.execute_activity(
+            refund_always_unavailable,
+            start_to_close_timeout=timedelta(seconds=5),
+            # Fast retries, so the attempt count passes the console's threshold in seconds.
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=50), backoff_coefficient=1.0
+            ),
+        )
+
+
+@workflow.defn(name="OrderWorkflow")
+class WaitingOrderWorkflow:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
