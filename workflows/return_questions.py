@@ -32,16 +32,16 @@ with workflow.unsafe.imports_passed_through():
 REFUSALS_ASK = "return-refusals-ask"
 RETRY = "retry"
 REFUNDED_BY_HAND = "refunded_by_hand"
-REFUND_ANOTHER_WAY = "refund_another_way"
+REFUNDED_ANOTHER_WAY = "refunded_another_way"
 # Answers that record money a person says left: they must say where they saw it, or how.
-VOUCHED = frozenset({REFUNDED_BY_HAND, REFUND_ANOTHER_WAY})
+VOUCHED = frozenset({REFUNDED_BY_HAND, REFUNDED_ANOTHER_WAY})
 CLOSE = "close"
 ANSWERING = frozenset({Role.OPERATOR, Role.FINANCE, Role.ADMIN})
 MEANING = {
     RETRY: "retry asks the partner again",
     REFUNDED_BY_HAND: "refunded_by_hand records that the refund was made (say where you saw it)",
-    REFUND_ANOTHER_WAY: (
-        "refund_another_way records that it was not, and you refunded the buyer another way "
+    REFUNDED_ANOTHER_WAY: (
+        "refunded_another_way records that it was not, and you refunded the buyer another way "
         "(say how)"
     ),
 }

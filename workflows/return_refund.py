@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.return_notify import notify
     from workflows.return_questions import (
         CLOSE,
-        REFUND_ANOTHER_WAY,
+        REFUNDED_ANOTHER_WAY,
         REFUNDED_BY_HAND,
         REFUSALS_ASK,
         RETRY,
@@ -48,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.return_states import ReturnState
     from workflows.return_status import ReturnStatus
 
-FAILURE_OPTIONS = (RETRY, REFUNDED_BY_HAND, REFUND_ANOTHER_WAY)
+FAILURE_OPTIONS = (RETRY, REFUNDED_BY_HAND, REFUNDED_ANOTHER_WAY)
 # At most this many capped reservations when other cases keep taking what is left.
 CAPPED_TRIES = 3
 # eBay's ReasonForRefundEnum for our reasons.
@@ -281,7 +281,7 @@ def unconfirmed_request(
         prices=(
             Price(option=RETRY, gives_away=nothing),
             Price(option=REFUNDED_BY_HAND, gives_away=record.amount),
-            Price(option=REFUND_ANOTHER_WAY, gives_away=record.amount),
+            Price(option=REFUNDED_ANOTHER_WAY, gives_away=record.amount),
         ),
         can_close=False,
     )

@@ -83,7 +83,8 @@ async def test_a_refund_the_partner_forgot_is_asked_about_not_failed(
         question = status.approvals[-1]
         assert question.pending and status.needs_attention
         assert "amazon said “feedId '50065' was not found” (HTTP 404)" in question.request.subject
-        assert set(question.request.options) == {"retry", "refunded_by_hand", "refund_another_way"}
+        offered = set(question.request.options)
+        assert offered == {"retry", "refunded_by_hand", "refunded_another_way"}
         # Nobody knows whether the money left: the case cannot be closed around it.
         assert DecisionAction.REJECT not in question.request.actions
         assert status.refunded is None and status.refunds[-1].state == "unconfirmed"
