@@ -41,13 +41,13 @@ from crossdock.models.intake import (
     answer_for,
 )
 from crossdock.models.order import Channel, order_workflow_id
+from crossdock.models.order_states import BEFORE_SHIPMENT, OrderState
+from crossdock.models.order_status import OrderStatus
 from crossdock.models.order_steps import CancelRequest, OrderResult
 from crossdock.partners.amazon import AmazonOrder, AmazonOrdersClient
 from crossdock.partners.ebay_post_order import CANCEL_REJECTED, EbayPostOrderClient
 from crossdock.partners.errors import PartnerRejected
 from workflows.order import OrderWorkflow
-from workflows.order_states import BEFORE_SHIPMENT, OrderState
-from workflows.order_status import OrderStatus
 
 log = structlog.get_logger(__name__)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from crossdock.models.dispute import EvidencePacket
 from crossdock.models.order import Address, Order
+from crossdock.models.order_status import OrderStatus
 from crossdock.policies.disputes import REFUND_POLICY, REFUND_POLICY_DISCLOSURE
-from workflows.order_status import OrderStatus
 
 
 def _address(address: Address) -> str:

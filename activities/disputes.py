@@ -22,6 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.claims import CLAIM_PROVIDERS, MarketplaceClaims
 from activities.dispute_evidence import order_evidence
 from activities.errors import partner_errors
+from crossdock.models import order_ledger
 from crossdock.models.dispute import (
     CloseDisputeInput,
     DisputeAnswer,
@@ -39,7 +40,6 @@ from crossdock.partners.amazon_claims import AmazonClaimsClient
 from crossdock.partners.ebay_cases import EbayCasesClient
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.stripe_disputes import StripeDisputesClient
-from workflows import order_ledger
 from workflows.order import OrderWorkflow
 
 

@@ -18,8 +18,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.errors import partner_errors
+from crossdock.models import order_ledger
 from crossdock.models.order import Channel, LineItem, Order
 from crossdock.models.order_cases import RefundGrant, RefundRequest
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import OrderInput, OrderResult, ShippingLabel
 from crossdock.models.returns import (
     CheckRefundInput,
@@ -42,9 +44,7 @@ from crossdock.partners.ebay_returns import EbayRefundsClient
 from crossdock.partners.payments import PaymentsClient, RefundStatus
 from crossdock.replacements import replacement_order
 from starter.orders import start_order_input
-from workflows import order_ledger
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 # Stripe refund statuses in ours; requires_action waits like pending.
 _STRIPE_STATES = {

@@ -173,9 +173,9 @@ class Diagram(StrEnum):
 @app.command()
 def diagram(lifecycle: Diagram) -> None:
     """Print a lifecycle's state table as a Mermaid diagram."""
-    from workflows.dispute_states import DISPUTE_LIFECYCLE
-    from workflows.order_states import ORDER_LIFECYCLE
-    from workflows.return_states import RETURN_LIFECYCLE
+    from crossdock.models.dispute_states import DISPUTE_LIFECYCLE
+    from crossdock.models.order_states import ORDER_LIFECYCLE
+    from crossdock.models.return_states import RETURN_LIFECYCLE
 
     if lifecycle is Diagram.dispute:
         typer.echo(DISPUTE_LIFECYCLE.mermaid())

@@ -23,8 +23,8 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from crossdock.identity.claims import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.dispute import DisputeReason
+from crossdock.models.dispute_status import DisputeResult
 from workflows.dispute import DisputeWorkflow
-from workflows.dispute_status import DisputeResult
 
 log = structlog.get_logger(__name__)
 

@@ -23,9 +23,9 @@ from crossdock.audit.log import AuditLog
 from crossdock.identity.claims import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.order import Address
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import AddressCorrection, CancelRequest, OrderResult
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 log = structlog.get_logger(__name__)
 

@@ -29,6 +29,8 @@ from crossdock.config import Settings
 from crossdock.identity.claims import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.order import Channel, Order
+from crossdock.models.order_states import OrderState
+from crossdock.models.return_states import ReturnState
 from crossdock.models.returns import (
     InspectedLine,
     Inspection,
@@ -43,9 +45,7 @@ from crossdock.models.returns import (
 )
 from crossdock.money import Money
 from starter.returns import start_return
-from workflows.order_states import OrderState
 from workflows.return_questions import REFUNDED_BY_HAND
-from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 
 log = structlog.get_logger(__name__)

@@ -20,9 +20,9 @@ from crossdock.models.dispute import (
     DisputePolicy,
     DisputeProvider,
 )
+from crossdock.models.dispute_states import DisputeState
+from crossdock.models.dispute_status import DisputeInput
 from workflows.dispute import DisputeWorkflow
-from workflows.dispute_states import DisputeState
-from workflows.dispute_status import DisputeInput
 from workflows.search import CROSSDOCK_STATE, MARKETPLACE
 
 log = structlog.get_logger(__name__)

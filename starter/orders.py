@@ -13,9 +13,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from crossdock.config import Settings
 from crossdock.models.order import Order
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import OrderInput, OrderPolicy
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 from workflows.search import CROSSDOCK_STATE, DESTINATION, MARKETPLACE
 
 log = structlog.get_logger(__name__)

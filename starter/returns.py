@@ -25,6 +25,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from crossdock.config import Settings, get_settings
 from crossdock.models.approval import Principal, Role
 from crossdock.models.order import Channel, order_workflow_id
+from crossdock.models.return_states import ReturnState
 from crossdock.models.returns import (
     ReturnInput,
     ReturnLine,
@@ -34,7 +35,6 @@ from crossdock.models.returns import (
     ReturnSource,
     ReturnTimers,
 )
-from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 from workflows.search import CROSSDOCK_STATE, MARKETPLACE
 

@@ -17,14 +17,14 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import Decision, DecisionReceipt, Role
     from crossdock.models.dispute import DisputeEvent, EvidenceEdit, EvidenceEdited
+    from crossdock.models.dispute_states import DisputeState
+    from crossdock.models.dispute_status import DisputeInput, DisputeResult, DisputeStatus
     from crossdock.policies.disputes import assess
     from workflows.dispute_context import DisputeContext
     from workflows.dispute_decision import Choice, decide, terms_refusal
     from workflows.dispute_evidence import gather
     from workflows.dispute_outcome import accept, apply_outcome, submit
     from workflows.dispute_questions import answer_refusal, contests
-    from workflows.dispute_states import DisputeState
-    from workflows.dispute_status import DisputeInput, DisputeResult, DisputeStatus
     from workflows.options import condition_within
     from workflows.search import CROSSDOCK_STATE
 

@@ -17,12 +17,12 @@ with workflow.unsafe.imports_passed_through():
         DisputeEvent,
         ProviderStatus,
     )
+    from crossdock.models.dispute_states import DISPUTE_LIFECYCLE, DisputeState
+    from crossdock.models.dispute_status import EVENTS_REMEMBERED, DisputeInput, DisputeStatus
+    from crossdock.models.lifecycle import TimelineEntry
     from crossdock.models.order_cases import CaseKind, CaseLink
     from crossdock.models.refusals import Refusal
     from workflows.approval import Approval
-    from workflows.dispute_states import DISPUTE_LIFECYCLE, DisputeState
-    from workflows.dispute_status import EVENTS_REMEMBERED, DisputeInput, DisputeStatus
-    from workflows.lifecycle import TimelineEntry
     from workflows.options import P, R, call_partner
     from workflows.refusals import refusal_of
     from workflows.search import CROSSDOCK_STATE, NEEDS_ATTENTION

@@ -25,11 +25,11 @@ with workflow.unsafe.imports_passed_through():
         Role,
     )
     from crossdock.models.dispute import DisputePolicy
+    from crossdock.models.dispute_states import DisputeState
+    from crossdock.models.dispute_status import DisputeStatus
     from crossdock.money import Money
     from crossdock.policies.disputes import assess, decision_clocks
     from workflows.dispute_context import DisputeContext
-    from workflows.dispute_states import DisputeState
-    from workflows.dispute_status import DisputeStatus
 
 DECIDERS = frozenset({Role.OPERATOR, Role.FINANCE, Role.ADMIN})
 CONTEST = "contesting the dispute"

@@ -11,9 +11,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.disputes import DisputeActivities
     from crossdock.models.approval import duration_text
     from crossdock.models.dispute import GatheredEvidence, GatherEvidenceInput
+    from crossdock.models.dispute_states import DisputeState
     from crossdock.policies.disputes import assess, select
     from workflows.dispute_context import DisputeContext
-    from workflows.dispute_states import DisputeState
     from workflows.options import PARTNER_HEARTBEAT, PARTNER_RETRY, PARTNER_TIMEOUT
 
 # Gathering may use this share of the time left before the deadline policy acts, so an

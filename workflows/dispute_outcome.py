@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         RecordLossInput,
         SubmitEvidenceInput,
     )
+    from crossdock.models.dispute_states import DisputeState
     from crossdock.models.order_cases import RefundOutcome
     from workflows.dispute_context import DisputeContext, PartnerRefused
     from workflows.dispute_questions import (
@@ -34,7 +35,6 @@ with workflow.unsafe.imports_passed_through():
         question,
         words,
     )
-    from workflows.dispute_states import DisputeState
 
 ORDER_CLOSED = "order_closed"
 LOSS_MEANINGS = {

@@ -20,9 +20,12 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from crossdock.models import order_ledger
     from crossdock.models.approval import Decision, DecisionReceipt, Principal, Role
     from crossdock.models.channel_cancel import SellerCancelReason
     from crossdock.models.order_cases import CaseLink, RefundGrant, RefundOutcome, RefundRequest
+    from crossdock.models.order_states import BEFORE_SHIPMENT, OrderState
+    from crossdock.models.order_status import TRACKING_EXCEPTIONS, TRACKING_PROGRESS, OrderStatus
     from crossdock.models.order_steps import (
         AddressCorrection,
         CancelReceipt,
@@ -37,7 +40,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from crossdock.models.refusals import PartnerQuestion, Refusal, RefusalKind
     from workflows import (
-        order_ledger,
         order_packages,
         order_questions,
         order_stock,
@@ -57,8 +59,6 @@ with workflow.unsafe.imports_passed_through():
         follow_tracking,
         watch_ship_by,
     )
-    from workflows.order_states import BEFORE_SHIPMENT, OrderState
-    from workflows.order_status import TRACKING_EXCEPTIONS, TRACKING_PROGRESS, OrderStatus
 
 # Changes to the released workflow, each behind a patch so recorded histories replay.
 SHIP_BY_WATCH = "ship-by-watch"

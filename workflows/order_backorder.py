@@ -9,6 +9,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.marketplace import MarketplaceActivities
     from crossdock.models.channel_cancel import SellerCancelReason
+    from crossdock.models.order_states import OrderState
+    from crossdock.models.order_status import ParcelStatus
     from crossdock.models.packages import Package
     from crossdock.models.stock import line_ref
     from workflows import order_further
@@ -23,8 +25,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.order_packing import plan_packages
     from workflows.order_refund import refund, refunded_by_channel
-    from workflows.order_states import OrderState
-    from workflows.order_status import ParcelStatus
     from workflows.order_stock import fulfil, ready, release_lines, wait_for_stock, waiting
 
 

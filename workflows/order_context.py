@@ -14,13 +14,13 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import Principal, Role
     from crossdock.models.channel_cancel import SellerCancelReason
     from crossdock.models.intake import INTAKE_PRINCIPALS
+    from crossdock.models.lifecycle import TimelineEntry
+    from crossdock.models.order_states import ORDER_LIFECYCLE, OrderState
+    from crossdock.models.order_status import OrderStatus
     from crossdock.models.order_steps import CancelRequest, OrderInput
     from crossdock.models.refusals import Refusal
     from workflows.approval import Approval
-    from workflows.lifecycle import TimelineEntry
     from workflows.options import P, R, call_partner
-    from workflows.order_states import ORDER_LIFECYCLE, OrderState
-    from workflows.order_status import OrderStatus
     from workflows.refusals import refusal_of
     from workflows.saga import Saga
     from workflows.search import CROSSDOCK_STATE, NEEDS_ATTENTION

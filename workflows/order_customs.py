@@ -9,6 +9,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.customs import CustomsActivities
+    from crossdock.models.order_states import OrderState
     from crossdock.models.order_steps import (
         CancelDeclarationInput,
         CheckDeclarationInput,
@@ -19,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.options import call_partner, condition_within
     from workflows.order_context import OrderContext, OrderRejected
-    from workflows.order_states import OrderState
 
 HELD = "held"
 RELEASED = "released"

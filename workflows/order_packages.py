@@ -16,6 +16,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
     from activities.marketplace import MarketplaceActivities
+    from crossdock.models.order_states import OrderState
+    from crossdock.models.order_status import TRACKING_EXCEPTIONS, OrderStatus, ParcelStatus, rank
     from crossdock.models.order_steps import (
         BuyLabelInput,
         ConfirmShipmentInput,
@@ -26,8 +28,6 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.packages import Package
     from workflows.options import call_partner
     from workflows.order_context import OrderContext
-    from workflows.order_states import OrderState
-    from workflows.order_status import TRACKING_EXCEPTIONS, OrderStatus, ParcelStatus, rank
     from workflows.saga import Compensation
     from workflows.tracking_memory import remember as remember_event
 

@@ -16,6 +16,8 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import ApprovalRequest, DecisionAction, Role
     from crossdock.models.carrier_steps import FileClaimInput
     from crossdock.models.notify import NotificationTemplate, NotifyBuyerInput
+    from crossdock.models.order_states import OrderState
+    from crossdock.models.order_status import ParcelStatus
     from crossdock.models.shipment import ClaimKind
     from crossdock.money import Money
     from workflows import order_packages
@@ -23,8 +25,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order_context import OrderContext
     from workflows.order_refund import refund
     from workflows.order_shipping import reship, reship_parcel
-    from workflows.order_states import OrderState
-    from workflows.order_status import ParcelStatus
 
 RESHIP, REFUND = "reship", "refund"
 # A parcel the carrier never scans after shipment is presumed lost at `lost_after` (it

@@ -8,6 +8,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.marketplace import MarketplaceActivities
     from activities.payments import PaymentActivities
+    from crossdock.models.order_states import OrderState
     from crossdock.models.order_steps import (
         AuthorizePaymentInput,
         CapturePaymentInput,
@@ -19,7 +20,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import call_partner
     from workflows.order_context import OrderContext, OrderRejected
     from workflows.order_questions import CAPTURED_BY_HAND, RETRY
-    from workflows.order_states import OrderState
 
 # A refused capture after shipment is a question to finance (it used to be only flagged,
 # the flag outliving the workflow).

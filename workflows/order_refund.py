@@ -15,11 +15,13 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.payments import PaymentActivities
+    from crossdock.models import order_ledger
     from crossdock.models.order_cases import RefundOutcome, RefundRequest
+    from crossdock.models.order_states import OrderState
     from crossdock.models.order_steps import RefundPaymentInput
     from crossdock.models.refusals import PartnerQuestion, Refusal, RefusalKind
     from crossdock.money import Money
-    from workflows import order_ledger, order_questions
+    from workflows import order_questions
     from workflows.order_context import OrderContext
     from workflows.order_questions import (
         CLOSE,
@@ -28,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
         RETRY,
         Answer,
     )
-    from workflows.order_states import OrderState
 
 REFUND_CONFIRMED = "refund-confirmed-only"
 PROVIDER_CHOICES = (

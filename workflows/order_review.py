@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import ApprovalRequest, DecisionAction, Role
     from crossdock.models.buyer_history import BuyerHistory, RecordBuyerOrderInput
     from crossdock.models.channel_cancel import SellerCancelReason
+    from crossdock.models.order_states import OrderState
     from crossdock.models.screening import (
         AddressVerdict,
         OrderAssessment,
@@ -23,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.policies.risk import RISK_RULES
     from workflows.order_context import OrderContext, OrderRejected
     from workflows.order_customs import quote_landed_cost
-    from workflows.order_states import OrderState
 
 REVIEW_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 REVIEW_ACTIONS = frozenset(

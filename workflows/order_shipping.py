@@ -10,6 +10,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
     from activities.marketplace import MarketplaceActivities
+    from crossdock.models.order_states import OrderState
+    from crossdock.models.order_status import TRACKING_PROGRESS, ParcelStatus
     from crossdock.models.order_steps import BuyLabelInput, ConfirmShipmentInput, VoidLabelInput
     from workflows import order_further
     from workflows.options import call_partner, condition_within
@@ -20,8 +22,6 @@ with workflow.unsafe.imports_passed_through():
         confirmation_of,
         summarise,
     )
-    from workflows.order_states import OrderState
-    from workflows.order_status import TRACKING_PROGRESS, ParcelStatus
 
 IN_TRANSIT_RANK = TRACKING_PROGRESS.index("in_transit")
 # A replacement is not a sale on the channel: it keeps the original order's confirmation.

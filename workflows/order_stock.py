@@ -15,6 +15,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.warehouse import WarehouseActivities
     from crossdock.models.channel_cancel import SellerCancelReason
+    from crossdock.models.order_states import OrderState
     from crossdock.models.stock import (
         CheckReservationInput,
         FulfilStockInput,
@@ -28,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows import order_questions
     from workflows.options import call_partner, condition_within
     from workflows.order_context import OrderContext, OrderRejected
-    from workflows.order_states import OrderState
 
 STOCK = "stock"
 # After shipment the warehouse refusing a reservation check (it forgot the reservation)

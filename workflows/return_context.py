@@ -10,13 +10,13 @@ from temporalio import workflow
 from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from crossdock.models.lifecycle import TimelineEntry
     from crossdock.models.order_cases import CaseKind, CaseLink
+    from crossdock.models.return_states import RETURN_LIFECYCLE, ReturnState
+    from crossdock.models.return_status import ReturnStatus
     from crossdock.models.returns import OrderSnapshot, ReturnInput
     from workflows.approval import Approval
-    from workflows.lifecycle import TimelineEntry
     from workflows.options import P, R, call_partner
-    from workflows.return_states import RETURN_LIFECYCLE, ReturnState
-    from workflows.return_status import ReturnStatus
     from workflows.search import CROSSDOCK_STATE, NEEDS_ATTENTION
 
 

@@ -17,6 +17,8 @@ with workflow.unsafe.imports_passed_through():
     )
     from crossdock.models.notify import NotificationTemplate
     from crossdock.models.order import Order
+    from crossdock.models.return_states import ReturnState
+    from crossdock.models.return_status import ReturnStatus
     from crossdock.models.returns import ReturnOption, ReturnRequest, ReturnTimers
     from crossdock.money import Money
     from crossdock.policies.returns import Eligibility, assess
@@ -24,8 +26,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import condition_within
     from workflows.return_context import ReturnContext
     from workflows.return_notify import notify
-    from workflows.return_states import ReturnState
-    from workflows.return_status import ReturnStatus
 
 DECIDERS = frozenset({Role.OPERATOR, Role.FINANCE, Role.ADMIN})
 DECISION_KEY = "decision"

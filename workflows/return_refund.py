@@ -16,6 +16,8 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import ApprovalOutcome, ApprovalRequest, Decision, Price
     from crossdock.models.notify import NotificationTemplate
     from crossdock.models.order_cases import RefundOutcome
+    from crossdock.models.return_states import ReturnState
+    from crossdock.models.return_status import ReturnStatus
     from crossdock.models.returns import (
         CheckRefundInput,
         IssuedRefund,
@@ -45,8 +47,6 @@ with workflow.unsafe.imports_passed_through():
         vouched,
         words,
     )
-    from workflows.return_states import ReturnState
-    from workflows.return_status import ReturnStatus
 
 FAILURE_OPTIONS = (RETRY, REFUNDED_BY_HAND, REFUNDED_ANOTHER_WAY)
 # At most this many capped reservations when other cases keep taking what is left.

@@ -11,14 +11,14 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.returns import ReturnActivities
     from crossdock.models.approval import ApprovalRequest, Price
+    from crossdock.models.return_states import ReturnState
+    from crossdock.models.return_status import ReturnStatus
     from crossdock.models.returns import ReturnTimers, StartReplacementInput
     from crossdock.money import Money
     from workflows.refusals import refusal_of
     from workflows.return_context import ReturnContext
     from workflows.return_decision import finance_threshold
     from workflows.return_questions import REFUSALS_ASK, RETRY, ask, question, words
-    from workflows.return_states import ReturnState
-    from workflows.return_status import ReturnStatus
 
 REFUND_INSTEAD = "refund_instead"
 

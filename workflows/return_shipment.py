@@ -16,6 +16,8 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.approval import ApprovalRequest, Price, Role
     from crossdock.models.notify import NotificationTemplate
     from crossdock.models.order_steps import ShippingLabel, VoidLabelInput
+    from crossdock.models.return_states import ReturnState
+    from crossdock.models.return_status import ReturnStatus
     from crossdock.models.returns import ReturnLabelInput, ReturnTimers
     from crossdock.money import Money
     from crossdock.policies.returns import inspected_refund
@@ -25,8 +27,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.return_decision import finance_threshold
     from workflows.return_notify import notify
     from workflows.return_questions import REFUSALS_ASK, RETRY, ask, question, words
-    from workflows.return_states import ReturnState
-    from workflows.return_status import ReturnStatus
 
 # A carrier status that means the buyer handed the parcel over.
 SHIPPED = frozenset({"in_transit", "out_for_delivery", "delivered"})

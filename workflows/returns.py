@@ -16,7 +16,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.returns import ReturnActivities
     from crossdock.models.approval import Decision, DecisionReceipt
     from crossdock.models.order_cases import CaseKind, CaseLink
+    from crossdock.models.order_states import BEFORE_SHIPMENT, OrderState
+    from crossdock.models.order_status import TRACKING_PROGRESS
     from crossdock.models.order_steps import TrackingUpdate
+    from crossdock.models.return_states import RETURN_LIFECYCLE, ReturnState
+    from crossdock.models.return_status import ReturnStatus
     from crossdock.models.returns import (
         Inspection,
         InspectionReceipt,
@@ -28,16 +32,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from crossdock.policies.returns import inspected_refund, inspection_problems
     from workflows.order import OrderWorkflow
-    from workflows.order_states import BEFORE_SHIPMENT, OrderState
-    from workflows.order_status import TRACKING_PROGRESS
     from workflows.return_context import ReturnContext
     from workflows.return_decision import decide, terms_refusal
     from workflows.return_questions import REFUSALS_ASK, answer_refusal
     from workflows.return_refund import refund
     from workflows.return_replacement import replace
     from workflows.return_shipment import INSPECTORS, ShipBack, inspect, ship_back
-    from workflows.return_states import RETURN_LIFECYCLE, ReturnState
-    from workflows.return_status import ReturnStatus
     from workflows.return_supplier import raise_supplier_rmas
     from workflows.search import MARKETPLACE
 

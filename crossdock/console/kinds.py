@@ -9,11 +9,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from crossdock.models.dispute_status import DisputeStatus
+from crossdock.models.order_status import OrderStatus
+from crossdock.models.return_status import ReturnStatus
 from workflows.dispute import DisputeWorkflow
-from workflows.dispute_status import DisputeStatus
 from workflows.order import OrderWorkflow
-from workflows.order_status import OrderStatus
-from workflows.return_status import ReturnStatus
 from workflows.returns import ReturnWorkflow
 
 

@@ -29,10 +29,10 @@ from crossdock.console.views import (
     StuckReport,
 )
 from crossdock.models.approval import ApprovalStatus
+from crossdock.models.dispute_states import DisputeState
 from crossdock.models.order import Channel
-from workflows.dispute_states import DisputeState
-from workflows.order_states import OrderState
-from workflows.return_states import ReturnState
+from crossdock.models.order_states import OrderState
+from crossdock.models.return_states import ReturnState
 from workflows.search import AWAITING_APPROVAL, CROSSDOCK_STATE, MARKETPLACE, NEEDS_ATTENTION
 
 log = structlog.get_logger(__name__)

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from crossdock.audit.log import AuditEntry
 from crossdock.console.kinds import CaseKind
 from crossdock.models.approval import ApprovalStatus, DecisionAction, Role
+from crossdock.models.lifecycle import TimelineEntry
 from crossdock.money import Money
-from workflows.lifecycle import TimelineEntry
 
 
 class PendingApproval(BaseModel):

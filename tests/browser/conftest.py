@@ -19,6 +19,7 @@ from crossdock.demo import NEAR_MISS_BUYERS, DemoOrders, place
 from crossdock.identity import Accounts
 from crossdock.models.approval import Principal, Role
 from crossdock.models.order import Buyer, Channel, LineItem, Order
+from crossdock.models.order_states import OrderState
 from crossdock.models.returns import (
     ReturnLine,
     ReturnReason,
@@ -31,7 +32,6 @@ from starter.returns import start_return
 from tests.integration.conftest import Stack, codec_keys, dev_env, ports, servers, stack
 from tests.servers import sandbox_urls
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 __all__ = ["codec_keys", "dev_env", "ports", "servers", "stack"]
 

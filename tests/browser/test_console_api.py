@@ -14,6 +14,7 @@ from google.protobuf.json_format import MessageToDict
 from crossdock.audit.log import AuditLog
 from crossdock.demo import NEAR_MISS_BUYERS, place
 from crossdock.models.approval import Principal, Role
+from crossdock.models.order_states import OrderState
 from crossdock.store import Database
 from tests.browser.conftest import (
     PASSWORD,
@@ -26,7 +27,6 @@ from tests.browser.conftest import (
     order_in_review,
     wait_for_state,
 )
-from workflows.order_states import OrderState
 
 
 def attempts(console: Console, workflow_id: str) -> list[tuple[str, str, str]]:

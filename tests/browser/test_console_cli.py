@@ -8,8 +8,8 @@ import asyncio
 from typer.testing import CliRunner, Result
 
 from crossdock.cli import app
+from crossdock.models.order_states import OrderState
 from tests.browser.conftest import MOVED_ON, Console, order_in_review, wait_for_state
-from workflows.order_states import OrderState
 
 
 async def crossdock(console: Console, account: str, *args: str) -> Result:

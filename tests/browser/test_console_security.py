@@ -16,9 +16,9 @@ import pytest
 from crossdock.demo import place
 from crossdock.identity import Accounts, IdentityError
 from crossdock.models.approval import Role
+from crossdock.models.order_states import OrderState
 from crossdock.store import Database
 from tests.browser.conftest import PASSWORD, Console, eur_order, wait_for_state
-from workflows.order_states import OrderState
 
 CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 ANY_ORDER = "order-storefront-SF-PROBE-1"

@@ -12,9 +12,9 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 
 from crossdock.identity import ClaimSigner
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import OrderResult
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 REVIEWER = Principal(id="test-reviewer", role=Role.OPERATOR)
 IN_REVIEW = f'WorkflowType="OrderWorkflow" AND CrossdockState="{OrderState.IN_REVIEW}"'

@@ -21,11 +21,11 @@ from crossdock.demo import DemoOrders, place
 from crossdock.identity.claims import signer_for
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.order import Channel
+from crossdock.models.order_states import OrderState
 from crossdock.store import Database, upgrade
 from tests.integration.conftest import Stack
 from tests.integration.test_order_flow import NEAR_MISS, result_of
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 VIEWER = Principal(id="view-1", role=Role.VIEWER)
 OPERATOR = Principal(id="ops-7", role=Role.OPERATOR)

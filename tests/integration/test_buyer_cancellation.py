@@ -27,6 +27,8 @@ from crossdock.identity import ClaimSigner
 from crossdock.identity.claims import signer_for
 from crossdock.models.approval import Principal, Role
 from crossdock.models.order import Buyer, Channel, Order
+from crossdock.models.order_states import OrderState
+from crossdock.models.order_status import OrderStatus
 from crossdock.models.order_steps import CancelRequest, OrderResult
 from crossdock.partners.clients import PartnerClients
 from crossdock.sandbox.app import create_app
@@ -38,8 +40,6 @@ from tests.servers import free_port, sandbox_urls, serve
 from worker import build_worker
 from workflows.intake import MarketplacePollWorkflow, PollInput
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
-from workflows.order_status import OrderStatus
 
 T = TypeVar("T")
 HELD = Buyer(name=NEAR_MISS_BUYERS[0], email="buyer-held@example.com")

@@ -13,6 +13,7 @@ from crossdock.demo import place
 from crossdock.identity.claims import signer_for
 from crossdock.keys import buyer_key as buyer_key_secret
 from crossdock.models.order import Address, Buyer, Channel, Order
+from crossdock.models.order_states import OrderState
 from crossdock.store import Database
 from crossdock.store.buyer_orders import BuyerOrderRow
 from tests.factories import order
@@ -20,7 +21,6 @@ from tests.integration.conftest import Stack
 from tests.integration.reviewer import reviewer
 from tests.integration.test_order_flow import result_of
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 BUYER = Buyer(name="Demo buyer 90001", email="buyer-90001@example.com")
 LYON = Address(

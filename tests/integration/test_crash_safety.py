@@ -36,11 +36,11 @@ from crossdock.chaos.ledgers import PartnerLedger, ledger, side_effects
 from crossdock.demo import DemoOrders, place
 from crossdock.identity.claims import signer_for
 from crossdock.models.order import Channel, Order
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import OrderResult
 from tests.integration.crash_fixtures import CrashStack, crash_stack
 from tests.integration.reviewer import reviewer
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 log = structlog.get_logger(__name__)
 

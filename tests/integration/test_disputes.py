@@ -14,13 +14,13 @@ from temporalio.service import RPCError
 from crossdock.demo import DemoOrders, place
 from crossdock.identity.claims import signer_for
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
+from crossdock.models.dispute_states import DisputeState
+from crossdock.models.dispute_status import DisputeResult, DisputeStatus
 from crossdock.models.order import Channel, Order
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import OrderResult
 from tests.integration.conftest import Stack
 from workflows.dispute import DisputeWorkflow
-from workflows.dispute_states import DisputeState
-from workflows.dispute_status import DisputeResult, DisputeStatus
-from workflows.order_states import OrderState
 
 OPERATOR = Principal(id="ops-disputes", role=Role.OPERATOR)
 Handle = WorkflowHandle[DisputeWorkflow, DisputeResult]

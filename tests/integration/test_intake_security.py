@@ -17,6 +17,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from crossdock.audit import AuditLog
 from crossdock.demo import DemoOrders, place
 from crossdock.models.order import Address, Channel, Order
+from crossdock.models.order_states import OrderState
 from crossdock.money import Money
 from crossdock.store import Database
 from starter.app import create_intake_app
@@ -24,7 +25,6 @@ from starter.orders import start_order
 from tests.intake_signing import signed_checkout, signed_event
 from tests.integration.conftest import Stack
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 _demo = DemoOrders(seed=1818, decline_rate=0.0, review_rate=0.0)
 MALLORY = Address(name="Mallory", line1="1 Drop Street", city="Lyon", country="FR")

@@ -10,13 +10,13 @@ from typing import Any
 from crossdock.demo import NEAR_MISS_BUYERS, DemoOrders, place
 from crossdock.identity.claims import signer_for
 from crossdock.models.order import Buyer, Channel, Order
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import OrderResult
 from crossdock.sandbox.customs.rules import default_rules
 from tests.intake_signing import signed_checkout
 from tests.integration.conftest import Stack
 from tests.integration.reviewer import reviewer
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 ORDERS_PER_CHANNEL = 8
 NEAR_MISS = Buyer(name=NEAR_MISS_BUYERS[0], email="buyer-review@example.com")

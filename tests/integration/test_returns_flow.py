@@ -33,7 +33,9 @@ from crossdock.demo import DemoOrders, place
 from crossdock.identity.claims import signer_for
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.order import Channel, Order
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import OrderResult
+from crossdock.models.return_states import ReturnState
 from crossdock.models.returns import (
     InspectedLine,
     Inspection,
@@ -59,9 +61,7 @@ from tests.integration.conftest import Stack
 from tests.servers import free_port, sandbox_urls, serve
 from worker import build_worker
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 from workflows.return_intake import ReturnPollInput, ReturnRequestPollWorkflow
-from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 
 TASK_QUEUE = "returns"

@@ -28,10 +28,10 @@ from crossdock.config import Settings
 from crossdock.demo import DemoOrders, place
 from crossdock.keys import new_codec_key
 from crossdock.models.order import Channel
+from crossdock.models.order_states import OrderState
 from crossdock.temporal import connect
 from tests.servers import free_port
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
 

@@ -12,9 +12,16 @@ from crossdock.chaos.invariants import Evidence, Row, by_workflow, table
 from crossdock.chaos.ledgers import PartnerLedger
 from crossdock.demo import DemoOrders
 from crossdock.models.dispute import DisputeProvider, DisputeReason, DisputeSnapshot, ProviderStatus
+from crossdock.models.dispute_states import DisputeState
+from crossdock.models.dispute_status import DisputeStatus
+from crossdock.models.lifecycle import TimelineEntry
 from crossdock.models.order import Channel, Order
 from crossdock.models.order_cases import CaseKind, CaseLink, RefundReservation
+from crossdock.models.order_states import OrderState
+from crossdock.models.order_status import OrderStatus
 from crossdock.models.order_steps import PaymentAuthorization, ShippingLabel
+from crossdock.models.return_states import ReturnState
+from crossdock.models.return_status import ReturnStatus
 from crossdock.models.returns import (
     RefundState,
     ReturnLine,
@@ -24,13 +31,6 @@ from crossdock.models.returns import (
     ReturnSource,
 )
 from crossdock.money import Money
-from workflows.dispute_states import DisputeState
-from workflows.dispute_status import DisputeStatus
-from workflows.lifecycle import TimelineEntry
-from workflows.order_states import OrderState
-from workflows.order_status import OrderStatus
-from workflows.return_states import ReturnState
-from workflows.return_status import ReturnStatus
 
 ORDER: Order = DemoOrders(seed=3).next(channel=Channel.STOREFRONT)
 WF = ORDER.workflow_id

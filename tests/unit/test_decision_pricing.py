@@ -47,7 +47,9 @@ from crossdock.models.dispute import (
     DisputeSnapshot,
     ProviderStatus,
 )
+from crossdock.models.dispute_status import DisputeStatus
 from crossdock.models.order import Order
+from crossdock.models.return_status import ReturnStatus
 from crossdock.models.returns import (
     RefundState,
     ReturnLine,
@@ -63,7 +65,6 @@ from crossdock.policies.returns import RETURNS_POLICY, Eligibility, assess
 from tests.factories import NOW, line_item, order
 from workflows.dispute_decision import decision_request as dispute_request
 from workflows.dispute_decision import terms_refusal as dispute_terms_refusal
-from workflows.dispute_status import DisputeStatus
 from workflows.return_decision import decision_request, terms_refusal
 from workflows.return_questions import RETRY
 from workflows.return_refund import FAILURE_OPTIONS, refund_failed_request, unconfirmed_request
@@ -74,7 +75,6 @@ from workflows.return_shipment import (
     missing_parcel_request,
     wrong_item_request,
 )
-from workflows.return_status import ReturnStatus
 
 APPROVE, REJECT = DecisionAction.APPROVE, DecisionAction.REJECT
 DECIDING = (Role.OPERATOR, Role.FINANCE, Role.ADMIN)

@@ -9,13 +9,13 @@ import pytest
 
 from activities.dispute_evidence import order_evidence
 from crossdock.models.dispute import EVIDENCE_FIELDS, DisputePolicy, DisputeReason, EvidencePacket
+from crossdock.models.lifecycle import TimelineEntry
+from crossdock.models.order_status import OrderStatus
 from crossdock.models.order_steps import CustomsDeclaration, ShippingLabel
 from crossdock.money import Money
 from crossdock.policies import disputes
 from crossdock.policies.disputes import assess, decision_clocks, evidence_rule, select
 from tests.factories import NOW, order
-from workflows.lifecycle import TimelineEntry
-from workflows.order_status import OrderStatus
 
 HOUR = timedelta(hours=1)
 POLICY = DisputePolicy()

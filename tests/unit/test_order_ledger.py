@@ -7,13 +7,13 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crossdock.models import order_ledger
 from crossdock.models.order_cases import RefundOutcome, RefundRequest
+from crossdock.models.order_states import OrderState
+from crossdock.models.order_status import OrderStatus
 from crossdock.models.order_steps import PaymentAuthorization
 from crossdock.money import Money
 from tests.factories import order
-from workflows import order_ledger
-from workflows.order_states import OrderState
-from workflows.order_status import OrderStatus
 
 ORDER = order()
 PAID = Money(amount=10_000, currency="EUR")

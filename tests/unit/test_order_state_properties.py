@@ -7,8 +7,13 @@ from __future__ import annotations
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from workflows.lifecycle import IllegalTransition
-from workflows.order_states import BEFORE_SHIPMENT, ORDER_LIFECYCLE, ORDER_TRANSITIONS, OrderState
+from crossdock.models.lifecycle import IllegalTransition
+from crossdock.models.order_states import (
+    BEFORE_SHIPMENT,
+    ORDER_LIFECYCLE,
+    ORDER_TRANSITIONS,
+    OrderState,
+)
 
 attempts = st.lists(st.sampled_from(list(OrderState)), max_size=40)
 

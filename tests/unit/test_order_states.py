@@ -1,7 +1,7 @@
 import pytest
 
-from workflows.lifecycle import IllegalTransition
-from workflows.order_states import ORDER_LIFECYCLE, ORDER_TRANSITIONS, OrderState
+from crossdock.models.lifecycle import IllegalTransition
+from crossdock.models.order_states import ORDER_LIFECYCLE, ORDER_TRANSITIONS, OrderState
 
 
 def test_every_state_is_in_the_table_and_reachable() -> None:

@@ -2,7 +2,7 @@
 refunds that fail and are retried, the refunded total never exceeds what was paid.
 
 The returns ask what the policy computes for their lines; each reserves on the order's
-ledger (workflows.order_ledger, the functions the order's update handler and validator
+ledger (crossdock.models.order_ledger, the functions the order's update handler and validator
 run) the way workflows/return_refund.py does: ask for the amount; if refused, ask for
 what is left. The workflow test `test_concurrent_returns_on_one_order_never_refund_more
 _than_was_paid` runs the same race on the real workflows.
@@ -13,15 +13,15 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from crossdock.models import order_ledger
 from crossdock.models.order import Address, Order
 from crossdock.models.order_cases import RefundOutcome, RefundRequest
+from crossdock.models.order_states import OrderState
+from crossdock.models.order_status import OrderStatus
 from crossdock.models.returns import ReturnLine, ReturnReason, ReturnRequest, ReturnSource
 from crossdock.money import Money
 from crossdock.policies.returns import refund_amount
 from tests.factories import NOW, line_item, order
-from workflows import order_ledger
-from workflows.order_states import OrderState
-from workflows.order_status import OrderStatus
 
 SKUS = ("A", "B", "C")
 US = Address(name="Demo buyer", line1="1 Main St", city="Austin", postal_code="78701", country="US")

@@ -34,13 +34,13 @@ from crossdock.models.dispute import (
     RecordLossInput,
     SubmitEvidenceInput,
 )
+from crossdock.models.dispute_status import DisputeInput, DisputeResult, DisputeStatus
 from crossdock.models.order_cases import CaseLink, RefundOutcome
 from crossdock.models.refusals import Refusal, RefusalKind
 from crossdock.money import Money
 from crossdock.workflow_sandbox import RUNNER
 from tests.workflows.order_stub import OrderStub
 from workflows.dispute import DisputeWorkflow
-from workflows.dispute_status import DisputeInput, DisputeResult, DisputeStatus
 
 DisputeHandle = WorkflowHandle[DisputeWorkflow, DisputeResult]
 AMOUNT = Money(amount=12_000, currency="EUR")

@@ -12,13 +12,13 @@ from temporalio.worker import Worker
 
 from crossdock.models.approval import Principal, Role
 from crossdock.models.order import Order
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import OrderInput, OrderPolicy, OrderResult, TrackingUpdate
 from crossdock.models.refusals import PartnerQuestion
 from crossdock.workflow_sandbox import RUNNER
 from tests.factories import NOW, WAREHOUSE
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 OrderHandle = WorkflowHandle[OrderWorkflow, OrderResult]
 OPERATOR = Principal(id="op-7", role=Role.OPERATOR)

@@ -23,8 +23,10 @@ from activities.registry import activity_methods
 from activities.returns import BY_HAND, ReturnActivities, returned_items
 from crossdock.models.approval import Principal, Role
 from crossdock.models.order import Channel, Order
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import ShippingLabel, TrackingUpdate
 from crossdock.models.refusals import Refusal
+from crossdock.models.return_states import ReturnState
 from crossdock.models.returns import (
     CheckRefundInput,
     IssuedRefund,
@@ -52,8 +54,6 @@ from tests.factories import NOW, WAREHOUSE
 from tests.workflows.order_harness import OrderHandle, deliver, start, wait_for_state
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
-from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 
 ReturnHandle = WorkflowHandle[ReturnWorkflow, ReturnResult]

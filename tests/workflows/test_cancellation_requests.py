@@ -32,6 +32,7 @@ from crossdock.models.intake import (
     MarketplaceAnswer,
 )
 from crossdock.models.order import Buyer, Channel, Order
+from crossdock.models.order_states import OrderState
 from crossdock.partners.amazon import AmazonOrdersClient
 from crossdock.partners.ebay_post_order import EbayPostOrderClient
 from crossdock.sandbox.app import create_app
@@ -43,7 +44,6 @@ from tests.workflows.order_harness import OrderHandle, start, wait_for_state, wo
 from tests.workflows.stand_ins import Partners
 from workflows.intake import OVERLAP, MarketplacePollWorkflow, PollInput
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 # Long review clocks: the order must still wait when the buyer's request comes.
 REVIEW_CLOCKS = {

@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from crossdock.config import Settings
 from crossdock.identity.claims import signer_for
 from crossdock.models.order_cases import CaseKind, CaseLink
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import CancelRequest, HoldRequest, OrderResult, ResumeRequest
 from crossdock.workflow_sandbox import RUNNER
 from tests.workflows.order_harness import OrderHandle, start, wait_for_state
@@ -25,7 +26,6 @@ from tests.workflows.test_identity_interceptor import KEY, OPERATOR, bound_clien
 from tests.workflows.test_order_review import REVIEW_CLOCKS, knife_to_gb
 from worker import principal_verification
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 SETTINGS = Settings(verify_principals=True, principal_key=SecretStr(KEY.decode()), _env_file=None)
 SIGN = signer_for(SETTINGS).sign

@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.dispute import DisputePolicy, EvidenceEdit, ProviderStatus
+from crossdock.models.dispute_states import DisputeState
 from crossdock.money import Money
 from tests.conftest import skip_time
 from tests.workflows.dispute_harness import (
@@ -24,7 +25,6 @@ from tests.workflows.dispute_harness import (
     worker,
 )
 from workflows.dispute import DisputeWorkflow
-from workflows.dispute_states import DisputeState
 
 OPERATOR = Principal(id="ops-7", role=Role.OPERATOR)
 FINANCE = Principal(id="fin-1", role=Role.FINANCE)

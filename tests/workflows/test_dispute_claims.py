@@ -20,6 +20,8 @@ from activities.dispute_intake import DisputeIntakeActivities
 from activities.disputes import DisputeActivities
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.dispute import DisputePolicy, DisputePollInput
+from crossdock.models.dispute_states import DisputeState
+from crossdock.models.dispute_status import DisputeResult
 from crossdock.partners.amazon_claims import AmazonClaimsClient
 from crossdock.partners.ebay_cases import EbayCasesClient
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
@@ -40,8 +42,6 @@ from tests.workflows.dispute_harness import STRONG, DisputeHandle, DisputePartne
 from tests.workflows.order_stub import OrderStub
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_intake import DisputePollWorkflow
-from workflows.dispute_states import DisputeState
-from workflows.dispute_status import DisputeResult
 
 POLL_SECONDS = 60
 OPERATOR = Principal(id="ops-7", role=Role.OPERATOR)

@@ -18,6 +18,8 @@ from activities.dispute_intake import DisputeIntakeActivities
 from activities.disputes import DisputeActivities
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.dispute import DisputePolicy, DisputePollInput
+from crossdock.models.dispute_states import DisputeState
+from crossdock.models.dispute_status import DisputeResult
 from crossdock.models.order import Channel
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.stripe_disputes import StripeDisputesClient
@@ -31,8 +33,6 @@ from tests.workflows.dispute_harness import DisputeHandle, DisputePartners, wait
 from tests.workflows.order_stub import OrderStub
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_intake import DisputePollWorkflow
-from workflows.dispute_states import DisputeState
-from workflows.dispute_status import DisputeResult
 
 POLL_SECONDS = 60
 

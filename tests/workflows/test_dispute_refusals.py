@@ -11,6 +11,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.dispute import ProviderStatus
+from crossdock.models.dispute_states import DisputeState
+from crossdock.models.dispute_status import DisputeStatus
 from tests.workflows.dispute_harness import (
     DisputeHandle,
     DisputePartners,
@@ -20,8 +22,6 @@ from tests.workflows.dispute_harness import (
     worker,
 )
 from workflows.dispute import DisputeWorkflow
-from workflows.dispute_states import DisputeState
-from workflows.dispute_status import DisputeStatus
 
 OPERATOR = Principal(id="ops-7", role=Role.OPERATOR)
 COLLEAGUE = Principal(id="ops-8", role=Role.OPERATOR)

@@ -18,10 +18,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from crossdock.binaries import installed_binary
 from crossdock.models.dispute import ProviderStatus
+from crossdock.models.dispute_states import DisputeState
 from tests.workflows.dispute_harness import DisputePartners, start, wait_for, worker
 from tests.workflows.test_dispute import concede, contest, provider
 from workflows.dispute import DisputeWorkflow
-from workflows.dispute_states import DisputeState
 from workflows.search import ALL as SEARCH_ATTRIBUTES
 
 DAY = timedelta(days=1)

@@ -15,6 +15,8 @@ from temporalio.worker import Worker
 from activities.disputes import DisputeActivities
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.dispute import DisputeEvent, DisputePolicy, DisputeProvider
+from crossdock.models.dispute_states import DisputeState
+from crossdock.models.dispute_status import DisputeInput
 from crossdock.partners.stripe_disputes import StripeDisputesClient, dispute_snapshot
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
 from crossdock.sandbox.stripe import routes as stripe_routes
@@ -22,8 +24,6 @@ from crossdock.workflow_sandbox import RUNNER
 from tests.workflows.dispute_harness import DisputePartners, wait_for
 from tests.workflows.order_stub import OrderStub
 from workflows.dispute import DisputeWorkflow
-from workflows.dispute_states import DisputeState
-from workflows.dispute_status import DisputeInput
 
 AUTH = {"Authorization": "Bearer sk_test_crossdock"}
 

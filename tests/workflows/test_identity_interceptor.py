@@ -178,6 +178,7 @@ async def test_real_order_with_the_workers_verification_setting(
     from crossdock.config import Settings
     from crossdock.identity.claims import signer_for
     from crossdock.models.approval import Decision
+    from crossdock.models.order_states import OrderState
     from crossdock.models.order_steps import CancelRequest
     from tests.workflows.order_harness import deliver, wait_for_state
     from tests.workflows.order_harness import start as start_order
@@ -185,7 +186,6 @@ async def test_real_order_with_the_workers_verification_setting(
     from tests.workflows.test_order_review import REVIEW_CLOCKS, knife_to_gb
     from worker import principal_verification
     from workflows.order import OrderWorkflow
-    from workflows.order_states import OrderState
 
     settings = Settings(
         verify_principals=True, principal_key=SecretStr(KEY.decode()), _env_file=None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.order import Channel, Incoterm
+from crossdock.models.order_states import OrderState
 from crossdock.money import Money
 from tests.factories import order
 from tests.workflows.order_harness import (
@@ -17,7 +18,6 @@ from tests.workflows.order_harness import (
 )
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 
 async def test_storefront_order_runs_to_completion_and_captures_what_the_buyer_owes(

@@ -10,13 +10,13 @@ from temporalio.testing import WorkflowEnvironment
 from crossdock.models.approval import Decision, DecisionAction
 from crossdock.models.buyer_history import BuyerHistory
 from crossdock.models.order import Order
+from crossdock.models.order_states import OrderState
+from crossdock.models.order_status import OrderStatus
 from crossdock.money import Money
 from tests.factories import line_item, order
 from tests.workflows.order_harness import OPERATOR, deliver, start, wait_for_state, worker
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
-from workflows.order_status import OrderStatus
 
 # Four orders from the buyer in the last 24 h: this one is their fifth of the day.
 FIFTH_OF_THE_DAY = BuyerHistory(previous_orders=9, orders_in_window=4)

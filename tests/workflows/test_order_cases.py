@@ -12,6 +12,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.order_cases import CaseKind, CaseLink, RefundOutcome, RefundRequest
+from crossdock.models.order_states import OrderState
 from crossdock.money import Money
 from tests.conftest import skip_time
 from tests.factories import order
@@ -25,7 +26,6 @@ from tests.workflows.order_harness import (
 )
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 
 def ask(case: str, amount: int) -> RefundRequest:

@@ -11,6 +11,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import CancelRequest, HoldRequest, ResumeRequest
 from tests.factories import order
 from tests.workflows.order_harness import (
@@ -24,7 +25,6 @@ from tests.workflows.order_harness import (
 )
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 HOLD = HoldRequest(reason="buyer called: address may change", by=OPERATOR)
 

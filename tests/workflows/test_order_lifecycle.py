@@ -10,6 +10,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.approval import Decision, DecisionAction
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import CancelRequest
 from tests.conftest import skip_time
 from tests.factories import NOW, order
@@ -27,7 +28,6 @@ from tests.workflows.order_harness import (
 from tests.workflows.stand_ins import Partners
 from tests.workflows.test_order_refusals import record
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 
 def cancel_request(reason: str = "buyer asked", by: object = OPERATOR) -> CancelRequest:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.order import Order
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import BuyLabelInput, CancelRequest, ConfirmShipmentInput
 from tests.conftest import skip_time
 from tests.factories import NOW, line_item, order
@@ -17,7 +18,6 @@ from tests.workflows.order_harness import OPERATOR, start, wait_for_state, worke
 from tests.workflows.stand_ins import Partners
 from tests.workflows.test_order_parcel import CLOCKS, SILENT_PAST_LOST, decide, scan, signal
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 # Four mugs (420 g) and three T-shirts (180 g), at most 2 kg a parcel: package 1 holds the
 # mugs and one T-shirt (1860 g), package 2 the other two T-shirts.

@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.approval import Decision, DecisionAction
 from crossdock.models.order import Address, Channel
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import AddressCorrection, TrackingUpdate
 from tests.conftest import skip_time
 from tests.factories import NOW, order
@@ -29,7 +30,6 @@ from tests.workflows.order_harness import (
 )
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 DAY = 24 * 3600
 SILENT_PAST_LOST = timedelta(days=2, hours=8)

@@ -20,6 +20,7 @@ from crossdock.identity.binding import ClaimBinding
 from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.models.approval import Decision, DecisionAction, Principal
 from crossdock.models.order import Channel
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import CancelRequest
 from crossdock.models.refusals import Refusal, RefusalKind
 from crossdock.workflow_sandbox import RUNNER
@@ -39,7 +40,6 @@ from tests.workflows.stand_ins import Partners
 from tests.workflows.test_order_parcel import CLOCKS, decide, lose_parcel, scan, signal
 from tests.workflows.test_order_stock import STOCK_CLOCKS, two_lines
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 NO_SUCH_INTENT = Refusal(
     kind=RefusalKind.NOT_FOUND,

@@ -10,12 +10,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.order import Channel
 from crossdock.models.order_cases import RefundRequest
+from crossdock.models.order_states import OrderState
 from crossdock.money import Money
 from tests.factories import order
 from tests.workflows.order_harness import deliver, start_replacement, wait_for_state, worker
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 ORIGINAL = "order-amazon-302-0000000-7000001"
 

@@ -11,13 +11,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.approval import Decision, DecisionAction
 from crossdock.models.order import Address
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import CancelRequest
 from crossdock.money import Money
 from tests.factories import line_item, order
 from tests.workflows.order_harness import OPERATOR, VIEWER, deliver, start, wait_for_state, worker
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 GB = Address(
     name="Demo buyer 00042",

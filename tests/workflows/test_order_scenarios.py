@@ -19,12 +19,12 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.order import Channel
+from crossdock.models.order_states import ORDER_LIFECYCLE, OrderState
 from crossdock.models.order_steps import CancelRequest
 from tests.factories import order
 from tests.workflows.order_harness import OPERATOR, OrderHandle, event, start, worker
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.order_states import ORDER_LIFECYCLE, OrderState
 
 SCENARIOS = 24
 UNDO = {

@@ -11,12 +11,12 @@ from typing import Any
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.order import Channel, Order
+from crossdock.models.order_states import OrderState
 from tests.factories import NOW, line_item, order
 from tests.workflows.order_harness import deliver, start, wait_for_state, worker
 from tests.workflows.stand_ins import Partners
 from tests.workflows.test_order_parcel import scan, signal
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 HOUR = 3600
 STOCK_CLOCKS: dict[str, Any] = {"stock_poll_seconds": HOUR, "backorder_wait_seconds": 6 * HOUR}

@@ -11,11 +11,11 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import CancelledError
 from temporalio.testing import WorkflowEnvironment
 
+from crossdock.models.order_states import OrderState
 from tests.factories import order
 from tests.workflows.order_harness import OrderHandle, start, wait_for_state, worker
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 
 
 async def ends_cancelled(handle: OrderHandle) -> None:

@@ -13,6 +13,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.approval import Decision, DecisionAction, Principal
+from crossdock.models.return_states import ReturnState
 from crossdock.models.returns import ReturnReason
 from crossdock.money import Money
 from tests.factories import line_item, order
@@ -31,7 +32,6 @@ from tests.workflows.return_harness import (
     worker,
 )
 from tests.workflows.stand_ins import Partners
-from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 
 # Two lamps at 404.42 EUR: 808.84 EUR of goods, over the 500.00 EUR finance threshold.

@@ -12,6 +12,7 @@ from activities.return_intake import return_for_cancellation, translate
 from crossdock.config import Settings
 from crossdock.models.intake import CancellationOutcome
 from crossdock.models.order import Channel
+from crossdock.models.return_states import ReturnState
 from crossdock.models.returns import ReturnLine, ReturnReason, ReturnResult, ReturnSource
 from crossdock.partners.amazon import AmazonOrdersClient
 from crossdock.partners.ebay_post_order import EbayPostOrderClient
@@ -25,7 +26,6 @@ from tests.workflows.return_harness import (
     worker,
 )
 from tests.workflows.stand_ins import Partners
-from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 
 UNUSED = "http://127.0.0.1:9"

@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from crossdock.models.approval import Decision, DecisionAction, Principal
 from crossdock.models.order import Channel
 from crossdock.models.refusals import Refusal, RefusalKind
+from crossdock.models.return_states import ReturnState
 from crossdock.models.returns import RefundState, ReturnReason
 from crossdock.money import Money
 from tests.factories import order
@@ -32,7 +33,6 @@ from tests.workflows.return_harness import (
 )
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 
 # What Amazon answered for the payment adjustment of return RRMA (issue 17).

@@ -8,6 +8,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
 from crossdock.models.order import LineItem
+from crossdock.models.return_states import ReturnState
 from crossdock.models.returns import (
     InspectedLine,
     Inspection,
@@ -28,7 +29,6 @@ from tests.workflows.return_harness import (
     worker,
 )
 from tests.workflows.stand_ins import Partners
-from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 from workflows.search import NEEDS_ATTENTION
 

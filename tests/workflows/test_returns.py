@@ -13,6 +13,8 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.approval import Decision, DecisionAction
+from crossdock.models.order_states import OrderState
+from crossdock.models.return_states import ReturnState
 from crossdock.models.returns import (
     InspectedLine,
     Inspection,
@@ -42,8 +44,6 @@ from tests.workflows.return_harness import (
 )
 from tests.workflows.stand_ins import Partners
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
-from workflows.return_states import ReturnState
 from workflows.returns import ReturnWorkflow
 
 # The factory order: 2 mugs at 18.00 EUR, 9.90 shipping, 17.00 duties and taxes paid at

@@ -14,12 +14,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.models.dispute import DisputePolicy
+from crossdock.models.dispute_states import DisputeState
+from crossdock.models.dispute_status import DisputeResult
 from starter.stripe_signature import sign
 from starter.webhooks_stripe import StripeWebhookIntake, stripe_webhook_router
 from tests.workflows.dispute_harness import DisputeHandle, DisputePartners, wait_for, worker
 from workflows.dispute import DisputeWorkflow
-from workflows.dispute_states import DisputeState
-from workflows.dispute_status import DisputeResult
 
 SECRET = "whsec_crossdock_test"
 # A handle from get_workflow_handle does not skip time, so closed rounds end at once.

@@ -9,13 +9,13 @@ from datetime import timedelta
 
 from temporalio.testing import WorkflowEnvironment
 
+from crossdock.models.order_states import OrderState
 from tests.factories import NOW, order
 from tests.workflows.order_harness import start, wait_for_state, worker
 from tests.workflows.stand_ins import Partners
 from tests.workflows.test_order_packages import MUGS, POLICY, TEES
 from tests.workflows.test_order_parcel import scan, signal
 from workflows.order import OrderWorkflow
-from workflows.order_states import OrderState
 from workflows.tracking_memory import SEEN_EVENTS
 
 FLOOD = 200

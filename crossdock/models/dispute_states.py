@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from workflows.lifecycle import Lifecycle
+from crossdock.models.lifecycle import Lifecycle
 
 
 class DisputeState(StrEnum):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from crossdock.models.order import Order
 from crossdock.models.order_cases import RefundOutcome, RefundRequest, RefundReservation
+from crossdock.models.order_states import BEFORE_SHIPMENT, OrderState
+from crossdock.models.order_status import OrderStatus
 from crossdock.money import Money, total
-from workflows.order_states import BEFORE_SHIPMENT, OrderState
-from workflows.order_status import OrderStatus
 
 
 def paid(status: OrderStatus, order: Order) -> Money:

@@ -7,8 +7,10 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from crossdock.models.approval import ApprovalStatus
+from crossdock.models.lifecycle import TimelineEntry
 from crossdock.models.order import Address
 from crossdock.models.order_cases import CaseLink, RefundReservation
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import (
     CustomsDeclaration,
     HoldRequest,
@@ -22,8 +24,6 @@ from crossdock.models.refusals import PartnerQuestion
 from crossdock.models.screening import OrderAssessment
 from crossdock.models.stock import StockReservation
 from crossdock.money import Money
-from workflows.lifecycle import TimelineEntry
-from workflows.order_states import OrderState
 
 # Carrier statuses in the order a parcel moves through them; later ones win, so a
 # duplicated or late (out-of-order) tracking event never moves an order backwards.
@@ -87,7 +87,7 @@ class OrderStatus(BaseModel):
     assessment: OrderAssessment | None = None
     approvals: list[ApprovalStatus] = Field(default_factory=list)
     # Returns and disputes about this order, and the refunds they (or the order itself)
-    # reserved: see crossdock.models.order_cases and workflows.order_ledger.
+    # reserved: see crossdock.models.order_cases and crossdock.models.order_ledger.
     cases: list[CaseLink] = Field(default_factory=list)
     refund_reservations: list[RefundReservation] = Field(default_factory=list)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from workflows.lifecycle import Lifecycle
+from crossdock.models.lifecycle import Lifecycle
 
 
 class OrderState(StrEnum):

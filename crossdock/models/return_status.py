@@ -5,7 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from crossdock.models.approval import ApprovalStatus
+from crossdock.models.lifecycle import TimelineEntry
 from crossdock.models.order_steps import ShippingLabel
+from crossdock.models.return_states import ReturnState
 from crossdock.models.returns import (
     Inspection,
     OfferAnswer,
@@ -16,8 +18,6 @@ from crossdock.models.returns import (
 from crossdock.models.suppliers import SupplierRma
 from crossdock.money import Money
 from crossdock.policies.returns import Eligibility
-from workflows.lifecycle import TimelineEntry
-from workflows.return_states import ReturnState
 
 
 class ReturnStatus(BaseModel):

@@ -17,9 +17,9 @@ from crossdock.models.dispute import (
     EvidencePacket,
     LossRecorded,
 )
+from crossdock.models.dispute_states import DisputeState
+from crossdock.models.lifecycle import TimelineEntry
 from crossdock.money import Money
-from workflows.dispute_states import DisputeState
-from workflows.lifecycle import TimelineEntry
 
 # Event ids remembered for deduplication; older ones are also older than the latest
 # event, so the out-of-order rule still refuses them.
