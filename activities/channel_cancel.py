@@ -27,6 +27,7 @@ from crossdock.models.channel_cancel import (
     SellerCancelReason,
 )
 from crossdock.models.order import Channel, LineItem, Order
+from crossdock.models.refusals import RefusalKind, classify
 from crossdock.money import Money
 from crossdock.partners.amazon import AmazonOrdersClient
 from crossdock.partners.amazon_feeds import (
@@ -169,9 +170,16 @@ class ChannelCancelActivities:
         if waiting is not None:  # eBay wants the buyer's own request answered
             await self._approve(waiting.cancel_id)
             return ChannelCancellation(reference=waiting.cancel_id, status=ACCEPTED)
-        cancel_id = await self._post_order.create_cancellation(
-            order_id, EBAY_CANCEL_REASONS[reason], paid_at=order.placed_at
-        )
+        try:
+            cancel_id = await self._post_order.create_cancellation(
+                order_id, EBAY_CANCEL_REASONS[reason], paid_at=order.placed_at
+            )
+        except PartnerRejected as err:
+            # The buyer's own request, approved a moment earlier by the cancellation
+            # poller, cancelled it already: what we came to tell eBay is true.
+            if classify(err.status, err.code, err.message) is not RefusalKind.ALREADY_DONE:
+                raise
+            return ChannelCancellation(reference=order_id, status=NOT_NEEDED)
         return ChannelCancellation(reference=cancel_id, status=ACCEPTED)
 
     async def _approve(self, cancel_id: str) -> None:
