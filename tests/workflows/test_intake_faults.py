@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,6 +45,8 @@ from tests.conftest import skip_time
 from tests.factories import NOW, order
 from workflows.intake import RELAY_RETRY, MarketplacePollWorkflow, PollInput
 
+# Set to tests/histories to record the poller's history (tests/histories/README.md).
+RECORD = os.environ.get("CROSSDOCK_RECORD_HISTORIES", "")
 ITEMS = "/amazon/orders/v0/orders/*/orderItems"
 ORDER_IDS = [f"307-00000{n:02d}-5555555" for n in range(1, 9)]
 
@@ -225,6 +229,10 @@ async def test_a_relay_that_keeps_failing_does_not_hold_back_new_orders(
                 await asyncio.sleep(0.05)
         finally:
             await handle.terminate("test done")
+        if RECORD:
+            history = await handle.fetch_history()
+            path = Path(RECORD, "intake-poll-amazon-relay-bounded.json")
+            path.write_text(history.to_json())  # noqa: ASYNC240
     assert intake.imports >= 3, (
         f"{intake.imports} polls imported orders; relay tried {intake.relays}x"
     )
