@@ -14,6 +14,11 @@ answers a repeat with the first result, and an order already cancelling or cance
 counts as done. The order's own compensation does not tell the marketplace that it
 cancelled; for eBay, the approval sent here is what cancels the order there. A request
 the order refused because it has shipped becomes a return (`after_shipment`).
+
+A relay makes progress under partner faults: it heartbeats what it has listed and
+handled (`RelayProgress`), so a retry resumes after the last handled entry instead of
+listing and reading every order's items again; on its last attempt a passing fault ends
+the run early with what it has done, and the poller's cursor advances only over that.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
+from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.heartbeat import beat
 from crossdock.identity.claims import ClaimSigner
 from crossdock.models.approval import Principal
 from crossdock.models.intake import (
@@ -46,7 +53,7 @@ from crossdock.models.order_status import OrderStatus
 from crossdock.models.order_steps import CancelRequest, OrderResult
 from crossdock.partners.amazon import AmazonOrder, AmazonOrdersClient
 from crossdock.partners.ebay_post_order import CANCEL_REJECTED, EbayPostOrderClient
-from crossdock.partners.errors import PartnerRejected
+from crossdock.partners.errors import PartnerRejected, PartnerUnavailable, RateLimited
 from workflows.order import OrderWorkflow
 
 log = structlog.get_logger(__name__)
@@ -83,6 +90,35 @@ class Listed:
     request: BuyerRequest | None
 
 
+class RelayProgress(BaseModel):
+    """What a relay has done so far: every key listed (handled, skipped or with no
+    request) with its time, and the requests handled. Heartbeated after each entry."""
+
+    seen: dict[str, datetime] = Field(default_factory=dict)
+    handled: list[HandledCancellation] = Field(default_factory=list)
+
+    def since(self, input: ImportCancellationsInput) -> datetime:
+        """Where the listing resumes: Amazon lists oldest change first, so after the
+        newest key seen (its whole second again; the keys seen there are skipped). eBay's
+        search is one call and is asked again from the start."""
+        if input.channel is Channel.AMAZON and self.seen:
+            return max(input.since, *self.seen.values())
+        return input.since
+
+
+def resumed() -> RelayProgress:
+    """The progress an earlier attempt of this activity heartbeated, if any."""
+    details = activity.info().heartbeat_details
+    return RelayProgress.model_validate(details[0]) if details else RelayProgress()
+
+
+def last_attempt() -> bool:
+    """Whether Temporal will retry this activity no more (its policy's last attempt)."""
+    info = activity.info()
+    limit = info.retry_policy.maximum_attempts if info.retry_policy else 0
+    return 0 < limit <= info.attempt
+
+
 @dataclass(frozen=True)
 class Relayed:
     outcome: CancellationOutcome
@@ -109,16 +145,29 @@ class CancellationRelay:
         self._post_order = post_order
 
     async def run(self, input: ImportCancellationsInput) -> ImportCancellationsResult:
-        """Handle every request listed since `input.since` whose key is not skipped."""
-        result = ImportCancellationsResult()
-        skip = set(input.skip)
-        async for listed in self._listed(input.channel, input.since, skip):
-            result.seen[listed.key] = listed.at
-            if listed.key in skip or listed.request is None:
-                continue
-            activity.heartbeat(listed.key)
-            result.handled.append(await self.handle(listed.request))
-        return result
+        """Handle every request listed since `input.since` whose key is not skipped,
+        resuming after what an earlier attempt heartbeated."""
+        progress = resumed()
+        skip = set(input.skip) | progress.seen.keys()
+        try:
+            async for listed in self._listed(input.channel, progress.since(input), skip):
+                if listed.key not in skip and listed.request is not None:
+                    progress.handled.append(await self.handle(listed.request))
+                progress.seen[listed.key] = listed.at
+                beat(progress.model_dump(mode="json"))
+        except (PartnerUnavailable, RateLimited, RPCError) as err:
+            if not last_attempt():
+                raise
+            # Temporal will not retry: hand back what was done, so the poller's cursor
+            # moves over it and the next poll goes on from there.
+            log.warning(
+                "cancellation_relay_interrupted",
+                channel=input.channel,
+                seen=len(progress.seen),
+                handled=len(progress.handled),
+                error=str(err),
+            )
+        return ImportCancellationsResult(seen=progress.seen, handled=progress.handled)
 
     def _listed(self, channel: Channel, since: datetime, skip: set[str]) -> AsyncIterator[Listed]:
         if channel is Channel.AMAZON:
@@ -162,7 +211,10 @@ class CancellationRelay:
         )
 
     async def _ebay_listed(self, since: datetime) -> AsyncIterator[Listed]:
-        for found in await self._post_order.search_cancellations(since):
+        # Oldest first, as Amazon lists: a run ended early has handled everything before
+        # its newest key, which is what the poller's cursor assumes.
+        found_all = await self._post_order.search_cancellations(since)
+        for found in sorted(found_all, key=lambda found: found.cancel_request_date):
             request = None
             if found.awaits_seller:
                 request = BuyerRequest(

@@ -6,12 +6,17 @@ while any activity runs, and workflows schedule partner activities with a heartb
 timeout (workflows/options.py): a worker that stops heartbeating is presumed dead after
 that timeout, and the activity runs again elsewhere with the same idempotency key.
 Short activities finish before the first beat and cost nothing extra.
+
+An activity that records its progress as heartbeat details (so a retry resumes where it
+stopped) reports it with `beat(...)`: the interceptor's own beats then repeat those
+details instead of replacing them with none.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from contextvars import ContextVar
 from typing import Any
 
 from temporalio import activity
@@ -22,6 +27,16 @@ from temporalio.worker import (
 )
 
 BEAT_EVERY_SECONDS = 2.0
+# The details last reported by the running activity, shared with its beating task.
+_latest: ContextVar[list[Any] | None] = ContextVar("heartbeat_details", default=None)
+
+
+def beat(*details: Any) -> None:
+    """Heartbeat `details` and keep them as the details of the interceptor's beats."""
+    latest = _latest.get()
+    if latest is not None:
+        latest[:] = details
+    activity.heartbeat(*details)
 
 
 class HeartbeatInterceptor(Interceptor):
@@ -40,7 +55,9 @@ class _Heartbeating(ActivityInboundInterceptor):
         self.every = every
 
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
-        beating = asyncio.create_task(_beat(self.every))
+        latest: list[Any] = []
+        _latest.set(latest)
+        beating = asyncio.create_task(_beat(self.every, latest))
         try:
             return await super().execute_activity(input)
         finally:
@@ -49,7 +66,7 @@ class _Heartbeating(ActivityInboundInterceptor):
                 await beating
 
 
-async def _beat(every: float) -> None:
+async def _beat(every: float, latest: list[Any]) -> None:
     while True:
         await asyncio.sleep(every)
-        activity.heartbeat()
+        activity.heartbeat(*latest)

@@ -9,6 +9,11 @@ Each poll imports new orders, then (behind the "cancellation-requests" patch) re
 buyers' cancellation requests to their orders, with a cursor of its own. A poller that
 was running before the patch starts relaying at its next continue-as-new: within a run,
 Temporal keeps a patch's first answer.
+
+Behind the "cancellation-relay-bounded" patch the relay has a few attempts per poll
+(`RELAY_RETRY`, `RELAY_DEADLINE`) instead of retrying for ever: a relay that keeps
+failing would otherwise hold the poll, and with it every new order, behind it. Its
+last attempt returns what it did, the cursor moves over that, and the next poll goes on.
 """
 
 from __future__ import annotations
@@ -18,19 +23,31 @@ from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.intake import IntakeActivities
     from crossdock.models.intake import ImportCancellationsInput, ImportOrdersInput
     from crossdock.models.order import Channel
-    from workflows.options import call_partner
+    from workflows.options import PARTNER_HEARTBEAT, call_partner
 
 # Re-read this much before the newest order seen: marketplaces index orders a little
 # late, so a strict cursor would miss some. Orders seen in the overlap are skipped.
 OVERLAP = timedelta(minutes=5)
 POLLS_PER_RUN = 200
 CANCELLATION_REQUESTS = "cancellation-requests"
+BOUNDED_RELAY = "cancellation-relay-bounded"
+# A relay attempt heartbeats its progress, so each retry resumes where the last stopped;
+# after these the poll moves on and the next poll asks again from the cursor.
+RELAY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=4,
+)
+RELAY_ATTEMPT = timedelta(minutes=2)
+RELAY_DEADLINE = timedelta(minutes=5)
 
 
 class PollInput(BaseModel):
@@ -92,12 +109,20 @@ class MarketplacePollWorkflow:
     async def _relay_cancellations(self, state: PollInput) -> None:
         since = state.cancellations_after or state.created_after
         try:
-            result = await call_partner(
-                IntakeActivities.import_cancellation_requests,
-                ImportCancellationsInput(
-                    channel=state.channel, since=since, skip=sorted(state.cancellations_seen)
-                ),
+            request = ImportCancellationsInput(
+                channel=state.channel, since=since, skip=sorted(state.cancellations_seen)
             )
+            if workflow.patched(BOUNDED_RELAY):
+                result = await workflow.start_activity_method(
+                    IntakeActivities.import_cancellation_requests,
+                    request,
+                    start_to_close_timeout=RELAY_ATTEMPT,
+                    schedule_to_close_timeout=RELAY_DEADLINE,
+                    heartbeat_timeout=PARTNER_HEARTBEAT,
+                    retry_policy=RELAY_RETRY,
+                )
+            else:
+                result = await call_partner(IntakeActivities.import_cancellation_requests, request)
         except ActivityError as err:
             # A listing the marketplace refuses must not stop order intake: the cursor
             # stays, so the next poll asks again.

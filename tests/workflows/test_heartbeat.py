@@ -17,7 +17,7 @@ from temporalio.exceptions import ActivityError, TimeoutError, TimeoutType
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Interceptor, Worker
 
-from activities.heartbeat import HeartbeatInterceptor
+from activities.heartbeat import HeartbeatInterceptor, beat
 from crossdock.binaries import installed_binary
 
 
@@ -84,3 +84,44 @@ async def test_without_heartbeats_the_same_call_times_out(own_env: WorkflowEnvir
     assert isinstance(cause, ActivityError)
     assert isinstance(cause.cause, TimeoutError)
     assert cause.cause.type == TimeoutType.HEARTBEAT
+
+
+# Progress reported on the first attempt, then several of the interceptor's own beats,
+# then a passing failure: the retry must see the progress, not the last empty beat.
+@activity.defn
+async def resumable_call() -> list[str]:
+    if activity.info().attempt == 1:
+        beat(["order-1", "order-2"])
+        await asyncio.sleep(1.0)
+        raise RuntimeError("partner went away")
+    details = activity.info().heartbeat_details
+    return list(details[0]) if details else []
+
+
+@workflow.defn
+class ResumableCallWorkflow:
+    @workflow.run
+    async def run(self) -> list[str]:
+        return await workflow.execute_activity(
+            resumable_call,
+            start_to_close_timeout=timedelta(seconds=20),
+            heartbeat_timeout=timedelta(seconds=5),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100)),
+        )
+
+
+async def test_a_retry_resumes_from_the_progress_an_attempt_reported(
+    own_env: WorkflowEnvironment,
+) -> None:
+    task_queue = f"heartbeat-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        own_env.client,
+        task_queue=task_queue,
+        workflows=[ResumableCallWorkflow],
+        activities=[resumable_call],
+        interceptors=[HeartbeatInterceptor(every=0.1)],
+    ):
+        resumed = await own_env.client.execute_workflow(
+            ResumableCallWorkflow.run, id=task_queue, task_queue=task_queue
+        )
+    assert resumed == ["order-1", "order-2"]
