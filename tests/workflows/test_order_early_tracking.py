@@ -20,6 +20,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from crossdock.models.order_steps import TrackingUpdate
 from tests.conftest import skip_time
 from tests.factories import NOW, order
 from tests.workflows.order_harness import OrderHandle, start, wait_for_state, worker
@@ -44,7 +45,7 @@ SETTLE = 0.3
 
 
 def scans_during_label(
-    partners: Partners, handle: list[OrderHandle], by_label: dict[int, list[object]]
+    partners: Partners, handle: list[OrderHandle], by_label: dict[int, list[TrackingUpdate]]
 ) -> None:
     """While the n-th `buy_label` runs (before its answer), send the scans of
     `by_label[n]`."""
@@ -52,7 +53,7 @@ def scans_during_label(
     async def send() -> None:
         updates = by_label.get(partners.names().count("buy_label"), [])
         if updates:
-            await signal(handle[0], *updates)  # type: ignore[arg-type]
+            await signal(handle[0], *updates)
             await asyncio.sleep(SETTLE)
 
     partners.during_label = send
@@ -75,7 +76,7 @@ async def test_scans_before_the_labels_are_filed_under_their_parcels(
     )
     async with worker(time_env, task_queue, partners):
         handle.append(await start(time_env, task_queue, heavy_order("SF17000001"), **POLICY))
-        await wait_for_state(handle[0], OrderState.PAYMENT_CAPTURED)
+        await wait_for_state(handle[0], OrderState.IN_TRANSIT)  # every parcel has moved
         await signal(handle[0], scan(2, "delivered", parcel=2))
         await wait_for_state(handle[0], OrderState.DELIVERED)
         status = await handle[0].query(OrderWorkflow.status)
@@ -83,7 +84,7 @@ async def test_scans_before_the_labels_are_filed_under_their_parcels(
         if RECORD:
             history = await handle[0].fetch_history()
             path = Path(RECORD, "order-storefront-two-packages-scanned-before-labels.json")
-            path.write_text(history.to_json())
+            path.write_text(history.to_json())  # noqa: ASYNC240
     assert result.state == OrderState.COMPLETED
     assert [(p.outcome, p.events_seen) for p in status.parcels] == [
         ("delivered", ["evt_1_1", "evt_1_2"]),
