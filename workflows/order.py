@@ -3,10 +3,10 @@
 The workflow is the order lifecycle table plus the waiting; the steps live in their own
 modules: order_review (checks and the operator's review), order_payment, order_stock and
 order_backorder (warehouse), order_customs, order_packing and order_packages (parcels),
-order_shipping, order_parcel (tracking and exceptions), order_refund, order_ledger (the
-refund ledger of linked returns and disputes), order_channel (telling the marketplace);
-order_context holds the run's state and order_status what the `status` query answers.
-Every partner call is an activity with
+order_shipping, order_tracking (carrier events), order_parcel (tracking and exceptions),
+order_refund, order_ledger (the refund ledger of linked returns and disputes),
+order_channel (telling the marketplace); order_context holds the run's state and
+order_status what the `status` query answers. Every partner call is an activity with
 an idempotency key derived from the workflow id and the step, so retries, worker crashes
 and replays can never charge, declare, label or confirm twice. Any business failure
 before shipment cancels the order and compensates what was done, newest first.
@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.channel_cancel import SellerCancelReason
     from crossdock.models.order_cases import CaseLink, RefundGrant, RefundOutcome, RefundRequest
     from crossdock.models.order_states import BEFORE_SHIPMENT, OrderState
-    from crossdock.models.order_status import TRACKING_EXCEPTIONS, TRACKING_PROGRESS, OrderStatus
+    from crossdock.models.order_status import OrderStatus
     from crossdock.models.order_steps import (
         AddressCorrection,
         CancelReceipt,
@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
         order_packages,
         order_questions,
         order_stock,
-        tracking_memory,
+        order_tracking,
     )
     from workflows.order_backorder import ship_backorder
     from workflows.order_channel import TELL_CHANNEL, tell_channel
@@ -341,28 +341,9 @@ class OrderWorkflow:
     @workflow.signal
     def tracking_update(self, update: TrackingUpdate) -> None:
         """A carrier event; duplicates, stale (out-of-order) events and events about an
-        earlier parcel of this order change nothing."""
-        status = self._ctx.status
-        if status.parcels:
-            if order_packages.record(status, update, workflow.now()):
-                self._ctx.note("tracking_update", f"{update.tracking_code} {update.status}")
-            return
-        label = status.label
-        if update.event_id in status.tracking_events_seen:
-            return
-        if label is not None and update.tracking_code != label.tracking_code:
-            return
-        tracking_memory.remember(status.tracking_events_seen, update.event_id)
-        status.last_scan_at = workflow.now()
-        if update.status not in TRACKING_PROGRESS:
-            if update.status in TRACKING_EXCEPTIONS:
-                status.tracking_exception = update.status
-                status.tracking_detail = update.description
-            self._ctx.note("tracking_update", f"{update.status}: {update.description}")
-            return
-        if TRACKING_PROGRESS.index(update.status) > status.tracking_rank():
-            status.tracking_status = update.status
-            self._ctx.note("tracking_update", f"{update.status}: {update.description}")
+        earlier parcel of this order change nothing; one about a parcel whose label is
+        not recorded yet is kept until it is (workflows/order_tracking.py)."""
+        order_tracking.receive(self._ctx, update)
 
     @workflow.signal
     def link_case(self, link: CaseLink) -> None:

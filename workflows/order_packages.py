@@ -121,9 +121,8 @@ def record(status: OrderStatus, update: TrackingUpdate, now: datetime) -> bool:
     if parcel is None:
         # Maybe a parcel whose label the workflow has not recorded yet (the carrier's
         # webhook beat the activity's result): keep it until that parcel appears.
-        known = any(update.tracking_code in _codes(p) for p in status.parcels)
-        if not known and update not in status.early_tracking:
-            status.early_tracking = [*status.early_tracking[-(EARLY_EVENTS - 1) :], update]
+        if not any(update.tracking_code in _codes(p) for p in status.parcels):
+            keep_early(status, update)
         return False
     if parcel.outcome or update.event_id in parcel.events_seen:
         return False
@@ -136,6 +135,17 @@ def record(status: OrderStatus, update: TrackingUpdate, now: datetime) -> bool:
         if update.status == "delivered":
             parcel.outcome = "delivered"
     summarise(status)
+    return True
+
+
+def keep_early(status: OrderStatus, update: TrackingUpdate) -> bool:
+    """Keep an event for a parcel whose label is not recorded yet; False when it is kept
+    already. Only the latest `EARLY_EVENTS` are kept, so events for parcels that never
+    become the order's cannot grow its state; progress only moves forward, so the
+    latest say the most."""
+    if update in status.early_tracking:
+        return False
+    status.early_tracking = [*status.early_tracking[-(EARLY_EVENTS - 1) :], update]
     return True
 
 

@@ -13,7 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.order_states import OrderState
     from crossdock.models.order_status import TRACKING_PROGRESS, ParcelStatus
     from crossdock.models.order_steps import BuyLabelInput, ConfirmShipmentInput, VoidLabelInput
-    from workflows import order_further
+    from workflows import order_further, order_tracking
     from workflows.options import call_partner, condition_within
     from workflows.order_context import OrderContext
     from workflows.order_packages import (
@@ -49,6 +49,7 @@ async def buy_label(ctx: OrderContext) -> None:
     if ctx.status.needs_attention:
         ctx.attention(False, "label bought")
     ctx.move(OrderState.LABEL_BOUGHT, f"{label.carrier} {label.service} {label.tracking_code}")
+    order_tracking.adopt(ctx)  # scans that reached the order before its label did
 
 
 async def confirm_shipment(ctx: OrderContext) -> None:
@@ -126,6 +127,7 @@ async def reship(ctx: OrderContext, package: int) -> None:
     status.tracking_status = status.tracking_exception = status.tracking_detail = ""
     status.last_scan_at = workflow.now()
     ctx.move(OrderState.RESHIPPING, f"new parcel: {label.carrier} {label.tracking_code}")
+    order_tracking.adopt(ctx)
     confirmation = ConfirmShipmentInput(
         order=ctx.order,
         tracking_code=label.tracking_code,
