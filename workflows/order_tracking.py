@@ -15,10 +15,10 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from crossdock.models.order_status import TRACKING_EXCEPTIONS, TRACKING_PROGRESS, OrderStatus
     from crossdock.models.order_steps import TrackingUpdate
     from workflows import order_packages, tracking_memory
     from workflows.order_context import OrderContext
-    from workflows.order_status import TRACKING_EXCEPTIONS, TRACKING_PROGRESS, OrderStatus
 
 EARLY_TRACKING = "early-tracking"
 

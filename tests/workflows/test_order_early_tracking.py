@@ -20,6 +20,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from crossdock.models.order_states import OrderState
 from crossdock.models.order_steps import TrackingUpdate
 from tests.conftest import skip_time
 from tests.factories import NOW, order
@@ -36,7 +37,6 @@ from tests.workflows.test_order_parcel import (
 )
 from workflows.order import OrderWorkflow
 from workflows.order_packages import EARLY_EVENTS
-from workflows.order_states import OrderState
 
 # Set to a directory to save the histories of these runs (tests/histories/README.md).
 RECORD = os.environ.get("CROSSDOCK_RECORD_HISTORIES", "")
