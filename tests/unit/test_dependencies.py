@@ -201,3 +201,30 @@ def test_the_check_sees_a_planted_back_arrow_and_cycle() -> None:
     assert ("crossdock.money", "workflows.order") in back_arrows(planted)
     assert ("activities.payments", "crossdock.sandbox.app") in back_arrows(planted)
     assert any("crossdock.money" in group for group in cycles(planted))
+
+
+def unresolved_imports(path: Path) -> set[str]:
+    """The first-party modules `path` imports from that do not exist."""
+    modules = product_modules()
+    tree = ast.parse(path.read_text(), str(path))
+    named = [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    ] + [
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level
+    ]
+    return {n for n in named if n.split(".")[0] in PACKAGES and n not in modules}
+
+
+def test_every_first_party_import_names_a_module_that_exists(tmp_path: Path) -> None:
+    # mypy runs with ignore_missing_imports (for untyped third-party packages), so a
+    # moved module's old name would pass it: this is where that is caught.
+    missing = {(m, n) for m, path in product_modules().items() for n in unresolved_imports(path)}
+    assert missing == set()
+    planted = tmp_path / "planted.py"
+    planted.write_text("from workflows.order_status import OrderStatus\nimport os\n")
+    assert unresolved_imports(planted) == {"workflows.order_status"}
