@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.dispute_questions import answer_refusal, contests
     from workflows.dispute_states import DisputeState
     from workflows.dispute_status import DisputeInput, DisputeResult, DisputeStatus
+    from workflows.dispute_verdict import await_verdict
     from workflows.options import condition_within
     from workflows.search import CROSSDOCK_STATE
 
@@ -56,7 +57,7 @@ class DisputeWorkflow:
                     break
                 await self._next_round()
             else:
-                await workflow.wait_condition(lambda: ctx.provider_closed or ctx.asked_again)
+                await await_verdict(ctx)
                 if ctx.asked_again:
                     await self._next_round()
                 else:
