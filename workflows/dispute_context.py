@@ -96,9 +96,7 @@ class DisputeContext:
         if self.provider_closed and self.approval.current and self.approval.current.pending:
             self.approval.withdraw(f"the provider closed the round: {event.dispute.status}")
 
-    def take_read(
-        self, read: DisputeSnapshot, since: EventKey, what: str
-    ) -> bool:
+    def take_read(self, read: DisputeSnapshot, since: EventKey, what: str) -> bool:
         """Apply the dispute as a call read it from the provider (an answer, a re-read);
         say whether it was taken. A read has no time of its own: it is newer than every
         event delivered before the call began (`since`: the latest one then), but an

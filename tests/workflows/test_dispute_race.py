@@ -7,7 +7,9 @@ provider. On the time-skipping server, with stand-in activities."""
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import timedelta
+from pathlib import Path
 
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
@@ -28,6 +30,14 @@ from workflows.dispute_states import DisputeState
 from workflows.dispute_status import DisputeStatus
 
 DAY = timedelta(days=1)
+# Set to a directory to save the histories of these runs (tests/histories/README.md).
+RECORD = os.environ.get("CROSSDOCK_RECORD_HISTORIES", "")
+
+
+async def record(handle: DisputeHandle, name: str) -> None:
+    if RECORD:
+        history = await handle.fetch_history()
+        Path(RECORD, f"{name}.json").write_text(history.to_json())  # noqa: ASYNC240
 
 
 async def submitting(partners: DisputePartners) -> None:
@@ -85,6 +95,7 @@ async def test_an_atoz_claim_decided_during_the_submission_ends_won(
         status = await wait_for(handle, DisputeState.WON)
         await skip_time(time_env, DisputePolicy().reopen_window_seconds + 1)
         ended = await handle.describe()
+        await record(handle, "dispute-amazon-closed-during-submission-won")
     assert ended.status == WorkflowExecutionStatus.COMPLETED
     assert status.snapshot.status == ProviderStatus.WON
     assert status.answers[0].status == ProviderStatus.UNDER_REVIEW  # kept, not applied
@@ -133,6 +144,7 @@ async def test_a_verdict_that_never_arrives_is_read_from_the_provider(
             update={"status": ProviderStatus.LOST, "submission_count": 1}
         )
         result = await handle.result()
+        await record(handle, "dispute-stripe-verdict-never-delivered-read-lost")
     assert result.state == DisputeState.LOST
     reads = partners.named("read")
     assert len(reads) == 2 and reads[0].dispute_id == stripe.snapshot.id
