@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.dispute_states import DisputeState
 
+ORDER_CLOSED = "order_closed"
 LOSS_MEANINGS = {
     RETRY: "retry books it on the order again",
     DONE_BY_HAND: "done_by_hand records where you booked it instead (say where)",
@@ -48,7 +49,6 @@ OUTCOME_STATES = {
 }
 
 
-ORDER_CLOSED = "order_closed"
 # Before this patch the answer to a submission or an acceptance replaced the provider's
 # status even when an event delivered during the call had already closed the round (a
 # dispute then waited in `submitted` for a verdict it had received, docs/chaos.md), and

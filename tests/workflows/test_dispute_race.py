@@ -174,3 +174,23 @@ async def test_a_failed_read_is_noted_and_tried_again_later(
     assert [e.event for e in status.timeline].count("provider_read_failed") == 2
     assert status.needs_attention and "reading the dispute refused" in status.reason
     assert won.snapshot.status == ProviderStatus.WON and not won.needs_attention
+
+
+async def test_a_refusal_from_a_provider_that_closed_meanwhile_asks_nobody(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """The provider closes the dispute while the submission runs, then refuses it (past
+    due, closed): the verdict is applied, no person is asked to retry or concede."""
+    partners = DisputePartners(order_id=f"order-storefront-{task_queue}", refuse_submission=1)
+    now = await time_env.get_current_time()
+    stripe = Provider(now, dispute_id=f"dp_{task_queue}")
+    async with worker(time_env, task_queue, partners):
+        handle = await contested_while_closed(
+            time_env, task_queue, partners, stripe, ProviderStatus.LOST, DisputeProvider.STRIPE
+        )
+        result = await handle.result()
+        status = await handle.query(DisputeWorkflow.status)
+    assert result.state == DisputeState.LOST and result.submissions == 0
+    assert [a.request.key for a in status.approvals] == ["decide-1"]
+    assert any(e.event == "refused_after_close" for e in status.timeline)
+    assert len(partners.named("reserve")) == 1
