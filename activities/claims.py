@@ -17,6 +17,7 @@ from crossdock.models.dispute import (
     DisputeAnswer,
     DisputeProvider,
     DisputeSnapshot,
+    ReadDisputeInput,
     SubmitEvidenceInput,
 )
 from crossdock.partners.amazon_claims import AmazonClaimsClient
@@ -67,6 +68,13 @@ class MarketplaceClaims:
                     input.dispute_id, carrier, tracking, _note(input.evidence)
                 )
         return _answer(snapshot)
+
+    async def read(self, input: ReadDisputeInput) -> DisputeSnapshot:
+        """The claim as the marketplace has it now."""
+        with partner_errors():
+            if input.provider is DisputeProvider.EBAY_CASE:
+                return await self._ebay().get_case(input.dispute_id)
+            return await self._amazon().get_claim(input.dispute_id)
 
     async def accept(self, input: CloseDisputeInput) -> DisputeAnswer:
         """Refund the buyer in full through the marketplace, closing the claim."""

@@ -27,9 +27,11 @@ from crossdock.models.dispute import (
     CloseDisputeInput,
     DisputeAnswer,
     DisputeProvider,
+    DisputeSnapshot,
     GatheredEvidence,
     GatherEvidenceInput,
     LossRecorded,
+    ReadDisputeInput,
     RecordLossInput,
     SubmitEvidenceInput,
 )
@@ -127,6 +129,17 @@ class DisputeActivities:
         return DisputeAnswer(
             dispute_id=dispute.id, status=dispute.status, submission_count=dispute.submission_count
         )
+
+    @activity.defn
+    async def read_dispute(self, input: ReadDisputeInput) -> DisputeSnapshot:
+        """The dispute as its provider has it now: the source of truth when its events
+        are late, lost, or crossed by an answer."""
+        if input.provider in CLAIM_PROVIDERS:
+            return await self._claims.read(input)
+        with partner_errors():
+            if input.provider is DisputeProvider.EBAY:
+                return await self._ebay_client().get_dispute(input.dispute_id)
+            return await self._disputes.retrieve_dispute(input.dispute_id)
 
     @activity.defn
     async def close_dispute(self, input: CloseDisputeInput) -> DisputeAnswer:

@@ -119,6 +119,8 @@ class Settings(BaseSettings, OrderClocks):
     dispute_escalate_before_seconds: float = Field(default=24 * 3600, gt=0)
     dispute_decide_margin_seconds: float = Field(default=6 * 3600, gt=0)
     dispute_reopen_window_seconds: float = Field(default=45 * 24 * 3600, gt=0)
+    # Awaiting a verdict, a dispute is read from its provider this often (DisputePolicy).
+    dispute_recheck_after_seconds: float = Field(default=24 * 3600, gt=0)
     # Dispute sandbox: time to answer a new dispute, and how long the issuer takes to
     # decide one under review (0 = only through its _sandbox routes).
     dispute_due_seconds: float = Field(default=7 * 24 * 3600, gt=0)

@@ -3,10 +3,11 @@
 `dispute-{provider}-{id}`, started by intake with the provider's first event (signal-
 with-start, so later events reach the same run). Each round: gather the evidence from
 the order and stage it, let an operator contest or accept before the deadline (or the
-deadline policy decide), submit exactly once, then wait for the provider's verdict. An
-inquiry escalating into a chargeback, or a won dispute coming back as pre-arbitration or
-a second chargeback, starts a new round in a new run (continue-as-new) with the same
-status and timeline. Lost or accepted amounts are booked on the order's refund ledger.
+deadline policy decide), submit exactly once, then wait for the provider's verdict (read
+from the provider when it is slow to come, dispute_verdict.py). An inquiry escalating
+into a chargeback, or a won dispute coming back as pre-arbitration or a second
+chargeback, starts a new round in a new run (continue-as-new) with the same status and
+timeline. Lost or accepted amounts are booked on the order's refund ledger.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.dispute_evidence import gather
     from workflows.dispute_outcome import accept, apply_outcome, submit
     from workflows.dispute_questions import answer_refusal, contests
+    from workflows.dispute_verdict import await_verdict
     from workflows.options import condition_within
     from workflows.search import CROSSDOCK_STATE
 
@@ -56,7 +58,7 @@ class DisputeWorkflow:
                     break
                 await self._next_round()
             else:
-                await workflow.wait_condition(lambda: ctx.provider_closed or ctx.asked_again)
+                await await_verdict(ctx)
                 if ctx.asked_again:
                     await self._next_round()
                 else:

@@ -5,6 +5,7 @@ dispute_outcome and take this."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -15,7 +16,9 @@ with workflow.unsafe.imports_passed_through():
         FINAL,
         NEEDS_ANSWER,
         DisputeEvent,
+        DisputeSnapshot,
         ProviderStatus,
+        moves_on,
     )
     from crossdock.models.dispute_states import DISPUTE_LIFECYCLE, DisputeState
     from crossdock.models.dispute_status import EVENTS_REMEMBERED, DisputeInput, DisputeStatus
@@ -26,6 +29,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.options import P, R, call_partner
     from workflows.refusals import refusal_of
     from workflows.search import CROSSDOCK_STATE, NEEDS_ATTENTION
+
+# The (created, status rank) of the latest provider event taken in; None before any.
+EventKey = tuple[datetime, int] | None
 
 # Our states after which the provider asking again means a new round.
 ANSWERED = frozenset({DisputeState.SUBMITTED, DisputeState.WON, DisputeState.INQUIRY_CLOSED})
@@ -89,6 +95,31 @@ class DisputeContext:
             self.note("provider_status", f"{before} → {event.dispute.status} ({event.type})")
         if self.provider_closed and self.approval.current and self.approval.current.pending:
             self.approval.withdraw(f"the provider closed the round: {event.dispute.status}")
+
+    def take_read(self, read: DisputeSnapshot, since: EventKey, what: str) -> bool:
+        """Apply the dispute as a call read it from the provider (an answer, a re-read);
+        say whether it was taken. A read has no time of its own: it is newer than every
+        event delivered before the call began (`since`: the latest one then), but an
+        event delivered during the call may be newer than it, and a decided round stays
+        decided; then the read counts only if it moves the round on."""
+        status = self.status
+        current = status.snapshot
+        fresh = status.latest_event == since and current.status not in FINAL
+        count = max(current.submission_count, read.submission_count)
+        if not fresh and not moves_on(read.status, current.status):
+            status.snapshot = current.model_copy(update={"submission_count": count})
+            self.note("provider_answer_older", f"{what}: {read.status}; {current.status} stands")
+            return False
+        status.snapshot = current.model_copy(
+            update={
+                "status": read.status,
+                "submission_count": count,
+                "due_by": read.due_by or current.due_by,
+            }
+        )
+        if read.status != current.status:
+            self.note("provider_status", f"{current.status} → {read.status} ({what})")
+        return True
 
     @property
     def provider_status(self) -> ProviderStatus:

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from crossdock.models.dispute_states import DisputeState
     from crossdock.models.order_cases import RefundOutcome
-    from workflows.dispute_context import DisputeContext, PartnerRefused
+    from workflows.dispute_context import DisputeContext, EventKey, PartnerRefused
     from workflows.dispute_questions import (
         CLOSE,
         CONCEDE,
@@ -49,14 +49,34 @@ OUTCOME_STATES = {
 }
 
 
-def _answered(ctx: DisputeContext, answer: DisputeAnswer) -> None:
-    """The provider's reply is its newest word on the dispute: until a later event says
-    otherwise, the round is under review (or closed), not waiting for us any more."""
+# Before this patch the answer to a submission or an acceptance replaced the provider's
+# status even when an event delivered during the call had already closed the round (a
+# dispute then waited in `submitted` for a verdict it had received, docs/chaos.md), and
+# a refusal from a provider that had closed the round meanwhile was put to a person.
+EVENTS_OUTRANK_ANSWERS = "dispute-events-outrank-answers"
+
+
+def _answered(ctx: DisputeContext, answer: DisputeAnswer, since: EventKey) -> None:
+    """Record the provider's reply; it is the provider's newest word unless an event
+    delivered during the call said more (`DisputeContext.take_read`)."""
     status = ctx.status
     status.answers.append(answer)
-    status.snapshot = status.snapshot.model_copy(
+    read = status.snapshot.model_copy(
         update={"status": answer.status, "submission_count": answer.submission_count}
     )
+    if workflow.patched(EVENTS_OUTRANK_ANSWERS):
+        ctx.take_read(read, since, "answer")
+    else:
+        status.snapshot = read
+
+
+def _closed_meanwhile(ctx: DisputeContext, refused: PartnerRefused) -> bool:
+    """A refusal from a provider that has closed the round: nobody needs asking, the
+    verdict is applied by the workflow's loop."""
+    if not ctx.provider_closed or not workflow.patched(EVENTS_OUTRANK_ANSWERS):
+        return False
+    ctx.note("refused_after_close", f"{ctx.provider_status}: {refused}")
+    return True
 
 
 async def submit(ctx: DisputeContext) -> None:
@@ -72,9 +92,12 @@ async def submit(ctx: DisputeContext) -> None:
             idempotency_key=ctx.key("submit" if attempt == 1 else f"submit-{attempt}"),
             provider=ctx.provider,
         )
+        since = ctx.status.latest_event
         try:
             answer = await ctx.call(DisputeActivities.submit_dispute_evidence, request)
         except PartnerRefused as refused:
+            if _closed_meanwhile(ctx, refused):
+                return
             # Past due or closed at the provider: a person looks.
             ctx.flag(f"evidence refused by {ctx.provider}: {refused}")
             ctx.note("submission_refused", str(refused))
@@ -92,7 +115,7 @@ async def submit(ctx: DisputeContext) -> None:
                 continue
             await _after_refusal(ctx, choice, decision, DisputeState.SUBMITTED)
             return
-        _answered(ctx, answer)
+        _answered(ctx, answer, since)
         fields = ", ".join(sorted(request.evidence))
         ctx.move(DisputeState.SUBMITTED, f"submission {answer.submission_count}: {fields}")
         return
@@ -125,9 +148,12 @@ async def accept(ctx: DisputeContext) -> None:
             idempotency_key=ctx.key("accept" if attempt == 1 else f"accept-{attempt}"),
             provider=ctx.provider,
         )
+        since = ctx.status.latest_event
         try:
             answer = await ctx.call(DisputeActivities.close_dispute, request)
         except PartnerRefused as refused:
+            if _closed_meanwhile(ctx, refused):
+                return
             ctx.flag(f"accepting refused by {ctx.provider}: {refused}")
             ctx.note("accept_refused", str(refused))
             if not workflow.patched(REFUSALS_ASK):
@@ -141,7 +167,7 @@ async def accept(ctx: DisputeContext) -> None:
                 continue
             await _after_refusal(ctx, choice, decision, DisputeState.ACCEPTED)
             return
-        _answered(ctx, answer)
+        _answered(ctx, answer, since)
         by = ctx.status.decided_by
         ctx.move(DisputeState.ACCEPTED, f"by {by}; {snapshot.amount} conceded")
         await book_loss(ctx, "dispute accepted")

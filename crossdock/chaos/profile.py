@@ -57,6 +57,8 @@ CHAOS_TIMERS: dict[str, Any] = {
     "dispute_decide_margin_seconds": 5.0,
     "dispute_review_seconds": 3.0,
     "dispute_reopen_window_seconds": 5.0,
+    # A dispute awaiting a verdict reads it from the provider every 10 s.
+    "dispute_recheck_after_seconds": 10.0,
     # A partner call that hangs (the `timeout` fault) is given up after 3 s, not 10.
     "partner_timeout_seconds": 3.0,
     # Demo orders promise delivery within two minutes (ship by 40 s after checkout).

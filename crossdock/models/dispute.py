@@ -99,6 +99,32 @@ STATUS_RANK: dict[ProviderStatus, int] = {
     ProviderStatus.PREVENTED: 2,
 }
 
+# Which round a status belongs to: an inquiry's, a chargeback's, or an appeal's
+# (pre-arbitration); a decision ends a chargeback or an appeal.
+ROUND_KINDS: dict[ProviderStatus, frozenset[str]] = {
+    ProviderStatus.WARNING_NEEDS_RESPONSE: frozenset({"inquiry"}),
+    ProviderStatus.WARNING_UNDER_REVIEW: frozenset({"inquiry"}),
+    ProviderStatus.WARNING_CLOSED: frozenset({"inquiry"}),
+    ProviderStatus.NEEDS_RESPONSE: frozenset({"chargeback"}),
+    ProviderStatus.UNDER_REVIEW: frozenset({"chargeback"}),
+    ProviderStatus.APPEAL_NEEDS_RESPONSE: frozenset({"appeal"}),
+    ProviderStatus.APPEAL_UNDER_REVIEW: frozenset({"appeal"}),
+    ProviderStatus.WON: frozenset({"chargeback", "appeal"}),
+    ProviderStatus.LOST: frozenset({"chargeback", "appeal"}),
+    ProviderStatus.PREVENTED: frozenset({"chargeback", "appeal"}),
+}
+
+
+def moves_on(read: ProviderStatus, current: ProviderStatus) -> bool:
+    """Whether `read`, a status with no time of its own (an API call's answer), is later
+    than `current` for certain: further along the same round. A round only moves
+    forward (asked, under review, decided), so a decided dispute never goes back to
+    under review; anything else is left to the provider's timestamped events."""
+    return STATUS_RANK[read] > STATUS_RANK[current] and bool(
+        ROUND_KINDS[read] & ROUND_KINDS[current]
+    )
+
+
 # Stripe's evidence fields (`dispute.evidence`). The File-typed ones (receipt,
 # customer_communication, refund_policy, shipping_documentation, ...) hold a file id at
 # Stripe; we stage a document reference there.
@@ -206,6 +232,13 @@ class SubmitEvidenceInput(BaseModel):
     provider: DisputeProvider = DisputeProvider.STRIPE
 
 
+class ReadDisputeInput(BaseModel):
+    """Read a dispute as its provider has it now (the source of truth)."""
+
+    dispute_id: str
+    provider: DisputeProvider = DisputeProvider.STRIPE
+
+
 class CloseDisputeInput(BaseModel):
     dispute_id: str
     idempotency_key: str
@@ -279,6 +312,11 @@ class DisputePolicy(BaseModel):
     )
     # After a win, how long a pre-arbitration or second chargeback may still reopen it.
     reopen_window_seconds: float = Field(default=45 * 24 * 3600, gt=0)
+    # Waiting for the provider's verdict (or after a refusal left to it), the dispute is
+    # read from the provider every this long until a verdict arrives: a dropped webhook,
+    # a poll that missed a change or an answer that crossed an event cannot leave it
+    # waiting for ever.
+    recheck_after_seconds: float = Field(default=24 * 3600, gt=0)
 
     def finance_threshold(self, currency: str) -> Money | None:
         amount = self.finance_thresholds.get(currency)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from crossdock.chaos.driver import ChaosPlan, ChaosReport, run_chaos
-from crossdock.chaos.invariants import by_workflow, closed_by_provider, silent_parcels
+from crossdock.chaos.invariants import by_workflow
 from crossdock.chaos.profile import chaos_settings
 from tests.servers import free_port
 
@@ -77,25 +77,6 @@ async def test_chaos_run_keeps_every_invariant(
     assert report.row("disputes started").count >= 1
     assert report.row("captures").count >= 1
     # The outcome: every invariant kept, every case closed or parked for a person.
-    found = by_workflow(row for row in report.rows if row.name != "workflows stuck")
-    assert found == {}
-    stuck = report.row("workflows stuck").violations
-    if stuck and all(_known_race(report, line) for line in stuck):
-        pytest.xfail(
-            "known bugs: (1) workflows/order.py tracking_update files a multi-package "
-            "order's carrier events that arrive before its labels are recorded as "
-            "single-parcel events, so the order waits for a scan that already came; "
-            "(2) a dispute's submit answer, arriving after the provider's closing event, "
-            "overwrites the closed snapshot, so the dispute waits in submitted for a "
-            f"decision it already received: {stuck}"
-        )
-    assert stuck == []
+    assert by_workflow(report.rows) == {}
     assert report.drained
     assert report.violations == 0
-
-
-def _known_race(report: ChaosReport, violation: str) -> bool:
-    """A stuck case matching one of the two known races (see the xfail above)."""
-    assert report.evidence is not None
-    case = report.evidence.cases[violation.partition(": ")[0]]
-    return bool(silent_parcels(case) or closed_by_provider(case))

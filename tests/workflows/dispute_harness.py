@@ -31,6 +31,7 @@ from crossdock.models.dispute import (
     GatherEvidenceInput,
     LossRecorded,
     ProviderStatus,
+    ReadDisputeInput,
     RecordLossInput,
     SubmitEvidenceInput,
 )
@@ -78,6 +79,12 @@ class DisputePartners:
     refuse_close: int = 0
     # gather_dispute_evidence fails (retryably) every time: the order cannot be read.
     gather_fails: bool = False
+    # Holds the submission's answer until set, as a slow provider (or a retried call)
+    # would: the provider's own events may arrive meanwhile.
+    submit_gate: asyncio.Event | None = None
+    submit_status: ProviderStatus = ProviderStatus.UNDER_REVIEW
+    # What a re-read of the dispute finds at the provider; None: the read fails.
+    provider_view: DisputeSnapshot | None = None
     calls: list[tuple[str, Any]] = field(default_factory=list)
     submissions: dict[str, int] = field(default_factory=dict)
     # Workflow ids the test started: terminated when its worker stops.
@@ -102,6 +109,8 @@ class DisputePartners:
         @activity.defn(name="submit_dispute_evidence")
         async def submit(input: SubmitEvidenceInput) -> DisputeAnswer:
             self.calls.append(("submit", input))
+            if self.submit_gate is not None:
+                await self.submit_gate.wait()
             if self.refuse_submission:
                 self.refuse_submission -= 1
                 raise PartnerRefused(PAST_DUE)
@@ -109,7 +118,7 @@ class DisputePartners:
             count = self.submissions.setdefault(input.idempotency_key, len(self.submissions) + 1)
             return DisputeAnswer(
                 dispute_id=input.dispute_id,
-                status=ProviderStatus.UNDER_REVIEW,
+                status=self.submit_status,
                 submission_count=count,
             )
 
@@ -133,6 +142,18 @@ class DisputePartners:
 
         return [gather, submit, close, reserve]
 
+    def reader(self) -> Any:
+        """The stand-in for re-reading the dispute at its provider (`provider_view`)."""
+
+        @activity.defn(name="read_dispute")
+        async def read(input: ReadDisputeInput) -> DisputeSnapshot:
+            self.calls.append(("read", input))
+            if self.provider_view is None:
+                raise ApplicationError("the provider cannot be read", non_retryable=True)
+            return self.provider_view
+
+        return read
+
 
 @contextlib.asynccontextmanager
 async def worker(
@@ -145,7 +166,7 @@ async def worker(
         env.client,
         task_queue=task_queue,
         workflows=[DisputeWorkflow, OrderStub],
-        activities=partners.activities(),
+        activities=[*partners.activities(), partners.reader()],
         workflow_runner=RUNNER,
     ) as running:
         try:
@@ -192,15 +213,15 @@ async def start(
     partners: DisputePartners,
     first: DisputeEvent,
     policy: DisputePolicy | None = None,
+    provider: DisputeProvider = DisputeProvider.STRIPE,
 ) -> DisputeHandle:
     await env.client.start_workflow(OrderStub.run, id=partners.order_id, task_queue=task_queue)
-    partners.started += [partners.order_id, f"dispute-stripe-{first.dispute.id}"]
+    workflow_id = f"dispute-{provider}-{first.dispute.id}"
+    partners.started += [partners.order_id, workflow_id]
     return await env.client.start_workflow(
         DisputeWorkflow.run,
-        DisputeInput(
-            provider=DisputeProvider.STRIPE, first_event=first, policy=policy or DisputePolicy()
-        ),
-        id=f"dispute-stripe-{first.dispute.id}",
+        DisputeInput(provider=provider, first_event=first, policy=policy or DisputePolicy()),
+        id=workflow_id,
         task_queue=task_queue,
     )
 

@@ -44,6 +44,7 @@ from workflows.dispute import DisputeWorkflow
 from workflows.dispute_intake import DisputePollWorkflow
 
 POLL_SECONDS = 60
+RECHECK_SECONDS = 600
 OPERATOR = Principal(id="ops-7", role=Role.OPERATOR)
 
 
@@ -67,7 +68,7 @@ def claims_worker(
     cases = EbayCasesClient("http://sandbox/ebay", "v^1.1#test", http=http)
     atoz = AmazonClaimsClient("http://sandbox/amazon", "Atza|test", http=http)
     stripe = StripeDisputesClient("http://sandbox/stripe", "sk_test_x", http=http)
-    policy = DisputePolicy(reopen_window_seconds=30)
+    policy = DisputePolicy(reopen_window_seconds=30, recheck_after_seconds=RECHECK_SECONDS)
     deliver = DisputeDelivery(env.client, task_queue, policy)
     intake = DisputeIntakeActivities(deliver, ebay, cases, atoz)
     real = DisputeActivities(env.client, stripe, ebay, cases, atoz)
@@ -81,6 +82,7 @@ def claims_worker(
             intake.poll_marketplace_claims,
             real.submit_dispute_evidence,
             real.close_dispute,
+            real.read_dispute,
             gather,
             reserve,
         ],
@@ -180,3 +182,34 @@ async def test_an_atoz_claim_accepted_is_refunded_once_and_booked_on_the_order(
     assert not ctx.ledger.entries(kind="atoz_representation", reference=claim_id)
     [booked] = partners.named("reserve")
     assert booked.order_workflow_id == placed.workflow_id and booked.amount == placed.order_total
+
+
+async def test_an_atoz_claim_decided_with_no_event_is_read_and_closed(
+    time_env: WorkflowEnvironment, task_queue: str, sandbox: FastAPI, http: httpx.AsyncClient
+) -> None:
+    """The poller is gone when Amazon decides (no event will come): the workflow's own
+    re-read of the claim, over HTTP, finds it denied and ends it won."""
+    order_id = f"305-{task_queue[-7:]}-7654321"
+    placed = await shipped_amazon_order(http, order_id)
+    claim_id = str((await file_atoz_claim(http, order_id))["ClaimId"])
+    partners = DisputePartners(order_id=placed.workflow_id)
+    async with claims_worker(time_env, task_queue, http, partners):
+        await time_env.client.start_workflow(
+            OrderStub.run, id=placed.workflow_id, task_queue=task_queue
+        )
+        handle = await poll_and_find(time_env, task_queue, f"dispute-amazon-{claim_id}")
+        await wait_for(handle, DisputeState.AWAITING_DECISION)
+        decision = Decision(
+            key="decide-1", action=DecisionAction.APPROVE, by=OPERATOR, reason="delivered"
+        )
+        await handle.execute_update(DisputeWorkflow.decide, decision)
+        await wait_for(handle, DisputeState.SUBMITTED)
+        await stop_poller(time_env, task_queue)
+        decided = await http.post(
+            f"/amazon/_sandbox/claims/{claim_id}/decide", json={"winner": "SELLER"}
+        )
+        assert decided.status_code == 200, decided.text
+        await skip_time(time_env, RECHECK_SECONDS + 1)
+        status = await wait_for(handle, DisputeState.WON)
+    assert [e.detail for e in status.timeline if e.event == "provider_read"] == ["won"]
+    assert status.snapshot.status == "won" and not partners.named("reserve")

@@ -9,6 +9,7 @@ rounds need no long timers, so real time serves.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from crossdock.models.dispute import ProviderStatus
 from crossdock.models.dispute_states import DisputeState
 from tests.workflows.dispute_harness import DisputePartners, start, wait_for, worker
 from tests.workflows.test_dispute import concede, contest, provider
+from tests.workflows.test_dispute_race import provider_says, submitting
 from workflows.dispute import DisputeWorkflow
 from workflows.search import ALL as SEARCH_ATTRIBUTES
 
@@ -82,3 +84,32 @@ async def test_inquiry_escalates_and_a_win_comes_back_in_the_same_case(
     # The timeline survived both continue-as-news.
     assert status.timeline[0].event == "opened"
     assert [a.request.key for a in status.approvals] == ["decide-1", "decide-2", "decide-3"]
+
+
+async def test_an_inquiry_escalating_during_the_submission_starts_the_next_round(
+    dev_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """The chargeback's event arrives while the inquiry's answer is submitted; the
+    submission then answers for the inquiry ("warning_under_review"), which belongs to
+    the round before and does not replace the chargeback."""
+    partners = DisputePartners(
+        order_id=f"order-storefront-{task_queue}",
+        submit_gate=asyncio.Event(),
+        submit_status=ProviderStatus.WARNING_UNDER_REVIEW,
+    )
+    stripe = await provider(dev_env, task_queue, status=ProviderStatus.WARNING_NEEDS_RESPONSE)
+    async with worker(dev_env, task_queue, partners):
+        handle = await start(
+            dev_env, task_queue, partners, stripe.event(ProviderStatus.WARNING_NEEDS_RESPONSE)
+        )
+        await wait_for(handle, DisputeState.AWAITING_DECISION)
+        await handle.execute_update(DisputeWorkflow.decide, contest())
+        await submitting(partners)
+        escalated = stripe.event(ProviderStatus.NEEDS_RESPONSE, due_by=stripe.now + 10 * DAY)
+        await handle.signal(DisputeWorkflow.provider_event, escalated)
+        await provider_says(handle, ProviderStatus.NEEDS_RESPONSE)
+        assert partners.submit_gate is not None
+        partners.submit_gate.set()
+        status = await wait_for(handle, DisputeState.AWAITING_DECISION, rounds=2)
+    assert status.snapshot.status == ProviderStatus.NEEDS_RESPONSE
+    assert [a.status for a in status.answers] == [ProviderStatus.WARNING_UNDER_REVIEW]

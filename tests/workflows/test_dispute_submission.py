@@ -9,12 +9,18 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from fastapi import FastAPI
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.disputes import DisputeActivities
 from crossdock.models.approval import Decision, DecisionAction, Principal, Role
-from crossdock.models.dispute import DisputeEvent, DisputePolicy, DisputeProvider
+from crossdock.models.dispute import (
+    DisputeEvent,
+    DisputePolicy,
+    DisputeProvider,
+    ProviderStatus,
+    ReadDisputeInput,
+)
 from crossdock.models.dispute_states import DisputeState
 from crossdock.models.dispute_status import DisputeInput
 from crossdock.partners.stripe_disputes import StripeDisputesClient, dispute_snapshot
@@ -120,3 +126,21 @@ async def test_a_lost_answer_is_retried_and_the_provider_counts_one_submission(
     assert status.answers[0].submission_count == 1
     retrieved = await stripe_api.get(f"/v1/disputes/{first.dispute.id}", headers=AUTH)
     assert retrieved.json()["evidence_details"]["submission_count"] == 1
+
+
+async def test_read_dispute_answers_what_stripe_has_now(
+    time_env: WorkflowEnvironment, stripe_api: httpx.AsyncClient
+) -> None:
+    """The re-read of a waiting dispute (workflows/dispute_verdict.py) over real HTTP."""
+    first = await open_dispute(stripe_api, "order-storefront-SFREAD1")
+    api = StripeDisputesClient("http://sandbox/stripe", "sk_test_x", stripe_api)
+    read = DisputeActivities(time_env.client, api).read_dispute
+    request = ReadDisputeInput(dispute_id=first.dispute.id, provider=DisputeProvider.STRIPE)
+    before = await ActivityEnvironment().run(read, request)
+    resolved = await stripe_api.post(
+        f"/_sandbox/disputes/{first.dispute.id}/resolve", json={"outcome": "lost"}
+    )
+    assert resolved.status_code == 200, resolved.text
+    after = await ActivityEnvironment().run(read, request)
+    assert (before.status, after.status) == (ProviderStatus.NEEDS_RESPONSE, ProviderStatus.LOST)
+    assert after.id == first.dispute.id and after.amount == first.dispute.amount
