@@ -126,8 +126,8 @@ def _order_json(record: OrderRecord, base_url: str, *, detail: bool = True) -> d
     order = record.order
     marketplace = marketplace_of(order)
     return {
+        # No legacyOrderId: Fulfillment v1 (1.20) dropped it from the Order type.
         "orderId": record.id,
-        "legacyOrderId": f"{record.lines[0].legacy_item_id}-{record.lines[0].line_item_id}",
         "creationDate": timestamp(order.placed_at),
         "lastModifiedDate": timestamp(record.last_modified),
         "orderFulfillmentStatus": record.status,
