@@ -35,7 +35,8 @@ from crossdock.money import Money
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import Table
-from crossdock.sandbox.ebay.orders import EbayOrders, ebay_error, refuse, timestamp
+from crossdock.sandbox.ebay.orders import EbayOrders, post_order_error, timestamp
+from crossdock.sandbox.ebay.orders import refuse_post_order as refuse
 from crossdock.sandbox.ebay.post_order import _require_token
 
 PARTNER = "ebay"
@@ -147,7 +148,9 @@ class EbayCases:
     def get(self, case_id: str) -> CaseRecord:
         case = self.records.get(case_id)
         if case is None:
-            raise Refusal(ebay_error(404, 1701, "The case ID is invalid", {"caseId": case_id}))
+            raise Refusal(
+                post_order_error(404, 1701, "The case ID is invalid", {"caseId": case_id})
+            )
         self._expire(case)
         return case
 
