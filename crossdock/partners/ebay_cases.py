@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from crossdock.models.dispute import DisputeSnapshot, ProviderStatus
-from crossdock.money import Money
+from crossdock.partners.amounts import exact_json, partner_money
 from crossdock.partners.ebay import read_ebay_error
 from crossdock.partners.errors import PartnerRejected
 from crossdock.partners.http import PartnerApi
@@ -57,8 +57,11 @@ def _status(body: dict[str, Any]) -> ProviderStatus:
 def case_snapshot(body: dict[str, Any]) -> DisputeSnapshot:
     """Our view of an eBay case (CaseSummaryType or CaseDetailsResponse).
 
+    `claimAmount.value` may be a decimal string or a JSON number (Post-Order types it
+    as a double); read the body with `exact_json` so a number arrives exact.
+
     Raises:
-        ValueError: A field the dispute needs is missing.
+        ValueError: A field the dispute needs is missing, or the amount is not exact.
     """
     try:
         amount = body["claimAmount"]
@@ -66,7 +69,7 @@ def case_snapshot(body: dict[str, Any]) -> DisputeSnapshot:
         return DisputeSnapshot(
             id=str(body["caseId"]),
             order_workflow_id=f"order-ebay-{body['orderId']}",
-            amount=Money.parse(amount["value"], amount["currency"]),
+            amount=partner_money(amount["value"], amount["currency"]),
             reason=claim_reason("ebay_case", str(body.get("caseType", ""))),
             status=_status(body),
             due_by=_date(body.get("respondByDate")),
@@ -106,14 +109,14 @@ class EbayCasesClient(PartnerApi):
         page, pages = 1, 1
         while page <= pages:
             params = {"limit": str(PAGE_SIZE), "offset": str(page)}
-            body = (await self._call("GET", "/search", params=params)).json()
+            body = exact_json(await self._call("GET", "/search", params=params))
             found += body.get("members") or []
             pages = (body.get("paginationOutput") or {}).get("totalPages", 0)
             page += 1
         return found
 
     async def get(self, case_id: str) -> dict[str, Any]:
-        body: dict[str, Any] = (await self._call("GET", f"/{case_id}")).json()
+        body: dict[str, Any] = exact_json(await self._call("GET", f"/{case_id}"))
         return body
 
     async def get_case(self, case_id: str) -> DisputeSnapshot:

@@ -68,8 +68,12 @@ class CaseRecord:
     appealed: bool = False
 
 
-def _amount(money: Money) -> dict[str, str]:
-    return {"value": money.to_decimal_string(), "currency": money.currency}
+def _amount(money: Money) -> dict[str, Any]:
+    """A Post-Order Amount: its `value` is a JSON number (typed double on eBay's Amount
+    page), unlike the Sell APIs' decimal strings."""
+    exact = money.to_decimal()
+    value = int(exact) if exact == exact.to_integral_value() else float(exact)
+    return {"value": value, "currency": money.currency}
 
 
 def _date(moment: datetime) -> dict[str, str]:
