@@ -157,7 +157,12 @@ class DisputeDesk:
     def update(self, dispute_id: str, params: Params, key: str | None) -> Json:
         for name in params:
             if name not in _UPDATE_PARAMS:
-                raise InvalidRequest(400, f"Received unknown parameter: {name}", param=name)
+                raise InvalidRequest(
+                    400,
+                    f"Received unknown parameter: {name}",
+                    code="parameter_unknown",
+                    param=name,
+                )
         dispute = self.get(dispute_id)
         evidence = params.get("evidence", {})
         if not isinstance(evidence, dict):
@@ -167,7 +172,10 @@ class DisputeDesk:
         for name in evidence:
             if name not in EVIDENCE_FIELDS:
                 raise InvalidRequest(
-                    400, f"Received unknown parameter: evidence[{name}]", param=f"evidence[{name}]"
+                    400,
+                    f"Received unknown parameter: evidence[{name}]",
+                    code="parameter_unknown",
+                    param=f"evidence[{name}]",
                 )
         self._answerable(dispute)
         dispute.evidence.update({k: str(v) for k, v in evidence.items()})
