@@ -120,6 +120,9 @@ class EbayLineItem(_EbayModel):
     """A line item. lineItemCost is for the whole quantity, not per unit."""
 
     line_item_id: str = Field(alias="lineItemId")
+    # The listing; with lineItemId (the legacy transaction id) it names the line the
+    # way Post-Order's cases do (itemId + transactionId).
+    legacy_item_id: str | None = Field(default=None, alias="legacyItemId")
     sku: str | None = None
     title: str | None = None
     quantity: int

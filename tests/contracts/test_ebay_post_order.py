@@ -12,7 +12,10 @@ import pytest
 
 from crossdock.partners.ebay_cases import EbayCasesClient
 from crossdock.partners.errors import PartnerRejected
+from tests.claim_orders import open_ebay_case, shipped_ebay_order
 from tests.contracts.contracts import contracts_dir
+
+IAF = {"Authorization": "IAF v^1.1#test"}
 
 
 def documented(type_name: str) -> dict[str, Any]:
@@ -72,3 +75,20 @@ async def test_a_bad_token_on_post_order_is_refused_in_its_container(
 
     assert response.status_code == 401
     fits_the_error_response(response.json())
+
+
+async def test_a_case_names_its_line_not_its_order_and_is_tied_to_the_order(
+    cases: EbayCasesClient, raw_http: httpx.AsyncClient
+) -> None:
+    await shipped_ebay_order(raw_http, "28-00001-55555")
+    opened = await open_ebay_case(raw_http, "28-00001-55555")
+    details = (
+        await raw_http.get(f"/ebay/post-order/v2/casemanagement/{opened['caseId']}", headers=IAF)
+    ).json()
+    search = (await raw_http.get("/ebay/post-order/v2/casemanagement/search", headers=IAF)).json()
+
+    allowed = set(documented("CaseDetailsResponse")["fields"])
+    assert "orderId" not in details and set(details) <= allowed, set(details) - allowed
+    assert all("orderId" not in summary for summary in search["members"])
+    snapshot = await cases.get_case(str(opened["caseId"]))
+    assert snapshot.order_workflow_id == "order-ebay-28-00001-55555"

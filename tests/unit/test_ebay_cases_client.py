@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
@@ -9,21 +10,80 @@ import pytest
 
 from crossdock.money import Money
 from crossdock.partners.amounts import partner_money
-from crossdock.partners.ebay_cases import EbayCasesClient
+from crossdock.partners.ebay import (
+    EbayFulfillmentClient,
+    EbayLineItem,
+    EbayOrder,
+    EbayOrdersPage,
+)
+from crossdock.partners.ebay_cases import ORDER_LOOKBACK, EbayCasesClient
+from crossdock.partners.errors import PartnerRejected
 
-# A CaseDetailsResponse as eBay writes it: Amount.value is a JSON number (a double).
+# A CaseDetailsResponse as eBay writes it: Amount.value is a JSON number (a double), and
+# the case names the order line (itemId, transactionId), not the order.
 CASE = b"""{"caseId": "5100000001", "caseType": "ITEM_NOT_RECEIVED", "status": "OPEN",
- "itemId": "110000000001", "transactionId": "10000000001", "orderId": "12-34567-89012",
+ "itemId": "110000000001", "transactionId": "10000000001",
  "claimAmount": {"value": 19.99, "currency": "USD"},
+ "creationDate": {"value": "2026-11-20T10:00:00.000Z"},
  "respondByDate": {"value": "2026-11-30T10:00:00.000Z"}}"""
 
 
-def cases_answering(body: bytes) -> EbayCasesClient:
+class OrderBook(EbayFulfillmentClient):
+    """Stand-in Fulfillment API: orders with one line each, (orderId, legacyItemId,
+    lineItemId); records the windows it was asked for."""
+
+    def __init__(self, *lines: tuple[str, str, str]) -> None:
+        super().__init__("https://api.ebay.com", "v^1.1#test")
+        self.lines = lines
+        self.asked: list[datetime] = []
+
+    async def get_orders(
+        self, created_after: datetime, offset: int = 0, limit: int = 50
+    ) -> EbayOrdersPage:
+        self.asked.append(created_after)
+        found = [
+            EbayOrder.model_construct(
+                order_id=order_id,
+                line_items=[EbayLineItem.model_construct(line_item_id=line, legacy_item_id=item)],
+            )
+            for order_id, item, line in self.lines
+        ]
+        return EbayOrdersPage(orders=found, total=len(found))
+
+
+def cases_answering(body: bytes, book: OrderBook | None = None) -> EbayCasesClient:
+    book = book or OrderBook(
+        ("12-00000-00000", "110000000001", "99"),
+        ("12-34567-89012", "110000000001", "10000000001"),
+    )
+
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=body, headers={"content-type": "application/json"})
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    return EbayCasesClient("https://api.ebay.com", "v^1.1#test", http=http)
+    return EbayCasesClient("https://api.ebay.com", "v^1.1#test", http=http, orders=book)
+
+
+async def test_the_case_is_tied_to_its_order_through_the_line_it_names() -> None:
+    book = OrderBook(
+        ("12-00000-00000", "110000000001", "99"),
+        ("12-34567-89012", "110000000001", "10000000001"),
+    )
+    cases = cases_answering(CASE, book)
+
+    snapshot = await cases.get_case("5100000001")
+    again = await cases.get_case("5100000001")
+
+    assert snapshot.order_workflow_id == again.order_workflow_id == "order-ebay-12-34567-89012"
+    # read once, from the lookback before the case was opened
+    assert book.asked == [datetime(2026, 11, 20, 10, tzinfo=UTC) - ORDER_LOOKBACK]
+
+
+async def test_a_case_whose_line_no_order_has_is_refused() -> None:
+    cases = cases_answering(CASE, OrderBook(("12-00000-00000", "110000000001", "99")))
+
+    with pytest.raises(PartnerRejected, match="transaction 10000000001"):
+        await cases.get_case("5100000001")
 
 
 async def test_a_claim_amount_written_as_a_json_number_is_read_exactly() -> None:

@@ -17,8 +17,9 @@ buyer. `issue_refund` refunds the claim amount and closes the case; `appeal` reo
 case closed for the buyer, once. eBay takes no idempotency key here: an answer is
 once-only by the case's state, and the ledger proves it.
 
-eBay's case shape names the line (`itemId`, `transactionId`), not the order; the sandbox
-adds the Fulfillment API's `orderId` so intake can find the order without the Trading API.
+eBay's case shape names the line (`itemId`, `transactionId`), not the order, and so does
+the sandbox's: a client finds the order through the line (Fulfillment `legacyItemId`,
+`lineItemId`).
 """
 
 from __future__ import annotations
@@ -89,7 +90,6 @@ def summary_json(case: CaseRecord) -> dict[str, Any]:
         "buyer": case.buyer,
         "itemId": case.item_id,
         "transactionId": case.transaction_id,
-        "orderId": case.order_id,
         "claimAmount": _amount(case.amount),
         "creationDate": _date(case.opened),
         "lastModifiedDate": _date(case.seller_responded or case.opened),
