@@ -11,6 +11,7 @@ import pytest
 from crossdock.money import Money
 from crossdock.partners.amounts import partner_money
 from crossdock.partners.ebay import (
+    EbayAmount,
     EbayFulfillmentClient,
     EbayLineItem,
     EbayOrder,
@@ -42,9 +43,19 @@ class OrderBook(EbayFulfillmentClient):
     ) -> EbayOrdersPage:
         self.asked.append(created_after)
         found = [
-            EbayOrder.model_construct(
+            EbayOrder(
                 order_id=order_id,
-                line_items=[EbayLineItem.model_construct(line_item_id=line, legacy_item_id=item)],
+                creation_date=created_after,
+                order_fulfillment_status="FULFILLED",
+                order_payment_status="PAID",
+                line_items=[
+                    EbayLineItem(
+                        line_item_id=line,
+                        legacy_item_id=item,
+                        quantity=1,
+                        line_item_cost=EbayAmount(value="19.99", currency="USD"),
+                    )
+                ],
             )
             for order_id, item, line in self.lines
         ]
