@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     amazon_access_token: str = "Atza|crossdock-sandbox"
     ebay_base_url: str = "http://127.0.0.1:8700/ebay"
     ebay_access_token: str = "v^1.1#crossdock-sandbox"
+    # eBay serves payment disputes from another host than the rest of the Fulfillment
+    # API (https://apiz.ebay.com, not https://api.ebay.com); empty: `ebay_base_url`,
+    # where the sandbox serves both.
+    ebay_payment_disputes_base_url: str = ""
     storefront_base_url: str = "http://127.0.0.1:8700/storefront"
     payments_base_url: str = "http://127.0.0.1:8700/stripe"
     payments_api_key: str = "sk_test_crossdock_sandbox"
