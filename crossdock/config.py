@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     storefront_base_url: str = "http://127.0.0.1:8700/storefront"
     payments_base_url: str = "http://127.0.0.1:8700/stripe"
     payments_api_key: str = "sk_test_crossdock_sandbox"
+    # Stripe's Files API (dispute evidence uploads) lives on https://files.stripe.com;
+    # empty: `payments_base_url`, where the sandbox serves it.
+    payments_files_base_url: str = ""
     carrier_base_url: str = "http://127.0.0.1:8700/easypost"
     carrier_api_key: str = "EZTK_crossdock_sandbox"
     customs_base_url: str = "http://127.0.0.1:8700/customs"

@@ -38,7 +38,10 @@ class PooledApis:
         market = settings.amazon_marketplace_id
         return cls(
             stripe_disputes=StripeDisputesClient(
-                settings.payments_base_url, settings.payments_api_key, partners.payments.http
+                settings.payments_base_url,
+                settings.payments_api_key,
+                partners.payments.http,
+                files_base_url=settings.payments_files_base_url,
             ),
             ebay_disputes=EbayPaymentDisputesClient(
                 settings.ebay_payment_disputes_base_url or ebay_url,

@@ -17,6 +17,8 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -190,6 +192,19 @@ def _errors(spec: Spec, schema: Any, instance: Any, what: str) -> list[str]:
 # --- form bodies (Stripe) ---------------------------------------------------------------
 
 
+def _multipart(request: httpx.Request) -> Json:
+    """A multipart body's fields: text as text, a file part as the string of its bytes
+    (the contract types it `format: binary`)."""
+    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    message = BytesParser(policy=HTTP).parsebytes(head + request.content)
+    fields: Json = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        fields[str(name)] = payload.decode("latin-1") if isinstance(payload, bytes) else ""
+    return fields
+
+
 def _nest(pairs: list[tuple[str, str]]) -> Json:
     """Stripe's `a[b][c]=v` form keys as nested objects (`a[]` / `a[0]` as lists)."""
     out: Json = {}
@@ -282,7 +297,9 @@ class Contracts:
         if declared is None:
             return [*found, f"{where}: the operation takes no body"]
         media, schema = declared
-        if "form" in media:
+        if media == "multipart/form-data":
+            instance: Any = _multipart(request)
+        elif "form" in media:
             form = _nest(parse_qsl(body.decode(), keep_blank_values=True))
             instance = _coerce(form, schema, op.spec.doc)
         else:
@@ -333,6 +350,7 @@ class ContractTransport(httpx.AsyncBaseTransport):
         self.contracts = contracts
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()  # a multipart upload streams until read
         self.contracts.violations += self.contracts.check_request(request)
         response = await self._inner.handle_async_request(request)
         await response.aread()
