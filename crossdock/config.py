@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     payments_files_base_url: str = ""
     carrier_base_url: str = "http://127.0.0.1:8700/easypost"
     carrier_api_key: str = "EZTK_crossdock_sandbox"
+    # Insure every label at purchase for its contents' value (US dollar contents only:
+    # EasyPost insures in dollars). EasyPost pays claims only on insured labels.
+    carrier_insure_labels: bool = True
     customs_base_url: str = "http://127.0.0.1:8700/customs"
     warehouse_base_url: str = "http://127.0.0.1:8700/warehouse"
     # Dropship suppliers' RMA desk (vendor credits for returned goods).

@@ -37,7 +37,10 @@ class PartnerClients:
                 settings.payments_base_url, settings.payments_api_key, timeout=timeout
             ),
             carrier=CarrierClient(
-                settings.carrier_base_url, settings.carrier_api_key, timeout=timeout
+                settings.carrier_base_url,
+                settings.carrier_api_key,
+                timeout=timeout,
+                insure_labels=settings.carrier_insure_labels,
             ),
             customs=CustomsClient(settings.customs_base_url, timeout=timeout),
             amazon=AmazonOrdersClient(
