@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     amazon_base_url: str = "http://127.0.0.1:8700/amazon"
     amazon_marketplace_id: str = "A1PA6795UKMFR9"
     amazon_access_token: str = "Atza|crossdock-sandbox"
+    # Read orders with a Restricted Data Token (SP-API Tokens API): without one Amazon
+    # withholds the buyer's name and the address lines. Needs the app's PII roles.
+    amazon_restricted_data: bool = True
     ebay_base_url: str = "http://127.0.0.1:8700/ebay"
     ebay_access_token: str = "v^1.1#crossdock-sandbox"
     # eBay serves payment disputes from another host than the rest of the Fulfillment

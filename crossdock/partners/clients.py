@@ -48,6 +48,7 @@ class PartnerClients:
                 settings.amazon_access_token,
                 settings.amazon_marketplace_id,
                 timeout=timeout,
+                restricted_data=settings.amazon_restricted_data,
             ),
             ebay=EbayFulfillmentClient(
                 settings.ebay_base_url, settings.ebay_access_token, timeout=timeout
