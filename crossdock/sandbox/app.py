@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from crossdock.sandbox import mail, storefront, suppliers
 from crossdock.sandbox.amazon import routes as amazon
+from crossdock.sandbox.amazon.headers import AmazonHeadersMiddleware
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
 from crossdock.sandbox.core.fault_injection import FaultInjector, FaultMiddleware, fault_routes
 from crossdock.sandbox.core.ledger import LedgerEntry
@@ -57,6 +58,8 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     app.add_middleware(StoreMiddleware, store=ctx.store)
     faults = FaultInjector(ctx.config.faults, ctx.fault_counts)
     app.add_middleware(FaultMiddleware, injector=faults)
+    # Outside the faults, so a throttled answer carries the rate limit too.
+    app.add_middleware(AmazonHeadersMiddleware, profile=ctx.config.faults)
     app.include_router(fault_routes(faults))
     for partner in (
         payments,
