@@ -249,21 +249,38 @@ class CarrierClient(PartnerConnection):
         )
         shipment = Shipment.model_validate(created)
         rate = cheapest_rate(shipment.rates, request.currency)
-        purchase: dict[str, Any] = {"rate": {"id": rate.id}}
-        if self._insure_labels and request.currency == INSURANCE_CURRENCY:
-            value = sum((item.line_total for item in request.items), Money.zero("USD"))
-            purchase["insurance"] = value.to_decimal_string()
         try:
-            bought = await self._call(
-                "POST", f"/v2/shipments/{shipment.id}/buy", purchase, f"{idempotency_key}:buy"
+            bought = Shipment.model_validate(
+                await self._call(
+                    "POST",
+                    f"/v2/shipments/{shipment.id}/buy",
+                    {"rate": {"id": rate.id}},
+                    f"{idempotency_key}:buy",
+                )
             )
         except PartnerRejected as exc:
             # Bought before, but the answer was lost (a carrier without idempotency
             # keys): the label exists, so read it instead of failing the order.
             if exc.code != "SHIPMENT.POSTAGE.EXISTS":
                 raise
-            return (await self.retrieve_shipment(shipment.id)).label()
-        return Shipment.model_validate(bought).label()
+            bought = await self.retrieve_shipment(shipment.id)
+        await self._insure(bought, request, idempotency_key)
+        return bought.label()
+
+    async def _insure(self, bought: Shipment, request: LabelRequest, idempotency_key: str) -> None:
+        """Insure a bought label for its contents' value (EasyPost's /insure, as its SDK
+        does), when the settings ask for it and the contents are in US dollars; once."""
+        if not self._insure_labels or request.currency != INSURANCE_CURRENCY:
+            return
+        if bought.insurance is not None:
+            return
+        value = sum((item.line_total for item in request.items), Money.zero("USD"))
+        await self._call(
+            "POST",
+            f"/v2/shipments/{bought.id}/insure",
+            {"amount": value.to_decimal_string()},
+            f"{idempotency_key}:insure",
+        )
 
     async def retrieve_shipment(self, shipment_id: str) -> Shipment:
         """The shipment as the carrier sees it now (with its tracker once bought)."""

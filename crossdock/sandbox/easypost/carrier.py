@@ -295,7 +295,9 @@ class Carrier(AddressBook, Tracking):
             "label_pdf_url": None,
             "label_zpl_url": None,
         }
-        return dated("pl", "PostageLabel", now, fields)
+        label = dated("pl", "PostageLabel", now, fields)
+        del label["mode"]  # EasyPost's PostageLabel, unlike its other objects, has none
+        return label
 
     def _open_tracker(
         self, shipment: Shipment, tracking_code: str, rate: Json, now: datetime
