@@ -269,9 +269,11 @@ class Contracts:
 
     def operation(self, request: httpx.Request) -> Operation | None:
         path = request.url.path
-        for spec in self.specs:
+        for spec in self.specs:  # several specs may share a prefix (SP-API's)
             if path.startswith(spec.prefix + "/"):
-                return spec.operation(request.method, path.removeprefix(spec.prefix))
+                found = spec.operation(request.method, path.removeprefix(spec.prefix))
+                if found is not None:
+                    return found
         return None
 
     def covers(self, request: httpx.Request) -> bool:
