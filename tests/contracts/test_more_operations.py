@@ -53,6 +53,7 @@ async def test_ebay_refunds_and_payment_disputes_fit_the_fulfillment_contract(
         "partial refund",
         line_amounts=[(line.line_item_id, Money(amount=500, currency=placed.currency))],
     )
+    assert refund.refund_id is not None
     await refunds.refund_status(placed.channel_order_id, refund.refund_id)
 
     assert {
