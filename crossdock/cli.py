@@ -43,6 +43,18 @@ app.command("hold")(hold)
 app.command("resume")(resume)
 # Orders under partner faults, worker kills and restarts, checked (docs/chaos.md).
 app.command("chaos")(chaos)
+partners_app = typer.Typer(help="The partner APIs the settings point at.")
+app.add_typer(partners_app, name="partners")
+
+
+@partners_app.command("check")
+def partners_check() -> None:
+    """Run every read-only and test-mode partner call (never moves money with live keys)."""
+    from crossdock.partners.check import check_partners, print_results
+
+    results = asyncio.run(check_partners(get_settings()))
+    print_results(results)
+    raise typer.Exit(0 if all(r.ok for r in results) else 1)
 
 
 @app.command()

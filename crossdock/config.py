@@ -45,13 +45,26 @@ class Settings(BaseSettings, OrderClocks):
     amazon_base_url: str = "http://127.0.0.1:8700/amazon"
     amazon_marketplace_id: str = "A1PA6795UKMFR9"
     amazon_access_token: str = "Atza|crossdock-sandbox"
+    # Read orders with a Restricted Data Token (SP-API Tokens API): without one Amazon
+    # withholds the buyer's name and the address lines. Needs the app's PII roles.
+    amazon_restricted_data: bool = True
     ebay_base_url: str = "http://127.0.0.1:8700/ebay"
     ebay_access_token: str = "v^1.1#crossdock-sandbox"
+    # eBay serves payment disputes from another host than the rest of the Fulfillment
+    # API (https://apiz.ebay.com, not https://api.ebay.com); empty: `ebay_base_url`,
+    # where the sandbox serves both.
+    ebay_payment_disputes_base_url: str = ""
     storefront_base_url: str = "http://127.0.0.1:8700/storefront"
     payments_base_url: str = "http://127.0.0.1:8700/stripe"
     payments_api_key: str = "sk_test_crossdock_sandbox"
+    # Stripe's Files API (dispute evidence uploads) lives on https://files.stripe.com;
+    # empty: `payments_base_url`, where the sandbox serves it.
+    payments_files_base_url: str = ""
     carrier_base_url: str = "http://127.0.0.1:8700/easypost"
     carrier_api_key: str = "EZTK_crossdock_sandbox"
+    # Insure every label at purchase for its contents' value (US dollar contents only:
+    # EasyPost insures in dollars). EasyPost pays claims only on insured labels.
+    carrier_insure_labels: bool = True
     customs_base_url: str = "http://127.0.0.1:8700/customs"
     warehouse_base_url: str = "http://127.0.0.1:8700/warehouse"
     # Dropship suppliers' RMA desk (vendor credits for returned goods).

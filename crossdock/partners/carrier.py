@@ -12,6 +12,7 @@ customs data is `PartnerRejected` with EasyPost's code (e.g. "SHIPMENT.INVALID_P
 
 from __future__ import annotations
 
+import base64
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
@@ -38,6 +39,7 @@ from crossdock.partners.carrier_objects import (
     VerificationError,
 )
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable
+from crossdock.partners.evidence_pdf import text_pdf
 from crossdock.partners.http import PartnerConnection, send
 
 __all__ = [
@@ -161,6 +163,15 @@ def shipment_body(request: LabelRequest) -> dict[str, Any]:
     return {"shipment": shipment}
 
 
+INSURANCE_CURRENCY = "USD"
+
+
+def _pdf_data_uri(title: str, text: str) -> str:
+    """`text` as a PDF in a data URI, the form EasyPost takes claim attachments in."""
+    encoded = base64.b64encode(text_pdf(title, text)).decode("ascii")
+    return f"data:application/pdf;base64,{encoded}"
+
+
 def cheapest_rate(rates: list[Rate], currency: str) -> Rate:
     """The cheapest rate, compared within one currency: `currency` if any rate is in it,
     else the first rate's (carriers may quote in several; we never compare across)."""
@@ -183,6 +194,10 @@ class CarrierClient(PartnerConnection):
         api_key: sent as the HTTP Basic username, as EasyPost documents.
         http: a shared `httpx.AsyncClient`; one is created (and owned) when omitted.
         timeout: seconds per request.
+        insure_labels: insure each label at purchase for its contents' value, which is
+            what makes a parcel claimable: EasyPost's claims are insurance claims. It
+            insures in US dollars only, so contents declared in another currency are not
+            insured (and cannot be claimed through EasyPost).
     """
 
     def __init__(
@@ -191,9 +206,12 @@ class CarrierClient(PartnerConnection):
         api_key: str,
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
+        *,
+        insure_labels: bool = False,
     ) -> None:
         super().__init__(base_url, http, timeout)
         self._auth = httpx.BasicAuth(api_key, "")
+        self._insure_labels = insure_labels
 
     async def _call(
         self,
@@ -232,19 +250,37 @@ class CarrierClient(PartnerConnection):
         shipment = Shipment.model_validate(created)
         rate = cheapest_rate(shipment.rates, request.currency)
         try:
-            bought = await self._call(
-                "POST",
-                f"/v2/shipments/{shipment.id}/buy",
-                {"rate": {"id": rate.id}},
-                f"{idempotency_key}:buy",
+            bought = Shipment.model_validate(
+                await self._call(
+                    "POST",
+                    f"/v2/shipments/{shipment.id}/buy",
+                    {"rate": {"id": rate.id}},
+                    f"{idempotency_key}:buy",
+                )
             )
         except PartnerRejected as exc:
             # Bought before, but the answer was lost (a carrier without idempotency
             # keys): the label exists, so read it instead of failing the order.
             if exc.code != "SHIPMENT.POSTAGE.EXISTS":
                 raise
-            return (await self.retrieve_shipment(shipment.id)).label()
-        return Shipment.model_validate(bought).label()
+            bought = await self.retrieve_shipment(shipment.id)
+        await self._insure(bought, request, idempotency_key)
+        return bought.label()
+
+    async def _insure(self, bought: Shipment, request: LabelRequest, idempotency_key: str) -> None:
+        """Insure a bought label for its contents' value (EasyPost's /insure, as its SDK
+        does), when the settings ask for it and the contents are in US dollars; once."""
+        if not self._insure_labels or request.currency != INSURANCE_CURRENCY:
+            return
+        if bought.insurance is not None:
+            return
+        value = sum((item.line_total for item in request.items), Money.zero("USD"))
+        await self._call(
+            "POST",
+            f"/v2/shipments/{bought.id}/insure",
+            {"amount": value.to_decimal_string()},
+            f"{idempotency_key}:insure",
+        )
 
     async def retrieve_shipment(self, shipment_id: str) -> Shipment:
         """The shipment as the carrier sees it now (with its tracker once bought)."""
@@ -298,23 +334,38 @@ class CarrierClient(PartnerConnection):
         description: str,
         idempotency_key: str,
     ) -> Claim:
-        """Claim `amount` from the carrier for a parcel lost, damaged or stolen.
+        """Claim `amount` from the carrier's insurance for a parcel lost, damaged or stolen.
 
-        `amount` is sent as a decimal string with its currency; EasyPost itself takes US
-        dollars only (the sandbox takes the shipper's currency too).
+        EasyPost's claims are insurance claims in US dollars, with no currency parameter;
+        the evidence goes as attachments: `description` typeset as a PDF, sent as the
+        email evidence, the invoice and (damage, theft) the supporting documentation.
 
         Raises:
-            PartnerRejected: invalid claim ("CLAIM.INVALID_PARAMS", naming the field), or
-                one the parcel does not qualify for ("CLAIM.NOT_ELIGIBLE": a loss claim
-                for a delivered parcel, a refunded label; "CLAIM.ALREADY_EXISTS").
+            PartnerRejected: `amount` is not in US dollars ("CLAIM.CURRENCY", nothing is
+                sent); the label was not insured (404 "NOT_FOUND", "No eligible insurance
+                found"); invalid claim ("CLAIM.INVALID_PARAMS", naming the field), or one
+                the parcel does not qualify for ("CLAIM.NOT_ELIGIBLE": a loss claim for a
+                delivered parcel, a refunded label; "CLAIM.ALREADY_EXISTS").
         """
-        body = {
-            "type": ClaimKind(kind).value,
+        if amount.currency != INSURANCE_CURRENCY:
+            raise PartnerRejected(
+                PARTNER,
+                f"EasyPost insures and pays claims in US dollars; {amount.currency} "
+                "cannot be claimed",
+                code="CLAIM.CURRENCY",
+            )
+        kind = ClaimKind(kind)
+        evidence = _pdf_data_uri(f"Claim for {tracking_code}", description)
+        body: dict[str, Any] = {
+            "type": kind.value,
             "tracking_code": tracking_code,
             "amount": amount.to_decimal_string(),
-            "currency": amount.currency,
             "description": description,
+            "email_evidence_attachments": [evidence],
+            "invoice_attachments": [evidence],
         }
+        if kind is not ClaimKind.LOSS:
+            body["supporting_documentation_attachments"] = [evidence]
         return Claim.model_validate(await self._call("POST", "/v2/claims", body, idempotency_key))
 
     async def retrieve_claim(self, claim_id: str) -> Claim:

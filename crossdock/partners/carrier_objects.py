@@ -88,6 +88,7 @@ class Shipment(BaseModel):
     postage_label: PostageLabel | None = None
     tracker: Tracker | None = None
     refund_status: str | None = None
+    insurance: str | None = None  # the insured amount, US dollars as a decimal string
 
     def label(self) -> Label:
         """The purchased label, or `PartnerUnavailable` if the purchase is incomplete."""

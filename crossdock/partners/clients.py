@@ -37,7 +37,10 @@ class PartnerClients:
                 settings.payments_base_url, settings.payments_api_key, timeout=timeout
             ),
             carrier=CarrierClient(
-                settings.carrier_base_url, settings.carrier_api_key, timeout=timeout
+                settings.carrier_base_url,
+                settings.carrier_api_key,
+                timeout=timeout,
+                insure_labels=settings.carrier_insure_labels,
             ),
             customs=CustomsClient(settings.customs_base_url, timeout=timeout),
             amazon=AmazonOrdersClient(
@@ -45,6 +48,7 @@ class PartnerClients:
                 settings.amazon_access_token,
                 settings.amazon_marketplace_id,
                 timeout=timeout,
+                restricted_data=settings.amazon_restricted_data,
             ),
             ebay=EbayFulfillmentClient(
                 settings.ebay_base_url, settings.ebay_access_token, timeout=timeout

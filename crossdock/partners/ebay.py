@@ -24,9 +24,16 @@ PARTNER = "ebay"
 
 
 def read_ebay_error(body: Any) -> tuple[str | None, str | None]:
-    """(errorId, message) of eBay's {"errors": [{errorId, message, longMessage}]}."""
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not errors:
+    """(errorId, message) of an eBay error: the Sell APIs' {"errors": [...]} or the
+    Post-Order API's {"errorMessage": {"error": [...]}}, each item {errorId, message,
+    longMessage}."""
+    if not isinstance(body, dict):
+        return None, None
+    errors = body.get("errors")
+    container = body.get("errorMessage")
+    if not errors and isinstance(container, dict):
+        errors = container.get("error")
+    if not errors or not isinstance(errors, list) or not isinstance(errors[0], dict):
         return None, None
     first = errors[0]
     code = first.get("errorId")
@@ -113,6 +120,9 @@ class EbayLineItem(_EbayModel):
     """A line item. lineItemCost is for the whole quantity, not per unit."""
 
     line_item_id: str = Field(alias="lineItemId")
+    # The listing; with lineItemId (the legacy transaction id) it names the line the
+    # way Post-Order's cases do (itemId + transactionId).
+    legacy_item_id: str | None = Field(default=None, alias="legacyItemId")
     sku: str | None = None
     title: str | None = None
     quantity: int

@@ -12,20 +12,23 @@ answer is already recorded (a retried activity whose first reply was lost).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
 from crossdock.models.dispute import DisputeSnapshot, ProviderStatus
-from crossdock.money import Money
-from crossdock.partners.ebay import read_ebay_error
+from crossdock.partners.amounts import exact_json, partner_money
+from crossdock.partners.ebay import EbayFulfillmentClient, read_ebay_error
 from crossdock.partners.errors import PartnerRejected
 from crossdock.partners.http import PartnerApi
 from crossdock.policies.disputes import claim_reason
 
 PARTNER = "ebay"
 PAGE_SIZE = 200
+# How far before a case was opened its order may have been placed: eBay takes INR and
+# return cases up to 30 days after the latest delivery date, itself weeks after the sale.
+ORDER_LOOKBACK = timedelta(days=120)
 CLOSED = frozenset({"CLOSED", "CS_CLOSED"})
 # CaseCloseReasonEnum values that close a case in the seller's favour.
 SELLER_WON = frozenset(
@@ -54,19 +57,25 @@ def _status(body: dict[str, Any]) -> ProviderStatus:
     return ProviderStatus.UNDER_REVIEW
 
 
-def case_snapshot(body: dict[str, Any]) -> DisputeSnapshot:
+def case_snapshot(body: dict[str, Any], order_id: str | None = None) -> DisputeSnapshot:
     """Our view of an eBay case (CaseSummaryType or CaseDetailsResponse).
 
+    eBay's case names the order line (`itemId`, `transactionId`), not the order: pass
+    the Fulfillment `order_id` the line belongs to (`EbayCasesClient` finds it).
+
+    `claimAmount.value` may be a decimal string or a JSON number (Post-Order types it
+    as a double); read the body with `exact_json` so a number arrives exact.
+
     Raises:
-        ValueError: A field the dispute needs is missing.
+        ValueError: A field the dispute needs is missing, or the amount is not exact.
     """
     try:
         amount = body["claimAmount"]
         answered = bool(body.get("shipmentTrackingDetails"))
         return DisputeSnapshot(
             id=str(body["caseId"]),
-            order_workflow_id=f"order-ebay-{body['orderId']}",
-            amount=Money.parse(amount["value"], amount["currency"]),
+            order_workflow_id=f"order-ebay-{order_id or body['orderId']}",
+            amount=partner_money(amount["value"], amount["currency"]),
             reason=claim_reason("ebay_case", str(body.get("caseType", ""))),
             status=_status(body),
             due_by=_date(body.get("respondByDate")),
@@ -82,6 +91,8 @@ class EbayCasesClient(PartnerApi):
     Args:
         base_url: eBay API root, e.g. "http://127.0.0.1:8700/ebay" or "https://api.ebay.com".
         access_token: The OAuth user access token (sent as `IAF <token>`).
+        orders: The Fulfillment API, where a case's line is found in its order; by
+            default one on `base_url` with the same token and pool.
     """
 
     def __init__(
@@ -90,6 +101,7 @@ class EbayCasesClient(PartnerApi):
         access_token: str,
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
+        orders: EbayFulfillmentClient | None = None,
     ) -> None:
         super().__init__(
             f"{base_url.rstrip('/')}/post-order/v2/casemanagement",
@@ -99,6 +111,40 @@ class EbayCasesClient(PartnerApi):
             read_error=read_ebay_error,
             headers={"Authorization": f"IAF {access_token}", "Accept": "application/json"},
         )
+        self._orders = orders or EbayFulfillmentClient(base_url, access_token, self.http, timeout)
+        self._order_of_line: dict[tuple[str, str], str] = {}
+
+    async def order_of_line(self, item_id: str, transaction_id: str, opened: datetime) -> str:
+        """The Fulfillment order id of the line (`itemId`, `transactionId`) a case opened
+        at `opened` names, read from the orders placed in the lookback before it.
+
+        Raises:
+            PartnerRejected: No order in that window has the line.
+        """
+        line = (item_id, transaction_id)
+        if line in self._order_of_line:
+            return self._order_of_line[line]
+        offset: int | None = 0
+        while offset is not None:
+            page = await self._orders.get_orders(opened - ORDER_LOOKBACK, offset)
+            for order in page.orders:
+                for item in order.line_items:
+                    if (item.legacy_item_id, item.line_item_id) == line:
+                        self._order_of_line[line] = order.order_id
+                        return order.order_id
+            offset = page.next_offset
+        raise PartnerRejected(
+            PARTNER, f"no eBay order has item {item_id} transaction {transaction_id}"
+        )
+
+    async def _snapshot(self, body: dict[str, Any]) -> DisputeSnapshot:
+        """`case_snapshot` with the case's order found through its line."""
+        try:
+            line = str(body["itemId"]), str(body["transactionId"])
+        except KeyError as missing:
+            raise ValueError(f"eBay case has no {missing.args[0]!r}") from None
+        opened = _date(body.get("creationDate")) or datetime.now().astimezone()
+        return case_snapshot(body, await self.order_of_line(*line, opened))
 
     async def search(self) -> list[dict[str, Any]]:
         """Every case summary (all statuses), following the pages (numbered from 1)."""
@@ -106,18 +152,18 @@ class EbayCasesClient(PartnerApi):
         page, pages = 1, 1
         while page <= pages:
             params = {"limit": str(PAGE_SIZE), "offset": str(page)}
-            body = (await self._call("GET", "/search", params=params)).json()
+            body = exact_json(await self._call("GET", "/search", params=params))
             found += body.get("members") or []
             pages = (body.get("paginationOutput") or {}).get("totalPages", 0)
             page += 1
         return found
 
     async def get(self, case_id: str) -> dict[str, Any]:
-        body: dict[str, Any] = (await self._call("GET", f"/{case_id}")).json()
+        body: dict[str, Any] = exact_json(await self._call("GET", f"/{case_id}"))
         return body
 
     async def get_case(self, case_id: str) -> DisputeSnapshot:
-        return case_snapshot(await self.get(case_id))
+        return await self._snapshot(await self.get(case_id))
 
     async def provide_shipment_info(
         self, case_id: str, carrier: str, tracking_number: str
@@ -136,7 +182,7 @@ class EbayCasesClient(PartnerApi):
             payload = {"shippingCarrierName": carrier, "trackingNumber": tracking_number}
             await self._call("POST", f"/{case_id}/provide_shipment_info", json=payload)
             body = await self.get(case_id)
-        return case_snapshot(body)
+        return await self._snapshot(body)
 
     async def issue_refund(self, case_id: str, comment: str) -> DisputeSnapshot:
         """Refund the buyer in full to close the case, once."""
@@ -145,7 +191,7 @@ class EbayCasesClient(PartnerApi):
             payload = {"comments": {"content": comment[:1000]}}
             await self._call("POST", f"/{case_id}/issue_refund", json=payload)
             body = await self.get(case_id)
-        return case_snapshot(body)
+        return await self._snapshot(body)
 
     async def appeal(self, case_id: str, comment: str) -> DisputeSnapshot:
         """Appeal eBay's decision for the buyer, once (an appealed case is left alone)."""
@@ -154,4 +200,4 @@ class EbayCasesClient(PartnerApi):
             payload = {"comments": {"content": comment[:1000]}}
             await self._call("POST", f"/{case_id}/appeal", json=payload)
             body = await self.get(case_id)
-        return case_snapshot(body)
+        return await self._snapshot(body)

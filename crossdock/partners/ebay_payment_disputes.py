@@ -83,7 +83,9 @@ class EbayPaymentDisputesClient(PartnerApi):
     """Read, contest and accept eBay payment disputes.
 
     Args:
-        base_url: eBay API root, e.g. "http://127.0.0.1:8700/ebay" or "https://api.ebay.com".
+        base_url: The root of eBay's payment-dispute host, e.g.
+            "http://127.0.0.1:8700/ebay" or "https://apiz.ebay.com" (not api.ebay.com,
+            which serves the rest of the Fulfillment API).
         access_token: The OAuth user access token.
         return_address: Where buyers return items (eBay requires it to contest SNAD).
     """

@@ -20,11 +20,16 @@ ErrorReader = Callable[[Any], tuple[str | None, str | None]]
 
 
 def _retry_after(response: httpx.Response) -> float | None:
+    """How long to wait before retrying a 429: its Retry-After, else one request's share
+    of the rate SP-API states in `x-amzn-RateLimit-Limit` (it sends no Retry-After)."""
     value = response.headers.get("Retry-After")
     try:
-        return float(value) if value is not None else None
+        if value is not None:
+            return float(value)
+        rate = float(response.headers.get("x-amzn-RateLimit-Limit", "0"))
     except ValueError:
         return None
+    return 1 / rate if rate > 0 else None
 
 
 def classify(partner: str, response: httpx.Response, read_error: ErrorReader) -> PartnerError:

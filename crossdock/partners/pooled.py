@@ -38,9 +38,17 @@ class PooledApis:
         market = settings.amazon_marketplace_id
         return cls(
             stripe_disputes=StripeDisputesClient(
-                settings.payments_base_url, settings.payments_api_key, partners.payments.http
+                settings.payments_base_url,
+                settings.payments_api_key,
+                partners.payments.http,
+                files_base_url=settings.payments_files_base_url,
             ),
-            ebay_disputes=EbayPaymentDisputesClient(ebay_url, ebay_token, settings.ship_from, ebay),
+            ebay_disputes=EbayPaymentDisputesClient(
+                settings.ebay_payment_disputes_base_url or ebay_url,
+                ebay_token,
+                settings.ship_from,
+                ebay,
+            ),
             ebay_cases=EbayCasesClient(ebay_url, ebay_token, ebay),
             ebay_refunds=EbayRefundsClient(ebay_url, ebay_token, ebay),
             ebay_return_requests=EbayReturnRequestsClient(ebay_url, ebay_token, ebay),

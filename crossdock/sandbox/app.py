@@ -22,10 +22,12 @@ from fastapi import FastAPI
 
 from crossdock.sandbox import mail, storefront, suppliers
 from crossdock.sandbox.amazon import routes as amazon
+from crossdock.sandbox.amazon.headers import AmazonHeadersMiddleware
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
 from crossdock.sandbox.core.fault_injection import FaultInjector, FaultMiddleware, fault_routes
 from crossdock.sandbox.core.ledger import LedgerEntry
 from crossdock.sandbox.core.store import StoreMiddleware
+from crossdock.sandbox.core.unknown_routes import answer_unknown_routes
 from crossdock.sandbox.customs import routes as customs
 from crossdock.sandbox.easypost import routes as carrier
 from crossdock.sandbox.ebay import routes as ebay
@@ -50,11 +52,14 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
 
     app = FastAPI(title="Crossdock partner sandbox", lifespan=lifespan)
     app.state.sandbox = ctx
+    answer_unknown_routes(app)
     # Added first, so innermost: a request's changes are committed before its answer
     # leaves the routes, and faults injected in front of the routes change nothing.
     app.add_middleware(StoreMiddleware, store=ctx.store)
     faults = FaultInjector(ctx.config.faults, ctx.fault_counts)
     app.add_middleware(FaultMiddleware, injector=faults)
+    # Outside the faults, so a throttled answer carries the rate limit too.
+    app.add_middleware(AmazonHeadersMiddleware, profile=ctx.config.faults)
     app.include_router(fault_routes(faults))
     for partner in (
         payments,

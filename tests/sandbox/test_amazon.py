@@ -93,7 +93,34 @@ class TestOrderShape:
             DE,
         )
         assert got["ShippingAddress"]["City"] == "Lyon"
-        assert got["BuyerInfo"]["BuyerEmail"] == "buyer-00001@example.com"
+        # Restricted data: withheld without a Restricted Data Token.
+        assert got["BuyerInfo"] == {}
+        assert {"Name", "AddressLine1", "Phone"}.isdisjoint(got["ShippingAddress"])
+        rdt = await client.post(
+            "/amazon/tokens/2021-03-01/restrictedDataToken",
+            json={
+                "restrictedResources": [
+                    {
+                        "method": "GET",
+                        "path": "/orders/v0/orders/{orderId}",
+                        "dataElements": ["buyerInfo", "shippingAddress"],
+                    }
+                ]
+            },
+            headers=AUTH,
+        )
+        token = rdt.json()["restrictedDataToken"]
+        opened = await client.get(f"{ORDERS}/{order_id}", headers={"x-amz-access-token": token})
+        listed = await client.get(
+            ORDERS,
+            params={"MarketplaceIds": DE, "CreatedAfter": "2026-11-01T00:00:00Z"},
+            headers={"x-amz-access-token": token},
+        )
+        shown = opened.json()["payload"]
+        assert shown["BuyerInfo"]["BuyerEmail"] == "buyer-00001@example.com"
+        assert shown["ShippingAddress"]["Name"] == placed.ship_to.name
+        # the token opens the path it was issued for only, not getOrders
+        assert all(o["BuyerInfo"] == {} for o in listed.json()["payload"]["Orders"])
 
     async def test_item_price_is_for_the_whole_quantity_and_shipping_on_the_first(
         self, client: httpx.AsyncClient, order_id: str

@@ -81,7 +81,10 @@ class TestSellerCancellation:
         assert created.status_code == 201
         cancel_id = created.json()["cancelId"]
         assert again.status_code == 400
-        assert f"Order {order_id} is already canceled" in again.json()["errors"][0]["message"]
+        assert (
+            f"Order {order_id} is already canceled"
+            in again.json()["errorMessage"]["error"][0]["message"]
+        )
         assert len(entries(app, "seller_cancellation")) == before + 1
         ebay = await get_order(client, order_id)
         assert ebay["cancelStatus"]["cancelState"] == "CANCELED"
@@ -104,8 +107,8 @@ class TestSellerCancellation:
             POST_ORDER, json=seller_cancel(order_id, "ORDER_MISTAKE"), headers=IAF
         )
         assert response.status_code == 400
-        [error] = response.json()["errors"]
-        assert error["parameters"] == [{"name": "cancelReason", "value": "ORDER_MISTAKE"}]
+        [error] = response.json()["errorMessage"]["error"]
+        assert error["parameter"] == [{"name": "cancelReason", "value": "ORDER_MISTAKE"}]
 
     async def test_a_waiting_buyer_request_must_be_answered_instead(
         self, client: httpx.AsyncClient
@@ -116,8 +119,8 @@ class TestSellerCancellation:
         )
         response = await client.post(POST_ORDER, json=seller_cancel(order_id), headers=IAF)
         assert response.status_code == 400
-        [error] = response.json()["errors"]
-        assert error["parameters"] == [{"name": "cancelId", "value": asked.json()["cancelId"]}]
+        [error] = response.json()["errorMessage"]["error"]
+        assert error["parameter"] == [{"name": "cancelId", "value": asked.json()["cancelId"]}]
 
     async def test_a_shipped_order_cannot_be_cancelled(self, client: httpx.AsyncClient) -> None:
         order_id, lines = await place(client)
@@ -132,7 +135,7 @@ class TestSellerCancellation:
         )
         response = await client.post(POST_ORDER, json=seller_cancel(order_id), headers=IAF)
         assert response.status_code == 400
-        assert "has shipped" in response.json()["errors"][0]["message"]
+        assert "has shipped" in response.json()["errorMessage"]["error"][0]["message"]
 
     async def test_an_unknown_order_is_not_found(self, client: httpx.AsyncClient) -> None:
         response = await client.post(POST_ORDER, json=seller_cancel("00-00000-00000"), headers=IAF)

@@ -89,8 +89,9 @@ async def search(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
 
 
 def error_message(response: httpx.Response) -> str:
-    error = response.json()["errors"][0]
-    return f"{error['message']} {error.get('parameters', '')}"
+    # Post-Order's own container, not the Sell APIs' {"errors": [...]}
+    error = response.json()["errorMessage"]["error"][0]
+    return f"{error['message']} {error.get('parameter', '')}"
 
 
 class TestBuyerRequest:

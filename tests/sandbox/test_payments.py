@@ -335,7 +335,11 @@ async def test_refund_replay_adds_no_second_refund(
         ({"amount": "-5", "currency": "eur"}, "amount", "parameter_invalid_integer"),
         ({"amount": "12.50", "currency": "eur"}, "amount", "parameter_invalid_integer"),
         ({"amount": "100", "currency": "xyz"}, "currency", None),
-        ({"amount": "100", "currency": "eur", "capture_methd": "manual"}, "capture_methd", None),
+        (
+            {"amount": "100", "currency": "eur", "capture_methd": "manual"},
+            "capture_methd",
+            "parameter_unknown",
+        ),
         ({"amount": "100", "currency": "eur", "capture_method": "later"}, "capture_method", None),
     ],
 )

@@ -167,7 +167,7 @@ async def test_inquiry_escalates_then_wins_and_events_are_signed(
     assert dispute["status"] == "warning_needs_response"
     path = f"/v1/disputes/{dispute['id']}"
     answered = await stripe_api.post(
-        path, data={"evidence[receipt]": "r", "submit": "true"}, headers=AUTH
+        path, data={"evidence[uncategorized_text]": "r", "submit": "true"}, headers=AUTH
     )
     assert answered.json()["status"] == "warning_under_review"
     resolve = f"/_sandbox/disputes/{dispute['id']}/resolve"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -493,39 +494,89 @@ async def test_verify_address_activity_retries_an_outage() -> None:
 # --- claims -----------------------------------------------------------------------------
 
 EUR_36 = Money(amount=3600, currency="EUR")
+USD_36 = Money(amount=3600, currency="USD")
+# EasyPost insures, and pays claims, in US dollars: the claimable parcel holds dollar goods.
+USD_MUG = MUG.model_copy(update={"unit_price": Money(amount=2500, currency="USD")})
+
+
+def dollar_label() -> LabelRequest:
+    return label_request(items=[USD_MUG], currency="USD")
+
+
+@pytest.fixture
+async def insuring(app: FastAPI) -> AsyncIterator[CarrierClient]:
+    """A carrier client that insures its labels at purchase (`carrier_insure_labels`)."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as http:
+        yield CarrierClient(
+            "http://sandbox/easypost", "EZTK_crossdock", http=http, insure_labels=True
+        )
+
+
+async def test_labels_are_insured_at_purchase_for_their_dollar_contents(
+    insuring: CarrierClient, app: FastAPI
+) -> None:
+    await insuring.buy_label(dollar_label(), "order-1:label")
+    await insuring.buy_label(label_request(), "order-2:label")  # euros: EasyPost cannot
+
+    [insured] = labels(app, "insurance")
+    assert (insured.amount, insured.currency) == (5000, "USD")  # 2 x 25.00
+
+
+async def test_an_uninsured_label_cannot_be_claimed(carrier: CarrierClient) -> None:
+    label = await carrier.buy_label(dollar_label(), "order-1:label")
+
+    with pytest.raises(PartnerRejected) as refused:
+        await carrier.file_claim(label.tracking_code, USD_36, ClaimKind.LOSS, "Lost.", "k1")
+
+    assert refused.value.status == 404
+    assert "No eligible insurance found" in refused.value.message
+    assert not refused.value.retryable
+
+
+async def test_a_claim_in_another_currency_is_refused_before_sending() -> None:
+    seen: list[httpx.Request] = []
+    async with httpx.AsyncClient(transport=easypost_answer({}, seen)) as http:
+        with pytest.raises(PartnerRejected) as refused:
+            await CarrierClient("https://api.easypost.test", "EZTK", http=http).file_claim(
+                "EZ1", EUR_36, ClaimKind.LOSS, "Lost.", "k1"
+            )
+
+    assert (refused.value.code, seen) == ("CLAIM.CURRENCY", [])
 
 
 async def test_file_claim_returns_the_claim_once_per_key(
-    carrier: CarrierClient, app: FastAPI
+    insuring: CarrierClient, app: FastAPI
 ) -> None:
-    label = await carrier.buy_label(label_request(), "order-1:label")
+    carrier = insuring
+    label = await carrier.buy_label(dollar_label(), "order-1:label")
 
     claim = await carrier.file_claim(
-        label.tracking_code, EUR_36, ClaimKind.LOSS, "No scan for 10 days.", "order-1:claim"
+        label.tracking_code, USD_36, ClaimKind.LOSS, "No scan for 10 days.", "order-1:claim"
     )
     again = await carrier.file_claim(
-        label.tracking_code, EUR_36, ClaimKind.LOSS, "No scan for 10 days.", "order-1:claim"
+        label.tracking_code, USD_36, ClaimKind.LOSS, "No scan for 10 days.", "order-1:claim"
     )
 
     assert claim.id.startswith("clm_")
     assert (claim.type, claim.status) == (ClaimKind.LOSS, "submitted")
-    assert claim.requested == EUR_36
+    assert claim.requested == USD_36
     assert claim.approved is None
     assert (claim.tracking_code, claim.shipment_id) == (label.tracking_code, label.shipment_id)
     assert again == claim
     assert await carrier.retrieve_claim(claim.id) == claim
     [entry] = labels(app, "claim")
-    assert (entry.idempotency_key, entry.amount, entry.currency) == ("order-1:claim", 3600, "EUR")
+    assert (entry.idempotency_key, entry.amount, entry.currency) == ("order-1:claim", 3600, "USD")
 
 
-async def test_claim_refusals_carry_the_carriers_code(carrier: CarrierClient) -> None:
-    label = await carrier.buy_label(label_request(), "order-1:label")
-    await carrier.file_claim(label.tracking_code, EUR_36, ClaimKind.DAMAGE, "Broken.", "k1")
+async def test_claim_refusals_carry_the_carriers_code(insuring: CarrierClient) -> None:
+    carrier = insuring
+    label = await carrier.buy_label(dollar_label(), "order-1:label")
+    await carrier.file_claim(label.tracking_code, USD_36, ClaimKind.DAMAGE, "Broken.", "k1")
 
     with pytest.raises(PartnerRejected) as twice:
-        await carrier.file_claim(label.tracking_code, EUR_36, ClaimKind.LOSS, "Lost.", "k2")
+        await carrier.file_claim(label.tracking_code, USD_36, ClaimKind.LOSS, "Lost.", "k2")
     with pytest.raises(PartnerRejected) as unknown:
-        await carrier.file_claim("EZ404", EUR_36, ClaimKind.LOSS, "Lost.", "k3")
+        await carrier.file_claim("EZ404", USD_36, ClaimKind.LOSS, "Lost.", "k3")
 
     assert twice.value.code == "CLAIM.ALREADY_EXISTS"
     assert not twice.value.retryable
@@ -561,26 +612,32 @@ async def test_file_claim_speaks_easyposts_claims_api() -> None:
     assert (request.method, request.url.path) == ("POST", "/v2/claims")
     assert request.headers["Idempotency-Key"] == "order-1:claim"
     assert request.headers["Authorization"].startswith("Basic ")
-    assert json.loads(request.content) == {
+    sent = json.loads(request.content)
+    evidence = sent.pop("email_evidence_attachments")
+    assert sent == {
         "type": "damage",
         "tracking_code": "9400100110368063698216",
         "amount": "100.00",
-        "currency": "USD",
         "description": "Arrived crushed.",
+        "invoice_attachments": evidence,
+        "supporting_documentation_attachments": evidence,
     }
+    [pdf] = evidence
+    assert base64.b64decode(pdf.removeprefix("data:application/pdf;base64,")).startswith(b"%PDF-")
     assert claim == Claim.model_validate(answer)
     assert claim.requested == money
 
 
-async def test_file_carrier_claim_activity(carrier: CarrierClient) -> None:
-    label = await carrier.buy_label(label_request(), "order-1:label")
+async def test_file_carrier_claim_activity(insuring: CarrierClient) -> None:
+    carrier = insuring
+    label = await carrier.buy_label(dollar_label(), "order-1:label")
     activities = CarrierActivities(carrier)
     env = ActivityEnvironment()
 
     def claim_input(key: str) -> FileClaimInput:
         return FileClaimInput(
             tracking_code=label.tracking_code,
-            amount=EUR_36,
+            amount=USD_36,
             kind=ClaimKind.LOSS,
             description="Lost after the hub.",
             idempotency_key=key,
@@ -592,7 +649,7 @@ async def test_file_carrier_claim_activity(carrier: CarrierClient) -> None:
 
     assert isinstance(filed, CarrierClaim)
     assert filed.claim_id.startswith("clm_")
-    assert (filed.kind, filed.status, filed.requested) == (ClaimKind.LOSS, "submitted", EUR_36)
+    assert (filed.kind, filed.status, filed.requested) == (ClaimKind.LOSS, "submitted", USD_36)
     assert filed.shipment_id == label.shipment_id
     assert filed.detail == "Claim was created."
     assert (refused.value.type, refused.value.non_retryable) == ("CLAIM.ALREADY_EXISTS", True)

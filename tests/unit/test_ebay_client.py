@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from crossdock.models.order import Channel, Order
 from crossdock.money import Money
-from crossdock.partners.ebay import EbayFulfillmentClient, EbayLineItem
+from crossdock.partners.ebay import EbayFulfillmentClient, EbayLineItem, read_ebay_error
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable
 from crossdock.sandbox.app import create_app
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
@@ -154,3 +154,18 @@ def test_unit_price_refuses_an_uneven_split() -> None:
     )
     with pytest.raises(ValueError, match="does not divide evenly"):
         line.unit_price()
+
+
+def test_post_order_errors_are_read_from_their_own_container() -> None:
+    post_order = {
+        "errorMessage": {
+            "error": [{"errorId": 1701, "message": "The case ID is invalid", "severity": "Error"}]
+        }
+    }
+
+    assert read_ebay_error(post_order) == ("1701", "The case ID is invalid")
+    assert read_ebay_error({"errors": [{"errorId": 32100, "message": "Invalid order ID"}]}) == (
+        "32100",
+        "Invalid order ID",
+    )
+    assert read_ebay_error({"errorMessage": "not a container"}) == (None, None)

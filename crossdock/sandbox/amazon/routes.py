@@ -46,6 +46,7 @@ from crossdock.sandbox.amazon.query import (
     marketplaces,
 )
 from crossdock.sandbox.amazon.reports import add_routes as add_report_routes
+from crossdock.sandbox.amazon.tokens import RestrictedData, add_token_routes
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.routes import Refusal, partner_route
 
@@ -86,22 +87,31 @@ def _money(money: Money) -> dict[str, str]:
     return {"CurrencyCode": money.currency, "Amount": money.to_decimal_string()}
 
 
-def _address(record: OrderRecord) -> dict[str, str]:
+def _address(record: OrderRecord, restricted: bool) -> dict[str, str]:
     address = record.order.ship_to
-    return {
-        "Name": address.name,
-        "AddressLine1": address.line1,
-        "AddressLine2": address.line2,
+    shown = {
         "City": address.city,
         "StateOrRegion": address.region,
         "PostalCode": address.postal_code,
         "CountryCode": address.country,
-        "Phone": address.phone,
         "AddressType": "Residential",
     }
+    if restricted:
+        shown |= {
+            "Name": address.name,
+            "AddressLine1": address.line1,
+            "AddressLine2": address.line2,
+            "Phone": address.phone,
+        }
+    return shown
 
 
-def _order_json(record: OrderRecord) -> dict[str, Any]:
+ALL_DATA = frozenset({"buyerInfo", "shippingAddress"})
+
+
+def _order_json(record: OrderRecord, opened: frozenset[str] = ALL_DATA) -> dict[str, Any]:
+    """An Order; the restricted fields only for the data elements `opened` (a Restricted
+    Data Token's), as SP-API withholds them otherwise."""
     order = record.order
     shipped = sum(item.shipped for item in record.items)
     canceled = sum(item.quantity for item in record.items if item.seller_cancel_reason)
@@ -133,9 +143,12 @@ def _order_json(record: OrderRecord) -> dict[str, Any]:
         "IsSoldByAB": False,
         "IsISPU": False,
         "IsAccessPointOrder": False,
-        # Restricted data (needs a Restricted Data Token on the real API).
-        "ShippingAddress": _address(record),
-        "BuyerInfo": {"BuyerEmail": order.buyer.email, "BuyerName": order.buyer.name},
+        "ShippingAddress": _address(record, "shippingAddress" in opened),
+        "BuyerInfo": (
+            {"BuyerEmail": order.buyer.email, "BuyerName": order.buyer.name}
+            if "buyerInfo" in opened
+            else {}
+        ),
     }
 
 
@@ -167,11 +180,13 @@ def _item_json(item: ItemRecord) -> dict[str, Any]:
 # ---------------------------------------------------------------- listing
 
 
-def _orders_payload(orders: AmazonOrders, markets: set[str], state: dict[str, Any]) -> Any:
+def _orders_payload(
+    orders: AmazonOrders, markets: set[str], state: dict[str, Any], opened: frozenset[str]
+) -> Any:
     key = tuple(state["key"]) if state.get("key") else None
     matching = orders.listed(markets, state, key)
     page = matching[: state["size"]]
-    payload: dict[str, Any] = {"Orders": [_order_json(r) for r in page]}
+    payload: dict[str, Any] = {"Orders": [_order_json(r, opened) for r in page]}
     # The answer names the window's end by the kind of window asked for.
     if state.get("by") == UPDATED:
         payload["LastUpdatedBefore"] = state["before"]
@@ -211,7 +226,11 @@ def _admin_routes(router: APIRouter, orders: AmazonOrders) -> None:
         return _order_json(record) | {"OrderItems": [_item_json(i) for i in record.items]}
 
 
-def _order_routes(router: APIRouter, orders: AmazonOrders) -> None:
+# The access token a request came with: a Restricted Data Token opens restricted fields.
+Token = Annotated[str | None, Header(alias="x-amz-access-token")]
+
+
+def _order_routes(router: APIRouter, orders: AmazonOrders, tokens: RestrictedData) -> None:
     auth = [Depends(_require_token)]
 
     @router.get("/amazon/orders/v0/orders", dependencies=auth)
@@ -224,6 +243,7 @@ def _order_routes(router: APIRouter, orders: AmazonOrders) -> None:
         order_statuses: Annotated[list[str] | None, Query(alias="OrderStatuses")] = None,
         max_results: Annotated[int | None, Query(alias="MaxResultsPerPage")] = None,
         next_token: Annotated[str | None, Query(alias="NextToken")] = None,
+        token: Token = None,
     ) -> Any:
         """getOrders: orders created (or last updated) in a window, oldest first."""
         markets = marketplaces(marketplace_ids)
@@ -239,12 +259,14 @@ def _order_routes(router: APIRouter, orders: AmazonOrders) -> None:
                 statuses=order_statuses,
             )
             state = list_state(query)
-        return _orders_payload(orders, markets, state)
+        opened = tokens.opened(token, "/orders/v0/orders")
+        return _orders_payload(orders, markets, state, opened)
 
     @router.get("/amazon/orders/v0/orders/{order_id}", dependencies=auth)
-    async def get_order(order_id: str) -> Any:
+    async def get_order(order_id: str, token: Token = None) -> Any:
         """getOrder."""
-        return {"payload": _order_json(orders.get(order_id))}
+        opened = tokens.opened(token, f"/orders/v0/orders/{order_id}")
+        return {"payload": _order_json(orders.get(order_id), opened)}
 
     @router.get("/amazon/orders/v0/orders/{order_id}/orderItems", dependencies=auth)
     async def get_order_items(
@@ -299,7 +321,9 @@ def build(ctx: SandboxContext) -> APIRouter:
     router = APIRouter(route_class=partner_route(_render_invalid), tags=["amazon"])
     orders = AmazonOrders(ctx.store)
     _admin_routes(router, orders)
-    _order_routes(router, orders)
+    tokens = RestrictedData(ctx.store)
+    add_token_routes(router, tokens, [_require_token])
+    _order_routes(router, orders, tokens)
     _shipment_routes(router, orders, ctx)
     add_feed_routes(router, orders, ctx)
     add_claim_routes(router, orders, ctx, [_require_token])

@@ -80,6 +80,23 @@ class Shipment:
     scenario: Scenario | None = None
 
 
+def insured_amount(value: Any) -> Money:
+    """An insurance amount: a decimal string of US dollars above zero (EasyPost insures
+    in dollars only)."""
+    try:
+        amount = Money.parse(str(value), "USD")
+    except ValueError:
+        amount = Money.zero("USD")
+    if amount.amount <= 0:
+        raise InvalidRequest(
+            422,
+            "SHIPMENT.INSURANCE.INVALID",
+            f'insurance {value!r} must be a US dollar amount above zero, e.g. "100.00".',
+            [field_error("insurance", "A decimal string of US dollars.")],
+        )
+    return amount
+
+
 class Carrier(AddressBook, Tracking):
     """EasyPost shipments and trackers in memory; pushes tracker Events to a webhook."""
 
@@ -192,6 +209,8 @@ class Carrier(AddressBook, Tracking):
                 f"Postage already exists for shipment {shipment_id}.",
             )
         rate = self._chosen_rate(shipment, body)
+        wants_insurance = isinstance(body, dict) and "insurance" in body
+        insured = insured_amount(body["insurance"]) if wants_insurance else None
         now = datetime.now(UTC)
         tracking_code = f"EZ{secrets.randbelow(10**14):014d}"
         shipment.label = Money.parse(rate["rate"], rate["currency"])
@@ -215,7 +234,34 @@ class Carrier(AddressBook, Tracking):
             service=rate["service"],
         )
         self.outbox.append(self._event("tracker.created", tracker.data, None, now))
+        if insured is not None:
+            self._insure(shipment, insured, key)
         return self.render(shipment_id)
+
+    def insure(self, shipment_id: str, body: Any, key: str | None) -> Json:
+        """Insure a bought label for `amount` US dollars (EasyPost's /insure)."""
+        shipment = self.shipment(shipment_id)
+        if shipment.label is None:
+            raise EasyPostError(
+                422,
+                "SHIPMENT.POSTAGE.REQUIRED",
+                f"Shipment {shipment_id} has no postage to insure; buy a rate first.",
+            )
+        amount = insured_amount(body.get("amount") if isinstance(body, dict) else None)
+        self._insure(shipment, amount, key)
+        return self.render(shipment_id)
+
+    def _insure(self, shipment: Shipment, amount: Money, key: str | None) -> None:
+        shipment.data.update(insurance=amount.to_decimal_string())
+        self.ctx.ledger.record(
+            PARTNER,
+            "insurance",
+            shipment.data["id"],
+            idempotency_key=key,
+            amount=amount.amount,
+            currency=amount.currency,
+            shipment_reference=shipment.data["reference"],
+        )
 
     def _chosen_rate(self, shipment: Shipment, body: Any) -> Json:
         chosen = body.get("rate") if isinstance(body, dict) else None
@@ -249,7 +295,9 @@ class Carrier(AddressBook, Tracking):
             "label_pdf_url": None,
             "label_zpl_url": None,
         }
-        return dated("pl", "PostageLabel", now, fields)
+        label = dated("pl", "PostageLabel", now, fields)
+        del label["mode"]  # EasyPost's PostageLabel, unlike its other objects, has none
+        return label
 
     def _open_tracker(
         self, shipment: Shipment, tracking_code: str, rate: Json, now: datetime

@@ -1,16 +1,23 @@
 """Claims for lost, damaged or stolen parcels, in the shape of EasyPost's Claims API.
 
     POST /easypost/v2/claims         file a claim: {"type", "tracking_code", "amount",
-                                     "description", "contact_email"?} (flat, not wrapped)
+                                     "description", "email_evidence_attachments",
+                                     "invoice_attachments",
+                                     "supporting_documentation_attachments",
+                                     "contact_email"?} (flat, not wrapped)
     GET  /easypost/v2/claims/{id}    retrieve it
 
+EasyPost's claims are insurance claims: a parcel whose label was not insured (at purchase,
+`insurance` on /buy, or after it, /insure) is answered 404 "No eligible insurance found",
+and no more than the insured amount can be claimed. Amounts are US dollars and a claim
+has no `currency` parameter (the sandbox refuses one, as an unknown field). Evidence comes
+as attachments (data URIs or URLs): an email and an invoice always, supporting documents
+for damage and theft (EasyPost's claim guide; the recorded SDK test sends all three).
 The claim comes back as EasyPost's Claim object (`clm_...`, status "submitted", a
-`history`); each filed claim is one ledger entry of kind "claim". Two differences, both
-the sandbox's own: EasyPost's amounts are US dollars and carry no currency, while the
-sandbox bills labels in the shipper's currency, so it also takes and echoes `currency`
-(ISO 4217, default "USD"); and its refusal codes (CLAIM.INVALID_PARAMS,
-CLAIM.NOT_ELIGIBLE, CLAIM.ALREADY_EXISTS) follow EasyPost's `<OBJECT>.<PROBLEM>` form
-without being EasyPost's documented ones.
+`history`, the stored `attachments`); each filed claim is one ledger entry of kind
+"claim". The refusal codes CLAIM.INVALID_PARAMS, CLAIM.NOT_ELIGIBLE and
+CLAIM.ALREADY_EXISTS follow EasyPost's `<OBJECT>.<PROBLEM>` form without being its
+documented ones.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from crossdock.sandbox.easypost.shapes import (
     Json,
     dated,
     field_error,
+    new_id,
     not_found,
     timestamp,
 )
@@ -47,15 +55,36 @@ def _text(body: Json, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+FIELDS = frozenset(
+    """type tracking_code amount description contact_email recipient_name
+    check_delivery_address payment_method email_evidence_attachments invoice_attachments
+    supporting_documentation_attachments""".split()
+)
+ATTACHMENTS = ("email_evidence_attachments", "invoice_attachments")
+SUPPORTING = "supporting_documentation_attachments"
+
+
 def _amount_errors(body: Json) -> Iterator[Json]:
-    currency = body.get("currency") or "USD"
     try:
-        amount = Money.parse(str(body.get("amount")), str(currency))
+        amount = Money.parse(str(body.get("amount")), "USD")
     except ValueError as exc:
-        yield field_error("amount", f"{body.get('amount')!r} in {currency}: {exc}.")
+        yield field_error("amount", f"{body.get('amount')!r} US dollars: {exc}.")
         return
     if amount.amount <= 0:
         yield field_error("amount", f"{body.get('amount')!r} must be more than zero.")
+
+
+def _attachment_errors(body: Json) -> Iterator[Json]:
+    needed = ATTACHMENTS + ((SUPPORTING,) if body.get("type") in ("damage", "theft") else ())
+    for name in needed:
+        value = body.get(name)
+        if not isinstance(value, list) or not value:
+            yield field_error(name, "Required: a list of files (data URIs or URLs).")
+    for name in (*ATTACHMENTS, SUPPORTING):
+        for item in body.get(name) or []:
+            if not isinstance(item, str) or not item.startswith(("data:", "https://")):
+                yield field_error(name, "Each attachment is a data URI or an https URL.")
+                break
 
 
 def _claim_errors(body: Json) -> list[Json]:
@@ -67,7 +96,11 @@ def _claim_errors(body: Json) -> list[Json]:
     for name in ("tracking_code", "description"):
         if not _text(body, name):
             errors.append(field_error(name, "Required and missing."))
+    errors += [
+        field_error(name, "Not a parameter of a claim.") for name in sorted(set(body) - FIELDS)
+    ]
     errors.extend(_amount_errors(body))
+    errors.extend(_attachment_errors(body))
     return errors
 
 
@@ -98,8 +131,8 @@ class ClaimDesk:
         tracking_code = _text(request, "tracking_code")
         shipment, tracker = self._parcel(tracking_code)
         self._check_eligible(request["type"], tracking_code, shipment, tracker)
-        currency = str(request.get("currency") or "USD")
-        amount = Money.parse(str(request["amount"]), currency)
+        amount = Money.parse(str(request["amount"]), "USD")
+        self._check_insured(shipment, amount)
         claim = self._claim(request, shipment, amount, datetime.now(UTC))
         self.claims[claim["id"]] = claim
         self.carrier.ctx.ledger.record(
@@ -160,8 +193,27 @@ class ClaimDesk:
                 )
 
     @staticmethod
+    def _check_insured(shipment: Shipment, amount: Money) -> None:
+        insured = shipment.data.get("insurance")
+        if not insured:
+            raise EasyPostError(404, "NOT_FOUND", "No eligible insurance found")
+        if amount.amount > Money.parse(str(insured), "USD").amount:
+            raise EasyPostError(
+                422,
+                "CLAIM.INVALID_PARAMS",
+                f"The claim of {amount.to_decimal_string()} is more than the "
+                f"{insured} the parcel is insured for.",
+                [field_error("amount", f"At most {insured}.")],
+            )
+
+    @staticmethod
     def _claim(request: Json, shipment: Shipment, amount: Money, now: datetime) -> Json:
         created = "Claim was created."
+        stored = [
+            f"https://easypost-files.s3-us-west-2.amazonaws.com/insurance/{new_id('att')}.pdf"
+            for name in (*ATTACHMENTS, SUPPORTING)
+            for _ in request.get(name) or []
+        ]
         fields = {
             "type": request["type"],
             "status": "submitted",
@@ -170,17 +222,16 @@ class ClaimDesk:
             "tracking_code": _text(request, "tracking_code"),
             "shipment_id": shipment.data["id"],
             "requested_amount": amount.to_decimal_string(),
-            "currency": amount.currency,
             "approved_amount": None,
-            "insurance_amount": None,
-            "insurance_id": None,
+            "insurance_amount": shipment.data["insurance"],
+            "insurance_id": f"ins_{shipment.data['id'].removeprefix('shp_')}",
             "salvage_value": None,
             "description": _text(request, "description"),
             "contact_email": request.get("contact_email"),
             "recipient_name": None,
             "check_delivery_address": None,
             "payment_method": "easypost_wallet",
-            "attachments": [],
+            "attachments": stored,
             "history": [
                 {"status": "submitted", "status_detail": created, "timestamp": timestamp(now)}
             ],

@@ -132,6 +132,11 @@ def build_router(carrier: Carrier) -> APIRouter:
         """Buy one of the shipment's rates: label, tracking code and tracker."""
         return await post(request, lambda body, key: carrier.buy(shipment_id, body, key))
 
+    @router.post("/v2/shipments/{shipment_id}/insure")
+    async def insure_shipment(shipment_id: str, request: Request) -> JSONResponse:
+        """Insure a bought label (US dollars)."""
+        return await post(request, lambda body, key: carrier.insure(shipment_id, body, key))
+
     @router.post("/v2/shipments/{shipment_id}/refund")
     async def refund_shipment(shipment_id: str, request: Request) -> JSONResponse:
         """Void an unused label."""

@@ -105,7 +105,6 @@ class Tracking:
             "result": copy.deepcopy(tracker),
             "pending_urls": [url] if url else [],
             "completed_urls": [],
-            "user_id": "user_sandbox",
         }
         return dated("evt", "Event", now, fields)
 

@@ -17,8 +17,8 @@ from crossdock.sandbox.ebay.orders import (
     EbayOrders,
     OrderRecord,
     buyer_username,
-    ebay_error,
     marketplace_of,
+    post_order_error,
 )
 
 DOMAIN = "API_POSTORDER"
@@ -46,7 +46,7 @@ BAD_REQUEST = 1103
 
 def refuse(error_id: int, message: str, status: int = 400, **parameters: str) -> Refusal:
     """A Post-Order error in eBay's container; `parameters` name the offending fields."""
-    return Refusal(ebay_error(status, error_id, message, parameters, domain=DOMAIN))
+    return Refusal(post_order_error(status, error_id, message, parameters, domain=DOMAIN))
 
 
 @dataclass

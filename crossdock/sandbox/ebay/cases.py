@@ -17,8 +17,9 @@ buyer. `issue_refund` refunds the claim amount and closes the case; `appeal` reo
 case closed for the buyer, once. eBay takes no idempotency key here: an answer is
 once-only by the case's state, and the ledger proves it.
 
-eBay's case shape names the line (`itemId`, `transactionId`), not the order; the sandbox
-adds the Fulfillment API's `orderId` so intake can find the order without the Trading API.
+eBay's case shape names the line (`itemId`, `transactionId`), not the order, and so does
+the sandbox's: a client finds the order through the line (Fulfillment `legacyItemId`,
+`lineItemId`).
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from crossdock.money import Money
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import Table
-from crossdock.sandbox.ebay.orders import EbayOrders, ebay_error, refuse, timestamp
+from crossdock.sandbox.ebay.orders import EbayOrders, post_order_error, timestamp
+from crossdock.sandbox.ebay.orders import refuse_post_order as refuse
 from crossdock.sandbox.ebay.post_order import _require_token
 
 PARTNER = "ebay"
@@ -67,8 +69,12 @@ class CaseRecord:
     appealed: bool = False
 
 
-def _amount(money: Money) -> dict[str, str]:
-    return {"value": money.to_decimal_string(), "currency": money.currency}
+def _amount(money: Money) -> dict[str, Any]:
+    """A Post-Order Amount: its `value` is a JSON number (typed double on eBay's Amount
+    page), unlike the Sell APIs' decimal strings."""
+    exact = money.to_decimal()
+    value = int(exact) if exact == exact.to_integral_value() else float(exact)
+    return {"value": value, "currency": money.currency}
 
 
 def _date(moment: datetime) -> dict[str, str]:
@@ -84,7 +90,6 @@ def summary_json(case: CaseRecord) -> dict[str, Any]:
         "buyer": case.buyer,
         "itemId": case.item_id,
         "transactionId": case.transaction_id,
-        "orderId": case.order_id,
         "claimAmount": _amount(case.amount),
         "creationDate": _date(case.opened),
         "lastModifiedDate": _date(case.seller_responded or case.opened),
@@ -147,7 +152,9 @@ class EbayCases:
     def get(self, case_id: str) -> CaseRecord:
         case = self.records.get(case_id)
         if case is None:
-            raise Refusal(ebay_error(404, 1701, "The case ID is invalid", {"caseId": case_id}))
+            raise Refusal(
+                post_order_error(404, 1701, "The case ID is invalid", {"caseId": case_id})
+            )
         self._expire(case)
         return case
 

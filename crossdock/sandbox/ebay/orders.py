@@ -71,6 +71,39 @@ def refuse(error_id: int, message: str, **parameters: str) -> Refusal:
     return Refusal(ebay_error(400, error_id, message, parameters))
 
 
+POST_ORDER = "API_POSTORDER"
+
+
+def post_order_error(
+    status: int,
+    error_id: int,
+    message: str,
+    parameters: dict[str, str] | None = None,
+    *,
+    domain: str = POST_ORDER,
+) -> JSONResponse:
+    """The Post-Order API's own error container, unlike the Sell APIs':
+    {"errorMessage": {"error": [{errorId, domain, severity, category, message,
+    parameter: [{name, value}], httpStatusCode}]}} (developer.ebay.com Post-Order
+    ErrorResponse)."""
+    error: dict[str, Any] = {
+        "errorId": error_id,
+        "domain": domain,
+        "severity": "Error",
+        "category": "Request",
+        "message": message,
+        "httpStatusCode": str(status),
+    }
+    if parameters:
+        error["parameter"] = [{"name": k, "value": v} for k, v in parameters.items()]
+    return JSONResponse({"errorMessage": {"error": [error]}}, status_code=status)
+
+
+def refuse_post_order(error_id: int, message: str, status: int = 400, **parameters: str) -> Refusal:
+    """A Post-Order refusal; `parameters` name the offending fields."""
+    return Refusal(post_order_error(status, error_id, message, parameters))
+
+
 def timestamp(moment: datetime) -> str:
     """eBay date-time: UTC with milliseconds, e.g. 2015-08-04T19:09:02.768Z."""
     utc = moment.astimezone(UTC)

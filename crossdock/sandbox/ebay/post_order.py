@@ -32,7 +32,7 @@ from crossdock.sandbox.ebay.cancellations import (
     EbayCancellations,
     refuse,
 )
-from crossdock.sandbox.ebay.orders import EbayOrders, OrderRecord, ebay_error, timestamp
+from crossdock.sandbox.ebay.orders import EbayOrders, OrderRecord, post_order_error, timestamp
 
 API = "/ebay/post-order/v2/cancellation"
 AUTH_SCHEMES = ("IAF", "TOKEN")
@@ -51,7 +51,7 @@ def _require_token(authorization: Annotated[str | None, Header()] = None) -> Non
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.upper() not in AUTH_SCHEMES or not token.strip():
         raise Refusal(
-            ebay_error(
+            post_order_error(
                 401,
                 1001,
                 "Invalid access token",

@@ -23,7 +23,8 @@ from pydantic import BaseModel, Field
 
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.store import Table
-from crossdock.sandbox.ebay.orders import EbayOrders, refuse, timestamp
+from crossdock.sandbox.ebay.orders import EbayOrders, timestamp
+from crossdock.sandbox.ebay.orders import refuse_post_order as refuse
 from crossdock.sandbox.ebay.post_order import _require_token
 
 API = "/ebay/post-order/v2/return"

@@ -31,6 +31,7 @@ from crossdock.sandbox.ebay.orders import (
     buyer_username,
     ebay_error,
     marketplace_of,
+    post_order_error,
     refuse,
     timestamp,
 )
@@ -126,8 +127,8 @@ def _order_json(record: OrderRecord, base_url: str, *, detail: bool = True) -> d
     order = record.order
     marketplace = marketplace_of(order)
     return {
+        # No legacyOrderId: Fulfillment v1 (1.20) dropped it from the Order type.
         "orderId": record.id,
-        "legacyOrderId": f"{record.lines[0].legacy_item_id}-{record.lines[0].line_item_id}",
         "creationDate": timestamp(order.placed_at),
         "lastModifiedDate": timestamp(record.last_modified),
         "orderFulfillmentStatus": record.status,
@@ -310,6 +311,10 @@ def _render_invalid(field: str, message: str) -> Response:
     return ebay_error(400, 32600, f"Invalid input data: {field}: {message}", {"field": field})
 
 
+def _render_post_order_invalid(field: str, message: str) -> Response:
+    return post_order_error(400, 1103, f"Invalid input data: {field}: {message}", {"field": field})
+
+
 def build(ctx: SandboxContext) -> APIRouter:
     """The eBay Sell Fulfillment and Post-Order (cancellation) simulators under /ebay."""
     router = APIRouter(route_class=partner_route(_render_invalid), tags=["ebay"])
@@ -317,9 +322,13 @@ def build(ctx: SandboxContext) -> APIRouter:
     _admin_routes(router, orders)
     _order_routes(router, orders)
     _fulfillment_routes(router, orders, ctx)
-    add_post_order_routes(router, orders, ctx)
     add_refund_routes(router, orders, ctx, [Depends(_require_bearer)], API)
-    add_return_routes(router, orders, ctx)
     add_payment_dispute_routes(router, orders, ctx, [Depends(_require_bearer)], API)
-    add_case_routes(router, orders, ctx)
+    # Post-Order answers its refusals in its own container, so its routes have their own
+    # route class.
+    post_order = APIRouter(route_class=partner_route(_render_post_order_invalid), tags=["ebay"])
+    add_post_order_routes(post_order, orders, ctx)
+    add_return_routes(post_order, orders, ctx)
+    add_case_routes(post_order, orders, ctx)
+    router.include_router(post_order)
     return router

@@ -32,6 +32,7 @@ from crossdock.models.dispute import EVIDENCE_FIELDS, DisputeReason
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.store import Table
 from crossdock.sandbox.stripe.endpoints import get, post
+from crossdock.sandbox.stripe.files import FileStore
 from crossdock.sandbox.stripe.payments import Payments
 from crossdock.sandbox.stripe.shapes import (
     PARTNER,
@@ -44,6 +45,13 @@ from crossdock.sandbox.stripe.webhooks import WebhookSender
 Json = dict[str, Any]
 ANSWERABLE = {"warning_needs_response": "warning_under_review", "needs_response": "under_review"}
 _UPDATE_PARAMS = frozenset({"evidence", "metadata", "submit", "expand"})
+# Evidence fields that take a File id (`file_...`, uploaded with purpose
+# dispute_evidence), not text: the ones Stripe's dispute_evidence type expands to a file.
+FILE_EVIDENCE = frozenset(
+    """cancellation_policy customer_communication customer_signature
+    duplicate_charge_documentation receipt refund_policy service_documentation
+    shipping_documentation uncategorized_file""".split()
+)
 
 
 @dataclass
@@ -106,8 +114,9 @@ class Resolve(BaseModel):
 class DisputeDesk:
     """Disputes on the payments' captured charges, every change pushed as an event."""
 
-    def __init__(self, ctx: SandboxContext, payments: Payments) -> None:
+    def __init__(self, ctx: SandboxContext, payments: Payments, files: FileStore) -> None:
         self.ctx = ctx
+        self.files = files
         self.config = ctx.config.disputes
         self.payments = payments
         self.disputes: Table[Dispute] = ctx.store.table(PARTNER, "dispute", Dispute)
@@ -157,7 +166,12 @@ class DisputeDesk:
     def update(self, dispute_id: str, params: Params, key: str | None) -> Json:
         for name in params:
             if name not in _UPDATE_PARAMS:
-                raise InvalidRequest(400, f"Received unknown parameter: {name}", param=name)
+                raise InvalidRequest(
+                    400,
+                    f"Received unknown parameter: {name}",
+                    code="parameter_unknown",
+                    param=name,
+                )
         dispute = self.get(dispute_id)
         evidence = params.get("evidence", {})
         if not isinstance(evidence, dict):
@@ -167,9 +181,14 @@ class DisputeDesk:
         for name in evidence:
             if name not in EVIDENCE_FIELDS:
                 raise InvalidRequest(
-                    400, f"Received unknown parameter: evidence[{name}]", param=f"evidence[{name}]"
+                    400,
+                    f"Received unknown parameter: evidence[{name}]",
+                    code="parameter_unknown",
+                    param=f"evidence[{name}]",
                 )
         self._answerable(dispute)
+        for name in sorted(FILE_EVIDENCE & set(evidence)):
+            self._evidence_file(name, str(evidence[name]))
         dispute.evidence.update({k: str(v) for k, v in evidence.items()})
         if params.get("submit") == "true":
             dispute.submission_count += 1
@@ -188,6 +207,18 @@ class DisputeDesk:
         self._record("dispute_accepted", dispute, key)
         self._emit(dispute, "charge.dispute.closed")
         return dispute.to_json()
+
+    def _evidence_file(self, name: str, value: str) -> None:
+        """Refuse `value` for the file field `name` unless it is an uploaded evidence file
+        (Stripe answers prose there as an unknown file upload)."""
+        param = f"evidence[{name}]"
+        stored = self.files.get(value, param=param)
+        if stored.purpose != "dispute_evidence":
+            raise InvalidRequest(
+                400,
+                f"The file {value} has purpose {stored.purpose}, not dispute_evidence.",
+                param=param,
+            )
 
     def _answerable(self, dispute: Dispute) -> None:
         if dispute.status not in ANSWERABLE:
@@ -273,9 +304,9 @@ class DisputeDesk:
         )
 
 
-def build(ctx: SandboxContext, payments: Payments) -> APIRouter:
+def build(ctx: SandboxContext, payments: Payments, files: FileStore) -> APIRouter:
     """Dispute routes, included in the Stripe router (under /stripe)."""
-    desk = DisputeDesk(ctx, payments)
+    desk = DisputeDesk(ctx, payments, files)
     ctx.background.append(desk.issuer)
     router = APIRouter(tags=["stripe"])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -22,9 +22,16 @@ from crossdock.sandbox.stripe.shapes import (
 )
 
 Action = Callable[[Params, str | None], Json]
+Parse = Callable[[Request], Awaitable[Params]]
 
 
-async def post(ctx: SandboxContext, request: Request, action: Action) -> JSONResponse:
+async def _form(request: Request) -> Params:
+    return parse_form(await request.body())
+
+
+async def post(
+    ctx: SandboxContext, request: Request, action: Action, parse: Parse = _form
+) -> JSONResponse:
     """A Stripe POST: authenticated, form-decoded, run once per Idempotency-Key (the same
     key replays the stored answer, other parameters are refused, a key still running
     answers 409)."""
@@ -32,7 +39,7 @@ async def post(ctx: SandboxContext, request: Request, action: Action) -> JSONRes
     # (as at Stripe) they are not stored under the idempotency key.
     try:
         authenticate(request)
-        params = parse_form(await request.body())
+        params = await parse(request)
     except StripeError as exc:
         return exc.response()
     key = request.headers.get("Idempotency-Key")

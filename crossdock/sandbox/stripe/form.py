@@ -35,7 +35,12 @@ def parse_form(body: bytes) -> Params:
 def refuse_unknown(params: Params, allowed: frozenset[str]) -> None:
     for name in params:
         if name not in allowed:
-            raise InvalidRequest(400, f"Received unknown parameter: {name}", param=name)
+            raise InvalidRequest(
+                400,
+                f"Received unknown parameter: {name}",
+                code="parameter_unknown",
+                param=name,
+            )
 
 
 def required(params: Params, name: str) -> str:

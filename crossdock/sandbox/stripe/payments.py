@@ -23,7 +23,14 @@ from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.store import Table
 from crossdock.sandbox.stripe import form
 from crossdock.sandbox.stripe.records import PaymentIntent, Refund, new_id
-from crossdock.sandbox.stripe.shapes import PARTNER, InvalidRequest, Json, Params, StripeError
+from crossdock.sandbox.stripe.shapes import (
+    PARTNER,
+    InvalidRequest,
+    Json,
+    Params,
+    StripeError,
+    payment_method_json,
+)
 
 # Stripe's test payment methods that fail, with (code, decline_code, message).
 # Any other `pm_...` id is treated as a good card.
@@ -171,8 +178,9 @@ class Payments:
             "message": message,
             "charge": charge,
         }
+        method = payment_method_json(str(intent.payment_method), intent.created)
         intent.status = "requires_payment_method"
-        intent.last_payment_error = {**error, "payment_method": {"id": intent.payment_method}}
+        intent.last_payment_error = {**error, "payment_method": method}
         return StripeError(
             402,
             message,
@@ -182,6 +190,7 @@ class Payments:
                 "decline_code": decline_code,
                 "charge": charge,
                 "payment_intent": intent.to_json(),
+                "payment_method": method,
             },
         )
 

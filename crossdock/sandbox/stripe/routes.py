@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.stripe import disputes as stripe_disputes
+from crossdock.sandbox.stripe import files as stripe_files
 from crossdock.sandbox.stripe.endpoints import get, post
 from crossdock.sandbox.stripe.payments import Payments
 
@@ -51,6 +52,9 @@ def build(ctx: SandboxContext) -> APIRouter:
         """Retrieve a refund."""
         return get(request, lambda: payments.refund(refund_id).to_json())
 
-    # Disputes live on the same charges, under the same /stripe prefix.
-    router.include_router(stripe_disputes.build(ctx, payments))
+    # Disputes live on the same charges, under the same /stripe prefix, and reference
+    # the files uploaded as their evidence.
+    files = stripe_files.FileStore(ctx)
+    router.include_router(stripe_files.build(ctx, files))
+    router.include_router(stripe_disputes.build(ctx, payments, files))
     return router

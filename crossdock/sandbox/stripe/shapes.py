@@ -83,3 +83,18 @@ def idempotency_conflict(key: str) -> JSONResponse:
 
 
 # --- routes ---------------------------------------------------------------------------
+
+
+def payment_method_json(payment_method: str, created: int) -> Json:
+    """The PaymentMethod object a card error carries (`error.payment_method`), with the
+    fields Stripe always sends; the sandbox keeps no card details to show."""
+    return {
+        "id": payment_method,
+        "object": "payment_method",
+        "billing_details": {"address": None, "email": None, "name": None, "phone": None},
+        "created": created,
+        "customer": None,
+        "livemode": False,
+        "metadata": {},
+        "type": "card",
+    }
