@@ -207,8 +207,9 @@ def outcomes(faults: FaultProfile, requests: int) -> list[int | str]:
         for n in range(requests):
             try:
                 seen.append(authorize(sandbox, f"repro-{n}").status_code)
-            except httpx.TransportError as err:
-                seen.append(type(err).__name__)
+            except httpx.TransportError:
+                # A reset reads as ReadError or RemoteProtocolError, by timing alone.
+                seen.append("reset")
         return seen
 
 
@@ -220,7 +221,7 @@ def test_the_same_seed_and_requests_give_the_same_faults() -> None:
 
     assert first == again
     assert first != other
-    assert {500, 503, 200, "RemoteProtocolError"} <= set(first)
+    assert {500, 503, 200, "reset"} <= set(first)
 
 
 def test_partner_and_endpoint_rules_override_the_default() -> None:
