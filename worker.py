@@ -63,7 +63,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
     apis = PooledApis.over(partners, settings)
     activities = [
         PaymentActivities(partners.payments),
-        CustomsActivities(partners.customs),
+        CustomsActivities(partners.customs, settings.ship_from.country),
         CarrierActivities(partners.carrier),
         MarketplaceActivities(partners),
         NotifyActivities(partners.mail),

@@ -18,14 +18,24 @@ from crossdock.partners.customs import CustomsClient, DeclarationRequest, Landed
 
 
 class CustomsActivities:
-    def __init__(self, customs: CustomsClient) -> None:
+    """Quotes and declarations for the orders' consignments.
+
+    Args:
+        customs: The customs authority's client.
+        ship_from_country: Where parcels leave from (`Settings.ship_from`): some rules key
+            on the place of direct shipment, not the goods' origin (Canada's CUSMA).
+    """
+
+    def __init__(self, customs: CustomsClient, ship_from_country: str | None = None) -> None:
         self._customs = customs
+        self._ship_from = ship_from_country
 
     @activity.defn
     async def quote_landed_cost(self, input: QuoteLandedCostInput) -> LandedCost:
         """Duties and taxes for the order's destination and incoterm (no side effect)."""
         with partner_errors():
-            quote = await self._customs.landed_cost(LandedCostRequest.for_order(input.order))
+            consignment = LandedCostRequest.for_order(input.order, self._ship_from)
+            quote = await self._customs.landed_cost(consignment)
         return LandedCost(
             quote_id=quote.quote_id,
             regime=quote.regime,
@@ -39,7 +49,9 @@ class CustomsActivities:
     @activity.defn
     async def file_declaration(self, input: FileDeclarationInput) -> CustomsDeclaration:
         with partner_errors():
-            request = DeclarationRequest.for_order(input.reference, input.order, input.quote_id)
+            request = DeclarationRequest.for_order(
+                input.reference, input.order, input.quote_id, self._ship_from
+            )
             declaration = await self._customs.file_declaration(request, input.idempotency_key)
         return CustomsDeclaration(
             declaration_id=declaration.id,

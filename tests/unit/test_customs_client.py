@@ -9,8 +9,11 @@ from decimal import Decimal
 import httpx
 import pytest
 from fastapi import FastAPI
+from temporalio.testing import ActivityEnvironment
 
+from activities.customs import CustomsActivities
 from crossdock.models.order import Incoterm
+from crossdock.models.order_steps import FileDeclarationInput, QuoteLandedCostInput
 from crossdock.money import Money
 from crossdock.partners.customs import (
     CustomsClient,
@@ -162,3 +165,27 @@ async def test_outage_is_retryable() -> None:
         client = CustomsClient("http://sandbox/customs", http=http, api_key="ck_test")
         with pytest.raises(PartnerUnavailable):
             await client.landed_cost(LandedCostRequest.for_order(order()))
+
+
+async def test_the_activity_quotes_and_declares_from_the_warehouse_country(
+    customs: CustomsClient,
+) -> None:
+    cad = Money(amount=10000, currency="CAD")
+    placed = order(
+        currency="CAD",
+        items=[line_item(unit_price=cad, quantity=1, origin_country="CN")],
+        shipping=Money(amount=0, currency="CAD"),
+        ship_to=order().ship_to.model_copy(update={"country": "CA"}),
+    )
+    env = ActivityEnvironment()
+    from_us = CustomsActivities(customs, ship_from_country="US")
+    quote = await env.run(from_us.quote_landed_cost, QuoteLandedCostInput(order=placed))
+    assert quote.regime == CustomsRegime.DE_MINIMIS  # CUSMA: shipped from the US
+    filed = FileDeclarationInput(
+        reference="order-1", order=placed, quote_id=quote.quote_id, idempotency_key="k-1"
+    )
+    declaration = await env.run(from_us.file_declaration, filed)
+    assert declaration.rules_version == quote.rules_version
+    from_de = CustomsActivities(customs, ship_from_country="DE")
+    elsewhere = await env.run(from_de.quote_landed_cost, QuoteLandedCostInput(order=placed))
+    assert elsewhere.regime == CustomsRegime.STANDARD
