@@ -26,7 +26,7 @@ silently gains power because time passed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -54,6 +54,12 @@ EscalationHook = Callable[[ApprovalStatus], None]
 AttentionHook = Callable[[bool], None]
 
 REFUSED = "ApprovalRefused"
+# Every stage waits on a timer, even one already due: whether a stage is "already due"
+# compares deadlines with workflow.now(), and a replay that dates a task differently by
+# a second would otherwise issue other commands, and a workflow task failing for ever.
+STAGE_TIMERS = "approval-stage-timers"
+# The shortest timer a due stage waits on.
+_DUE = timedelta(milliseconds=1)
 
 
 class ApprovalRefused(ApplicationError):
@@ -220,13 +226,14 @@ class Approval:
         """Sleep until `at`; False if a decision or request for info came first (the
         clocks then need recomputing)."""
         remaining = at - workflow.now()
-        if remaining.total_seconds() <= 0:
+        timed = workflow.patched(STAGE_TIMERS)
+        if remaining.total_seconds() <= 0 and not timed:
             return True  # already due, e.g. resumed after continue-as-new or a long outage
         seen = len(status.decisions)
         try:
             await workflow.wait_condition(
                 lambda: not status.pending or len(status.decisions) != seen,
-                timeout=remaining,
+                timeout=max(remaining, _DUE),
                 timeout_summary=f"approval {status.request.key} {stage}",
             )
         except TimeoutError:  # asyncio.TimeoutError is TimeoutError on 3.11

@@ -8,7 +8,12 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowQueryFailedError,
+)
 from temporalio.service import RPCError
 
 from workflows.dispute import DisputeWorkflow
@@ -113,7 +118,9 @@ async def read_statuses(client: Client, cases: dict[str, Case]) -> list[str]:
             handle = client.get_workflow_handle(case.workflow_id)
             try:
                 case.status = await handle.query(queries[case.kind])
-            except RPCError:
+            except (RPCError, WorkflowQueryFailedError):
+                # A workflow whose task keeps failing (a nondeterminism, say) answers no
+                # query: it is reported as unread, never allowed to end the run.
                 unread.append(case.workflow_id)
 
     await asyncio.gather(*(read(case) for case in cases.values()))
