@@ -90,7 +90,9 @@ async def test_the_buyer_is_notified_once_per_key(
     assert entry.idempotency_key == "order-storefront-SF1:notify:lost"
     assert entry.details["custom_args"] == {"template": "parcel_lost"}
     assert entry.details["subject"] == "Your parcel for order SF1 has gone missing"
-    assert [log["event"] for log in logs] == ["buyer_notified", "buyer_notified"]
+    # Only this activity's events: a server another test left running may log meanwhile.
+    notified = [log["event"] for log in logs if log["event"].startswith("buyer_")]
+    assert notified == ["buyer_notified", "buyer_notified"]
     assert BUYER not in json.dumps(logs)  # no personal data in logs
 
 
