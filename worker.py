@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from functools import partial
 
 import structlog
 from temporalio.client import Client
@@ -37,7 +38,8 @@ from crossdock.partners.pooled import PooledApis
 from crossdock.temporal import connect
 from crossdock.workflow_sandbox import RUNNER
 from starter.dispute_start import DisputeDelivery
-from starter.orders import OrderStarter
+from starter.orders import OrderStarter, start_order_input
+from starter.returns import ReturnStarter
 from starter.webhooks_stripe import dispute_policy
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_intake import DisputePollWorkflow
@@ -61,13 +63,14 @@ WORKFLOWS = [
 def build_worker(client: Client, settings: Settings, partners: PartnerClients) -> Worker:
     """A worker for every Crossdock workflow and activity, with injected partner clients."""
     apis = PooledApis.over(partners, settings)
+    start_return = ReturnStarter(client, settings)
     activities = [
         PaymentActivities(partners.payments),
         CustomsActivities(partners.customs, settings.ship_from.country),
         CarrierActivities(partners.carrier),
         MarketplaceActivities(partners),
         NotifyActivities(partners.mail),
-        IntakeActivities(client, partners, settings, OrderStarter(client, settings)),
+        IntakeActivities(client, partners, settings, OrderStarter(client, settings), start_return),
         WarehouseActivities(partners.warehouse),
         SupplierActivities(partners.suppliers),
         DisputeActivities(
@@ -85,10 +88,13 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
             partners.payments,
             partners.carrier,
             apis.ebay_refunds,
+            partial(start_order_input, client),
             apis.amazon_feeds,
         ),
         RecordsActivities.from_settings(settings),
-        ReturnIntakeActivities(client, settings, apis.ebay_return_requests, apis.amazon_reports),
+        ReturnIntakeActivities(
+            client, start_return, apis.ebay_return_requests, apis.amazon_reports
+        ),
     ]
     return Worker(
         client,

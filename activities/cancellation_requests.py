@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from pydantic import BaseModel, Field
@@ -36,6 +37,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.heartbeat import beat
 from crossdock.identity.claims import ClaimSigner
+from crossdock.models import order_handlers
 from crossdock.models.approval import Principal
 from crossdock.models.intake import (
     ANSWERING_CHANNELS,
@@ -50,15 +52,14 @@ from crossdock.models.intake import (
 from crossdock.models.order import Channel, order_workflow_id
 from crossdock.models.order_states import BEFORE_SHIPMENT, OrderState
 from crossdock.models.order_status import OrderStatus
-from crossdock.models.order_steps import CancelRequest, OrderResult
+from crossdock.models.order_steps import CancelReceipt, CancelRequest, OrderResult
 from crossdock.partners.amazon import AmazonOrder, AmazonOrdersClient
 from crossdock.partners.ebay_post_order import CANCEL_REJECTED, EbayPostOrderClient
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable, RateLimited
-from workflows.order import OrderWorkflow
 
 log = structlog.get_logger(__name__)
 
-OrderHandle = WorkflowHandle[OrderWorkflow, OrderResult]
+OrderHandle = WorkflowHandle[Any, OrderResult]
 
 # Amazon orders whose buyer can still ask to cancel; no others need their items read.
 AMAZON_OPEN = ("Unshipped", "PartiallyShipped")
@@ -266,17 +267,18 @@ class CancellationRelay:
 
     async def _relay(self, request: BuyerRequest) -> Relayed:
         workflow_id = order_workflow_id(request.channel, request.channel_order_id)
-        handle: OrderHandle = self._client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
+        handle: OrderHandle = self._client.get_workflow_handle(workflow_id, result_type=OrderResult)
         cancel = CancelRequest(
             reason=f"buyer asked on {request.channel.value}: {request.reason or 'no reason given'}",
             by=self._principal(request.channel, workflow_id),
         )
         try:
             receipt = await handle.execute_update(
-                OrderWorkflow.cancel,
+                order_handlers.CANCEL,
                 cancel,
                 # Temporal answers a repeat of this id with the first result.
                 id=f"buyer-cancel-{request.channel.value}-{request.request_id}",
+                result_type=CancelReceipt,
             )
         except WorkflowUpdateFailedError as refused:
             return await _after_refusal(handle, str(refused.cause or refused))
@@ -318,7 +320,7 @@ class CancellationRelay:
 async def _after_refusal(handle: OrderHandle, why: str) -> Relayed:
     """Classify a refused update by the order's own status."""
     try:
-        status = await handle.query(OrderWorkflow.status)
+        status = await handle.query(order_handlers.STATUS, result_type=OrderStatus)
     except RPCError as err:
         if err.status is not RPCStatusCode.NOT_FOUND:
             raise

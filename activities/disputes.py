@@ -8,6 +8,8 @@ once the order workflow has closed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
@@ -22,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.claims import CLAIM_PROVIDERS, MarketplaceClaims
 from activities.dispute_evidence import order_evidence
 from activities.errors import partner_errors
-from crossdock.models import order_ledger
+from crossdock.models import order_handlers, order_ledger
 from crossdock.models.dispute import (
     CloseDisputeInput,
     DisputeAnswer,
@@ -36,13 +38,13 @@ from crossdock.models.dispute import (
     SubmitEvidenceInput,
 )
 from crossdock.models.order import Order
-from crossdock.models.order_cases import RefundRequest
+from crossdock.models.order_cases import RefundGrant, RefundRequest
+from crossdock.models.order_status import OrderStatus
 from crossdock.models.order_steps import OrderInput, OrderResult
 from crossdock.partners.amazon_claims import AmazonClaimsClient
 from crossdock.partners.ebay_cases import EbayCasesClient
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.stripe_disputes import StripeDisputesClient
-from workflows.order import OrderWorkflow
 
 
 class DisputeActivities:
@@ -82,7 +84,7 @@ class DisputeActivities:
             return GatheredEvidence()
         handle = self._client.get_workflow_handle(order_id, result_type=OrderResult)
         try:
-            status = await handle.query(OrderWorkflow.status)
+            status = await handle.query(order_handlers.STATUS, result_type=OrderStatus)
             description = await handle.describe()
             order = await self._order_of(handle)
         except RPCError as err:
@@ -99,7 +101,7 @@ class DisputeActivities:
             refundable=order_ledger.remaining(status, order),
         )
 
-    async def _order_of(self, handle: WorkflowHandle[OrderWorkflow, object]) -> Order:
+    async def _order_of(self, handle: WorkflowHandle[Any, object]) -> Order:
         """The order as the workflow was started with it (its first history event)."""
         async for event in handle.fetch_history_events():
             if event.event_type is EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
@@ -171,7 +173,10 @@ class DisputeActivities:
         handle = self._client.get_workflow_handle(input.order_workflow_id, result_type=OrderResult)
         try:
             grant = await handle.execute_update(
-                OrderWorkflow.reserve_refund, request, id=request.reservation_id
+                order_handlers.RESERVE_REFUND,
+                request,
+                id=request.reservation_id,
+                result_type=RefundGrant,
             )
         except WorkflowUpdateFailedError as err:
             cause = err.cause

@@ -3,7 +3,7 @@ buyers' cancellation requests to their orders (`cancellation_requests.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import partial
 
@@ -15,6 +15,7 @@ from temporalio.client import Client
 from activities.cancellation_requests import CancellationRelay
 from activities.errors import partner_errors
 from activities.return_intake import return_for_cancellation
+from activities.starters import StartOrder, StartReturn
 from crossdock.catalog import Catalog, UnknownSku, default_catalog
 from crossdock.config import Settings
 from crossdock.identity.claims import signer_for
@@ -35,9 +36,6 @@ from crossdock.partners.translate import from_amazon, from_ebay
 
 log = structlog.get_logger(__name__)
 
-# Starts an order's workflow; False when it was already started (ever).
-StartOrder = Callable[[Order], Awaitable[bool]]
-
 
 class IntakeActivities:
     """Intake's activities, with the Temporal client and partner clients injected.
@@ -47,6 +45,8 @@ class IntakeActivities:
         partners: The marketplace clients.
         start_order: Starts an order's workflow; False when it was ever started
             (`starter.orders.OrderStarter`, injected by worker.py).
+        start_return: Starts the return a cancellation asked after shipment becomes
+            (`starter.returns.ReturnStarter`, injected by worker.py).
         settings: Order policy for the workflows started.
         catalog: Customs data per SKU (the bundled catalog when omitted).
         post_order: eBay's Post-Order client; built from `settings` over the eBay
@@ -59,6 +59,7 @@ class IntakeActivities:
         partners: PartnerClients,
         settings: Settings,
         start_order: StartOrder,
+        start_return: StartReturn,
         catalog: Catalog | None = None,
         post_order: EbayPostOrderClient | None = None,
     ) -> None:
@@ -77,7 +78,7 @@ class IntakeActivities:
             post_order,
             signer_for(settings),
             # After shipment a buyer's cancellation becomes a return.
-            after_shipment=partial(return_for_cancellation, client, settings),
+            after_shipment=partial(return_for_cancellation, client, start_return),
         )
 
     @activity.defn

@@ -24,12 +24,11 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.cancellation_requests import BuyerRequest
 from activities.errors import partner_errors
 from activities.returns import order_of
-from crossdock.config import Settings
+from activities.starters import StartReturn
 from crossdock.models.order import Channel, Order, order_workflow_id
 from crossdock.models.returns import ReturnLine, ReturnReason, ReturnRequest, ReturnSource
 from crossdock.partners.amazon_reports import AmazonReportsClient, AmazonReturnRow
 from crossdock.partners.ebay_returns import EbayReturnRequest, EbayReturnRequestsClient
-from starter.returns import start_return
 
 log = structlog.get_logger(__name__)
 
@@ -111,12 +110,12 @@ class ReturnIntakeActivities:
     def __init__(
         self,
         client: Client,
-        settings: Settings,
+        start_return: StartReturn,
         ebay_returns: EbayReturnRequestsClient,
         amazon_reports: AmazonReportsClient,
     ) -> None:
         self._client = client
-        self._settings = settings
+        self._start_return = start_return
         self._ebay = ebay_returns
         self._amazon = amazon_reports
 
@@ -171,12 +170,10 @@ class ReturnIntakeActivities:
         if request is None:
             log.info("return_line_not_in_order", return_id=found.return_id, order=order_id)
             return False
-        handle = await start_return(
-            self._client, self._settings, request, self._settings.return_timers
-        )
-        if handle is not None:
-            log.info("return_started", workflow_id=handle.id, reason=request.reason)
-        return handle is not None
+        started = await self._start_return(request)
+        if started is not None:
+            log.info("return_started", workflow_id=started, reason=request.reason)
+        return started is not None
 
 
 def translate(found: EbayReturnRequest, order: Order) -> ReturnRequest | None:
@@ -219,7 +216,7 @@ def translate_amazon(found: AmazonReturnRequest, order: Order) -> ReturnRequest 
 
 
 async def return_for_cancellation(
-    client: Client, settings: Settings, request: BuyerRequest
+    client: Client, start_return: StartReturn, request: BuyerRequest
 ) -> None:
     """A buyer's cancellation that reached the order after it shipped: the whole order
     comes back as a return (the buyer changed their mind; REJECT_DUPLICATE on
@@ -235,6 +232,6 @@ async def return_for_cancellation(
         requested_at=datetime.now(UTC),
         comment=f"asked to cancel after shipment: {request.reason or 'no reason given'}"[:1000],
     )
-    handle = await start_return(client, settings, opened, settings.return_timers)
-    if handle is not None:
-        log.info("return_for_late_cancellation", workflow_id=handle.id)
+    started = await start_return(opened)
+    if started is not None:
+        log.info("return_for_late_cancellation", workflow_id=started)

@@ -18,10 +18,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.errors import partner_errors
-from crossdock.models import order_ledger
+from activities.starters import StartOrderInput
+from crossdock.models import order_handlers, order_ledger
 from crossdock.models.order import Channel, LineItem, Order
 from crossdock.models.order_cases import RefundGrant, RefundRequest
 from crossdock.models.order_states import OrderState
+from crossdock.models.order_status import OrderStatus
 from crossdock.models.order_steps import OrderInput, OrderResult, ShippingLabel
 from crossdock.models.returns import (
     CheckRefundInput,
@@ -43,8 +45,6 @@ from crossdock.partners.carrier import CarrierClient, LabelRequest
 from crossdock.partners.ebay_returns import EbayRefundsClient
 from crossdock.partners.payments import PaymentsClient, RefundStatus
 from crossdock.replacements import replacement_order
-from starter.orders import start_order_input
-from workflows.order import OrderWorkflow
 
 # Stripe refund statuses in ours; requires_action waits like pending.
 _STRIPE_STATES = {
@@ -71,9 +71,11 @@ class ReturnActivities:
         payments: PaymentsClient,
         carrier: CarrierClient,
         ebay_refunds: EbayRefundsClient,
+        start_order: StartOrderInput,
         amazon_feeds: AmazonFeedsClient | None = None,
     ) -> None:
         self._client = client
+        self._start_order = start_order
         self._amazon = amazon_feeds
         self._payments = payments
         self._carrier = carrier
@@ -86,10 +88,9 @@ class ReturnActivities:
         Raises:
             ApplicationError: no such order workflow (non-retryable, type OrderUnknown).
         """
-        # By id and result type: cold mypy runs cannot infer a handle from OrderWorkflow.run.
         handle = self._client.get_workflow_handle(input.order_id, result_type=OrderResult)
         try:
-            status = await handle.query(OrderWorkflow.status)
+            status = await handle.query(order_handlers.STATUS, result_type=OrderStatus)
             order = await self._order_of(input.order_id)
         except RPCError as err:
             if err.status is not RPCStatusCode.NOT_FOUND:
@@ -141,7 +142,7 @@ class ReturnActivities:
         except ValueError as err:
             raise ApplicationError(str(err), non_retryable=True) from err
         replacement = OrderInput(order=order, policy=original.policy, replacement_of=input.order_id)
-        started = await start_order_input(self._client, replacement, activity.info().task_queue)
+        started = await self._start_order(replacement, activity.info().task_queue)
         return ReplacementStarted(workflow_id=order.workflow_id, started=started)
 
     @activity.defn
@@ -155,11 +156,13 @@ class ReturnActivities:
         request = RefundRequest(
             case_id=input.case_id, step=input.step, amount=input.amount, reason=input.reason
         )
-        # By id and result type: cold mypy runs cannot infer a handle from OrderWorkflow.run.
         handle = self._client.get_workflow_handle(input.order_id, result_type=OrderResult)
         try:
-            return await handle.execute_update(
-                OrderWorkflow.reserve_refund, request, id=request.reservation_id
+            grant: RefundGrant = await handle.execute_update(
+                order_handlers.RESERVE_REFUND,
+                request,
+                id=request.reservation_id,
+                result_type=RefundGrant,
             )
         except WorkflowUpdateFailedError as refused:
             raise ApplicationError(
@@ -173,6 +176,7 @@ class ReturnActivities:
                 type=REFUSED_BY_ORDER,
                 non_retryable=True,
             ) from err
+        return grant
 
     @activity.defn
     async def issue_refund(self, input: IssueRefundInput) -> IssuedRefund:

@@ -64,6 +64,20 @@ async def start_return(
         return None
 
 
+class ReturnStarter:
+    """`start_return` bound to a client and settings, for the activities that start
+    returns (injected by worker.py, so activities need not import this module)."""
+
+    def __init__(self, client: Client, settings: Settings) -> None:
+        self._client = client
+        self._settings = settings
+
+    async def __call__(self, request: ReturnRequest) -> str | None:
+        settings = self._settings
+        handle = await start_return(self._client, settings, request, settings.return_timers)
+        return handle.id if handle is not None else None
+
+
 RETURN_POLLED = (Channel.EBAY, Channel.AMAZON)
 FIRST_LOOKBACK = timedelta(days=1)
 

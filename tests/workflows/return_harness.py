@@ -9,6 +9,7 @@ import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from temporalio import activity
@@ -49,6 +50,7 @@ from crossdock.partners.carrier import CarrierClient
 from crossdock.partners.ebay_returns import EbayRefundsClient
 from crossdock.partners.payments import PaymentsClient
 from crossdock.workflow_sandbox import RUNNER
+from starter.orders import start_order_input
 from tests.conftest import skip_time
 from tests.factories import NOW, WAREHOUSE
 from tests.workflows.order_harness import OrderHandle, deliver, start, wait_for_state
@@ -177,6 +179,7 @@ def _worker(
         PaymentsClient(unused, "sk_unused"),
         CarrierClient(unused, "unused"),
         EbayRefundsClient(unused, "unused"),
+        partial(start_order_input, env.client),
     )
     wanted = {"read_order", "reserve_refund", "start_replacement"}
     if returns.refusals.get("start_replacement"):

@@ -17,6 +17,7 @@ from crossdock.models.order import Address, Buyer, Channel, Order
 from crossdock.partners.clients import PartnerClients
 from crossdock.sandbox.app import create_app
 from starter.orders import OrderStarter
+from starter.returns import ReturnStarter
 from tests.factories import order
 from tests.servers import sandbox_urls, serve
 
@@ -55,7 +56,11 @@ async def test_orders_outside_the_bounds_are_refused_with_the_field_named(
         partners = PartnerClients.from_settings(settings)
         try:
             intake = IntakeActivities(
-                time_env.client, partners, settings, OrderStarter(time_env.client, settings)
+                time_env.client,
+                partners,
+                settings,
+                OrderStarter(time_env.client, settings),
+                ReturnStarter(time_env.client, settings),
             )
             since = ImportOrdersInput(channel=Channel.EBAY, created_after=now - timedelta(days=1))
             result = await ActivityEnvironment().run(intake.import_new_orders, since)

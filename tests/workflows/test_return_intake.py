@@ -17,6 +17,7 @@ from crossdock.models.returns import ReturnLine, ReturnReason, ReturnResult, Ret
 from crossdock.partners.amazon import AmazonOrdersClient
 from crossdock.partners.ebay_post_order import EbayPostOrderClient
 from crossdock.partners.ebay_returns import EbayReturnRequest
+from starter.returns import ReturnStarter
 from tests.factories import NOW, line_item, order
 from tests.workflows.return_harness import (
     ReturnHandle,
@@ -41,7 +42,9 @@ async def test_cancellation_after_shipment_becomes_a_return_once(
         time_env.client,
         AmazonOrdersClient(UNUSED, "unused", "A1PA6795UKMFR9"),
         EbayPostOrderClient(UNUSED, "unused"),
-        after_shipment=partial(return_for_cancellation, time_env.client, settings),
+        after_shipment=partial(
+            return_for_cancellation, time_env.client, ReturnStarter(time_env.client, settings)
+        ),
     )
     request = BuyerRequest(
         request_id=o.channel_order_id,

@@ -23,6 +23,7 @@ from crossdock.models.returns import ReturnLine, ReturnReason, ReturnResult, Ret
 from crossdock.partners.amazon_reports import AmazonReportsClient, AmazonReturnRow
 from crossdock.partners.ebay_returns import EbayReturnRequestsClient
 from crossdock.sandbox.app import create_app
+from starter.returns import ReturnStarter
 from tests.factories import NOW, line_item, order
 from tests.workflows.return_harness import ReturnHandle, ReturnPartners, delivered_order, worker
 from tests.workflows.stand_ins import Partners
@@ -130,7 +131,7 @@ async def test_a_requested_return_starts_once_and_unknown_orders_are_skipped(
     settings = Settings(task_queue=task_queue, _env_file=None)
     intake = ReturnIntakeActivities(
         time_env.client,
-        settings,
+        ReturnStarter(time_env.client, settings),
         EbayReturnRequestsClient("http://127.0.0.1:9", "unused"),
         AmazonReportsClient("http://sandbox/amazon", "Atza|test", DE, sandbox, wait_seconds=0),
     )
@@ -176,7 +177,7 @@ async def test_other_channels_are_refused_by_name(
     unused = "http://127.0.0.1:9"
     intake = ReturnIntakeActivities(
         time_env.client,
-        Settings(task_queue=task_queue, _env_file=None),
+        ReturnStarter(time_env.client, Settings(task_queue=task_queue, _env_file=None)),
         EbayReturnRequestsClient(unused, "unused"),
         AmazonReportsClient(unused, "unused", DE),
     )
