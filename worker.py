@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 from functools import partial
 
 import structlog
@@ -103,6 +104,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         activities=[method for instance in activities for method in activity_methods(instance)],
         workflow_runner=RUNNER,
         interceptors=[HeartbeatInterceptor(), *principal_verification(settings)],
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.sticky_timeout_seconds),
     )
 
 

@@ -22,6 +22,7 @@ from crossdock.cli_console import (
     resume,
 )
 from crossdock.config import get_settings
+from crossdock.heal_cli import heal_command
 from crossdock.identity.cli import app as users_app
 from crossdock.logs import configure_logging
 from crossdock.store.cli import app as db_app
@@ -43,6 +44,8 @@ app.command("hold")(hold)
 app.command("resume")(resume)
 # Orders under partner faults, worker kills and restarts, checked (docs/chaos.md).
 app.command("chaos")(chaos)
+# A case stuck on a nondeterminism, reset past it (docs/operations.md).
+app.command("heal")(heal_command)
 partners_app = typer.Typer(help="The partner APIs the settings point at.")
 app.add_typer(partners_app, name="partners")
 

@@ -36,6 +36,12 @@ class Settings(BaseSettings, OrderClocks):
     temporal_tls_server_name: str = ""
     temporal_api_key: SecretStr | None = None
     task_queue: str = "crossdock"
+    # How long a case's next task waits for the worker that ran its last one before any
+    # worker may take it (the SDK's default: 10 s). Short, so a killed worker's tasks
+    # reach a live one soon: while one waits, a console read and an operator's decision
+    # meeting it on a new worker record a history the code cannot replay
+    # (crossdock/divergence.py). Long enough that a busy worker keeps its own tasks.
+    sticky_timeout_seconds: float = Field(default=3.0, gt=0, le=60)
     temporal_ui_port: int = 8233
     state_dir: Path = Path(".crossdock")
 
@@ -96,6 +102,9 @@ class Settings(BaseSettings, OrderClocks):
     stuck_task_attempts: int = Field(default=3, ge=2)
     stuck_activity_attempts: int = Field(default=10, ge=2)
     stuck_scan_seconds: float = Field(default=30.0, gt=0)
+    # The scan heals a case stuck on a nondeterminism by itself while the task it resets
+    # to is younger than this (docs/operations.md); 0: only `crossdock heal` does.
+    heal_within_hours: float = Field(default=12.0, ge=0, le=24)
 
     # Where parcels ship from (JSON in CROSSDOCK_SHIP_FROM).
     ship_from: Address = DEFAULT_WAREHOUSE

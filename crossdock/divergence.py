@@ -141,14 +141,17 @@ async def find_divergence(client: Client, workflow_id: str) -> tuple[str, Diverg
     return (run_id, divergence) if divergence is not None else None
 
 
-async def heal(client: Client, workflow_id: str, by: str) -> Healed | None:
+async def heal(
+    client: Client, workflow_id: str, by: str, found: tuple[str, Divergence] | None = None
+) -> Healed | None:
     """Reset a case stuck on this race to the task before the divergence, reapplying
     the signals and updates it received since; None when the case is not stuck so.
+    `found` is what `find_divergence` answered, when the caller has asked already.
 
     The request id is derived from the run and the reset point, so a repeated heal (two
     consoles, a retry) resets once.
     """
-    found = await find_divergence(client, workflow_id)
+    found = found or await find_divergence(client, workflow_id)
     if found is None:
         return None
     run_id, divergence = found

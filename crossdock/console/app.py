@@ -3,6 +3,7 @@ serves it from the same process (architecture §1) and holds the Temporal client
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -41,6 +42,9 @@ def install_console(app: FastAPI, settings: Settings, db: Database) -> None:
                 task_attempts=settings.stuck_task_attempts,
                 activity_attempts=settings.stuck_activity_attempts,
                 scan_seconds=settings.stuck_scan_seconds,
+                heal_within=timedelta(hours=settings.heal_within_hours)
+                if settings.heal_within_hours
+                else None,
             )
         ),
     )

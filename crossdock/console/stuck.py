@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from google.protobuf.message import Message
@@ -36,6 +36,7 @@ from temporalio.client import Client, WorkflowExecution
 
 from crossdock.console.kinds import BY_TYPE, CaseKind, spec_for_id
 from crossdock.console.views import StuckReason, StuckReport
+from crossdock.divergence import NONDETERMINISM, find_divergence, heal
 from workflows.search import CROSSDOCK_STATE, MARKETPLACE
 
 log = structlog.get_logger(__name__)
@@ -47,6 +48,8 @@ RUNNING_CASES = 'ExecutionStatus = "Running" AND WorkflowType IN ({})'.format(
 # stuck case shows at once rather than one scan interval later.
 FIRST_SCAN_WAIT_SECONDS = 10.0
 MAX_ERROR_CHARS = 500
+# Who resets a case the scan heals, in its reset reason (Temporal's history keeps it).
+HEALER = "console stuck scan"
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,11 @@ class StuckPolicy:
     activity_attempts: int = 10
     scan_seconds: float = 30.0
     concurrency: int = 8
+    # A case whose task fails on a nondeterminism is healed by the scan itself when the
+    # task it resets to is younger than this (crossdock/divergence.py); None: never.
+    # Under the shortest idempotency window of the partners (Stripe: 24 h), so what the
+    # reset runs again is recognised as a repeat.
+    heal_within: timedelta | None = timedelta(hours=12)
 
 
 def stuck_report(
@@ -177,13 +185,45 @@ class StuckWatch:
         while True:
             started = asyncio.get_running_loop().time()
             try:
-                self._reports = await scan(client, self.policy)
+                self._reports = await heal_diverged(
+                    client, await scan(client, self.policy), self.policy
+                )
                 seconds = asyncio.get_running_loop().time() - started
                 log.debug("stuck_scanned", stuck=len(self._reports), seconds=round(seconds, 2))
             except Exception as err:  # Temporal away: keep the last answer, look again later
                 log.warning("stuck_scan_failed", error=str(err))
             self._scanned.set()
             await asyncio.sleep(self.policy.scan_seconds)
+
+
+async def heal_diverged(
+    client: Client, reports: dict[str, StuckReport], policy: StuckPolicy
+) -> dict[str, StuckReport]:
+    """`reports` without the cases healed now: those whose task fails on a
+    nondeterminism with a reset point younger than `policy.heal_within`."""
+    left = dict(reports)
+    for workflow_id, report in reports.items():
+        diverged = NONDETERMINISM in report.last_error
+        if policy.heal_within is None or not diverged:
+            continue
+        try:
+            found = await find_divergence(client, workflow_id)
+            if found is None or datetime.now(UTC) - found[1].reset_to_time > policy.heal_within:
+                continue
+            healed = await heal(client, workflow_id, HEALER, found)
+        except Exception as err:  # the case stays marked; an admin can heal it by hand
+            log.warning("heal_failed", workflow_id=workflow_id, error=str(err))
+            continue
+        if healed is not None:
+            log.info(
+                "case_healed",
+                workflow_id=workflow_id,
+                new_run_id=healed.new_run_id,
+                reset_to=healed.divergence.reset_to,
+                runs_again=healed.divergence.runs_again,
+            )
+            del left[workflow_id]
+    return left
 
 
 def _failure_text(failure: Failure) -> str:

@@ -2,7 +2,7 @@
 (so a test can SIGKILL it): reminders on a timer, each upserting a search attribute, and
 a decision by update that upserts too (as `workflows/approval.py` does).
 
-    python -m tests.integration.divergence_probe <temporal address> <task queue>
+    python -m tests.integration.divergence_probe <temporal address> <task queue> <sticky s>
 """
 
 from __future__ import annotations
@@ -55,12 +55,18 @@ class DivergenceProbe:
         self.finished = True
 
 
-async def _serve(address: str, task_queue: str) -> None:
+async def _serve(address: str, task_queue: str, sticky_seconds: float) -> None:
     client = await Client.connect(address)
-    async with Worker(client, task_queue=task_queue, workflows=[DivergenceProbe]):
+    sticky = timedelta(seconds=sticky_seconds)
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[DivergenceProbe],
+        sticky_queue_schedule_to_start_timeout=sticky,
+    ):
         print("polling", flush=True)
         await asyncio.Event().wait()
 
 
 if __name__ == "__main__":
-    asyncio.run(_serve(sys.argv[1], sys.argv[2]))
+    asyncio.run(_serve(sys.argv[1], sys.argv[2], float(sys.argv[3])))

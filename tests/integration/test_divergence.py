@@ -22,17 +22,27 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
+from typer.testing import CliRunner
 
+from crossdock.cli import app
+from crossdock.console.kinds import CaseKind
+from crossdock.console.stuck import StuckPolicy, heal_diverged
+from crossdock.console.views import StuckReason, StuckReport
 from crossdock.divergence import find_divergence, heal
 from tests.integration.divergence_probe import DivergenceProbe
 
 ROOT = Path(__file__).resolve().parents[2]
 ProbeHandle = WorkflowHandle[Any, Any]
+# The Python SDK's default wait of a task for the worker that ran the last one.
+SDK_STICKY_SECONDS = 10.0
 
 
 @contextmanager
-def worker_process(address: str, task_queue: str) -> Iterator[subprocess.Popen[bytes]]:
-    command = [sys.executable, "-m", "tests.integration.divergence_probe", address, task_queue]
+def worker_process(
+    address: str, task_queue: str, sticky_seconds: float = SDK_STICKY_SECONDS
+) -> Iterator[subprocess.Popen[bytes]]:
+    probe = "tests.integration.divergence_probe"
+    command = [sys.executable, "-m", probe, address, task_queue, str(sticky_seconds)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE)
     try:
         assert process.stdout is not None and process.stdout.readline() == b"polling\n"
@@ -55,9 +65,11 @@ async def _until(handle: ProbeHandle, kind: EventType.ValueType) -> None:
             await asyncio.sleep(0.2)
 
 
-async def _race(client: Client, address: str, task_queue: str) -> ProbeHandle:
+async def _race(
+    client: Client, address: str, task_queue: str, sticky_seconds: float = SDK_STICKY_SECONDS
+) -> ProbeHandle:
     """Kill the worker, let the reminder fire, read and decide as a new worker starts."""
-    with worker_process(address, task_queue) as first:
+    with worker_process(address, task_queue, sticky_seconds) as first:
         handle = await client.start_workflow(
             DivergenceProbe.run, id=f"probe-{uuid.uuid4().hex[:8]}", task_queue=task_queue
         )
@@ -67,7 +79,7 @@ async def _race(client: Client, address: str, task_queue: str) -> ProbeHandle:
     # waiting for the dead worker's sticky queue (10 s).
     read = asyncio.create_task(handle.query(DivergenceProbe.reminded))
     await _until(handle, EventType.EVENT_TYPE_TIMER_FIRED)
-    with worker_process(address, task_queue) as second:
+    with worker_process(address, task_queue, sticky_seconds) as second:
         await asyncio.sleep(1)
         assert await handle.execute_update(DivergenceProbe.decide) == "accepted"
         with suppress(Exception):  # answered, or refused once the history diverged
@@ -97,11 +109,28 @@ async def test_the_race_records_a_history_that_heal_resets_with_the_decision_kep
         await handle.signal(DivergenceProbe.finish)  # a cold worker replays, and fails
         await _until(handle, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
         found = await find_divergence(client, handle.id)
-        assert found is not None
-        healed = await heal(client, handle.id, by="test")
-        assert healed is not None and healed.new_run_id != healed.old_run_id
+        assert found is not None and found[1].reset_to < found[1].mismatched_event
+        # As the console's scan meets it: marked stuck on the nondeterminism, and healed.
+        stuck = StuckReport(
+            workflow_id=handle.id,
+            kind=CaseKind.ORDER,
+            reason=StuckReason.WORKFLOW_TASK_FAILING,
+            attempts=3,
+            last_error=found[1].message,
+        )
+        assert await heal_diverged(client, {handle.id: stuck}, StuckPolicy()) == {}
         # The update is applied again in the reset run, the signal too.
-        result = await client.get_workflow_handle(handle.id, run_id=healed.new_run_id).result()
+        result = await client.get_workflow_handle(handle.id).result()
     assert result == "decided"
-    assert await _replays(client.get_workflow_handle(handle.id, run_id=healed.new_run_id))
+    assert await _replays(client.get_workflow_handle(handle.id))
     assert await heal(client, handle.id, by="test") is None  # closed: nothing to heal
+
+
+def test_heal_on_the_command_line_says_when_there_is_nothing_to_heal(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    address = dev_env.client.service_client.config.target_host
+    env = {"CROSSDOCK_TEMPORAL_ADDRESS": address, "CROSSDOCK_STATE_DIR": str(tmp_path)}
+    result = CliRunner().invoke(app, ["heal", "order-none-such", "--yes"], env=env)
+    assert result.exit_code == 1
+    assert "No workflow order-none-such" in result.output
