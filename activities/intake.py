@@ -14,6 +14,7 @@ from temporalio.client import Client
 
 from activities.cancellation_requests import CancellationRelay
 from activities.errors import partner_errors
+from activities.heartbeat import beat
 from activities.return_intake import return_for_cancellation
 from activities.starters import StartOrder, StartReturn
 from crossdock.catalog import Catalog, UnknownSku, default_catalog
@@ -32,6 +33,7 @@ from crossdock.partners.amazon import AmazonOrder
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.ebay import EbayOrder
 from crossdock.partners.ebay_post_order import EbayPostOrderClient
+from crossdock.partners.errors import PartnerUnavailable, RateLimited
 from crossdock.partners.translate import from_amazon, from_ebay
 
 log = structlog.get_logger(__name__)
@@ -86,31 +88,51 @@ class IntakeActivities:
         """Start a workflow for every listed order not in `input.skip`.
 
         Starting is idempotent (the workflow id is the channel order id), so a retry of
-        this activity after a partial run starts nothing twice.
+        this activity after a partial run starts nothing twice. A retry also goes on
+        where the last attempt stopped (the orders it handled are its heartbeat), and an
+        order a partner fault keeps from being read waits for that retry while the
+        others go on: faults on a few orders never hold back the rest, and a large
+        backlog under faults still drains (each order read until it answers once).
         """
         result = ImportOrdersResult()
-        skip = set(input.skip)
+        handled = _resumed_ids()
+        skip = set(input.skip) | set(handled)
+        fault: PartnerUnavailable | RateLimited | None = None
         with partner_errors():
             async for listed in self._listed(input.channel, input.created_after):
                 order_id, placed = identify(listed)
                 result.seen[order_id] = placed
                 if order_id in skip:
                     continue
-                activity.heartbeat(order_id)
                 try:
-                    # The door's bounds too (date windows, FX, customs destinations).
-                    order = arriving(await self._to_order(listed), datetime.now(UTC))
-                except (ValueError, ValidationError, UnknownSku) as err:
-                    # Not importable as it stands: recorded in the poller's history and
-                    # logged for an operator, never silently dropped.
-                    log.error(
-                        "order_refused", channel=input.channel, order_id=order_id, reason=str(err)
-                    )
-                    result.refused.append(RefusedOrder(channel_order_id=order_id, reason=str(err)))
+                    await self._import(input.channel, order_id, listed, result)
+                except (PartnerUnavailable, RateLimited) as err:
+                    fault = err
                     continue
-                if await self._start_order(order):
-                    result.started.append(order_id)
+                handled.append(order_id)
+                beat(handled)
+            if fault is not None:
+                raise fault  # Temporal retries; the retry reads only what is left
         return result
+
+    async def _import(
+        self,
+        channel: Channel,
+        order_id: str,
+        listed: AmazonOrder | EbayOrder,
+        result: ImportOrdersResult,
+    ) -> None:
+        try:
+            # The door's bounds too (date windows, FX, customs destinations).
+            order = arriving(await self._to_order(listed), datetime.now(UTC))
+        except (ValueError, ValidationError, UnknownSku) as err:
+            # Not importable as it stands: recorded in the poller's history and logged
+            # for an operator, never silently dropped.
+            log.error("order_refused", channel=channel, order_id=order_id, reason=str(err))
+            result.refused.append(RefusedOrder(channel_order_id=order_id, reason=str(err)))
+            return
+        if await self._start_order(order):
+            result.started.append(order_id)
 
     @activity.defn
     async def import_cancellation_requests(
@@ -151,6 +173,14 @@ class IntakeActivities:
             items = await self._partners.amazon.get_order_items(listed.amazon_order_id)
             return from_amazon(listed, items, self._catalog)
         return from_ebay(listed, self._catalog)
+
+
+def _resumed_ids() -> list[str]:
+    """The orders an earlier attempt of this activity handled (its last heartbeat)."""
+    details = activity.info().heartbeat_details
+    if not details or not isinstance(details[0], list):
+        return []
+    return [str(order_id) for order_id in details[0]]
 
 
 def identify(listed: AmazonOrder | EbayOrder) -> tuple[str, datetime]:
