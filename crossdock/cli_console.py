@@ -225,7 +225,21 @@ def decide(
             fail("--amount only applies to a question with an amount", 2)
         body["amount"] = _amount(amount, pending["amount"]["currency"])
     answer = api.post(f"/api/cases/{workflow_id}/decide", body)
-    console.print(f"[green]accepted[/green]: {answer['result']}")
+    console.print(decided(workflow_id, answer["result"]))
+
+
+def decided(workflow_id: str, receipt: dict[str, Any]) -> str:
+    """The accepted decision as a sentence (never the receipt's repr: it carries the
+    signed claim, which is nobody's business on a terminal)."""
+    action = str(receipt.get("action", "decision")).replace("_", " ")
+    by = receipt.get("by") or {}
+    who = f" by {by['id']} ({by['role']})" if by.get("id") else ""
+    state = str(receipt.get("state", "")).replace("_", " ")
+    now = f"; the question is now {state}" if state else ""
+    return (
+        f"[green]accepted[/green]: {action} on {receipt.get('key', '?')!r} of {workflow_id}"
+        f"{who} at {_when(receipt.get('at'))}{now}."
+    )
 
 
 def cancel(
