@@ -4,6 +4,8 @@ and `crossdock cancel`: the console's API from a terminal, with an API token
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, NoReturn
 
@@ -47,6 +49,16 @@ class ConsoleApi:
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._answer(self._http.post(path, json=body))
+
+    @contextmanager
+    def stream(self, path: str, body: dict[str, Any]) -> Iterator[httpx.Response]:
+        """POST `body` and hand over the answer as it streams (a refusal ends the
+        command with its message)."""
+        with self._http.stream("POST", path, json=body, timeout=None) as response:
+            if not response.is_success:
+                response.read()
+                self._answer(response)
+            yield response
 
     def _answer(self, response: httpx.Response) -> Any:
         try:

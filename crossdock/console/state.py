@@ -16,6 +16,7 @@ from crossdock.console.actions import Desk
 from crossdock.console.auth import Sessions, token_principal
 from crossdock.console.errors import not_found
 from crossdock.console.stuck import StuckWatch
+from crossdock.console.workday import Workday
 from crossdock.identity import Accounts, ClaimSigner
 from crossdock.identity.scope import Scope, in_scope
 from crossdock.identity.throttle import LoginThrottle
@@ -30,6 +31,7 @@ class ConsoleState:
     sessions: Sessions
     throttle: LoginThrottle
     stuck: StuckWatch
+    workday: Workday
 
 
 async def account_scope(state: ConsoleState, principal: Principal) -> Scope:

@@ -1,0 +1,38 @@
+"""Operators' language and time zone, and cases assigned to operators.
+
+Revision ID: 0006
+Revises: 0005
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "operator_preferences",
+        sa.Column("account_id", sa.String(64), sa.ForeignKey("users.account_id"), primary_key=True),
+        sa.Column("language", sa.String(16), nullable=False),
+        sa.Column("time_zone", sa.String(64), nullable=False),
+    )
+    op.create_table(
+        "case_assignments",
+        sa.Column("workflow_id", sa.String(200), primary_key=True),
+        sa.Column("account_id", sa.String(64), sa.ForeignKey("users.account_id"), nullable=False),
+        sa.Column("assigned_by", sa.String(64), nullable=False),
+        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_case_assignments_account_id", "case_assignments", ["account_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_case_assignments_account_id", "case_assignments")
+    op.drop_table("case_assignments")
+    op.drop_table("operator_preferences")

@@ -1,0 +1,95 @@
+"""A working day in the console, in a real browser on a real stack: a case page that
+answers at a glance, bulk approval of twenty reviews (one refused by role, and said so),
+assignment and "my cases"."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from playwright.async_api import Page, expect
+from typer.testing import CliRunner
+
+from crossdock.cli import app
+from crossdock.models.approval import Principal, Role
+from tests.browser.conftest import Console, case_state, large_return, order_in_review
+from tests.browser.test_console_pages import browser, log_in, page
+
+__all__ = ["browser", "page"]
+
+REVIEWS = 19
+
+
+async def test_a_case_page_shows_the_order_at_a_glance(page: Page, console: Console) -> None:
+    workflow_id = await order_in_review(console)
+    await log_in(page, "ops-1")
+    await page.goto(f"/console/cases/{workflow_id}")
+    summary = page.get_by_test_id("order-summary")
+    await expect(summary).to_contain_text("HS code")
+    first_line = summary.locator("table.lines tbody tr").first
+    await expect(first_line).to_contain_text(re.compile(r"\d{6}"))
+    await expect(page.get_by_test_id("order-total")).to_contain_text("€")
+    await expect(page.get_by_test_id("ship-by")).to_contain_text(re.compile(r"in \d+ (day|hour)"))
+    # Late only past the deadline itself: a fresh review is neither late nor overdue.
+    await expect(page.get_by_test_id("deadline")).to_contain_text(re.compile(r"in \d+"))
+    await expect(page.get_by_test_id("deadline").get_by_text("late")).to_have_count(0)
+
+
+async def test_bulk_approve_twenty_reviews_one_refused_by_role(
+    page: Page, console: Console
+) -> None:
+    started = await asyncio.gather(
+        *(order_in_review(console) for _ in range(REVIEWS)),
+        large_return(console, requested_by=Principal(id="ops-2", role=Role.OPERATOR)),
+    )
+    *orders, needs_finance = started
+    await log_in(page, "ops-1")
+    for workflow_id in started:
+        await page.get_by_label(f"Select {workflow_id}").check()
+    began = asyncio.get_running_loop().time()
+    await page.get_by_role("button", name="Approve selected").click()
+    summary = page.get_by_test_id("bulk-summary")
+    await expect(summary).to_have_text(
+        f"20 of 20 done: {REVIEWS} accepted, 1 refused", timeout=60_000
+    )
+    took = asyncio.get_running_loop().time() - began
+    refused = page.locator(f'[data-result="{needs_finance}"]')
+    await expect(refused).to_contain_text("refused")
+    await expect(refused).to_contain_text("finance")
+    for workflow_id in orders:
+        await expect(page.locator(f'[data-result="{workflow_id}"]')).to_contain_text("accepted")
+    print(f"bulk approve of 20 took {took:.1f} s")  # the timing docs/console.md quotes
+    async with console.api("view-1") as api:
+        attempts = (await api.get(f"/api/cases/{needs_finance}")).json()["attempts"]
+    assert [a["outcome"] for a in attempts if a["principal_id"] == "ops-1"] == ["refused"]
+
+
+async def test_assign_and_my_cases(page: Page, console: Console) -> None:
+    mine, theirs = await asyncio.gather(order_in_review(console), order_in_review(console))
+    await log_in(page, "ops-2")
+    await page.get_by_label(f"Select {mine}").check()
+    await page.get_by_role("button", name="Assign selected").click()
+    await expect(page.get_by_test_id("bulk-summary")).to_have_text(
+        "1 of 1 done: 1 accepted, 0 refused"
+    )
+    await page.goto("/console?mine=true")
+    await expect(page.get_by_role("link", name=mine)).to_be_visible()
+    await expect(page.get_by_role("link", name=theirs)).to_have_count(0)
+
+
+async def test_bulk_from_the_terminal_with_ids_on_stdin(console: Console) -> None:
+    orders = await asyncio.gather(order_in_review(console), order_in_review(console))
+    env = {"CROSSDOCK_CONSOLE_URL": console.url, "COLUMNS": "300"}
+    env["CROSSDOCK_TOKEN"] = console.tokens["ops-1"]
+    ids = "\n".join([*orders, "order-storefront-NOSUCH"]) + "\n"
+    result = await asyncio.to_thread(
+        CliRunner().invoke, app, ["bulk", "hold", "-", "--reason", "address check"], ids, env
+    )
+    assert result.exit_code == 1, result.output  # one refused
+    assert "2 accepted, 1 refused." in result.output
+    assert "order-storefront-NOSUCH" in result.output and "refused" in result.output
+    for workflow_id in orders:
+        await case_state(console, workflow_id, "in_review")
+        async with console.api("view-1") as api:
+            status = (await api.get(f"/api/cases/{workflow_id}")).json()["status"]
+        assert status["hold"]["reason"] == "address check"
