@@ -10,7 +10,15 @@ from fastapi.staticfiles import StaticFiles
 
 from crossdock.audit.log import AuditLog
 from crossdock.config import Settings
-from crossdock.console import api, bulk_routes, page_account, page_forms, page_lists, pages
+from crossdock.console import (
+    api,
+    bulk_routes,
+    page_account,
+    page_forms,
+    page_lists,
+    page_stuck,
+    pages,
+)
 from crossdock.console.auth import SESSION_COOKIE, Sessions
 from crossdock.console.errors import ConsoleError, console_error_response
 from crossdock.console.guard import install_guard
@@ -49,11 +57,13 @@ def install_console(app: FastAPI, settings: Settings, db: Database) -> None:
     )
     install_guard(app, settings.console_origins, settings.temporal_ui_origins, SESSION_COOKIE)
     app.include_router(bulk_routes.api)
+    app.include_router(page_stuck.api)
     app.include_router(api.router)
     app.include_router(bulk_routes.pages)
     app.include_router(pages.router)
     app.include_router(page_forms.router)
     app.include_router(page_account.router)
+    app.include_router(page_stuck.pages)
     # Last: its /console/{kind} would take any other page's path.
     app.include_router(page_lists.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

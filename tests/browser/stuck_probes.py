@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 ILLEGAL = "illegal transition: validated -> shipment_confirmed"
 UNAVAILABLE = "payments: 503 Service Unavailable"
@@ -46,3 +47,31 @@ class WaitingOrderWorkflow:
     @workflow.run
     async def run(self) -> None:
         await workflow.wait_condition(lambda: False)
+
+
+# Flipped by a test once "the fix is deployed": the activity then succeeds.
+FIXED = {"refund": False}
+GIVE_UP_AFTER = 10
+
+
+@activity.defn(name="stuck_probe_fixable_refund")
+async def refund_until_fixed() -> None:
+    if FIXED["refund"]:
+        return
+    if activity.info().attempt < GIVE_UP_AFTER:
+        raise RuntimeError(UNAVAILABLE)
+    # Past the console's threshold: the next attempt only in an hour, unless retried now.
+    raise ApplicationError(UNAVAILABLE, next_retry_delay=timedelta(hours=1))
+
+
+@workflow.defn(name="ReturnWorkflow")
+class FixableReturnWorkflow:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.execute_activity(
+            refund_until_fixed,
+            start_to_close_timeout=timedelta(seconds=5),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=50), backoff_coefficient=1.0
+            ),
+        )

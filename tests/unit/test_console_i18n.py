@@ -13,6 +13,7 @@ import pytest
 from crossdock.console.i18n import translations, translator
 from crossdock.console.kinds import SPECS
 from crossdock.console.locale import LANGUAGES, LocaleRefused, OperatorLocale, overdue
+from crossdock.console.views import StuckReason
 from crossdock.money import Money
 
 CONSOLE = Path(__file__).parents[2] / "crossdock" / "console"
@@ -23,8 +24,8 @@ PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")
 def marked_messages() -> set[str]:
     sources = [*CONSOLE.glob("templates/*.html"), *CONSOLE.glob("*.py")]
     found = {m.group(2) for path in sources for m in MARKED.finditer(path.read_text())}
-    # Translated at run time from data: the lists' names.
-    return found | {spec.plural.capitalize() for spec in SPECS.values()}
+    # Translated at run time from data: the lists' names, why a case is stuck.
+    return found | {spec.plural.capitalize() for spec in SPECS.values()} | set(StuckReason)
 
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
