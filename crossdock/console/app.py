@@ -15,6 +15,7 @@ from crossdock.console import (
     bulk_routes,
     page_account,
     page_forms,
+    page_inbox,
     page_lists,
     page_stuck,
     pages,
@@ -60,6 +61,7 @@ def install_console(app: FastAPI, settings: Settings, db: Database) -> None:
     app.include_router(page_stuck.api)
     app.include_router(api.router)
     app.include_router(bulk_routes.pages)
+    app.include_router(page_inbox.router)
     app.include_router(pages.router)
     app.include_router(page_forms.router)
     app.include_router(page_account.router)

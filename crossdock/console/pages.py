@@ -15,12 +15,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crossdock.console.auth import SESSION_COOKIE, SESSION_LENGTH
 from crossdock.console.guard import csrf_matches
-from crossdock.console.reads import audit_timeline, detail, inbox
+from crossdock.console.reads import audit_timeline, detail
 from crossdock.console.state import ClientDep, StateDep, account_scope, visible
 from crossdock.console.web import Operator, render, require
 from crossdock.identity import AuthenticationFailed
 from crossdock.identity.privacy import all_shown_to, shown_to
-from crossdock.identity.scope import in_scope
 from crossdock.models.approval import DecisionAction
 from crossdock.models.returns import InspectionVerdict
 
@@ -101,23 +100,6 @@ async def logout(request: Request, who: Operator, state: StateDep) -> Response:
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
-
-@router.get("")
-async def inbox_page(
-    request: Request, who: Operator, client: ClientDep, state: StateDep, mine: bool = False
-) -> HTMLResponse:
-    """Everything waiting for a person (in the account's marketplaces): stuck cases,
-    then approvals, nearest deadline first."""
-    operator = require(who)
-    scope = await account_scope(state, operator.principal)
-    waiting = await inbox(client, await state.stuck.reports(client))
-    items = [i for i in waiting if in_scope(scope, i.workflow_id, i.marketplace)]
-    items = all_shown_to(items, operator.principal.role)
-    assigned = await asyncio.to_thread(state.workday.assignees, [i.workflow_id for i in items])
-    if mine:
-        items = [i for i in items if assigned.get(i.workflow_id) == operator.principal.id]
-    return await render(request, "inbox.html", operator, items=items, assigned=assigned, mine=mine)
 
 
 @router.get("/cases/{workflow_id}")
