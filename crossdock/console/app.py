@@ -18,11 +18,13 @@ from crossdock.console import (
     page_inbox,
     page_lists,
     page_stuck,
+    page_views,
     pages,
 )
 from crossdock.console.auth import SESSION_COOKIE, Sessions
 from crossdock.console.errors import ConsoleError, console_error_response
 from crossdock.console.guard import install_guard
+from crossdock.console.saved_views import SavedViews
 from crossdock.console.state import ConsoleState
 from crossdock.console.stuck import StuckPolicy, StuckWatch
 from crossdock.console.web import LoginRequired, login_redirect
@@ -55,6 +57,7 @@ def install_console(app: FastAPI, settings: Settings, db: Database) -> None:
             )
         ),
         workday=Workday(db),
+        views=SavedViews(db),
     )
     install_guard(app, settings.console_origins, settings.temporal_ui_origins, SESSION_COOKIE)
     app.include_router(bulk_routes.api)
@@ -66,6 +69,7 @@ def install_console(app: FastAPI, settings: Settings, db: Database) -> None:
     app.include_router(page_forms.router)
     app.include_router(page_account.router)
     app.include_router(page_stuck.pages)
+    app.include_router(page_views.router)
     # Last: its /console/{kind} would take any other page's path.
     app.include_router(page_lists.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")

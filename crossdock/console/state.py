@@ -15,6 +15,7 @@ from crossdock.audit.log import AuditLog
 from crossdock.console.actions import Desk
 from crossdock.console.auth import Sessions, token_principal
 from crossdock.console.errors import not_found
+from crossdock.console.saved_views import SavedViews
 from crossdock.console.stuck import StuckWatch
 from crossdock.console.workday import Workday
 from crossdock.identity import Accounts, ClaimSigner
@@ -32,6 +33,7 @@ class ConsoleState:
     throttle: LoginThrottle
     stuck: StuckWatch
     workday: Workday
+    views: SavedViews
 
 
 async def account_scope(state: ConsoleState, principal: Principal) -> Scope:

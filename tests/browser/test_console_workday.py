@@ -22,6 +22,7 @@ from tests.browser.test_console_pages import browser, log_in, page
 __all__ = ["browser", "page"]
 
 REVIEWS = 19
+SAVED_REVIEWS = re.compile(r"state=in_review.*columns=state(%2C|,)marketplace(%2C|,)started")
 ZH_EUROS = re.compile(r"^€\d{1,3}(,\d{3})*\.\d\d$")
 ZH_SHANGHAI_TIME = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d:\d\d CST")
 
@@ -150,3 +151,36 @@ async def test_the_inbox_shows_a_new_question_without_a_reload(
     assert await page.evaluate("window.stillThisPage === true"), "the page was reloaded"
     print(f"new question shown {shown:.2f} s after it was asked")  # docs/console.md
     assert shown < 2.5
+
+
+async def test_a_saved_view_keeps_filters_columns_and_sort_and_is_shared_by_link(
+    page: Page, console: Console
+) -> None:
+    workflow_id = await order_in_review(console)
+    await log_in(page, "ops-1")
+    await page.goto("/console/orders")
+    await page.locator("select[name=state]").select_option("in_review")
+    await page.locator("select[name=sort]").select_option("-started")
+    for column in ("Flags", "Execution", "Assigned"):
+        await page.get_by_role("checkbox", name=column, exact=True).uncheck()
+    await page.get_by_role("button", name="Filter").click()
+    await page.get_by_label("Save this view as").fill("Reviews to do")
+    await page.get_by_role("button", name="Save view").click()
+    await expect(page.get_by_role("heading", name="Orders")).to_be_visible()
+    await expect(page).to_have_url(SAVED_REVIEWS)
+    headers = page.locator("table.cases thead th[data-column]")
+    await expect(headers).to_have_count(3)
+    await expect(page.get_by_role("link", name=workflow_id)).to_be_visible()
+
+    await page.goto("/console/views")
+    row = page.get_by_test_id("views").locator("tbody tr").filter(has_text="Reviews to do")
+    count = int(await row.get_by_test_id("view-count").inner_text())
+    assert count >= 1
+    link = await row.get_by_role("link", name="Reviews to do").get_attribute("href")
+    assert link and link.startswith("/console/views/")
+
+    await page.get_by_role("button", name="Log out").click()
+    await log_in(page, "ops-2")
+    await page.goto(link)
+    await expect(page.get_by_role("link", name=workflow_id)).to_be_visible()
+    await expect(page.locator("table.cases thead th[data-column]")).to_have_count(3)
