@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from crossdock.cli_console import ConsoleApi, TokenOption, UrlOption, console, fail
+from crossdock.console.i18n import translator
 
 ACTIONS = ("approve", "reject", "hold", "resume", "cancel", "assign")
 KINDS = ("orders", "returns", "disputes")
@@ -44,17 +45,19 @@ def bulk(
     if not ids:
         fail("no cases: give --query, --inbox or ids on stdin ('-')", 2)
     body = {"action": action, "workflow_ids": ids, "reason": reason, "assignee": assignee}
+    _ = translator(api.locale().language)
     results = _run(api, body, len(ids))
-    table = Table(title=f"{action}: {len(ids)} case(s)")
-    for column in ("case", "outcome", "why"):
+    table = Table(title=f"{action}: {len(ids)}")
+    for column in (_("Case"), _("Result"), _("Why")):
         table.add_column(column, overflow="fold")
     for result in sorted(results, key=lambda r: (r["outcome"], r["workflow_id"])):
         colour = "green" if result["outcome"] == "accepted" else "red"
-        outcome = f"[{colour}]{result['outcome']}[/{colour}]"
+        outcome = f"[{colour}]{_(result['outcome'])}[/{colour}]"
         table.add_row(result["workflow_id"], outcome, result["message"])
     console.print(table)
     refused = sum(1 for r in results if r["outcome"] != "accepted")
-    console.print(f"{len(results) - refused} accepted, {refused} refused.")
+    counts = {"accepted": len(results) - refused, "refused": refused}
+    console.print(_("{accepted} accepted, {refused} refused.").format(**counts))
     if refused:
         raise typer.Exit(1)
 

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from crossdock.config import get_settings
+from crossdock.console.i18n import translator
+from crossdock.console.locale import OperatorLocale, overdue
 from crossdock.money import Money
 
 console = Console()
@@ -41,6 +43,11 @@ class ConsoleApi:
         base = url or get_settings().intake_url
         headers = {"Authorization": f"Bearer {token}"}
         self._http = httpx.Client(base_url=base, headers=headers, timeout=30)
+
+    def locale(self) -> OperatorLocale:
+        """The account's language and time zone (as the console keeps them)."""
+        me = self._answer(self._http.get("/api/me"))
+        return OperatorLocale(me.get("language", "en"), me.get("time_zone", "UTC"))
 
     def get(self, path: str, **params: Any) -> Any:
         # The inbox queries every waiting workflow: show that something is happening.
@@ -78,23 +85,29 @@ def fail(message: str, code: int) -> NoReturn:
 
 def inbox(token: TokenOption = "", url: UrlOption = "") -> None:
     """Everything waiting for a person: stuck cases, then the nearest deadline first."""
-    items = ConsoleApi(token, url).get("/api/inbox")
-    table = Table(title=f"Waiting for a decision ({len(items)})")
-    for column in ("deadline", "case", "state", "key", "question", "amount", "roles"):
+    api = ConsoleApi(token, url)
+    loc = api.locale()
+    _ = translator(loc.language)
+    items = api.get("/api/inbox")
+    table = Table(title=f"{_('Waiting for a decision')} ({len(items)})")
+    columns = (_("Deadline"), _("Case"), _("State"), _("Key"), _("Question"), _("Amount"))
+    for column in (*columns, _("Who may decide")):
         table.add_column(column, overflow="fold")
     for item in items:
         approval, stuck = item["approval"], item.get("stuck")
         if approval is None:  # stuck, waiting for no decision
             table.add_row("-", item["workflow_id"], item["state"], "", _stuck(stuck), "", "")
             continue
-        late = " [yellow]late[/yellow]" if approval["needs_attention"] else ""
+        deadline = datetime.fromisoformat(approval["deadline"])
+        late = f" [red]{_('late')}[/red]" if overdue(deadline) else ""
         table.add_row(
-            _when(approval["deadline"]) + late + (" [red]stuck[/red]" if stuck else ""),
+            f"{loc.when(deadline)} ({loc.left(deadline)}){late}"
+            + (f" [red]{_('stuck')}[/red]" if stuck else ""),
             item["workflow_id"],
             item["state"],
             approval["key"],
             approval["subject"],
-            _money(approval["amount"]),
+            loc.money(Money.model_validate(approval["amount"])) if approval["amount"] else "-",
             ", ".join(approval["allowed_roles"]),
         )
     console.print(table)

@@ -128,3 +128,11 @@ class ActionAnswer(BaseModel):
 class Me(BaseModel):
     account_id: str
     role: Role
+    # How the console and the CLI speak to this operator (crossdock.console.locale).
+    language: str = "en"
+    time_zone: str = "UTC"
+
+
+class LocaleChoice(BaseModel):
+    language: str = Field(max_length=16)
+    time_zone: str = Field(max_length=64)

@@ -9,6 +9,7 @@ import os
 import re
 from pathlib import Path
 
+import httpx
 from playwright.async_api import Page, expect
 from typer.testing import CliRunner
 
@@ -184,3 +185,24 @@ async def test_a_saved_view_keeps_filters_columns_and_sort_and_is_shared_by_link
     await page.goto(link)
     await expect(page.get_by_role("link", name=workflow_id)).to_be_visible()
     await expect(page.locator("table.cases thead th[data-column]")).to_have_count(3)
+
+
+async def test_the_terminal_speaks_the_accounts_language_too(console: Console) -> None:
+    db = Database.from_settings(console.stack.settings)
+    accounts = Accounts(db)
+    accounts.add("ops-cli-zh", Role.OPERATOR)
+    token = accounts.issue_token("ops-cli-zh", "tests").token
+    db.dispose()
+    await order_in_review(console)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=console.url, headers=headers) as api:
+        wrong = await api.put("/api/me/locale", json={"language": "fr", "time_zone": "UTC"})
+        chosen = {"language": "zh_CN", "time_zone": "Asia/Shanghai"}
+        me = await api.put("/api/me/locale", json=chosen)
+    assert wrong.status_code == 400 and "language 'fr'" in wrong.json()["message"]
+    assert me.json()["language"] == "zh_CN"
+    env = {"CROSSDOCK_CONSOLE_URL": console.url, "COLUMNS": "300", "CROSSDOCK_TOKEN": token}
+    shown = await asyncio.to_thread(CliRunner().invoke, app, ["inbox"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "等待决定" in shown.output and "可决定者" in shown.output
+    assert ZH_SHANGHAI_TIME.search(shown.output), shown.output

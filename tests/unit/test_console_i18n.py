@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from crossdock.audit.log import Outcome
 from crossdock.console.i18n import translations, translator
 from crossdock.console.kinds import SPECS
 from crossdock.console.locale import LANGUAGES, LocaleRefused, OperatorLocale, overdue
@@ -23,9 +24,15 @@ PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")
 
 def marked_messages() -> set[str]:
     sources = [*CONSOLE.glob("templates/*.html"), *CONSOLE.glob("*.py")]
+    sources += CONSOLE.parent.glob("cli_*.py")
     found = {m.group(2) for path in sources for m in MARKED.finditer(path.read_text())}
-    # Translated at run time from data: the lists' names, why a case is stuck.
-    return found | {spec.plural.capitalize() for spec in SPECS.values()} | set(StuckReason)
+    # Translated at run time from data: the lists' names, why a case is stuck, a result.
+    return (
+        found
+        | {spec.plural.capitalize() for spec in SPECS.values()}
+        | set(StuckReason)
+        | set(Outcome)
+    )
 
 
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
