@@ -41,6 +41,10 @@ async def test_a_case_page_shows_the_order_at_a_glance(page: Page, console: Cons
     # Late only past the deadline itself: a fresh review is neither late nor overdue.
     await expect(page.get_by_test_id("deadline")).to_contain_text(re.compile(r"in \d+"))
     await expect(page.get_by_test_id("deadline").get_by_text("late")).to_have_count(0)
+    screenshot = os.environ.get("CROSSDOCK_CONSOLE_SCREENSHOT")
+    if screenshot:
+        shot = Path(screenshot).with_name("console-order.png")
+        await page.screenshot(path=str(shot), full_page=True)
 
 
 async def test_bulk_approve_twenty_reviews_one_refused_by_role(
