@@ -30,7 +30,7 @@ def marked_messages() -> set[str]:
     return (
         found
         | {spec.plural.capitalize() for spec in SPECS.values()}
-        | set(StuckReason)
+        | {reason.replace("_", " ") for reason in StuckReason}
         | set(Outcome)
     )
 
