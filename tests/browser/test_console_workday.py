@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from playwright.async_api import Page, expect
 from typer.testing import CliRunner
 
@@ -28,8 +29,14 @@ ZH_EUROS = re.compile(r"^€\d{1,3}(,\d{3})*\.\d\d$")
 ZH_SHANGHAI_TIME = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d:\d\d CST")
 
 
-async def test_a_case_page_shows_the_order_at_a_glance(page: Page, console: Console) -> None:
-    workflow_id = await order_in_review(console)
+@pytest.fixture(scope="module")
+async def in_review(console: Console) -> str:
+    """One order in review that the tests here only read (placing one costs seconds)."""
+    return await order_in_review(console)
+
+
+async def test_a_case_page_shows_the_order_at_a_glance(page: Page, in_review: str) -> None:
+    workflow_id = in_review
     await log_in(page, "ops-1")
     await page.goto(f"/console/cases/{workflow_id}")
     summary = page.get_by_test_id("order-summary")
@@ -76,8 +83,8 @@ async def test_bulk_approve_twenty_reviews_one_refused_by_role(
     assert [a["outcome"] for a in attempts if a["principal_id"] == "ops-1"] == ["refused"]
 
 
-async def test_assign_and_my_cases(page: Page, console: Console) -> None:
-    mine, theirs = await asyncio.gather(order_in_review(console), order_in_review(console))
+async def test_assign_and_my_cases(page: Page, console: Console, in_review: str) -> None:
+    mine, theirs = await order_in_review(console), in_review
     await log_in(page, "ops-2")
     await page.get_by_label(f"Select {mine}").check()
     await page.get_by_role("button", name="Assign selected").click()
@@ -108,12 +115,12 @@ async def test_bulk_from_the_terminal_with_ids_on_stdin(console: Console) -> Non
 
 
 async def test_an_operator_reads_the_console_in_chinese_in_their_time_zone(
-    page: Page, console: Console
+    page: Page, console: Console, in_review: str
 ) -> None:
     db = Database.from_settings(console.stack.settings)
     Accounts(db).add("ops-zh", Role.OPERATOR, PASSWORD)
     db.dispose()
-    workflow_id = await order_in_review(console)
+    workflow_id = in_review
     await log_in(page, "ops-zh")
     await page.goto("/console/account")
     await page.get_by_label("Language").select_option("zh_CN")
@@ -150,9 +157,9 @@ async def test_the_inbox_shows_a_new_question_without_a_reload(
 
 
 async def test_a_saved_view_keeps_filters_columns_and_sort_and_is_shared_by_link(
-    page: Page, console: Console
+    page: Page, in_review: str
 ) -> None:
-    workflow_id = await order_in_review(console)
+    workflow_id = in_review
     await log_in(page, "ops-1")
     await page.goto("/console/orders")
     await page.locator("select[name=state]").select_option("in_review")
@@ -182,13 +189,14 @@ async def test_a_saved_view_keeps_filters_columns_and_sort_and_is_shared_by_link
     await expect(page.locator("table.cases thead th[data-column]")).to_have_count(3)
 
 
-async def test_the_terminal_speaks_the_accounts_language_too(console: Console) -> None:
+async def test_the_terminal_speaks_the_accounts_language_too(
+    console: Console, in_review: str
+) -> None:
     db = Database.from_settings(console.stack.settings)
     accounts = Accounts(db)
     accounts.add("ops-cli-zh", Role.OPERATOR)
     token = accounts.issue_token("ops-cli-zh", "tests").token
     db.dispose()
-    await order_in_review(console)
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=console.url, headers=headers) as api:
         wrong = await api.put("/api/me/locale", json={"language": "fr", "time_zone": "UTC"})
