@@ -5,6 +5,7 @@ assignment and "my cases"."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 from pathlib import Path
@@ -209,3 +210,24 @@ async def test_the_terminal_speaks_the_accounts_language_too(
     assert shown.exit_code == 0, shown.output
     assert "等待决定" in shown.output and "可决定者" in shown.output
     assert ZH_SHANGHAI_TIME.search(shown.output), shown.output
+
+
+async def test_a_scoped_account_works_in_bulk_only_on_its_marketplaces(
+    console: Console, in_review: str
+) -> None:
+    db = Database.from_settings(console.stack.settings)
+    accounts = Accounts(db)
+    accounts.add("ops-ebay", Role.OPERATOR, marketplaces=["ebay"])
+    token = accounts.issue_token("ops-ebay", "tests").token
+    db.dispose()
+    body = {"action": "hold", "workflow_ids": [in_review], "reason": "not mine"}
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=console.url, headers=headers) as api:
+        answer = await api.post("/api/bulk", json=body)
+    assert answer.status_code == 200, answer.text
+    [result] = [json.loads(line) for line in answer.text.splitlines()]
+    assert result == {
+        "workflow_id": in_review,
+        "outcome": "refused",
+        "message": f"no case {in_review!r} for this account",
+    }
