@@ -12,6 +12,7 @@ import uvicorn
 
 from crossdock.audit.cli import audit
 from crossdock.chaos.cli import chaos
+from crossdock.cli_bulk import bulk
 from crossdock.cli_console import (
     add_case_commands,
     cancel,
@@ -42,6 +43,7 @@ app.command("decide")(decide)
 app.command("cancel")(cancel)
 app.command("hold")(hold)
 app.command("resume")(resume)
+app.command("bulk")(bulk)
 # Orders under partner faults, worker kills and restarts, checked (docs/chaos.md).
 app.command("chaos")(chaos)
 # A case stuck on a nondeterminism, reset past it (docs/operations.md).

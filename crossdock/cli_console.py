@@ -4,6 +4,8 @@ and `crossdock cancel`: the console's API from a terminal, with an API token
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, NoReturn
 
@@ -13,6 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from crossdock.config import get_settings
+from crossdock.console.i18n import translator
+from crossdock.console.locale import OperatorLocale, overdue
 from crossdock.money import Money
 
 console = Console()
@@ -40,6 +44,11 @@ class ConsoleApi:
         headers = {"Authorization": f"Bearer {token}"}
         self._http = httpx.Client(base_url=base, headers=headers, timeout=30)
 
+    def locale(self) -> OperatorLocale:
+        """The account's language and time zone (as the console keeps them)."""
+        me = self._answer(self._http.get("/api/me"))
+        return OperatorLocale(me.get("language", "en"), me.get("time_zone", "UTC"))
+
     def get(self, path: str, **params: Any) -> Any:
         # The inbox queries every waiting workflow: show that something is happening.
         with console.status(f"asking the console for {path.removeprefix('/api/')}"):
@@ -47,6 +56,16 @@ class ConsoleApi:
 
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._answer(self._http.post(path, json=body))
+
+    @contextmanager
+    def stream(self, path: str, body: dict[str, Any]) -> Iterator[httpx.Response]:
+        """POST `body` and hand over the answer as it streams (a refusal ends the
+        command with its message)."""
+        with self._http.stream("POST", path, json=body, timeout=None) as response:
+            if not response.is_success:
+                response.read()
+                self._answer(response)
+            yield response
 
     def _answer(self, response: httpx.Response) -> Any:
         try:
@@ -66,23 +85,29 @@ def fail(message: str, code: int) -> NoReturn:
 
 def inbox(token: TokenOption = "", url: UrlOption = "") -> None:
     """Everything waiting for a person: stuck cases, then the nearest deadline first."""
-    items = ConsoleApi(token, url).get("/api/inbox")
-    table = Table(title=f"Waiting for a decision ({len(items)})")
-    for column in ("deadline", "case", "state", "key", "question", "amount", "roles"):
+    api = ConsoleApi(token, url)
+    loc = api.locale()
+    _ = translator(loc.language)
+    items = api.get("/api/inbox")
+    table = Table(title=f"{_('Waiting for a decision')} ({len(items)})")
+    columns = (_("Deadline"), _("Case"), _("State"), _("Key"), _("Question"), _("Amount"))
+    for column in (*columns, _("Who may decide")):
         table.add_column(column, overflow="fold")
     for item in items:
         approval, stuck = item["approval"], item.get("stuck")
         if approval is None:  # stuck, waiting for no decision
             table.add_row("-", item["workflow_id"], item["state"], "", _stuck(stuck), "", "")
             continue
-        late = " [yellow]late[/yellow]" if approval["needs_attention"] else ""
+        deadline = datetime.fromisoformat(approval["deadline"])
+        late = f" [red]{_('late')}[/red]" if overdue(deadline) else ""
         table.add_row(
-            _when(approval["deadline"]) + late + (" [red]stuck[/red]" if stuck else ""),
+            f"{loc.when(deadline)} ({loc.left(deadline)}){late}"
+            + (f" [red]{_('stuck')}[/red]" if stuck else ""),
             item["workflow_id"],
             item["state"],
             approval["key"],
             approval["subject"],
-            _money(approval["amount"]),
+            loc.money(Money.model_validate(approval["amount"])) if approval["amount"] else "-",
             ", ".join(approval["allowed_roles"]),
         )
     console.print(table)
@@ -225,7 +250,21 @@ def decide(
             fail("--amount only applies to a question with an amount", 2)
         body["amount"] = _amount(amount, pending["amount"]["currency"])
     answer = api.post(f"/api/cases/{workflow_id}/decide", body)
-    console.print(f"[green]accepted[/green]: {answer['result']}")
+    console.print(decided(workflow_id, answer["result"]))
+
+
+def decided(workflow_id: str, receipt: dict[str, Any]) -> str:
+    """The accepted decision as a sentence (never the receipt's repr: it carries the
+    signed claim, which is nobody's business on a terminal)."""
+    action = str(receipt.get("action", "decision")).replace("_", " ")
+    by = receipt.get("by") or {}
+    who = f" by {by['id']} ({by['role']})" if by.get("id") else ""
+    state = str(receipt.get("state", "")).replace("_", " ")
+    now = f"; the question is now {state}" if state else ""
+    return (
+        f"[green]accepted[/green]: {action} on {receipt.get('key', '?')!r} of {workflow_id}"
+        f"{who} at {_when(receipt.get('at'))}{now}."
+    )
 
 
 def cancel(

@@ -6,6 +6,7 @@ workflow's own reason."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -25,7 +26,9 @@ from crossdock.console.actions import (
     InspectBody,
     ResumeBody,
 )
+from crossdock.console.errors import bad_request
 from crossdock.console.kinds import BY_PLURAL
+from crossdock.console.locale import LocaleRefused, OperatorLocale
 from crossdock.console.reads import CaseFilter, audit_timeline, cases, detail, inbox
 from crossdock.console.state import (
     ClientDep,
@@ -35,7 +38,14 @@ from crossdock.console.state import (
     account_scope,
     visible,
 )
-from crossdock.console.views import ActionAnswer, CaseDetail, CaseSummary, InboxItem, Me
+from crossdock.console.views import (
+    ActionAnswer,
+    CaseDetail,
+    CaseSummary,
+    InboxItem,
+    LocaleChoice,
+    Me,
+)
 from crossdock.identity.privacy import all_shown_to, shown_to
 from crossdock.identity.scope import in_scope
 
@@ -58,9 +68,26 @@ class CaseList(StrEnum):
 
 
 @router.get("/me", responses=refusals(401, 403))
-async def me(operator: CurrentOperator) -> Me:
-    """The account the token stands for."""
-    return Me(account_id=operator.id, role=operator.role)
+async def me(operator: CurrentOperator, state: StateDep) -> Me:
+    """The account the token stands for, with its language and time zone."""
+    chosen = await asyncio.to_thread(state.workday.locale, operator.id)
+    return Me(
+        account_id=operator.id,
+        role=operator.role,
+        language=chosen.language,
+        time_zone=chosen.time_zone,
+    )
+
+
+@router.put("/me/locale", responses=refusals(400, 401, 403, 422))
+async def set_locale(body: LocaleChoice, operator: CurrentOperator, state: StateDep) -> Me:
+    """Choose the language (en, zh_CN) and IANA time zone the console and CLI use."""
+    try:
+        chosen = OperatorLocale.checked(body.language, body.time_zone)
+    except LocaleRefused as err:
+        raise bad_request(str(err)) from None
+    await asyncio.to_thread(state.workday.set_locale, operator.id, chosen)
+    return await me(operator, state)
 
 
 @router.get("/inbox", responses=refusals(401, 403, 503))

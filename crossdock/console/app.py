@@ -11,12 +11,25 @@ from fastapi.staticfiles import StaticFiles
 
 from crossdock.audit.log import AuditLog
 from crossdock.config import Settings
-from crossdock.console import api, pages
+from crossdock.console import (
+    api,
+    bulk_routes,
+    page_account,
+    page_forms,
+    page_inbox,
+    page_lists,
+    page_stuck,
+    page_views,
+    pages,
+)
 from crossdock.console.auth import SESSION_COOKIE, Sessions
 from crossdock.console.errors import ConsoleError, console_error_response
 from crossdock.console.guard import install_guard
+from crossdock.console.saved_views import SavedViews
 from crossdock.console.state import ConsoleState
 from crossdock.console.stuck import StuckPolicy, StuckWatch
+from crossdock.console.web import LoginRequired, login_redirect
+from crossdock.console.workday import Workday
 from crossdock.identity import Accounts
 from crossdock.identity.claims import signer_for
 from crossdock.identity.throttle import LoginThrottle, ThrottlePolicy
@@ -47,10 +60,22 @@ def install_console(app: FastAPI, settings: Settings, db: Database) -> None:
                 else None,
             )
         ),
+        workday=Workday(db),
+        views=SavedViews(db),
     )
     install_guard(app, settings.console_origins, settings.temporal_ui_origins, SESSION_COOKIE)
+    app.include_router(bulk_routes.api)
+    app.include_router(page_stuck.api)
     app.include_router(api.router)
+    app.include_router(bulk_routes.pages)
+    app.include_router(page_inbox.router)
     app.include_router(pages.router)
+    app.include_router(page_forms.router)
+    app.include_router(page_account.router)
+    app.include_router(page_stuck.pages)
+    app.include_router(page_views.router)
+    # Last: its /console/{kind} would take any other page's path.
+    app.include_router(page_lists.router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     app.add_exception_handler(ConsoleError, console_error_response)
-    app.add_exception_handler(pages.LoginRequired, pages.login_redirect)
+    app.add_exception_handler(LoginRequired, login_redirect)

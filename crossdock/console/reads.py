@@ -19,7 +19,8 @@ from crossdock.audit.log import AuditLog
 from crossdock.audit.timeline import TimelineEntry as AuditLine
 from crossdock.audit.timeline import workflow_timeline
 from crossdock.console.errors import bad_request, not_found
-from crossdock.console.kinds import BY_TYPE, KindSpec, spec_for_id
+from crossdock.console.kinds import BY_TYPE, CaseKind, KindSpec, spec_for_id
+from crossdock.console.order_summary import OrderSummary, order_input, summary_of
 from crossdock.console.stuck import StuckPolicy, stuck_report, with_task_error
 from crossdock.console.views import (
     CaseDetail,
@@ -201,7 +202,16 @@ async def detail(
         attempts=attempts,
         status=status.model_dump(mode="json", exclude={"timeline"}) if status else {},
         stuck=summary.stuck,
+        order=await _order_summary(client, spec, workflow_id, status),
     )
+
+
+async def _order_summary(
+    client: Client, spec: KindSpec, workflow_id: str, status: Any
+) -> OrderSummary | None:
+    if spec.kind is not CaseKind.ORDER:
+        return None
+    return summary_of(await order_input(client, workflow_id), status)
 
 
 def _spec(workflow_id: str) -> KindSpec:

@@ -15,7 +15,9 @@ from crossdock.audit.log import AuditLog
 from crossdock.console.actions import Desk
 from crossdock.console.auth import Sessions, token_principal
 from crossdock.console.errors import not_found
+from crossdock.console.saved_views import SavedViews
 from crossdock.console.stuck import StuckWatch
+from crossdock.console.workday import Workday
 from crossdock.identity import Accounts, ClaimSigner
 from crossdock.identity.scope import Scope, in_scope
 from crossdock.identity.throttle import LoginThrottle
@@ -30,6 +32,8 @@ class ConsoleState:
     sessions: Sessions
     throttle: LoginThrottle
     stuck: StuckWatch
+    workday: Workday
+    views: SavedViews
 
 
 async def account_scope(state: ConsoleState, principal: Principal) -> Scope:

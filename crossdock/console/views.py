@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from crossdock.audit.log import AuditEntry
 from crossdock.console.kinds import CaseKind
+from crossdock.console.order_summary import OrderSummary
 from crossdock.models.approval import ApprovalStatus, DecisionAction, Role
 from crossdock.models.lifecycle import TimelineEntry
 from crossdock.money import Money
@@ -111,6 +112,8 @@ class CaseDetail(BaseModel):
     # The workflow's whole `status` query answer, for what the summary leaves out.
     status: dict[str, Any] = Field(default_factory=dict)
     stuck: StuckReport | None = None
+    # Orders: what was sold, totals, deadlines, parcels and linked cases at a glance.
+    order: OrderSummary | None = None
 
 
 class ActionAnswer(BaseModel):
@@ -125,3 +128,11 @@ class ActionAnswer(BaseModel):
 class Me(BaseModel):
     account_id: str
     role: Role
+    # How the console and the CLI speak to this operator (crossdock.console.locale).
+    language: str = "en"
+    time_zone: str = "UTC"
+
+
+class LocaleChoice(BaseModel):
+    language: str = Field(max_length=16)
+    time_zone: str = Field(max_length=64)

@@ -49,7 +49,7 @@ async def test_without_a_valid_token_the_api_answers_401_json(console: Console) 
     assert "not accepted" in forged.json()["message"]
     async with console.api("fin-1") as api:
         me = (await api.get("/api/me")).json()
-    assert me == {"account_id": "fin-1", "role": "finance"}
+    assert me == {"account_id": "fin-1", "role": "finance", "language": "en", "time_zone": "UTC"}
 
 
 async def test_openapi_describes_the_console(console: Console) -> None:

@@ -40,7 +40,8 @@ async def test_inbox_list_show_and_decide_from_the_terminal(console: Console) ->
         console, "ops-1", "decide", workflow_id, "approve", "--reason", "verified"
     )
     assert approved.exit_code == 0, approved.output
-    assert "accepted" in approved.output
+    assert f"accepted: approve on 'review' of {workflow_id} by ops-1 (operator)" in approved.output
+    assert "claim" not in approved.output and "{" not in approved.output  # a sentence, no repr
     await wait_for_state(console, workflow_id, set(MOVED_ON))
     audited = await crossdock(console, "view-1", "orders", "show", workflow_id)
     assert "refused" in audited.output and "accepted" in audited.output

@@ -140,7 +140,7 @@ async def test_an_operator_is_refused_a_decision_only_finance_may_take(
     await log_in(page, "ops-1")
     await page.goto("/console")
     await page.get_by_role("link", name=workflow_id).click()
-    await expect(page.get_by_text("finance or admin from 500.00 EUR")).to_be_visible()
+    await expect(page.get_by_text("finance or admin from €500.00")).to_be_visible()
     await decide(page, "approve", "photos show the damage")
     alert = page.get_by_role("alert")
     await expect(alert).to_contain_text(re.compile(r"Refused: approving [\d.]+ EUR"))

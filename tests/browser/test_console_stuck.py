@@ -1,7 +1,8 @@
 """Stuck cases are visible: an order whose workflow task keeps failing and a return whose
 activity keeps retrying show as stuck in the inbox, the lists (filter `stuck`) and their
-detail, with the last error; a healthy running order does not; once the stuck ones are
-ended they leave the inbox."""
+detail, with the last error; a healthy running order does not; an admin retries the
+return from the stuck view once its fix is deployed (audited; others may not); once the
+stuck ones are ended they leave the inbox."""
 
 from __future__ import annotations
 
@@ -12,34 +13,45 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from playwright.async_api import Page, expect
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
+from crossdock.identity import Accounts
+from crossdock.models.approval import Role
+from crossdock.store import Database
 from crossdock.workflow_sandbox import RUNNER
-from tests.browser.conftest import Console
+from tests.browser.conftest import PASSWORD, Console
 from tests.browser.stuck_probes import (
+    FIXED,
     ILLEGAL,
     UNAVAILABLE,
     BrokenOrderWorkflow,
     RetryingReturnWorkflow,
     WaitingOrderWorkflow,
-    refund_always_unavailable,
+    refund_until_fixed,
 )
 from tests.browser.test_console_cli import crossdock
+from tests.browser.test_console_pages import browser, log_in, page
 from tests.browser.test_console_security import logged_in
 
+__all__ = ["browser", "page"]
 
-@pytest.fixture
+
+@pytest.fixture(scope="module")
 async def probes(console: Console) -> AsyncIterator[dict[str, WorkflowHandle[Any, Any]]]:
+    """Shared by this module's tests in order (getting stuck takes seconds): the admin's
+    retry mends the return; the last test ends the broken order."""
     client = console.stack.client
+    FIXED["refund"] = False
     queues = [f"stuck-{uuid.uuid4().hex[:8]}" for _ in range(2)]
     tag = uuid.uuid4().hex[:8]
     failing = Worker(
         client,
         task_queue=queues[0],
         workflows=[BrokenOrderWorkflow, RetryingReturnWorkflow],
-        activities=[refund_always_unavailable],
+        activities=[refund_until_fixed],
         workflow_runner=RUNNER,
     )
     healthy = Worker(
@@ -131,6 +143,54 @@ async def test_stuck_cases_show_in_the_inbox_lists_and_detail(
         assert broken in listed and healthy not in listed
         detail = (await browser.get(f"/console/cases/{retrying}")).text
         assert "activity retrying" in detail and UNAVAILABLE in detail
+
+
+@pytest.fixture(scope="module")
+def admin(console: Console) -> str:
+    db = Database.from_settings(console.stack.settings)
+    Accounts(db).add("admin-1", Role.ADMIN, PASSWORD)
+    db.dispose()
+    return "admin-1"
+
+
+async def test_a_stuck_case_is_shown_and_retried_by_an_admin(
+    page: Page, console: Console, admin: str, probes: dict[str, WorkflowHandle[Any, Any]]
+) -> None:
+    retrying = probes["retrying"]
+    row = page.get_by_test_id(f"stuck-{retrying.id}")
+    await log_in(page, "ops-1")
+    for _ in range(60):  # the scan runs every 2 s in these tests
+        await page.goto("/console/stuck")
+        if await row.count():
+            break
+        await asyncio.sleep(0.5)
+    await expect(row).to_contain_text(UNAVAILABLE)
+    await expect(row).to_contain_text("an admin retries or resets it")
+
+    await page.get_by_role("button", name="Log out").click()
+    await log_in(page, admin)
+    await page.goto("/console/stuck")
+    FIXED["refund"] = True  # the partner is back
+    await row.get_by_label("Reason").fill("payments back up")
+    await row.get_by_role("button", name="Retry now").click()
+    await expect(page.get_by_role("status")).to_contain_text("runs again now")
+    # Its next attempt was an hour away: only the retry makes it finish now.
+    await asyncio.wait_for(retrying.result(), timeout=20)
+
+    async with console.api("view-1") as api:
+        attempts = (await api.get(f"/api/cases/{retrying.id}")).json()["attempts"]
+    assert [(a["action"], a["principal_id"], a["outcome"]) for a in attempts] == [
+        ("stuck_retry", admin, "accepted")
+    ]
+
+
+async def test_only_an_admin_may_retry_or_reset(console: Console) -> None:
+    async with console.api("ops-1") as api:
+        answer = await api.post(
+            "/api/cases/order-storefront-X/stuck/reset", json={"reason": "fixed"}
+        )
+    assert answer.status_code == 403, answer.text
+    assert answer.json()["message"] == "role operator may not reset a stuck case"
 
 
 async def test_an_ended_case_leaves_the_stuck_inbox(

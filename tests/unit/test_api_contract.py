@@ -75,6 +75,18 @@ async def test_unknown_paths_and_methods_answer_in_the_error_shape(
     assert wrong.headers["allow"] == "POST"
 
 
+async def test_unknown_console_routes_answer_in_the_error_shape(
+    http: httpx.AsyncClient, token: str
+) -> None:
+    auth = {"Authorization": f"Bearer {token}"}
+    unknown = assert_shape(await http.get("/api/x", headers=auth), 422, "invalid_request")
+    assert unknown["fields"][0]["field"] == "path.kind"
+    assert_shape(await http.get("/api/cases/x/decide", headers=auth), 405, "method_not_allowed")
+    no_reason = await http.post("/api/cases/x/hold", headers=auth, json={})
+    assert_shape(no_reason, 422, "invalid_request")
+    assert_shape(await http.get("/api/x"), 401, "unauthenticated")
+
+
 async def test_a_rate_limited_source_gets_the_error_shape_and_retry_after(
     app: FastAPI, http: httpx.AsyncClient
 ) -> None:
