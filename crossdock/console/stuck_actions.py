@@ -5,8 +5,9 @@ the console, each recorded in the audit log whatever the outcome:
   counted from one (Temporal's ResetActivity), once the cause is fixed;
 - reset: a workflow whose task keeps failing is reset to its last completed workflow
   task, after the fixed code is deployed (`temporal workflow reset --type
-  LastWorkflowTask`); signals and updates after that point are re-applied, and
-  activities that run again carry the same idempotency keys."""
+  LastWorkflowTask`), or, when its history no longer replays, to the task before the
+  first mismatch (crossdock/divergence.py); signals and updates after that point are
+  re-applied, and activities that run again carry the same idempotency keys."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import uuid
 from enum import StrEnum
 
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, ResetReapplyType
 from temporalio.api.workflowservice.v1 import (
     GetWorkflowExecutionHistoryReverseRequest,
     ResetActivityRequest,
@@ -27,6 +28,7 @@ from temporalio.service import RPCError
 from crossdock.audit.log import AuditLog, DecisionAttempt, Outcome
 from crossdock.console.errors import ConsoleError, refused
 from crossdock.console.views import StuckReason, StuckReport
+from crossdock.divergence import find_divergence, heal
 from crossdock.models.approval import Principal, Role
 
 
@@ -96,6 +98,16 @@ async def _retry(client: Client, report: StuckReport, by: Principal) -> str:
 
 
 async def _reset(client: Client, workflow_id: str, by: Principal, reason: str) -> str:
+    found = await find_divergence(client, workflow_id)
+    if found is not None:
+        # A history its code no longer replays: the last task would fail again, so the
+        # reset goes to the one before the first mismatch (crossdock/divergence.py).
+        healed = await heal(client, workflow_id, f"{by.id}: {reason}", found)
+        if healed is not None:
+            return (
+                f"reset past the task that recorded the mismatch, to event "
+                f"{healed.divergence.reset_to}, new run {healed.new_run_id}"
+            )
     event_id = await _last_completed_task(client, workflow_id)
     answer = await client.workflow_service.reset_workflow_execution(
         ResetWorkflowExecutionRequest(
@@ -105,6 +117,7 @@ async def _reset(client: Client, workflow_id: str, by: Principal, reason: str) -
             workflow_task_finish_event_id=event_id,
             request_id=str(uuid.uuid4()),
             identity=f"crossdock-console/{by.id}",
+            reset_reapply_type=ResetReapplyType.RESET_REAPPLY_TYPE_ALL_ELIGIBLE,
         )
     )
     return f"reset to event {event_id}, new run {answer.run_id}"
