@@ -34,6 +34,7 @@ from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.pooled import PooledApis
+from crossdock.startup import UnsafeSettings, refuse_unsafe_settings
 from crossdock.temporal import connect
 from crossdock.workflow_sandbox import RUNNER
 from starter.dispute_start import DisputeDelivery
@@ -111,6 +112,11 @@ def principal_verification(settings: Settings) -> list[Interceptor]:
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, process="worker")
+    try:
+        refuse_unsafe_settings(settings)
+    except UnsafeSettings as err:
+        log.error("unsafe_settings", problems=err.problems)
+        raise SystemExit(2) from None
     client = await connect(settings)
     partners = PartnerClients.from_settings(settings)
     worker = build_worker(client, settings, partners)
@@ -118,7 +124,7 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker_started", task_queue=settings.task_queue, address=settings.temporal_address)
+    log.info("worker_started", task_queue=settings.task_queue, temporal=settings.temporal_address)
     async with worker:
         await stop.wait()
     await partners.aclose()

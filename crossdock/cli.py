@@ -21,7 +21,7 @@ from crossdock.cli_console import (
     inbox,
     resume,
 )
-from crossdock.config import get_settings
+from crossdock.config import Settings, get_settings
 from crossdock.identity.cli import app as users_app
 from crossdock.logs import configure_logging
 from crossdock.store.cli import app as db_app
@@ -117,6 +117,7 @@ def intake() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, process="intake")
+    refuse_or_exit(settings)
     uvicorn.run(
         create_intake_app(settings),
         host=settings.console_host,
@@ -124,6 +125,17 @@ def intake() -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def refuse_or_exit(settings: Settings) -> None:
+    """Exit 2 naming each wrong setting when these must not run (crossdock/startup.py)."""
+    from crossdock.startup import UnsafeSettings, refuse_unsafe_settings
+
+    try:
+        refuse_unsafe_settings(settings)
+    except UnsafeSettings as err:
+        typer.secho(str(err), fg="red", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("demo-feed")
