@@ -32,10 +32,13 @@ from crossdock.config import Settings, get_settings
 from crossdock.identity.claims import signer_for, verifier_for
 from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
+from crossdock.observability.runtime import metrics_runtime
+from crossdock.observability.worker_http import BackgroundServer, worker_health_app
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.pooled import PooledApis
 from crossdock.startup import UnsafeSettings, refuse_unsafe_settings
 from crossdock.temporal import connect
+from crossdock.worker_options import tuning
 from crossdock.workflow_sandbox import RUNNER
 from starter.dispute_start import DisputeDelivery
 from starter.orders import OrderStarter
@@ -98,6 +101,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         activities=[method for instance in activities for method in activity_methods(instance)],
         workflow_runner=RUNNER,
         interceptors=[HeartbeatInterceptor(), *principal_verification(settings)],
+        **tuning(settings),
     )
 
 
@@ -117,16 +121,25 @@ async def main() -> None:
     except UnsafeSettings as err:
         log.error("unsafe_settings", problems=err.problems)
         raise SystemExit(2) from None
-    client = await connect(settings)
+    client = await connect(settings, metrics_runtime(settings))
     partners = PartnerClients.from_settings(settings)
     worker = build_worker(client, settings, partners)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker_started", task_queue=settings.task_queue, temporal=settings.temporal_address)
     async with worker:
+        health = None
+        if settings.worker_http_port:
+            app = worker_health_app(client, lambda: worker.is_running)
+            health = BackgroundServer(app, settings.worker_http_host, settings.worker_http_port)
+            await health.start()
+        log.info(
+            "worker_started", task_queue=settings.task_queue, temporal=settings.temporal_address
+        )
         await stop.wait()
+        if health is not None:
+            await health.stop()
     await partners.aclose()
     log.info("worker_stopped")
 

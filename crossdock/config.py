@@ -35,6 +35,9 @@ class Settings(BaseSettings, OrderClocks):
     temporal_tls_key: Path | None = None
     temporal_tls_server_name: str = ""
     temporal_api_key: SecretStr | None = None
+    # Or a profile of the SDK's environment configuration (temporal.toml + TEMPORAL_*
+    # variables), which then replaces the settings above (crossdock/temporal.py).
+    temporal_profile: str = ""
     task_queue: str = "crossdock"
     temporal_ui_port: int = 8233
     state_dir: Path = Path(".crossdock")
@@ -158,6 +161,21 @@ class Settings(BaseSettings, OrderClocks):
     demo_deliver_within_seconds: float = Field(default=12 * 24 * 3600, gt=0)
 
     log_level: str = "INFO"
+
+    # Past one machine (docs/production.md). The worker's /healthz, /readyz and /metrics
+    # (0: not served), and where the Temporal SDK serves its own Prometheus metrics
+    # ("0.0.0.0:9001"; empty: not served). The console serves all three on its own port.
+    worker_http_port: int = Field(default=0, ge=0, le=65535)
+    worker_http_host: str = "127.0.0.1"
+    temporal_metrics_bind: str = ""
+    # The console refreshes the case gauges (cases by state, approvals waiting) this often.
+    metrics_scan_seconds: float = Field(default=30.0, gt=0)
+    # Worker tuning (crossdock/worker_options.py); unset: the SDK's default.
+    worker_max_concurrent_workflow_tasks: int | None = Field(default=None, ge=1)
+    worker_max_concurrent_activities: int | None = Field(default=None, ge=1)
+    worker_max_cached_workflows: int | None = Field(default=None, ge=0)
+    worker_workflow_task_pollers: int | None = Field(default=None, ge=1)
+    worker_activity_task_pollers: int | None = Field(default=None, ge=1)
 
     # Crossdock's own database (users, API tokens, audit log): a SQLite file under the
     # state dir unless a URL says otherwise, e.g. postgresql://crossdock@db:5432/crossdock.
