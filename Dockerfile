@@ -1,5 +1,5 @@
 # One image for every Crossdock process (worker, intake/console, sandbox, pollers).
-FROM python:3.11-slim
+FROM python:3.11.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY crossdock ./crossdock

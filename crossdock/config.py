@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -215,5 +216,8 @@ class Settings(BaseSettings, OrderClocks):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process's settings, read once."""
-    return Settings()
+    """The process's settings, read once. Files in `CROSSDOCK_SECRETS_DIR` (Docker or
+    Kubernetes secrets mounted as files, each named like its variable in lower case,
+    e.g. `crossdock_codec_keys`) fill the settings the environment leaves unset."""
+    secrets_dir = os.environ.get("CROSSDOCK_SECRETS_DIR")
+    return Settings(_secrets_dir=secrets_dir) if secrets_dir else Settings()
