@@ -32,6 +32,7 @@ from crossdock.config import Settings, get_settings
 from crossdock.identity.claims import signer_for, verifier_for
 from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
+from crossdock.observability.log_context import ActivityLogContext
 from crossdock.observability.runtime import metrics_runtime
 from crossdock.observability.worker_http import BackgroundServer, worker_health_app
 from crossdock.partners.clients import PartnerClients
@@ -100,7 +101,11 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         workflows=WORKFLOWS,
         activities=[method for instance in activities for method in activity_methods(instance)],
         workflow_runner=RUNNER,
-        interceptors=[HeartbeatInterceptor(), *principal_verification(settings)],
+        interceptors=[
+            HeartbeatInterceptor(),
+            ActivityLogContext(),
+            *principal_verification(settings),
+        ],
         **tuning(settings),
     )
 

@@ -21,6 +21,7 @@ from crossdock.cli_console import (
     inbox,
     resume,
 )
+from crossdock.cli_worker import worker
 from crossdock.config import Settings, get_settings
 from crossdock.identity.cli import app as users_app
 from crossdock.logs import configure_logging
@@ -43,6 +44,7 @@ app.command("hold")(hold)
 app.command("resume")(resume)
 # Orders under partner faults, worker kills and restarts, checked (docs/chaos.md).
 app.command("chaos")(chaos)
+app.command("worker")(worker)
 partners_app = typer.Typer(help="The partner APIs the settings point at.")
 app.add_typer(partners_app, name="partners")
 
