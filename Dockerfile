@@ -8,5 +8,6 @@ COPY activities ./activities
 COPY starter ./starter
 COPY worker.py ./
 RUN pip install --no-cache-dir .
-ENV PYTHONUNBUFFERED=1
+# worker.py sits beside the packages: `crossdock worker` and `crossdock replay` import it.
+ENV PYTHONUNBUFFERED=1 PYTHONPATH=/app
 CMD ["python", "worker.py"]

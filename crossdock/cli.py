@@ -21,6 +21,7 @@ from crossdock.cli_console import (
     inbox,
     resume,
 )
+from crossdock.cli_replay import replay
 from crossdock.cli_worker import worker
 from crossdock.config import Settings, get_settings
 from crossdock.identity.cli import app as users_app
@@ -45,6 +46,7 @@ app.command("resume")(resume)
 # Orders under partner faults, worker kills and restarts, checked (docs/chaos.md).
 app.command("chaos")(chaos)
 app.command("worker")(worker)
+app.command("replay")(replay)
 partners_app = typer.Typer(help="The partner APIs the settings point at.")
 app.add_typer(partners_app, name="partners")
 

@@ -15,6 +15,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 
 from crossdock.chaos.ledgers import PartnerLedger, side_effects
+from crossdock.cli_replay import TYPES, replay_live
 from crossdock.demo import DemoOrders
 from crossdock.identity.claims import signer_for
 from crossdock.models.order import Channel, Order
@@ -31,6 +32,7 @@ from tests.production.scale_out_stack import (
     result_of,
     scale_out_stack,
 )
+from worker import WORKFLOWS
 
 pytestmark = pytest.mark.integration
 
@@ -70,6 +72,15 @@ async def test_three_workers_complete_every_order_once_when_one_dies(
     assert {w.pid for w in stack.workers} <= {int(i.split("@")[0]) for i in identities}
 
     assert_logs_are_json_without_buyer_data_or_secrets(stack, orders)
+    # What `crossdock replay` checks before a deploy: these live histories replay.
+    report = await replay_live(
+        stack.client, stack.settings, "WorkflowType = 'OrderWorkflow'", limit=100
+    )
+    assert (report.replayed, report.failures) == (len(orders), {})
+
+
+def test_replay_knows_every_workflow_the_worker_runs() -> None:
+    assert list(TYPES) == [w.__name__ for w in WORKFLOWS]
 
 
 async def workflow_task_identities(stack: ScaleOutStack, orders: list[Order]) -> set[str]:
