@@ -39,6 +39,7 @@ from crossdock.partners.clients import PartnerClients
 from crossdock.partners.pooled import PooledApis
 from crossdock.startup import UnsafeSettings, refuse_unsafe_settings
 from crossdock.temporal import connect
+from crossdock.versioning import deployment_config
 from crossdock.worker_options import tuning
 from crossdock.workflow_sandbox import RUNNER
 from starter.dispute_start import DisputeDelivery
@@ -106,6 +107,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
             ActivityLogContext(),
             *principal_verification(settings),
         ],
+        deployment_config=deployment_config(settings),
         **tuning(settings),
     )
 

@@ -21,6 +21,7 @@ from crossdock.cli_console import (
     inbox,
     resume,
 )
+from crossdock.cli_deploy import app as deploy_app
 from crossdock.cli_replay import replay
 from crossdock.cli_worker import worker
 from crossdock.config import Settings, get_settings
@@ -47,6 +48,7 @@ app.command("resume")(resume)
 app.command("chaos")(chaos)
 app.command("worker")(worker)
 app.command("replay")(replay)
+app.add_typer(deploy_app, name="deploy")
 partners_app = typer.Typer(help="The partner APIs the settings point at.")
 app.add_typer(partners_app, name="partners")
 

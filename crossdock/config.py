@@ -171,6 +171,10 @@ class Settings(BaseSettings, OrderClocks):
     temporal_metrics_bind: str = ""
     # The console refreshes the case gauges (cases by state, approvals waiting) this often.
     metrics_scan_seconds: float = Field(default=30.0, gt=0)
+    # Worker Deployments (crossdock/versioning.py): the deployment's name (empty: workers
+    # unversioned) and this build's id (empty: package version + git commit).
+    worker_deployment: str = ""
+    build_id: str = ""
     # Worker tuning (crossdock/worker_options.py); unset: the SDK's default.
     worker_max_concurrent_workflow_tasks: int | None = Field(default=None, ge=1)
     worker_max_concurrent_activities: int | None = Field(default=None, ge=1)

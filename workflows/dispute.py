@@ -13,6 +13,7 @@ timeline. Lost or accepted amounts are booked on the order's refund ledger.
 from __future__ import annotations
 
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -34,7 +35,7 @@ EDITORS = frozenset({Role.OPERATOR, Role.FINANCE, Role.ADMIN})
 CLOSED = frozenset({DisputeState.ACCEPTED, DisputeState.LOST})
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=VersioningBehavior.PINNED)
 class DisputeWorkflow:
     @workflow.init
     def __init__(self, input: DisputeInput) -> None:

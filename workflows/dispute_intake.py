@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -26,7 +27,7 @@ CLAIMS_PATCH = "marketplace-claims"
 POLL_REFUSED = "dispute-poll-refused"
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
 class DisputePollWorkflow:
     @workflow.run
     async def run(self, input: DisputePollInput) -> None:

@@ -23,7 +23,7 @@ from typing import Self
 
 from pydantic import BaseModel, Field, model_validator
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, VersioningBehavior
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -83,7 +83,7 @@ def advance(
     return cursor, {key: at for key, at in recent.items() if at >= cursor}
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
 class MarketplacePollWorkflow:
     @workflow.run
     async def run(self, input: PollInput) -> None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
+from temporalio.common import VersioningBehavior
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
@@ -29,7 +30,7 @@ class ReturnPollInput(BaseModel):
     poll_interval_seconds: float = Field(gt=0)
 
 
-@workflow.defn
+@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
 class ReturnRequestPollWorkflow:
     @workflow.run
     async def run(self, input: ReturnPollInput) -> None:
