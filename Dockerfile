@@ -7,7 +7,9 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY starter ./starter
 COPY worker.py ./
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir ".[tracing]"
 # worker.py sits beside the packages: `crossdock worker` and `crossdock replay` import it.
-ENV PYTHONUNBUFFERED=1 PYTHONPATH=/app
+# The build id of Worker Deployments (crossdock/versioning.py): the image has no .git.
+ARG CROSSDOCK_GIT_SHA=unknown
+ENV PYTHONUNBUFFERED=1 PYTHONPATH=/app CROSSDOCK_GIT_SHA=${CROSSDOCK_GIT_SHA}
 CMD ["python", "worker.py"]

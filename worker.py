@@ -34,6 +34,7 @@ from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
 from crossdock.observability.log_context import ActivityLogContext
 from crossdock.observability.runtime import metrics_runtime
+from crossdock.observability.tracing import start_tracing
 from crossdock.observability.worker_http import BackgroundServer, worker_health_app
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.pooled import PooledApis
@@ -128,6 +129,7 @@ async def main() -> None:
     except UnsafeSettings as err:
         log.error("unsafe_settings", problems=err.problems)
         raise SystemExit(2) from None
+    start_tracing(settings, "crossdock-worker")
     client = await connect(settings, metrics_runtime(settings))
     partners = PartnerClients.from_settings(settings)
     worker = build_worker(client, settings, partners)

@@ -124,6 +124,9 @@ def intake() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, process="intake")
     refuse_or_exit(settings)
+    from crossdock.observability.tracing import start_tracing
+
+    start_tracing(settings, "crossdock-console")
     uvicorn.run(
         create_intake_app(settings),
         host=settings.console_host,

@@ -169,6 +169,9 @@ class Settings(BaseSettings, OrderClocks):
     worker_http_port: int = Field(default=0, ge=0, le=65535)
     worker_http_host: str = "127.0.0.1"
     temporal_metrics_bind: str = ""
+    # OpenTelemetry traces to this OTLP/HTTP endpoint (empty: no tracing);
+    # crossdock/observability/tracing.py.
+    otlp_endpoint: str = ""
     # The console refreshes the case gauges (cases by state, approvals waiting) this often.
     metrics_scan_seconds: float = Field(default=30.0, gt=0)
     # Worker Deployments (crossdock/versioning.py): the deployment's name (empty: workers

@@ -13,6 +13,7 @@ from crossdock.codec import data_converter
 from crossdock.config import Settings
 from crossdock.identity.binding import ClaimBinding
 from crossdock.identity.claims import signer_for, verifier_for
+from crossdock.observability.tracing import temporal_plugins
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
@@ -52,6 +53,7 @@ def client_options(settings: Settings, runtime: Runtime | None = None) -> dict[s
     return options | {
         "data_converter": data_converter(settings),
         "interceptors": [claim_binding(settings)],
+        "plugins": temporal_plugins(settings),
         "runtime": runtime,
     }
 

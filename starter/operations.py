@@ -1,6 +1,6 @@
 """The intake/console process's operations routes: `/healthz`, `/readyz` (Temporal and
 Crossdock's database answer), `/metrics` (Crossdock's counters and the case gauges),
-and the count of what intake refused, by endpoint and status."""
+the count of what intake refused, by endpoint and status, and tracing when on."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from crossdock.config import Settings
 from crossdock.console.case_gauges import CaseGauges
 from crossdock.observability.health import Check, health_router
 from crossdock.observability.metrics import INTAKE_REFUSALS
+from crossdock.observability.tracing import instrument_app
 from crossdock.store import Database
 
 # What is counted as its own endpoint; any other path under the prefixes counts as
@@ -51,6 +52,7 @@ def install_operations(app: FastAPI, settings: Settings, db: Database) -> None:
 
     app.include_router(health_router(checks, on_scrape=refresh))
     app.add_middleware(RefusalCounter)
+    instrument_app(app, db.engine, settings)
 
 
 async def _not_started() -> None:
