@@ -2,14 +2,16 @@
 "Deploying workflow changes").
 
 Each worker build is a version `{deployment}:{build id}`, the build id made of the
-package version and the git commit (`0.1.0-3f9a1c77d2e4`). Orders, returns and disputes
-are PINNED: a running case finishes on the code it started with, so a change to them
-needs no `workflow.patched` for running cases once every worker is versioned. The
-pollers run for ever and AUTO_UPGRADE: they move to the current version at their next
-workflow task (patching rules still apply to them). The procedure: deploy the new
-version's workers beside the old ones → `crossdock deploy ramp` a share of new cases to
-it → `crossdock deploy current` → wait until the old version is drained (no open
-workflow pinned to it) → stop its workers → `crossdock deploy retire`.
+package version and the git commit (`0.1.0-3f9a1c77d2e4`). Versioned workers pin every
+workflow to the build it started on: a running order, return or dispute finishes on
+the code it started with. The pollers never finish; they continue as new with
+`initial_versioning_behavior=AUTO_UPGRADE` (workflows/options.py), so each next run
+starts on the current build. (The behaviour is not set per workflow class: the server
+refuses a class's behaviour from an unversioned worker, as in `make run`.) The
+procedure: deploy the new version's workers beside the old ones → `crossdock deploy
+ramp` a share of new cases to it → `crossdock deploy current` → wait until the old
+version is drained (no open workflow pinned to it) → stop its workers → `crossdock
+deploy retire`.
 """
 
 from __future__ import annotations
@@ -65,8 +67,8 @@ def _git_sha() -> str:
 
 
 def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
-    """This worker's version in `worker_deployment`; None (unversioned) when unset.
-    Workflows without a behavior of their own are PINNED."""
+    """This worker's version in `worker_deployment`, every workflow PINNED; None
+    (unversioned) when unset."""
     if not settings.worker_deployment:
         return None
     return WorkerDeploymentConfig(

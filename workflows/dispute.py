@@ -13,7 +13,6 @@ timeline. Lost or accepted amounts are booked on the order's refund ledger.
 from __future__ import annotations
 
 from temporalio import workflow
-from temporalio.common import VersioningBehavior
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -35,7 +34,7 @@ EDITORS = frozenset({Role.OPERATOR, Role.FINANCE, Role.ADMIN})
 CLOSED = frozenset({DisputeState.ACCEPTED, DisputeState.LOST})
 
 
-@workflow.defn(versioning_behavior=VersioningBehavior.PINNED)
+@workflow.defn
 class DisputeWorkflow:
     @workflow.init
     def __init__(self, input: DisputeInput) -> None:

@@ -11,13 +11,12 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import VersioningBehavior
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.dispute_intake import DisputeIntakeActivities
     from crossdock.models.dispute import DisputePollInput, PollDisputesInput, PollDisputesResult
-    from workflows.options import PARTNER_HEARTBEAT, PARTNER_RETRY
+    from workflows.options import PARTNER_HEARTBEAT, PARTNER_RETRY, UPGRADE_AT_CONTINUE
     from workflows.refusals import refusal_of
 
 POLLS_PER_RUN = 100
@@ -27,7 +26,7 @@ CLAIMS_PATCH = "marketplace-claims"
 POLL_REFUSED = "dispute-poll-refused"
 
 
-@workflow.defn(versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
+@workflow.defn
 class DisputePollWorkflow:
     @workflow.run
     async def run(self, input: DisputePollInput) -> None:
@@ -40,7 +39,8 @@ class DisputePollWorkflow:
                 )
             await workflow.sleep(timedelta(seconds=input.interval_seconds))
         workflow.continue_as_new(
-            input.model_copy(update={"seen": seen, "claims_seen": claims_seen})
+            input.model_copy(update={"seen": seen, "claims_seen": claims_seen}),
+            initial_versioning_behavior=UPGRADE_AT_CONTINUE,
         )
 
 

@@ -18,7 +18,6 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import VersioningBehavior
 
 with workflow.unsafe.imports_passed_through():
     from crossdock.models import order_ledger
@@ -76,7 +75,7 @@ UNDO_REFUSAL_ASKS = "undo-refusal-asks"
 CANCEL_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
 
-@workflow.defn(versioning_behavior=VersioningBehavior.PINNED)
+@workflow.defn
 class OrderWorkflow:
     @workflow.init
     def __init__(self, input: OrderInput) -> None:

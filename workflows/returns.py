@@ -10,7 +10,6 @@ concurrent returns of one order never refund more than was paid.
 from __future__ import annotations
 
 from temporalio import workflow
-from temporalio.common import VersioningBehavior
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
@@ -43,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.search import MARKETPLACE
 
 
-@workflow.defn(versioning_behavior=VersioningBehavior.PINNED)
+@workflow.defn
 class ReturnWorkflow:
     @workflow.init
     def __init__(self, input: ReturnInput) -> None:

@@ -1,7 +1,7 @@
 """Safe deploys (crossdock/versioning.py): the procedure new version → ramp → current →
-drain → retire on a real dev server. A pinned case started on the old version finishes
-there; a poller (AUTO_UPGRADE) moves to the new one at its next task; new cases start
-on the new version; the old version drains and is retired."""
+drain → retire on a real dev server. A case started on the old version finishes there
+(PINNED); a poller moves to the new one when it continues as new; new cases start on
+the new version; the old version drains and is retired."""
 
 from __future__ import annotations
 
@@ -21,10 +21,7 @@ from temporalio.worker import Worker
 from crossdock.binaries import installed_binary
 from crossdock.config import Settings
 from crossdock.versioning import Deployment, build_id, deployment_config
-from worker import WORKFLOWS
-from workflows.dispute import DisputeWorkflow
-from workflows.order import OrderWorkflow
-from workflows.returns import ReturnWorkflow
+from workflows.options import UPGRADE_AT_CONTINUE
 
 # Drainage is re-checked every few minutes by default: every second here.
 FAST_DRAINAGE = [
@@ -39,12 +36,10 @@ FAST_DRAINAGE = [
 ]
 
 
-def test_cases_are_pinned_and_pollers_upgrade() -> None:
-    cases = {OrderWorkflow, ReturnWorkflow, DisputeWorkflow}
-    for cls in WORKFLOWS:
-        behavior = workflow._Definition.must_from_class(cls).versioning_behavior
-        expected = VersioningBehavior.PINNED if cls in cases else VersioningBehavior.AUTO_UPGRADE
-        assert behavior is expected, cls.__name__
+def test_versioned_workers_pin_every_workflow() -> None:
+    config = deployment_config(Settings(worker_deployment="crossdock", _env_file=None))
+    assert config is not None and config.use_worker_versioning
+    assert config.default_versioning_behavior is VersioningBehavior.PINNED
 
 
 def test_the_build_id_is_the_package_version_and_commit(tmp_path: Path) -> None:
@@ -74,7 +69,7 @@ class Waiting:
         return self.build
 
 
-@workflow.defn(name="Case", sandboxed=False, versioning_behavior=VersioningBehavior.PINNED)
+@workflow.defn(name="Case", sandboxed=False)
 class CaseOld(Waiting):
     build = OLD
 
@@ -83,7 +78,7 @@ class CaseOld(Waiting):
         return await self.finish()
 
 
-@workflow.defn(name="Case", sandboxed=False, versioning_behavior=VersioningBehavior.PINNED)
+@workflow.defn(name="Case", sandboxed=False)
 class CaseNew(Waiting):
     build = NEW
 
@@ -92,22 +87,25 @@ class CaseNew(Waiting):
         return await self.finish()
 
 
-@workflow.defn(name="Poller", sandboxed=False, versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
+@workflow.defn(name="Poller", sandboxed=False)
 class PollerOld(Waiting):
+    """Like the marketplace pollers: continues as new, upgrading."""
+
     build = OLD
 
     @workflow.run
-    async def run(self) -> str:
-        return await self.finish()
+    async def run(self, continued: bool = False) -> str:
+        await self.finish()
+        workflow.continue_as_new(True, initial_versioning_behavior=UPGRADE_AT_CONTINUE)
 
 
-@workflow.defn(name="Poller", sandboxed=False, versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
+@workflow.defn(name="Poller", sandboxed=False)
 class PollerNew(Waiting):
     build = NEW
 
     @workflow.run
-    async def run(self) -> str:
-        return await self.finish()
+    async def run(self, continued: bool = False) -> str:
+        return self.build
 
 
 CODE = {OLD: [CaseOld, PollerOld], NEW: [CaseNew, PollerNew]}
@@ -155,7 +153,8 @@ async def test_new_version_ramp_current_drain_retire(client: Client) -> None:
             fresh = await client.start_workflow("Case", id=f"{queue}-new", task_queue=queue)
             for handle in (case, poller, fresh):
                 await handle.signal("proceed")
-            # The running case stays on the code it started with; the poller upgrades.
+            # The running case stays on the code it started with; the poller's next run
+            # is on the new code.
             assert await case.result() == OLD
             assert await poller.result() == NEW
             assert await fresh.result() == NEW
