@@ -21,6 +21,7 @@ from temporalio.worker import Worker
 from crossdock.binaries import installed_binary
 from crossdock.config import Settings
 from crossdock.versioning import Deployment, build_id, deployment_config
+from worker import WORKFLOWS
 from workflows.options import UPGRADE_AT_CONTINUE
 
 # Drainage is re-checked every few minutes by default: every second here.
@@ -40,6 +41,15 @@ def test_versioned_workers_pin_every_workflow() -> None:
     config = deployment_config(Settings(worker_deployment="crossdock", _env_file=None))
     assert config is not None and config.use_worker_versioning
     assert config.default_versioning_behavior is VersioningBehavior.PINNED
+
+
+def test_no_workflow_class_sets_its_own_behaviour() -> None:
+    """The server refuses a class's versioning behaviour from an unversioned worker
+    ("versioning behavior cannot be specified without deployment options"), which
+    would stop every workflow under `make run`: the behaviour comes from the worker."""
+    for cls in WORKFLOWS:
+        behavior = workflow._Definition.must_from_class(cls).versioning_behavior
+        assert behavior in (None, VersioningBehavior.UNSPECIFIED), cls.__name__
 
 
 def test_the_build_id_is_the_package_version_and_commit(tmp_path: Path) -> None:
