@@ -65,6 +65,7 @@ async def main(orders: int, workers: list[int], seed: int) -> None:
             {
                 "at": datetime.now(UTC).isoformat(),
                 "cores": os.cpu_count(),
+                "load_average": load,
                 "python": platform.python_version(),
                 "runs": rows,
             },
