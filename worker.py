@@ -34,9 +34,16 @@ from crossdock.config import Settings, get_settings
 from crossdock.identity.claims import signer_for, verifier_for
 from crossdock.identity.interceptor import PrincipalVerification
 from crossdock.logs import configure_logging
+from crossdock.observability.log_context import ActivityLogContext
+from crossdock.observability.runtime import metrics_runtime
+from crossdock.observability.tracing import start_tracing
+from crossdock.observability.worker_http import BackgroundServer, worker_health_app
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.pooled import PooledApis
+from crossdock.startup import UnsafeSettings, refuse_unsafe_settings
 from crossdock.temporal import connect
+from crossdock.versioning import deployment_config
+from crossdock.worker_options import tuning
 from crossdock.workflow_sandbox import RUNNER
 from starter.dispute_start import DisputeDelivery
 from starter.orders import OrderStarter, start_order_input
@@ -103,8 +110,14 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         workflows=WORKFLOWS,
         activities=[method for instance in activities for method in activity_methods(instance)],
         workflow_runner=RUNNER,
-        interceptors=[HeartbeatInterceptor(), *principal_verification(settings)],
+        interceptors=[
+            HeartbeatInterceptor(),
+            ActivityLogContext(),
+            *principal_verification(settings),
+        ],
+        deployment_config=deployment_config(settings),
         sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.sticky_timeout_seconds),
+        **tuning(settings),
     )
 
 
@@ -119,16 +132,31 @@ def principal_verification(settings: Settings) -> list[Interceptor]:
 async def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level, process="worker")
-    client = await connect(settings)
+    try:
+        refuse_unsafe_settings(settings)
+    except UnsafeSettings as err:
+        log.error("unsafe_settings", problems=err.problems)
+        raise SystemExit(2) from None
+    start_tracing(settings, "crossdock-worker")
+    client = await connect(settings, metrics_runtime(settings))
     partners = PartnerClients.from_settings(settings)
     worker = build_worker(client, settings, partners)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker_started", task_queue=settings.task_queue, address=settings.temporal_address)
     async with worker:
+        health = None
+        if settings.worker_http_port:
+            app = worker_health_app(client, lambda: worker.is_running)
+            health = BackgroundServer(app, settings.worker_http_host, settings.worker_http_port)
+            await health.start()
+        log.info(
+            "worker_started", task_queue=settings.task_queue, temporal=settings.temporal_address
+        )
         await stop.wait()
+        if health is not None:
+            await health.stop()
     await partners.aclose()
     log.info("worker_stopped")
 

@@ -22,8 +22,11 @@ from crossdock.cli_console import (
     inbox,
     resume,
 )
-from crossdock.config import get_settings
-from crossdock.heal_cli import heal_command
+from crossdock.cli_deploy import app as deploy_app
+from crossdock.cli_heal import heal_command
+from crossdock.cli_replay import replay
+from crossdock.cli_worker import worker
+from crossdock.config import Settings, get_settings
 from crossdock.identity.cli import app as users_app
 from crossdock.logs import configure_logging
 from crossdock.store.cli import app as db_app
@@ -48,6 +51,9 @@ app.command("bulk")(bulk)
 app.command("chaos")(chaos)
 # A case stuck on a nondeterminism, reset past it (docs/operations.md).
 app.command("heal")(heal_command)
+app.command("worker")(worker)
+app.command("replay")(replay)
+app.add_typer(deploy_app, name="deploy")
 partners_app = typer.Typer(help="The partner APIs the settings point at.")
 app.add_typer(partners_app, name="partners")
 
@@ -122,6 +128,10 @@ def intake() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_level, process="intake")
+    refuse_or_exit(settings)
+    from crossdock.observability.tracing import start_tracing
+
+    start_tracing(settings, "crossdock-console")
     uvicorn.run(
         create_intake_app(settings),
         host=settings.console_host,
@@ -129,6 +139,17 @@ def intake() -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def refuse_or_exit(settings: Settings) -> None:
+    """Exit 2 naming each wrong setting when these must not run (crossdock/startup.py)."""
+    from crossdock.startup import UnsafeSettings, refuse_unsafe_settings
+
+    try:
+        refuse_unsafe_settings(settings)
+    except UnsafeSettings as err:
+        typer.secho(str(err), fg="red", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command("demo-feed")

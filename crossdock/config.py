@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,6 +36,9 @@ class Settings(BaseSettings, OrderClocks):
     temporal_tls_key: Path | None = None
     temporal_tls_server_name: str = ""
     temporal_api_key: SecretStr | None = None
+    # Or a profile of the SDK's environment configuration (temporal.toml + TEMPORAL_*
+    # variables), which then replaces the settings above (crossdock/temporal.py).
+    temporal_profile: str = ""
     task_queue: str = "crossdock"
     # How long a case's next task waits for the worker that ran its last one before any
     # worker may take it (the SDK's default: 10 s). Short, so a killed worker's tasks
@@ -168,6 +172,28 @@ class Settings(BaseSettings, OrderClocks):
 
     log_level: str = "INFO"
 
+    # Past one machine (docs/production.md). The worker's /healthz, /readyz and /metrics
+    # (0: not served), and where the Temporal SDK serves its own Prometheus metrics
+    # ("0.0.0.0:9001"; empty: not served). The console serves all three on its own port.
+    worker_http_port: int = Field(default=0, ge=0, le=65535)
+    worker_http_host: str = "127.0.0.1"
+    temporal_metrics_bind: str = ""
+    # OpenTelemetry traces to this OTLP/HTTP endpoint (empty: no tracing);
+    # crossdock/observability/tracing.py.
+    otlp_endpoint: str = ""
+    # The console refreshes the case gauges (cases by state, approvals waiting) this often.
+    metrics_scan_seconds: float = Field(default=30.0, gt=0)
+    # Worker Deployments (crossdock/versioning.py): the deployment's name (empty: workers
+    # unversioned) and this build's id (empty: package version + git commit).
+    worker_deployment: str = ""
+    build_id: str = ""
+    # Worker tuning (crossdock/worker_options.py); unset: the SDK's default.
+    worker_max_concurrent_workflow_tasks: int | None = Field(default=None, ge=1)
+    worker_max_concurrent_activities: int | None = Field(default=None, ge=1)
+    worker_max_cached_workflows: int | None = Field(default=None, ge=0)
+    worker_workflow_task_pollers: int | None = Field(default=None, ge=1)
+    worker_activity_task_pollers: int | None = Field(default=None, ge=1)
+
     # Crossdock's own database (users, API tokens, audit log): a SQLite file under the
     # state dir unless a URL says otherwise, e.g. postgresql://crossdock@db:5432/crossdock.
     database_url: str = ""
@@ -206,5 +232,8 @@ class Settings(BaseSettings, OrderClocks):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process's settings, read once."""
-    return Settings()
+    """The process's settings, read once. Files in `CROSSDOCK_SECRETS_DIR` (Docker or
+    Kubernetes secrets mounted as files, each named like its variable in lower case,
+    e.g. `crossdock_codec_keys`) fill the settings the environment leaves unset."""
+    secrets_dir = os.environ.get("CROSSDOCK_SECRETS_DIR")
+    return Settings(_secrets_dir=secrets_dir) if secrets_dir else Settings()

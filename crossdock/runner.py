@@ -209,7 +209,9 @@ def child_env(settings: Settings, demo: bool) -> dict[str, str]:
     """The children's environment: the demo profile under what is set explicitly, and
     the state dir as an absolute path, so every child keeps its files in the same place
     whatever its working directory."""
-    env = {**(DEMO_PROFILE if demo else {}), **os.environ}
+    # One machine against the sandbox: its credentials and generated secrets are fine
+    # (crossdock/startup.py), with or without the compressed clocks.
+    env = {"CROSSDOCK_DEMO_PROFILE": "true", **(DEMO_PROFILE if demo else {}), **os.environ}
     env["CROSSDOCK_STATE_DIR"] = str(settings.state_dir.resolve())
     return env
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.client import Client
+from temporalio.envconfig import ClientConfigProfile
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from crossdock.codec import data_converter
 from crossdock.config import Settings
 from crossdock.identity.binding import ClaimBinding
 from crossdock.identity.claims import signer_for, verifier_for
+from crossdock.observability.tracing import temporal_plugins
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     """A client with the pydantic converter and, by default, payload encryption.
 
     Every process (worker, intake/console, CLI, demo) must share the codec keys, which
@@ -19,15 +24,38 @@ async def connect(settings: Settings) -> Client:
     principal key too: the client binds the grants it sends to their update and signs
     its signals (crossdock.identity.binding), which workers verify.
     """
-    api_key = settings.temporal_api_key
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=data_converter(settings),
-        interceptors=[claim_binding(settings)],
-        tls=tls_config(settings),
-        api_key=api_key.get_secret_value() if api_key else None,
-    )
+    return await Client.connect(**client_options(settings, runtime))
+
+
+def client_options(settings: Settings, runtime: Runtime | None = None) -> dict[str, Any]:
+    """`Client.connect` keyword arguments for this deployment (docs/production.md).
+
+    Where Temporal is (address, namespace, TLS, API key) comes from the
+    `CROSSDOCK_TEMPORAL_*` settings, or, when `temporal_profile` names one, from the
+    SDK's environment configuration: that profile of the TOML file in
+    `TEMPORAL_CONFIG_FILE` (default `~/.config/temporalio/temporal.toml`), overridden by
+    `TEMPORAL_ADDRESS`, `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS_*`, the
+    way the `temporal` CLI reads them. The converter and interceptors are always ours.
+    """
+    options: dict[str, Any]
+    if settings.temporal_profile:
+        options = dict(
+            ClientConfigProfile.load(settings.temporal_profile).to_client_connect_config()
+        )
+    else:
+        api_key = settings.temporal_api_key
+        options = {
+            "target_host": settings.temporal_address,
+            "namespace": settings.temporal_namespace,
+            "tls": tls_config(settings),
+            "api_key": api_key.get_secret_value() if api_key else None,
+        }
+    return options | {
+        "data_converter": data_converter(settings),
+        "interceptors": [claim_binding(settings)],
+        "plugins": temporal_plugins(settings),
+        "runtime": runtime,
+    }
 
 
 def tls_config(settings: Settings) -> TLSConfig | bool:

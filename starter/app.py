@@ -35,6 +35,7 @@ from crossdock.store import Database, upgrade
 from crossdock.temporal import connect
 from starter.codec_server import create_codec_app
 from starter.dispute_poller import ensure_dispute_poller
+from starter.operations import install_operations
 from starter.pollers import ensure_pollers
 from starter.rate_limit import RateLimiter
 from starter.returns import ensure_return_pollers
@@ -96,6 +97,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
     app.include_router(easypost_webhook_router())
     # The operator console (API, web pages) shares this process and its Temporal client.
     install_console(app, settings, db)
+    install_operations(app, settings, db)
     if settings.encrypt_payloads:
         codec = codec_for(settings)
         origins = settings.temporal_ui_origins

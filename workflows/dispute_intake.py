@@ -16,7 +16,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.dispute_intake import DisputeIntakeActivities
     from crossdock.models.dispute import DisputePollInput, PollDisputesInput, PollDisputesResult
-    from workflows.options import PARTNER_HEARTBEAT, PARTNER_RETRY
+    from workflows.options import PARTNER_HEARTBEAT, PARTNER_RETRY, UPGRADE_AT_CONTINUE
     from workflows.refusals import refusal_of
 
 POLLS_PER_RUN = 100
@@ -39,7 +39,8 @@ class DisputePollWorkflow:
                 )
             await workflow.sleep(timedelta(seconds=input.interval_seconds))
         workflow.continue_as_new(
-            input.model_copy(update={"seen": seen, "claims_seen": claims_seen})
+            input.model_copy(update={"seen": seen, "claims_seen": claims_seen}),
+            initial_versioning_behavior=UPGRADE_AT_CONTINUE,
         )
 
 

@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.intake import IntakeActivities
     from crossdock.models.intake import ImportCancellationsInput, ImportOrdersInput
     from crossdock.models.order import Channel
-    from workflows.options import PARTNER_HEARTBEAT, call_partner
+    from workflows.options import PARTNER_HEARTBEAT, UPGRADE_AT_CONTINUE, call_partner
 
 # Re-read this much before the newest order seen: marketplaces index orders a little
 # late, so a strict cursor would miss some. Orders seen in the overlap are skipped.
@@ -91,7 +91,7 @@ class MarketplacePollWorkflow:
         for _ in range(POLLS_PER_RUN):
             await self._poll_once(state)
             await workflow.sleep(timedelta(seconds=state.poll_interval_seconds))
-        workflow.continue_as_new(state)
+        workflow.continue_as_new(state, initial_versioning_behavior=UPGRADE_AT_CONTINUE)
 
     async def _poll_once(self, state: PollInput) -> None:
         result = await call_partner(

@@ -14,6 +14,10 @@ P = TypeVar("P")
 R = TypeVar("R")
 
 PARTNER_TIMEOUT = timedelta(seconds=30)
+# With Worker Deployments every workflow is PINNED to the build it started on
+# (crossdock/versioning.py); the pollers, which never end, move to the current build
+# when they continue as new. Unversioned workers ignore it.
+UPGRADE_AT_CONTINUE = workflow.ContinueAsNewVersioningBehavior.AUTO_UPGRADE
 # Workers heartbeat running activities every 2 s (activities/heartbeat.py): one silent
 # for this long is presumed dead and its activity is retried on another worker.
 PARTNER_HEARTBEAT = timedelta(seconds=8)

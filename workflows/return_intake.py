@@ -13,7 +13,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.return_intake import ImportReturnRequestsInput, ReturnIntakeActivities
     from crossdock.models.order import Channel
-    from workflows.options import call_partner
+    from workflows.options import UPGRADE_AT_CONTINUE, call_partner
     from workflows.refusals import refusal_of
 
 # Polls per run: each adds about a dozen events, so a run stays far below Temporal's limits.
@@ -50,4 +50,7 @@ class ReturnRequestPollWorkflow:
                     "return_poll_refused", extra={"channel": input.channel, "refusal": str(refusal)}
                 )
             await workflow.sleep(timedelta(seconds=input.poll_interval_seconds))
-        workflow.continue_as_new(input.model_copy(update={"created_after": cursor}))
+        workflow.continue_as_new(
+            input.model_copy(update={"created_after": cursor}),
+            initial_versioning_behavior=UPGRADE_AT_CONTINUE,
+        )

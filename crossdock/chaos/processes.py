@@ -43,6 +43,8 @@ def child_environment(settings: Settings) -> dict[str, str]:
             env[f"CROSSDOCK_{name.upper()}"] = (
                 value if isinstance(value, str) else json.dumps(value)
             )
+    # The children talk to the sandbox with its credentials (crossdock/startup.py).
+    env["CROSSDOCK_DEMO_PROFILE"] = "true"
     # Log lines reach the file before a SIGKILL can swallow them (readiness is read there).
     env["PYTHONUNBUFFERED"] = "1"
     return env

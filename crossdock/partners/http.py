@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from crossdock.observability.metrics import PARTNER_CALLS, PARTNER_ERRORS, PARTNER_SECONDS
 from crossdock.partners.errors import (
     PartnerError,
     PartnerRejected,
@@ -57,17 +59,43 @@ async def send(
     read_error: ErrorReader,
     **kwargs: Any,
 ) -> httpx.Response:
-    """Send one request; return the 2xx response or raise a classified `PartnerError`."""
+    """Send one request; return the 2xx response or raise a classified `PartnerError`.
+    Each request is counted by partner and outcome (crossdock/observability/metrics.py)."""
+    started = time.monotonic()
     try:
         response = await http.request(method, url, **kwargs)
     except httpx.TimeoutException as exc:
+        _count(partner, started, "unavailable", "timeout")
         raise PartnerUnavailable(partner, f"timed out calling {method} {url}") from exc
     except httpx.TransportError as exc:
+        _count(partner, started, "unavailable", "unreachable")
         raise PartnerUnavailable(partner, f"cannot reach {url}: {exc}") from exc
     if response.is_success:
-        _check_json(partner, method, url, response)
+        try:
+            _check_json(partner, method, url, response)
+        except PartnerUnavailable:
+            _count(partner, started, "unavailable", "malformed")
+            raise
+        _count(partner, started, "ok")
         return response
-    raise classify(partner, response, read_error)
+    error = classify(partner, response, read_error)
+    kind = _KINDS.get(type(error), "rejected")
+    _count(partner, started, kind, kind)
+    raise error
+
+
+_KINDS: dict[type[PartnerError], str] = {
+    RateLimited: "rate_limited",
+    PartnerUnavailable: "unavailable",
+    PartnerRejected: "rejected",
+}
+
+
+def _count(partner: str, started: float, outcome: str, error_kind: str | None = None) -> None:
+    PARTNER_SECONDS.labels(partner).observe(time.monotonic() - started)
+    PARTNER_CALLS.labels(partner, outcome).inc()
+    if error_kind is not None:
+        PARTNER_ERRORS.labels(partner, error_kind).inc()
 
 
 def _check_json(partner: str, method: str, url: str, response: httpx.Response) -> None:

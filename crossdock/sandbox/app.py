@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from crossdock.observability.health import health_router
 from crossdock.sandbox import mail, storefront, suppliers
 from crossdock.sandbox.amazon import routes as amazon
 from crossdock.sandbox.amazon.headers import AmazonHeadersMiddleware
@@ -73,6 +74,14 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         suppliers,
     ):
         app.include_router(partner.build(ctx))
+
+    # /healthz and /readyz for an orchestrator: ready once the lifespan runs its jobs.
+    async def records() -> None:
+        path = ctx.store.path
+        if path is not None and not path.exists():
+            raise RuntimeError("the sandbox's records file is gone")
+
+    app.include_router(health_router(lambda: {"records": records}))
 
     @app.get("/_sandbox/health")
     async def health() -> dict[str, str]:

@@ -19,6 +19,7 @@ LAYERS: dict[str, int] = {
     "crossdock.cli": 0,
     "crossdock.cli_console": 0,
     "crossdock.cli_bulk": 0,
+    "crossdock.cli_replay": 0,
     "crossdock.runner": 0,
     "crossdock.chaos": 0,
     "crossdock.demo": 0,

@@ -161,7 +161,9 @@ class FaultMiddleware:
         self.injector = injector
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or "/_sandbox" in scope["path"]:
+        # The sandbox's own routes and its health checks are never faulted.
+        path = scope.get("path", "")
+        if scope["type"] != "http" or "/_sandbox" in path or path in ("/healthz", "/readyz"):
             await self.app(scope, receive, send)
             return
         plan = self.injector.plan(scope["method"], scope["path"])

@@ -1,0 +1,2 @@
+"""What a platform team watches: health endpoints, Prometheus metrics, traces
+(docs/production.md)."""
