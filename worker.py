@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Interceptor, Worker
 
 from activities.carrier import CarrierActivities
+from activities.cases import CaseActivities
 from activities.channel_cancel import ChannelCancelActivities
 from activities.customs import CustomsActivities
 from activities.dispute_intake import DisputeIntakeActivities
@@ -49,6 +50,7 @@ from starter.dispute_start import DisputeDelivery
 from starter.orders import OrderStarter, start_order_input
 from starter.returns import ReturnStarter
 from starter.webhooks_stripe import dispute_policy
+from workflows.case import BuyerCaseWorkflow
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_intake import DisputePollWorkflow
 from workflows.intake import MarketplacePollWorkflow
@@ -65,6 +67,7 @@ WORKFLOWS = [
     ReturnRequestPollWorkflow,
     DisputeWorkflow,
     DisputePollWorkflow,
+    BuyerCaseWorkflow,
 ]
 
 
@@ -77,7 +80,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         CustomsActivities(partners.customs, settings.ship_from.country),
         CarrierActivities(partners.carrier),
         MarketplaceActivities(partners),
-        NotifyActivities(partners.mail),
+        NotifyActivities(partners.mail, apis.amazon_messaging, apis.ebay_messages, partners.ebay),
         IntakeActivities(client, partners, settings, OrderStarter(client, settings), start_return),
         WarehouseActivities(partners.warehouse),
         SupplierActivities(partners.suppliers),
@@ -100,6 +103,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
             apis.amazon_feeds,
         ),
         RecordsActivities.from_settings(settings),
+        CaseActivities(client, signer_for(settings)),
         ReturnIntakeActivities(
             client, start_return, apis.ebay_return_requests, apis.amazon_reports
         ),

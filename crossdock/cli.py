@@ -13,6 +13,7 @@ import uvicorn
 from crossdock.audit.cli import audit
 from crossdock.chaos.cli import chaos
 from crossdock.cli_bulk import bulk
+from crossdock.cli_cases import app as cases_app
 from crossdock.cli_console import (
     add_case_commands,
     cancel,
@@ -34,6 +35,7 @@ from starter.returns import app as returns_app
 
 app = typer.Typer(help="Crossdock: durable cross-border e-commerce operations on Temporal.")
 app.add_typer(returns_app, name="returns")
+app.add_typer(cases_app, name="cases")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
 app.command("audit")(audit)
@@ -157,6 +159,7 @@ def demo_feed() -> None:
     """Keep placing realistic cross-border orders on the sandbox channels."""
     from crossdock.audit.log import AuditLog
     from crossdock.demo import run_feed
+    from crossdock.demo_buyers import DemoBuyers
     from crossdock.demo_disputes import DemoDisputes
     from crossdock.demo_operator import DemoOperator
     from crossdock.demo_returns import DemoReturns
@@ -193,6 +196,13 @@ def demo_feed() -> None:
                 settings,
                 seed=settings.demo_seed,
                 signer=signer_for(settings),
+            ).run(),
+            DemoBuyers(
+                await connect(settings),
+                settings,
+                seed=settings.demo_seed,
+                signer=signer_for(settings),
+                audit=AuditLog(migrated()),
             ).run(),
         )
 

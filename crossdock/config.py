@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from crossdock.models.case import CasePolicy
 from crossdock.models.order import Address
 from crossdock.models.order_steps import OrderClocks
 from crossdock.models.returns import ReturnTimers
@@ -121,6 +122,9 @@ class Settings(BaseSettings, OrderClocks):
     # The return workflow's clocks (JSON in CROSSDOCK_RETURN_TIMERS, e.g.
     # {"ship_back_seconds": 60}); production defaults in crossdock.models.returns.
     return_timers: ReturnTimers = Field(default_factory=ReturnTimers)
+    # Buyer conversations: the storefront's response deadline, reminder and escalation
+    # (JSON in CROSSDOCK_CASE_POLICY); Amazon's and eBay's deadlines are their rules.
+    case_policy: CasePolicy = Field(default_factory=CasePolicy)
     # Carrier sandbox: seconds between tracking steps (real carriers: hours).
     tracking_step_seconds: float = Field(default=3600.0, gt=0)
     # Customs sandbox: share of declarations held for inspection, and for how long.

@@ -63,6 +63,8 @@ DEMO_PROFILE = {
         '"transit_attention_seconds": 60, "inspection_remind_seconds": 20, '
         '"offer_expire_seconds": 30, "refund_check_seconds": 3, "refund_checks": 10}'
     ),
+    # Storefront buyers: answered within 2 minutes (reminder at 1, escalation at 1.6).
+    "CROSSDOCK_CASE_POLICY": '{"storefront_deadline_seconds": 120}',
     "CROSSDOCK_DEMO_DELIVER_WITHIN_SECONDS": "40",
     "CROSSDOCK_DELIVERY_GRACE_SECONDS": "5",
     "CROSSDOCK_SHIP_BY_WARNING_SECONDS": "5",

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from crossdock.models.refusals import PartnerQuestion, Refusal, RefusalKind
     from workflows import (
+        order_messages,
         order_packages,
         order_questions,
         order_stock,
@@ -110,6 +111,7 @@ class OrderWorkflow:
                 watcher.cancel()
         # The goods are on their way: nothing before this point may be undone any more.
         ctx.saga.clear()
+        await order_messages.shipped(ctx)
         try:
             return await self._after_shipment(input)
         except OrderRejected as refusal:
@@ -132,6 +134,7 @@ class OrderWorkflow:
         if workflow.patched(CARRIER_EXCEPTIONS):
             if not await deliver_or_resolve(ctx):
                 return self._result()
+            await order_messages.delivered(ctx)
         else:
             await follow_tracking(ctx, watch_delivery=workflow.patched(DELIVERY_WATCH))
         await workflow.sleep(timedelta(seconds=input.policy.return_window_seconds))
@@ -177,6 +180,7 @@ class OrderWorkflow:
         await validate(ctx, screening=workflow.patched(SCREENING))
         await ctx.checkpoint()
         await secure_payment(ctx)
+        await order_messages.confirmed(ctx)
         if workflow.patched(order_stock.STOCK):
             await ctx.checkpoint()
             await order_stock.reserve_stock(ctx)
@@ -206,6 +210,8 @@ class OrderWorkflow:
             if await tell_channel(ctx, tell) is None:
                 refused.append(f"telling {ctx.order.channel} the order is cancelled")
         ctx.move(OrderState.CANCELLED, f"{reason}; undone: {', '.join(undone) or 'nothing'}")
+        if not ctx.workflow_cancelled:
+            await order_messages.cancelled(ctx, tell)
         if refused and not ctx.workflow_cancelled and workflow.patched(UNDO_REFUSAL_ASKS):
             await self._finish_undo_by_hand(refused)
         elif refused:

@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         LandedCost,
         QuoteLandedCostInput,
     )
+    from workflows import order_messages
     from workflows.options import call_partner, condition_within
     from workflows.order_context import OrderContext, OrderRejected
 
@@ -71,6 +72,7 @@ async def wait_for_release(ctx: OrderContext, declaration: CustomsDeclaration) -
     policy = ctx.policy
     ctx.move(OrderState.CUSTOMS_HOLD, f"declaration {declaration.mrn} held by customs")
     ctx.attention(True, "customs hold")
+    await order_messages.held_in_customs(ctx)
     deadline = workflow.now() + timedelta(seconds=policy.customs_hold_timeout_seconds)
     while True:
         remaining = (deadline - workflow.now()).total_seconds()

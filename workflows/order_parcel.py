@@ -15,12 +15,13 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import NotifyActivities
     from crossdock.models.approval import ApprovalRequest, DecisionAction, Role
     from crossdock.models.carrier_steps import FileClaimInput
-    from crossdock.models.notify import NotificationTemplate, NotifyBuyerInput
+    from crossdock.models.notify import NotificationTemplate
     from crossdock.models.order_states import OrderState
     from crossdock.models.order_status import ParcelStatus
     from crossdock.models.shipment import ClaimKind
     from crossdock.money import Money
     from workflows import order_packages
+    from workflows.buyer_messages import message, reachable
     from workflows.options import condition_within
     from workflows.order_context import OrderContext
     from workflows.order_refund import refund
@@ -227,21 +228,20 @@ async def _ask_operator(ctx: OrderContext, outcome: Parcel, attempt: int) -> str
 
 
 async def notify(ctx: OrderContext, template: NotificationTemplate, step: str) -> None:
-    """Tell the buyer, once per step; orders without an email address are noted."""
-    email = ctx.order.buyer.email
+    """Tell the buyer, once per step, in their language through their channel; a buyer
+    nobody can reach is noted."""
     label = ctx.status.label
-    if not email:
+    if not reachable(ctx.order):
         ctx.note("notification_skipped", f"{template.value}: no email address on file")
         return
-    params = {"order_ref": ctx.order.channel_order_id, "reason": ctx.status.reason}
+    params = {"reason": ctx.status.reason}
     if label is not None:
         params |= {"tracking_code": label.tracking_code, "carrier": label.carrier}
     sent = await ctx.try_call(
         NotifyActivities.notify_buyer,
-        NotifyBuyerInput(
-            to=email, template=template, params=params, idempotency_key=ctx.key(f"notify-{step}")
-        ),
+        message(ctx.order, template, ctx.key(f"notify-{step}"), params=params),
         f"notifying the buyer ({template.value})",
     )
     if sent is not None:
-        ctx.note("buyer_notified", template.value)
+        event = "buyer_notified" if sent.sent else "buyer_message_not_sent"
+        ctx.note(event, f"{template.value} [{sent.language}] via {sent.via} {sent.detail}".strip())

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.order_steps import RefundPaymentInput
     from crossdock.models.refusals import PartnerQuestion, Refusal, RefusalKind
     from crossdock.money import Money
-    from workflows import order_questions
+    from workflows import order_messages, order_questions
     from workflows.order_context import OrderContext
     from workflows.order_questions import (
         CLOSE,
@@ -57,7 +57,23 @@ async def refund(
     step: str = "refund",
     close: bool = True,
 ) -> None:
-    """Refund the buyer; with `close`, the order ends refunded (else only a parcel was)."""
+    """Refund the buyer; with `close`, the order ends refunded (else only a parcel was).
+    A refund the partner or a person confirmed is told to the buyer."""
+    await _refund(ctx, keep=keep, why=why, share=share, step=step, close=close)
+    made = order_ledger.find(ctx.status, f"{ctx.workflow_id}/{step}")
+    if made is not None and made.state == "succeeded":
+        await order_messages.refunded(ctx, made.amount, step)
+
+
+async def _refund(
+    ctx: OrderContext,
+    *,
+    keep: Money | None,
+    why: str,
+    share: Money | None,
+    step: str,
+    close: bool,
+) -> None:
     amount = refundable(ctx, keep, share)
     if amount.amount > 0:
         order_ledger.reserve(

@@ -153,7 +153,7 @@ async def offer(ctx: ReturnContext, amount: Money, verdict: Eligibility) -> bool
     unanswered: the ordinary return."""
     ctx.status.offer = amount
     ctx.move(ReturnState.OFFERED, f"{amount} to keep the goods")
-    await notify(ctx, NotificationTemplate.RETURN_OFFER, "offer", amount=str(amount))
+    await notify(ctx, NotificationTemplate.RETURN_OFFER, "offer", amounts={"amount": amount})
     answered = await condition_within(
         lambda: ctx.status.offer_answer is not None, ctx.timers.offer_expire_seconds
     )

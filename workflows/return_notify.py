@@ -1,44 +1,54 @@
-"""Telling the buyer about their return, once per step; a refusal is noted, not fatal."""
+"""Telling the buyer about their return, once per step, in their language through their
+channel; a refusal is noted, not fatal."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import date
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import NotifyActivities
-    from crossdock.models.notify import NotificationTemplate, NotifyBuyerInput
-    from workflows.options import PARTNER_HEARTBEAT, PARTNER_RETRY, PARTNER_TIMEOUT
+    from crossdock.models.notify import NotificationTemplate
+    from crossdock.money import Money
+    from workflows.buyer_messages import BUYER_MESSAGES, message, reachable, send
     from workflows.return_context import ReturnContext
-
-NOTIFY_GIVE_UP = timedelta(hours=1)
 
 
 async def notify(
-    ctx: ReturnContext, template: NotificationTemplate, step: str, **params: str
+    ctx: ReturnContext,
+    template: NotificationTemplate,
+    step: str,
+    *,
+    amounts: Mapping[str, Money] | None = None,
+    terms: Mapping[str, str] | None = None,
+    dates: Mapping[str, date] | None = None,
+    **params: str,
 ) -> None:
-    email = ctx.order_snapshot.order.buyer.email
-    if not email:
+    order = ctx.order_snapshot.order
+    if not reachable(order):
         ctx.note("notification_skipped", f"{template.value}: no email address on file")
         return
-    params |= {"order_ref": ctx.order_snapshot.order.channel_order_id, "rma": ctx.request.rma}
     try:
-        message = NotifyBuyerInput(
-            to=email, template=template, params=params, idempotency_key=ctx.key(f"notify-{step}")
+        input = message(
+            order,
+            template,
+            ctx.key(f"notify-{step}"),
+            params={"rma": ctx.request.rma, **params},
+            amounts=amounts,
+            terms=terms,
+            dates=dates,
         )
-        await workflow.execute_activity_method(
-            NotifyActivities.notify_buyer,
-            message,
-            start_to_close_timeout=PARTNER_TIMEOUT,
-            heartbeat_timeout=PARTNER_HEARTBEAT,
-            retry_policy=PARTNER_RETRY,
-            # A mail service down for long must not hold a refund up: give up, flag it.
-            schedule_to_close_timeout=NOTIFY_GIVE_UP,
-        )
-    except (ValueError, ActivityError) as err:
-        # A bad address or a refused message must not stop a refund; a person follows up.
+    except ValueError as err:
+        # A bad address must not stop a refund; a person follows up.
         ctx.attention(True, f"buyer not notified ({template.value}): {err}")
         return
-    ctx.note("buyer_notified", template.value)
+    await send(input, ctx.note, lambda why: ctx.attention(True, why))
+
+
+async def notify_new(
+    ctx: ReturnContext, template: NotificationTemplate, step: str, **kw: Money
+) -> None:
+    """A step the buyer was not told about before the `buyer-messages` patch."""
+    if workflow.patched(BUYER_MESSAGES):
+        await notify(ctx, template, step, amounts=kw)

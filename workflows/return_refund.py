@@ -317,7 +317,7 @@ async def refunded(ctx: ReturnContext, record: ReturnRefund) -> None:
         ctx,
         NotificationTemplate.RETURN_REFUNDED,
         "refunded",
-        amount=str(record.amount),
+        amounts={"amount": record.amount},
         refund_id=record.refund_id or "-",
     )
 

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.refusals import refusal_of
     from workflows.return_context import ReturnContext
     from workflows.return_decision import finance_threshold
-    from workflows.return_notify import notify
+    from workflows.return_notify import notify, notify_new
     from workflows.return_questions import REFUSALS_ASK, RETRY, ask, question, words
 
 # A carrier status that means the buyer handed the parcel over.
@@ -60,8 +60,8 @@ async def ship_back(ctx: ReturnContext) -> ShipBack:
         label_url=label.label_url,
         carrier=label.carrier,
         tracking_code=label.tracking_code,
-        ship_by=ship_by.date().isoformat(),
-        paid_by=verdict.return_shipping_paid_by if verdict else "seller",
+        dates={"ship_by": ship_by.date()},
+        terms={"paid_by": f"paid_by.{verdict.return_shipping_paid_by if verdict else 'seller'}"},
     )
     if not await condition_within(
         lambda: ctx.status.tracking_status in SHIPPED, ctx.timers.ship_back_seconds
@@ -75,6 +75,7 @@ async def ship_back(ctx: ReturnContext) -> ShipBack:
         if decided is not None:
             return decided
     ctx.move(ReturnState.RECEIVED, "delivered to the warehouse")
+    await notify_new(ctx, NotificationTemplate.RETURN_RECEIVED, "received")
     return ShipBack.RECEIVED
 
 

@@ -15,6 +15,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 with workflow.unsafe.imports_passed_through():
     from activities.returns import ReturnActivities
     from crossdock.models.approval import Decision, DecisionReceipt
+    from crossdock.models.notify import NotificationTemplate
     from crossdock.models.order_cases import CaseKind, CaseLink
     from crossdock.models.order_states import BEFORE_SHIPMENT, OrderState
     from crossdock.models.order_status import TRACKING_PROGRESS
@@ -34,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.order import OrderWorkflow
     from workflows.return_context import ReturnContext
     from workflows.return_decision import decide, terms_refusal
+    from workflows.return_notify import notify_new
     from workflows.return_questions import REFUSALS_ASK, answer_refusal
     from workflows.return_refund import refund
     from workflows.return_replacement import replace
@@ -78,6 +80,10 @@ class ReturnWorkflow:
                 await refund(ctx, amount, f"return {ctx.request.rma}: refunded, not replaced")
             return
         if option is not ReturnOption.RETURN_LABEL:
+            if option is ReturnOption.RETURNLESS:
+                await notify_new(
+                    ctx, NotificationTemplate.RETURN_RETURNLESS, "returnless", amount=amount
+                )
             await refund(ctx, amount, f"{option} for return {ctx.request.rma}")
             return
         shipped = await ship_back(ctx)

@@ -14,6 +14,7 @@ from crossdock.config import Settings
 from crossdock.console import (
     api,
     bulk_routes,
+    conversations,
     page_account,
     page_forms,
     page_inbox,
@@ -64,6 +65,9 @@ def install_console(app: FastAPI, settings: Settings, db: Database) -> None:
         views=SavedViews(db),
     )
     install_guard(app, settings.console_origins, settings.temporal_ui_origins, SESSION_COOKIE)
+    # Before the generic /api/{plural} and /console/{plural} routes, which would take them.
+    app.include_router(conversations.api)
+    app.include_router(conversations.pages)
     app.include_router(bulk_routes.api)
     app.include_router(page_stuck.api)
     app.include_router(api.router)

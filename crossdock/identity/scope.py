@@ -19,7 +19,8 @@ from crossdock.models.order import Channel
 
 # A dispute's provider → the channel whose sale it is about.
 PROVIDER_CHANNEL = {"stripe": Channel.STOREFRONT, "amazon": Channel.AMAZON, "ebay": Channel.EBAY}
-CASE_KINDS = ("order", "return", "dispute")
+# Buyer conversations (`case-{channel}-{thread}`) are scoped by their channel too.
+CASE_KINDS = ("order", "return", "dispute", "case")
 
 Scope = frozenset[str] | None
 

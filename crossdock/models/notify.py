@@ -1,152 +1,72 @@
-"""Buyer notifications: the templates (texts kept here as data) and the activity contract.
+"""Buyer notifications: which template, for which buyer, in which language, and the
+activity contract. The texts are data (`crossdock/data/messages/{language}.json`, see
+`crossdock.messages`); the notify activity renders them with Babel and sends them
+through the order's channel (Amazon Messaging, eBay messages, e-mail for the storefront).
 
-A workflow picks a template and passes its parameters; the notify activity renders and
-sends it. Parameters are checked when the input is built, so a missing one fails where
-the notification is decided, not in a retried activity. No I/O, so workflows import this.
+Parameters are checked when the input is built, against the English template (the
+reference every language follows), so a missing one fails where the notification is
+decided, not in a retried activity. No I/O at call time, so workflows import this.
 """
 
 from __future__ import annotations
 
 import re
-import string
-from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from crossdock.models.order import NonEmpty
+from crossdock.messages import MessageText, english, template_text
+from crossdock.models.order import Channel, NonEmpty
+from crossdock.money import Money
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class NotificationTemplate(StrEnum):
-    """What we tell a buyer about, one template each."""
+    """What we tell a buyer about, one template each (docs/customer-service.md)."""
 
+    ORDER_CONFIRMED = "order_confirmed"
+    SHIPPED = "shipped"
     DELIVERY_DELAYED = "delivery_delayed"
+    HELD_IN_CUSTOMS = "held_in_customs"
+    DUTIES_DUE = "duties_due"
+    DELIVERED = "delivered"
     PARCEL_LOST = "parcel_lost"
     RETURNED_TO_SENDER = "returned_to_sender"
     ADDRESS_PROBLEM = "address_problem"
     ORDER_CANCELLED = "order_cancelled"
+    ORDER_REFUNDED = "order_refunded"
     RETURN_LABEL = "return_label"
+    RETURN_RETURNLESS = "return_returnless"
     RETURN_OFFER = "return_offer"
     RETURN_DECLINED = "return_declined"
+    RETURN_RECEIVED = "return_received"
     RETURN_REFUNDED = "return_refunded"
+    # A reply in a buyer conversation (an operator's text, or one answered by policy).
+    CASE_REPLY = "case_reply"
 
 
-@dataclass(frozen=True)
-class MessageText:
-    """A template's subject and plain-text body, with `{name}` parameters."""
-
-    subject: str
-    body: str
-
-    @property
-    def parameters(self) -> frozenset[str]:
-        formatter = string.Formatter()
-        return frozenset(
-            name
-            for text in (self.subject, self.body)
-            for _, name, _, _ in formatter.parse(text)
-            if name
-        )
-
-
-TEXTS: dict[NotificationTemplate, MessageText] = {
-    NotificationTemplate.DELIVERY_DELAYED: MessageText(
-        subject="Your order {order_ref} is running late",
-        body=(
-            "Hello,\n\n"
-            "Your parcel for order {order_ref} is taking longer than planned with {carrier} "
-            "(tracking number {tracking_code}). It is still on its way and we are watching "
-            "it for you; there is nothing you need to do.\n\n"
-            "We are sorry for the wait.\n"
-        ),
-    ),
-    NotificationTemplate.PARCEL_LOST: MessageText(
-        subject="Your parcel for order {order_ref} has gone missing",
-        body=(
-            "Hello,\n\n"
-            "The carrier has lost track of your parcel for order {order_ref} (tracking "
-            "number {tracking_code}). We have filed a claim with them, and we will either "
-            "send you a replacement or refund you; we will write again as soon as one of "
-            "them is on its way.\n\n"
-            "We are sorry for the trouble.\n"
-        ),
-    ),
-    NotificationTemplate.RETURNED_TO_SENDER: MessageText(
-        subject="Your parcel for order {order_ref} is coming back to us",
-        body=(
-            "Hello,\n\n"
-            "The carrier could not deliver your parcel for order {order_ref} (tracking "
-            "number {tracking_code}) and is returning it to us. Once it is back we will "
-            "refund your order under our returns policy and let you know.\n"
-        ),
-    ),
-    NotificationTemplate.ADDRESS_PROBLEM: MessageText(
-        subject="We need your address for order {order_ref}",
-        body=(
-            "Hello,\n\n"
-            "The carrier could not deliver your parcel for order {order_ref} (tracking "
-            "number {tracking_code}): the address was not found. Please reply with your "
-            "full delivery address, postal code included, and we will send the parcel on "
-            "its way again.\n"
-        ),
-    ),
-    NotificationTemplate.ORDER_CANCELLED: MessageText(
-        subject="Your order {order_ref} has been cancelled",
-        body=(
-            "Hello,\n\n"
-            "Your order {order_ref} has been cancelled: {reason}. Nothing will be shipped, "
-            "and any payment taken for it is refunded to you.\n"
-        ),
-    ),
-    NotificationTemplate.RETURN_LABEL: MessageText(
-        subject="Your return {rma} for order {order_ref} is approved",
-        body=(
-            "Hello,\n\n"
-            "Your return {rma} is approved. Print the label at {label_url} and hand the "
-            "parcel to {carrier} (tracking number {tracking_code}) by {ship_by}. Return "
-            "shipping is paid by the {paid_by}. We refund you once the goods are back "
-            "and checked.\n"
-        ),
-    ),
-    NotificationTemplate.RETURN_OFFER: MessageText(
-        subject="An offer for your return {rma} (order {order_ref})",
-        body=(
-            "Hello,\n\n"
-            "Instead of sending the goods back, you may keep them and receive {amount} "
-            "back. Accept or decline the offer for return {rma}; if you decline, we send "
-            "you a return label as usual.\n"
-        ),
-    ),
-    NotificationTemplate.RETURN_DECLINED: MessageText(
-        subject="Your return {rma} for order {order_ref}",
-        body=(
-            "Hello,\n\n"
-            "We cannot accept return {rma}: {reason}. If you think this is wrong, reply "
-            "to this message and a colleague will look at it again.\n"
-        ),
-    ),
-    NotificationTemplate.RETURN_REFUNDED: MessageText(
-        subject="We have refunded {amount} for order {order_ref}",
-        body=(
-            "Hello,\n\n"
-            "We have refunded {amount} for return {rma} to your original payment method "
-            "(reference {refund_id}). It can take a few days to show on your statement.\n"
-        ),
-    ),
-}
+def text_of(template: NotificationTemplate, language: str = "en") -> MessageText:
+    """The template's text in `language` (English where it is not translated)."""
+    return template_text(language, template.value)[0]
 
 
 def render(template: NotificationTemplate, params: dict[str, str]) -> tuple[str, str]:
-    """The (subject, body) of `template` with `params` filled in."""
-    text = TEXTS[template]
+    """The English (subject, body) of `template` with plain `params` filled in."""
+    text = english()[template.value]
     return text.subject.format_map(params), text.body.format_map(params)
 
 
 class NotifyBuyerInput(BaseModel):
     """One message to a buyer: which template, its parameters, and the key that makes
-    sending it idempotent (derived from the workflow id and the step)."""
+    sending it idempotent (derived from the workflow id, the step and the parcel).
+
+    `params` are plain strings; `amounts` and `dates` are formatted for the buyer's
+    locale; `terms` name a fixed phrase said in the buyer's language (`reason` →
+    `cancel.out_of_stock`). Fields after `idempotency_key` have defaults so inputs
+    recorded before they existed still decode: those were English e-mails.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -154,18 +74,32 @@ class NotifyBuyerInput(BaseModel):
     template: NotificationTemplate
     params: dict[str, str] = Field(default_factory=dict)
     idempotency_key: NonEmpty
+    amounts: dict[str, Money] = Field(default_factory=dict)
+    dates: dict[str, date] = Field(default_factory=dict)
+    terms: dict[str, str] = Field(default_factory=dict)
+    language: str = "en"
+    # The buyer's country: with the language, the locale money and dates are written in.
+    country: str = "GB"
+    channel: Channel = Channel.STOREFRONT
+    # The channel's order id: marketplaces' messaging is per order.
+    channel_order_id: str = ""
 
     @field_validator("to")
     @classmethod
     def _email(cls, value: str) -> str:
         # The address itself stays out of the message: errors end up in logs.
-        if not _EMAIL.match(value):
+        if value and not _EMAIL.match(value):
             raise ValueError("to is not an email address (value withheld: personal data)")
         return value
 
     @model_validator(mode="after")
-    def _params_complete(self) -> NotifyBuyerInput:
-        missing = sorted(TEXTS[self.template].parameters - self.params.keys())
+    def _complete(self) -> NotifyBuyerInput:
+        if not self.to and self.channel is Channel.STOREFRONT:
+            raise ValueError("to is required for storefront buyers (e-mail is their channel)")
+        if self.channel is not Channel.STOREFRONT and not self.channel_order_id:
+            raise ValueError(f"channel_order_id is required to message {self.channel} buyers")
+        given = self.params.keys() | self.amounts.keys() | self.dates.keys() | self.terms.keys()
+        missing = sorted(text_of(self.template).parameters - given)
         if missing:
             raise ValueError(
                 f"params for template {self.template.value!r} lack {', '.join(missing)}"
@@ -174,9 +108,23 @@ class NotifyBuyerInput(BaseModel):
 
 
 class NotificationSent(BaseModel):
-    """A notification the mail service accepted."""
+    """A notification the channel accepted, or why it was not sent.
+
+    `via` is the surface (mail, amazon:<action>, ebay); `sent` is False when the channel
+    does not allow that message for the order (Amazon sends its own shipping and
+    delivery notices and refuses unsolicited ones): nothing to retry, noted on the
+    timeline.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     template: NotificationTemplate
     idempotency_key: str
+    via: str = "mail"
+    sent: bool = True
+    language: str = "en"
+    # The message as the buyer reads it, for the case page's thread (encrypted in
+    # history by the payload codec like every other payload).
+    subject: str = ""
+    body: str = ""
+    detail: str = ""

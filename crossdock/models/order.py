@@ -110,6 +110,9 @@ class Buyer(BaseModel):
 
     name: Name
     email: Email = ""
+    # The language the buyer chose to be written in (en, de, ..., zh-Hans); None: their
+    # country's (crossdock.messages.language_for). A default, so older orders decode.
+    language: Annotated[str | None, Field(max_length=8, pattern=r"^[A-Za-z-]+$")] = None
 
 
 class LineItem(BaseModel):

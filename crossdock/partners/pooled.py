@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from crossdock.config import Settings
 from crossdock.partners.amazon_claims import AmazonClaimsClient
 from crossdock.partners.amazon_feeds import AmazonFeedsClient
+from crossdock.partners.amazon_messaging import AmazonMessagingClient
 from crossdock.partners.amazon_reports import AmazonReportsClient
 from crossdock.partners.clients import PartnerClients
 from crossdock.partners.ebay_cases import EbayCasesClient
+from crossdock.partners.ebay_messages import EbayMessagesClient
 from crossdock.partners.ebay_payment_disputes import EbayPaymentDisputesClient
 from crossdock.partners.ebay_returns import EbayRefundsClient, EbayReturnRequestsClient
 from crossdock.partners.stripe_disputes import StripeDisputesClient
@@ -27,6 +29,8 @@ class PooledApis:
     amazon_claims: AmazonClaimsClient
     amazon_feeds: AmazonFeedsClient
     amazon_reports: AmazonReportsClient
+    amazon_messaging: AmazonMessagingClient
+    ebay_messages: EbayMessagesClient
 
     @classmethod
     def over(cls, partners: PartnerClients, settings: Settings) -> PooledApis:
@@ -57,4 +61,6 @@ class PooledApis:
             # returns report.
             amazon_feeds=AmazonFeedsClient(amazon_url, amazon_token, market, amazon),
             amazon_reports=AmazonReportsClient(amazon_url, amazon_token, market, amazon),
+            amazon_messaging=AmazonMessagingClient(amazon_url, amazon_token, market, amazon),
+            ebay_messages=EbayMessagesClient(ebay_url, ebay_token, ebay),
         )

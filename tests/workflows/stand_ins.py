@@ -91,14 +91,24 @@ class Partners:
     buyer_orders: list[RecordBuyerOrderInput] = field(default_factory=list)
 
     def names(self) -> list[str]:
-        return [name for name, _ in self.calls]
+        """The partner calls in order, without buyer messages (see `messages`): those go
+        out at most steps, and tests about partner calls should not have to list them."""
+        return [name for name, _ in self.calls if name != "notify_buyer"]
+
+    def partner_calls(self) -> list[tuple[str, Any]]:
+        """`calls` without buyer messages."""
+        return [(name, call) for name, call in self.calls if name != "notify_buyer"]
+
+    def messages(self) -> list[NotifyBuyerInput]:
+        """The buyer messages sent, in order."""
+        return [call for name, call in self.calls if name == "notify_buyer"]
 
     def _maybe_refuse(self, name: str) -> None:
         if name in self.refuse:
             raise ApplicationError(f"{name} refused by the partner", non_retryable=True)
         if name in self.refusals:
             refusal, times = self.refusals[name]
-            if times is None or self.names().count(name) <= times:
+            if times is None or [n for n, _ in self.calls].count(name) <= times:
                 raise PartnerRefused(refusal)
 
     def activities(self) -> list[Callable[..., Any]]:

@@ -47,7 +47,18 @@ async def test_storefront_order_runs_to_completion_and_captures_what_the_buyer_o
         "capture_payment",
     ]
     keys = [
-        call.idempotency_key for name, call in partners.calls if hasattr(call, "idempotency_key")
+        call.idempotency_key
+        for name, call in partners.calls
+        if hasattr(call, "idempotency_key") and name != "notify_buyer"
+    ]
+    told = [(m.template.value, m.idempotency_key) for m in partners.messages()]
+    assert told == [
+        (template, f"{o.workflow_id}/notify-{step}")
+        for template, step in (
+            ("order_confirmed", "confirmed"),
+            ("shipped", "shipped"),
+            ("delivered", "delivered"),
+        )
     ]
     assert keys == [
         f"{o.workflow_id}/{step}"
@@ -152,7 +163,7 @@ async def test_label_rejection_undoes_declaration_then_authorization(
     ]
     (told,) = [call for name, call in partners.calls if name == "cancel_on_channel"]
     assert told.reason == "address_undeliverable"
-    undo_keys = [call.idempotency_key for name, call in partners.calls[-4:-1]]
+    undo_keys = [call.idempotency_key for name, call in partners.partner_calls()[-4:-1]]
     assert undo_keys == [
         f"{o.workflow_id}/{step}" for step in ("cancel-declaration", "release-stock", "void")
     ]

@@ -97,7 +97,7 @@ async def test_lost_parcel_is_claimed_and_reshipped_then_delivered(
         (2, "confirm-2"),
     ]
     templates = [call.template for name, call in partners.calls if name == "notify_buyer"]
-    assert templates == ["parcel_lost"]
+    assert templates == ["order_confirmed", "shipped", "parcel_lost", "delivered"]
     assert status.label is not None and status.label.tracking_code == "EZ1000000002"
 
 

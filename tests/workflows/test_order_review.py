@@ -95,7 +95,8 @@ async def test_rejected_review_cancels_before_anything_is_booked(
     assert result.state == OrderState.CANCELLED
     assert "review rejected: no age verification" in result.reason
     assert partners.names() == ["quote_landed_cost", "verify_address", "cancel_on_channel"]
-    assert partners.calls[-1][1].reason == "risk_rejected"
+    assert partners.partner_calls()[-1][1].reason == "risk_rejected"
+    assert partners.messages()[-1].terms == {"reason": "cancel.risk_rejected"}
 
 
 async def test_unanswered_review_is_reminded_escalated_and_cancelled_at_t3(

@@ -111,7 +111,8 @@ async def test_an_order_never_in_stock_is_cancelled_and_nothing_stays_booked(
     assert result.state == OrderState.CANCELLED
     assert result.reason.startswith("out of stock: L1 MUG-STONEWARE: 2 of 2 backordered")
     assert partners.names()[-3:] == ["release_stock", "void_authorization", "cancel_on_channel"]
-    assert partners.calls[-1][1].reason == "out_of_stock"
+    assert partners.partner_calls()[-1][1].reason == "out_of_stock"
+    assert partners.messages()[-1].terms == {"reason": "cancel.out_of_stock"}
     assert "file_declaration" not in partners.names()
 
 

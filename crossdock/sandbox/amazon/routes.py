@@ -27,6 +27,7 @@ from crossdock.models.order import Order
 from crossdock.money import Money
 from crossdock.sandbox.amazon.claims import add_routes as add_claim_routes
 from crossdock.sandbox.amazon.feeds import add_routes as add_feed_routes
+from crossdock.sandbox.amazon.messaging import add_routes as add_messaging_routes
 from crossdock.sandbox.amazon.orders import (
     CREATED,
     UPDATED,
@@ -328,4 +329,5 @@ def build(ctx: SandboxContext) -> APIRouter:
     add_feed_routes(router, orders, ctx)
     add_claim_routes(router, orders, ctx, [_require_token])
     add_report_routes(router, orders, ctx)
+    add_messaging_routes(router, orders, ctx, [_require_token])
     return router

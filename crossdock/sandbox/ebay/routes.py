@@ -22,6 +22,7 @@ from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.routes import Refusal, partner_route
 from crossdock.sandbox.ebay.cases import add_routes as add_case_routes
 from crossdock.sandbox.ebay.filter import OrderFilter, parse_filter, parse_paging
+from crossdock.sandbox.ebay.messages import add_routes as add_message_routes
 from crossdock.sandbox.ebay.orders import (
     EbayOrders,
     FulfillmentRecord,
@@ -324,6 +325,7 @@ def build(ctx: SandboxContext) -> APIRouter:
     _fulfillment_routes(router, orders, ctx)
     add_refund_routes(router, orders, ctx, [Depends(_require_bearer)], API)
     add_payment_dispute_routes(router, orders, ctx, [Depends(_require_bearer)], API)
+    add_message_routes(router, orders, ctx, _require_bearer)
     # Post-Order answers its refusals in its own container, so its routes have their own
     # route class.
     post_order = APIRouter(route_class=partner_route(_render_post_order_invalid), tags=["ebay"])

@@ -1,0 +1,152 @@
+"""eBay's Message API (commerce/message/v1) on the sandbox's eBay order book.
+
+    POST /ebay/commerce/message/v1/send_message   {otherPartyUsername | conversationId,
+                                                   messageText, reference?}
+    POST /ebay/_sandbox/messages/{orderId}/buyer-messages   a buyer writes {text}
+    GET  /ebay/_sandbox/messages                             every message, oldest first
+
+One conversation per buyer and order. A message to a username that is not the order's
+buyer, or without text, is refused in eBay's error container (400); texts over 2000
+characters too. eBay takes no idempotency key; the sandbox honours `Idempotency-Key`
+so that tests can assert exactly-once. Sends are ledger entries of kind "buyer_message".
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from crossdock.sandbox.context import SandboxContext
+from crossdock.sandbox.core.idempotency import fingerprint
+from crossdock.sandbox.core.routes import Refusal
+from crossdock.sandbox.core.store import Table
+from crossdock.sandbox.ebay.orders import EbayOrders, buyer_username, ebay_error
+
+PARTNER = "ebay"
+API = "/ebay/commerce/message/v1"
+ADMIN = "/ebay/_sandbox/messages"
+SELLER = "crossdock_seller"
+
+
+@dataclass
+class EbayMessage:
+    message_id: str
+    conversation_id: str
+    order_id: str
+    sender: str
+    recipient: str
+    text: str
+    created: datetime
+
+
+class Reference(BaseModel):
+    referenceId: str = Field(min_length=1, max_length=64)
+    referenceType: str = Field(pattern="^(LISTING|ORDER)$")
+
+
+class SendMessageRequest(BaseModel):
+    conversationId: str | None = Field(default=None, max_length=64)
+    otherPartyUsername: str | None = Field(default=None, max_length=64)
+    messageText: str = Field(min_length=1, max_length=2000)
+    reference: Reference | None = None
+
+
+class BuyerText(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+def _refused(message: str, field: str) -> Refusal:
+    return Refusal(ebay_error(400, 355001, message, {"field": field}, domain="API_MESSAGE"))
+
+
+def message_json(message: EbayMessage) -> dict[str, Any]:
+    return {
+        "messageId": message.message_id,
+        "conversationId": message.conversation_id,
+        "senderUsername": message.sender,
+        "recipientUsername": message.recipient,
+        "messageBody": message.text,
+        "createdDate": message.created.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        "reference": {"referenceId": message.order_id, "referenceType": "ORDER"},
+    }
+
+
+class Inbox:
+    def __init__(self, ctx: SandboxContext, orders: EbayOrders) -> None:
+        self.ctx = ctx
+        self.orders = orders
+        self.messages: Table[EbayMessage] = ctx.store.table(PARTNER, "message", EbayMessage)
+
+    def add(self, order_id: str, sender: str, recipient: str, text: str) -> EbayMessage:
+        message = EbayMessage(
+            message_id=f"m{secrets.token_hex(8)}",
+            conversation_id=f"conv-{order_id}",
+            order_id=order_id,
+            sender=sender,
+            recipient=recipient,
+            text=text,
+            created=datetime.now(UTC),
+        )
+        self.messages[f"{len(self.messages):09d}"] = message
+        return message
+
+    def listed(self) -> list[EbayMessage]:
+        return [self.messages[k] for k in sorted(self.messages)]
+
+    def order_of(self, body: SendMessageRequest) -> str:
+        if body.conversationId:
+            return body.conversationId.removeprefix("conv-")
+        if body.reference is None or body.reference.referenceType != "ORDER":
+            raise _refused("A new conversation about an order needs reference ORDER.", "reference")
+        return body.reference.referenceId
+
+
+def add_routes(router: APIRouter, orders: EbayOrders, ctx: SandboxContext, auth: Any) -> None:
+    """The Message API and the buyer's side of it, on the eBay router."""
+    inbox = Inbox(ctx, orders)
+
+    @router.post(f"{API}/send_message", dependencies=[Depends(auth)])
+    async def send_message(
+        body: SendMessageRequest,
+        request: Request,
+        key: str | None = Header(default=None, alias="Idempotency-Key"),
+    ) -> JSONResponse:
+        """sendMessage: to the order's buyer, in a new or existing conversation."""
+        order_id = inbox.order_of(body)
+        buyer = buyer_username(orders.get(order_id).order)
+        if body.otherPartyUsername not in (None, buyer):
+            raise _refused("The other party is not a partner in this order.", "otherPartyUsername")
+
+        async def deliver() -> JSONResponse:
+            message = inbox.add(order_id, SELLER, buyer, body.messageText)
+            ctx.ledger.record(PARTNER, "buyer_message", order_id, idempotency_key=key)
+            return JSONResponse(message_json(message))
+
+        params = fingerprint("POST", request.url.path, body.model_dump())
+        return await ctx.idempotency.run(
+            "ebay-messages",
+            key,
+            params,
+            deliver,
+            lambda used: ebay_error(409, 355002, f"Idempotency-Key {used} reused"),
+        )
+
+    @router.post(f"{ADMIN}/{{order_id}}/buyer-messages", status_code=201)
+    async def buyer_writes(order_id: str, body: BuyerText) -> JSONResponse:
+        """The order's buyer writes to the seller."""
+        buyer = buyer_username(orders.get(order_id).order)
+        return JSONResponse(message_json(inbox.add(order_id, buyer, SELLER, body.text)), 201)
+
+    @router.get(ADMIN)
+    async def listed(since: int = 0) -> JSONResponse:
+        """Every message both ways, oldest first, from position `since`."""
+        rows = inbox.listed()[since:]
+        return JSONResponse(
+            {"messages": [message_json(m) for m in rows], "next": since + len(rows)}
+        )
