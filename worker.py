@@ -25,6 +25,7 @@ from activities.intake import IntakeActivities
 from activities.marketplace import MarketplaceActivities
 from activities.notify import NotifyActivities
 from activities.payments import PaymentActivities
+from activities.readmodel import ReadModelActivities
 from activities.records import RecordsActivities
 from activities.registry import activity_methods
 from activities.return_intake import ReturnIntakeActivities
@@ -103,6 +104,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
             apis.amazon_feeds,
         ),
         RecordsActivities.from_settings(settings),
+        ReadModelActivities.from_settings(settings),
         CaseActivities(client, signer_for(settings)),
         ReturnIntakeActivities(
             client, start_return, apis.ebay_return_requests, apis.amazon_reports

@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.approval import Approval
     from workflows.buyer_messages import send
     from workflows.options import PARTNER_RETRY, PARTNER_TIMEOUT, P, R, condition_within
+    from workflows.projection import READ_MODEL, case_projector, projected
     from workflows.search import CROSSDOCK_STATE, NEEDS_ATTENTION
 
 REPLY_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
@@ -76,6 +77,10 @@ class BuyerCaseWorkflow:
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseStatus:
+        projector = case_projector(lambda: self._status) if workflow.patched(READ_MODEL) else None
+        return await projected(projector, self._run(input))
+
+    async def _run(self, input: CaseInput) -> CaseStatus:
         status = self._status
         close_after = input.policy.close_after_seconds
         # Listed by state from the start (a new case waits for us), not only once it moves.

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.dispute_questions import answer_refusal, contests
     from workflows.dispute_verdict import await_verdict
     from workflows.options import condition_within
+    from workflows.projection import READ_MODEL, dispute_projector, projected
     from workflows.search import CROSSDOCK_STATE
 
 EDITORS = frozenset({Role.OPERATOR, Role.FINANCE, Role.ADMIN})
@@ -43,6 +44,11 @@ class DisputeWorkflow:
 
     @workflow.run
     async def run(self, input: DisputeInput) -> DisputeResult:
+        ctx = self._ctx
+        projector = dispute_projector(lambda: ctx.status) if workflow.patched(READ_MODEL) else None
+        return await projected(projector, self._run(input))
+
+    async def _run(self, input: DisputeInput) -> DisputeResult:
         ctx = self._ctx
         if input.carried is None:
             first = input.first_event.dispute

@@ -60,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         follow_tracking,
         watch_ship_by,
     )
+    from workflows.projection import READ_MODEL, order_projector, projected
 
 # Changes to the released workflow, each behind a patch so recorded histories replay.
 SHIP_BY_WATCH = "ship-by-watch"
@@ -85,6 +86,13 @@ class OrderWorkflow:
 
     @workflow.run
     async def run(self, input: OrderInput) -> OrderResult:
+        ctx = self._ctx
+        projector = None
+        if workflow.patched(READ_MODEL):
+            projector = order_projector(ctx.order, lambda: ctx.status)
+        return await projected(projector, self._run(input))
+
+    async def _run(self, input: OrderInput) -> OrderResult:
         ctx = self._ctx
         ctx.note("received", f"{ctx.order.channel} order, {len(ctx.order.items)} line(s)")
         if workflow.patched(SHIP_BY_WATCH):

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from crossdock.policies.returns import inspected_refund, inspection_problems
     from workflows.order import OrderWorkflow
+    from workflows.projection import READ_MODEL, projected, return_projector
     from workflows.return_context import ReturnContext
     from workflows.return_decision import decide, terms_refusal
     from workflows.return_notify import notify_new
@@ -52,6 +53,11 @@ class ReturnWorkflow:
 
     @workflow.run
     async def run(self, input: ReturnInput) -> ReturnResult:
+        ctx = self._ctx
+        projector = return_projector(lambda: ctx.status) if workflow.patched(READ_MODEL) else None
+        return await projected(projector, self._run(input))
+
+    async def _run(self, input: ReturnInput) -> ReturnResult:
         ctx = self._ctx
         request = input.request
         workflow.upsert_search_attributes([MARKETPLACE.value_set(request.channel.value)])

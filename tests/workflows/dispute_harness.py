@@ -41,6 +41,7 @@ from crossdock.models.refusals import Refusal, RefusalKind
 from crossdock.money import Money
 from crossdock.workflow_sandbox import RUNNER
 from tests.workflows.order_stub import OrderStub
+from tests.workflows.projections import Projections
 from workflows.dispute import DisputeWorkflow
 
 DisputeHandle = WorkflowHandle[DisputeWorkflow, DisputeResult]
@@ -166,7 +167,7 @@ async def worker(
         env.client,
         task_queue=task_queue,
         workflows=[DisputeWorkflow, OrderStub],
-        activities=[*partners.activities(), partners.reader()],
+        activities=[*partners.activities(), partners.reader(), *Projections().activities()],
         workflow_runner=RUNNER,
     ) as running:
         try:

@@ -51,6 +51,7 @@ from crossdock.models.stock import (
     StockReservation,
 )
 from crossdock.money import Money
+from tests.workflows.projections import Projections
 
 
 @dataclass
@@ -58,6 +59,8 @@ class Partners:
     """What the stand-ins did, in order, and how they should behave."""
 
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    # What the workflows wrote to the read model (local activities, not partner calls).
+    projections: Projections = field(default_factory=Projections)
     # Calls answered with a business rejection: they did nothing to undo.
     rejected: list[str] = field(default_factory=list)
     duties: int = 500
@@ -134,6 +137,7 @@ class Partners:
             self.release_stock,
             self.cancel_on_channel,
             self.record_buyer_order,
+            *self.projections.activities(),
         ]
 
     def _reservation(self, lines: list[StockLine], restocked: bool) -> StockReservation:

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, engine_from_config, pool
 # Every module declaring tables, so `Base.metadata` knows them all (for autogenerate).
 import crossdock.audit.log
 import crossdock.identity.tables
+import crossdock.readmodel.tables
 import crossdock.store.buyer_orders  # noqa: F401
 from crossdock.store.database import Base
 
