@@ -79,6 +79,8 @@ class OrderFilter:
     limit: int = DEFAULT_PAGE
     cursor: str = ""
     workflow_ids: list[str] = field(default_factory=list)
+    # The account's marketplaces (empty: every one), whatever `channel` says.
+    channels: list[str] = field(default_factory=list)
 
 
 FILTER_NAMES = frozenset(
@@ -240,6 +242,8 @@ def conditions(f: OrderFilter, secret: bytes) -> list[ColumnElement[bool]]:
         found.append(RmOrder.needs_attention == f.needs_attention)
     if f.workflow_ids:
         found.append(RmOrder.workflow_id.in_(f.workflow_ids))
+    if f.channels:
+        found.append(RmOrder.channel.in_(f.channels))
     return found
 
 
