@@ -25,6 +25,7 @@ from crossdock.cli_console import (
 )
 from crossdock.cli_deploy import app as deploy_app
 from crossdock.cli_heal import heal_command
+from crossdock.cli_readmodel import readmodel_app, report, search
 from crossdock.cli_replay import replay
 from crossdock.cli_worker import worker
 from crossdock.config import Settings, get_settings
@@ -56,6 +57,10 @@ app.command("heal")(heal_command)
 app.command("worker")(worker)
 app.command("replay")(replay)
 app.add_typer(deploy_app, name="deploy")
+# The read model: rebuild it, search orders, report health and KPIs (docs/readmodel.md).
+app.add_typer(readmodel_app, name="readmodel")
+app.command("search")(search)
+app.command("report")(report)
 partners_app = typer.Typer(help="The partner APIs the settings point at.")
 app.add_typer(partners_app, name="partners")
 

@@ -26,6 +26,8 @@ from crossdock.console import (
 from crossdock.console.auth import SESSION_COOKIE, Sessions
 from crossdock.console.errors import ConsoleError, console_error_response
 from crossdock.console.guard import install_guard
+from crossdock.console.readmodel_api import api as readmodel_api
+from crossdock.console.readmodel_pages import pages as readmodel_pages
 from crossdock.console.saved_views import SavedViews
 from crossdock.console.state import ConsoleState
 from crossdock.console.stuck import StuckPolicy, StuckWatch
@@ -34,6 +36,8 @@ from crossdock.console.workday import Workday
 from crossdock.identity import Accounts
 from crossdock.identity.claims import signer_for
 from crossdock.identity.throttle import LoginThrottle, ThrottlePolicy
+from crossdock.keys import buyer_key
+from crossdock.readmodel.reads import ReadModel
 from crossdock.store import Database
 
 STATIC = Path(__file__).parent / "static"
@@ -64,10 +68,14 @@ def install_console(app: FastAPI, settings: Settings, db: Database) -> None:
         workday=Workday(db),
         views=SavedViews(db),
     )
+    # Search turns a typed buyer into the same keyed hash the read model's rows hold.
+    app.state.readmodel = ReadModel.over(db, buyer_key(settings))
     install_guard(app, settings.console_origins, settings.temporal_ui_origins, SESSION_COOKIE)
     # Before the generic /api/{plural} and /console/{plural} routes, which would take them.
     app.include_router(conversations.api)
     app.include_router(conversations.pages)
+    app.include_router(readmodel_api)
+    app.include_router(readmodel_pages)
     app.include_router(bulk_routes.api)
     app.include_router(page_stuck.api)
     app.include_router(api.router)

@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "crossdock.cli_bulk": 0,
     "crossdock.cli_replay": 0,
     "crossdock.cli_cases": 0,
+    "crossdock.cli_readmodel": 0,
     "crossdock.runner": 0,
     "crossdock.chaos": 0,
     "crossdock.demo": 0,

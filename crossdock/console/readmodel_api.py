@@ -1,0 +1,146 @@
+"""The read model's JSON API: order search (JSON or CSV), KPIs, marketplace health and
+the Excel workbook (docs/readmodel.md). Authenticated like every `/api` route; a scoped
+account sees its marketplaces only."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from crossdock.api_errors import refusals
+from crossdock.console.errors import ConsoleError, not_found
+from crossdock.console.state import CurrentOperator, account_scope, console_state
+from crossdock.identity.scope import Scope
+from crossdock.readmodel.excel import workbook_bytes
+from crossdock.readmodel.reads import ReadModel, period_ending
+from crossdock.readmodel.search import BadFilter, OrderFilter, as_csv, order_record, parse_filter
+from crossdock.readmodel.views import figure_record, kpi_record
+
+api = APIRouter(prefix="/api", tags=["read model"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def read_model(request: Request) -> ReadModel:
+    found: ReadModel = request.app.state.readmodel
+    return found
+
+
+def refused_filter(err: BadFilter) -> JSONResponse:
+    """400 naming the filters that were wrong."""
+    return JSONResponse(
+        {"error": "bad_request", "message": str(err), "fields": err.fields}, status_code=400
+    )
+
+
+def scoped(f: OrderFilter, scope: Scope) -> OrderFilter:
+    """`f` narrowed to the account's marketplaces (one out of scope finds nothing)."""
+    if scope is None:
+        return f
+    if f.channel and f.channel not in scope:
+        raise not_found(f"no marketplace {f.channel!r} for this account")
+    f.channels = sorted(scope)
+    return f
+
+
+def one_marketplace(marketplace: str, scope: Scope) -> str:
+    """The marketplace figures are for: any for an unscoped account, else one of its own."""
+    if scope is None:
+        return marketplace
+    if marketplace and marketplace in scope:
+        return marketplace
+    if not marketplace:
+        return sorted(scope)[0]
+    raise not_found(f"no marketplace {marketplace!r} for this account")
+
+
+@api.get("/search/orders", responses=refusals(400, 401, 403, 404))
+async def search_orders(request: Request, operator: CurrentOperator) -> Response:
+    """Orders by channel order id, tracking, SKU, buyer, amount, state...; `format=csv`
+    for every match as CSV."""
+    params = dict(request.query_params)
+    try:
+        f = parse_filter(params)
+    except BadFilter as err:
+        return refused_filter(err)
+    f = scoped(f, await account_scope(console_state(request), operator))
+    reads = read_model(request)
+    if params.get("format") == "csv":
+        rows = await asyncio.to_thread(lambda: list(as_csv(reads.search.every(f))))
+        disposition = {"Content-Disposition": 'attachment; filename="orders.csv"'}
+        return StreamingResponse(iter(rows), media_type="text/csv", headers=disposition)
+    try:
+        page = await asyncio.to_thread(reads.search.page, f)
+    except BadFilter as err:
+        return refused_filter(err)
+    return JSONResponse(
+        {
+            "total": page.total,
+            "counts": page.counts,
+            "next_cursor": page.next_cursor,
+            "orders": [order_record(r) for r in page.rows],
+        }
+    )
+
+
+async def _figures(
+    request: Request, operator: Any, period: str, marketplace: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    now = datetime.now(UTC)
+    try:
+        window = period_ending(period, now)
+    except BadFilter as err:
+        raise ConsoleError(400, "bad_request", str(err)) from err
+    channel = one_marketplace(marketplace, await account_scope(console_state(request), operator))
+    reads = read_model(request)
+    kpis = await asyncio.to_thread(reads.kpis.compute, window, now, channel=channel)
+    figures = await asyncio.to_thread(reads.health.figures, now, marketplace=channel)
+    return kpi_record(kpis), [figure_record(f) for f in figures]
+
+
+Period = Annotated[str, Query(max_length=5, description="trailing days, e.g. 30d")]
+Marketplace = Annotated[str, Query(max_length=16, pattern=r"^(|amazon|ebay|storefront)$")]
+
+
+@api.get("/kpis", responses=refusals(400, 401, 403, 404))
+async def kpis(
+    request: Request,
+    operator: CurrentOperator,
+    period: Period = "30d",
+    marketplace: Marketplace = "",
+) -> dict[str, Any]:
+    """Orders, revenue, fulfilment, refunds, returns, disputes, duties, approvals, holds."""
+    figures, _ = await _figures(request, operator, period, marketplace)
+    return figures
+
+
+@api.get("/health", responses=refusals(400, 401, 403, 404))
+async def health(
+    request: Request, operator: CurrentOperator, marketplace: Marketplace = ""
+) -> list[dict[str, Any]]:
+    """Amazon and eBay account-health figures against their limits, with definitions."""
+    _, figures = await _figures(request, operator, "30d", marketplace)
+    return figures
+
+
+@api.get("/export.xlsx", responses=refusals(400, 401, 403, 404))
+async def export_workbook(
+    request: Request,
+    operator: CurrentOperator,
+    period: Period = "30d",
+    marketplace: Marketplace = "",
+) -> Response:
+    """Orders, returns, disputes and KPIs of the period as an Excel workbook."""
+    now = datetime.now(UTC)
+    try:
+        window = period_ending(period, now)
+    except BadFilter as err:
+        raise ConsoleError(400, "bad_request", str(err)) from err
+    channel = one_marketplace(marketplace, await account_scope(console_state(request), operator))
+    reads = read_model(request)
+    data = await asyncio.to_thread(workbook_bytes, reads, window, now, channel)
+    disposition = {"Content-Disposition": f'attachment; filename="crossdock-{period}.xlsx"'}
+    return Response(data, media_type=XLSX, headers=disposition)
