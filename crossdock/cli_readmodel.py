@@ -158,10 +158,13 @@ def report(
     period: Annotated[str, typer.Option(help="Trailing days, e.g. 30d")] = "30d",
     marketplace: Annotated[str, typer.Option(help="amazon, ebay or storefront")] = "",
     excel: Annotated[Path | None, typer.Option(help="Also write the workbook here")] = None,
+    until: Annotated[
+        datetime | None, typer.Option(help="The period's end (UTC), e.g. 2026-12-01; now")
+    ] = None,
 ) -> None:
     """Marketplace health and the period's KPIs as tables (and an Excel workbook)."""
     settings = get_settings()
-    now = datetime.now(UTC)
+    now = until.replace(tzinfo=UTC) if until else datetime.now(UTC)
     try:
         window = period_ending(period, now)
     except BadFilter as err:
