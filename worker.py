@@ -25,7 +25,7 @@ from activities.intake import IntakeActivities
 from activities.marketplace import MarketplaceActivities
 from activities.notify import NotifyActivities
 from activities.payments import PaymentActivities
-from activities.readmodel import ReadModelActivities
+from activities.readmodel import HealthActivities, ReadModelActivities
 from activities.records import RecordsActivities
 from activities.registry import activity_methods
 from activities.return_intake import ReturnIntakeActivities
@@ -54,6 +54,7 @@ from starter.webhooks_stripe import dispute_policy
 from workflows.case import BuyerCaseWorkflow
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_intake import DisputePollWorkflow
+from workflows.health import HealthCheckWorkflow
 from workflows.intake import MarketplacePollWorkflow
 from workflows.order import OrderWorkflow
 from workflows.return_intake import ReturnRequestPollWorkflow
@@ -69,6 +70,7 @@ WORKFLOWS = [
     DisputeWorkflow,
     DisputePollWorkflow,
     BuyerCaseWorkflow,
+    HealthCheckWorkflow,
 ]
 
 
@@ -105,6 +107,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         ),
         RecordsActivities.from_settings(settings),
         ReadModelActivities.from_settings(settings),
+        HealthActivities.from_settings(settings),
         CaseActivities(client, signer_for(settings)),
         ReturnIntakeActivities(
             client, start_return, apis.ebay_return_requests, apis.amazon_reports

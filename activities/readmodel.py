@@ -8,12 +8,14 @@ write never moves a row backwards. The buyer is stored as their pseudonymous key
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from temporalio import activity
 
 from crossdock.buyers import buyer_key
 from crossdock.config import Settings
 from crossdock.keys import buyer_key as buyer_key_secret
+from crossdock.models.health import HealthCheckInput, HealthCheckResult, OpenAlert
 from crossdock.models.readmodel import (
     ProjectCaseInput,
     ProjectDisputeInput,
@@ -22,6 +24,7 @@ from crossdock.models.readmodel import (
     ProjectReturnInput,
 )
 from crossdock.readmodel import rows
+from crossdock.readmodel.alerts import HealthAlerts
 from crossdock.readmodel.store import ReadModelStore
 from crossdock.store import Base, Database, upgrade
 
@@ -65,3 +68,28 @@ class ReadModelActivities:
     async def project_case(self, input: ProjectCaseInput) -> ProjectionReceipt:
         """Write a buyer conversation's rows (head, messages without text, decisions)."""
         return await self._write(rows.case_rows(input.workflow_id, input.seq, input.status))
+
+
+class HealthActivities:
+    """The hourly health check over the read model."""
+
+    def __init__(self, alerts: HealthAlerts) -> None:
+        self._alerts = alerts
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HealthActivities:
+        db = Database.from_settings(settings)
+        upgrade(db)
+        return cls(HealthAlerts(db))
+
+    @activity.defn
+    async def check_health(self, input: HealthCheckInput) -> HealthCheckResult:
+        """Recompute every health figure; raise, update or clear the inbox's alerts."""
+        now = datetime.now(UTC)
+        found = await asyncio.to_thread(self._alerts.check, now)
+        return HealthCheckResult(
+            open=[
+                OpenAlert(metric=a.metric, destination=a.destination, level=a.level, rate=a.rate)
+                for a in found
+            ]
+        )

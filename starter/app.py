@@ -35,6 +35,7 @@ from crossdock.store import Database, upgrade
 from crossdock.temporal import connect
 from starter.codec_server import create_codec_app
 from starter.dispute_poller import ensure_dispute_poller
+from starter.health_schedule import ensure_health_schedule
 from starter.operations import install_operations
 from starter.pollers import ensure_pollers
 from starter.rate_limit import RateLimiter
@@ -68,6 +69,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
         await ensure_pollers(client, settings)
         await ensure_return_pollers(client, settings)
         await ensure_dispute_poller(client, settings)
+        await ensure_health_schedule(client, settings)
         tracking = TrackingRouter(client, carrier)
         app.state.easypost = EasyPostWebhookIntake(tracking, easypost_webhook_secret(settings))
         app.state.checkout = CheckoutIntake(

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from temporalio.client import Client
 
+from crossdock.console.readmodel_api import open_alerts
 from crossdock.console.reads import INBOX_QUERY, inbox
 from crossdock.console.state import ClientDep, ConsoleState, StateDep, account_scope
 from crossdock.console.views import InboxItem
@@ -32,7 +33,9 @@ async def inbox_page(
     operator = require(who)
     items, assigned = await _waiting(client, state, operator, mine)
     signature = await _signature(client, state)
+    health = await open_alerts(request, await account_scope(state, operator.principal))
     context = {"items": items, "assigned": assigned, "mine": mine, "signature": signature}
+    context["health"] = health
     return await render(request, "inbox.html", operator, **context)
 
 

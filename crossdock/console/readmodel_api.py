@@ -15,8 +15,11 @@ from crossdock.api_errors import refusals
 from crossdock.console.errors import ConsoleError, not_found
 from crossdock.console.state import CurrentOperator, account_scope, console_state
 from crossdock.identity.scope import Scope
+from crossdock.readmodel.alerts import HealthAlerts
 from crossdock.readmodel.excel import workbook_bytes
+from crossdock.readmodel.health import BY_KEY
 from crossdock.readmodel.reads import ReadModel, period_ending
+from crossdock.readmodel.rows import utc
 from crossdock.readmodel.search import BadFilter, OrderFilter, as_csv, order_record, parse_filter
 from crossdock.readmodel.views import figure_record, kpi_record
 
@@ -26,6 +29,30 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def read_model(request: Request) -> ReadModel:
     found: ReadModel = request.app.state.readmodel
+    return found
+
+
+async def open_alerts(request: Request, scope: Scope) -> list[dict[str, Any]]:
+    """The health alerts the hourly check left open, in the account's marketplaces."""
+    alerts = await asyncio.to_thread(HealthAlerts(read_model(request).search.db).open)
+    found = []
+    for alert in alerts:
+        metric = BY_KEY.get(alert.metric)
+        if metric is None or (scope is not None and metric.marketplace not in scope):
+            continue
+        found.append(
+            {
+                "metric": alert.metric,
+                "name": f"{metric.marketplace} · {metric.name}",
+                "destination": alert.destination,
+                "level": alert.level,
+                "rate": alert.rate,
+                "limit": metric.limit,
+                "numerator": alert.numerator,
+                "denominator": alert.denominator,
+                "raised_at": utc(alert.raised_at).isoformat(),
+            }
+        )
     return found
 
 
@@ -124,6 +151,12 @@ async def health(
     """Amazon and eBay account-health figures against their limits, with definitions."""
     _, figures = await _figures(request, operator, "30d", marketplace)
     return figures
+
+
+@api.get("/health/alerts", responses=refusals(401, 403))
+async def health_alerts(request: Request, operator: CurrentOperator) -> list[dict[str, Any]]:
+    """Health figures past their pre-breach level at the last hourly check."""
+    return await open_alerts(request, await account_scope(console_state(request), operator))
 
 
 @api.get("/export.xlsx", responses=refusals(400, 401, 403, 404))

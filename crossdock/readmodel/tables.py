@@ -203,3 +203,21 @@ class RmDecision(Base):
 
 HEADS = (RmOrder, RmReturn, RmDispute, RmCase)
 CHILDREN = (RmOrderLine, RmParcel, RmScan, RmRefund, RmMessage, RmDecision)
+
+
+class HealthAlert(Base):
+    """A health figure past its pre-breach level, raised by the hourly check and shown in
+    the console's inbox until a later check finds it back under (`cleared_at`). Not a
+    projection: a rebuild leaves it alone."""
+
+    __tablename__ = "health_alerts"
+
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
+    destination: Mapped[str] = mapped_column(String(2), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))
+    rate: Mapped[float] = mapped_column(Float)
+    numerator: Mapped[int] = mapped_column(Integer)
+    denominator: Mapped[int] = mapped_column(Integer)
+    raised_at: Mapped[datetime] = mapped_column(When)
+    checked_at: Mapped[datetime] = mapped_column(When)
+    cleared_at: Mapped[datetime | None] = mapped_column(When, nullable=True)

@@ -12,6 +12,7 @@ import csv
 import io
 import os
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,6 +21,8 @@ from playwright.async_api import Page, expect
 
 from crossdock.models.order import Order
 from crossdock.readmodel.health import METRICS
+from crossdock.readmodel.tables import HealthAlert
+from crossdock.store import Database
 from tests.browser.conftest import Console, delivered_order
 from tests.browser.test_console_pages import browser, log_in, page
 
@@ -123,3 +126,24 @@ async def test_the_dashboard_drills_down_to_the_orders_behind_a_bar(
     await page.get_by_role("button", name="Search").click()
     await expect(page.get_by_test_id("orders").locator("tbody tr")).to_have_count(1)
     await expect(page.get_by_test_id("orders")).to_contain_text(order.channel_order_id)
+
+
+async def test_a_health_alert_waits_in_the_inbox(page: Page, console: Console) -> None:
+    db = Database.from_settings(console.stack.settings)
+    now = datetime.now(UTC)
+    with db.session() as session:
+        session.merge(
+            HealthAlert(
+                metric="amazon_lsr_10", destination="", level="warning", rate=0.0333,
+                numerator=1, denominator=30, raised_at=now, checked_at=now,
+            )
+        )  # fmt: skip
+    db.dispose()
+    async with console.api("view-1") as api:
+        alerts = (await api.get("/api/health/alerts")).json()
+    assert [(a["metric"], a["level"]) for a in alerts] == [("amazon_lsr_10", "warning")]
+    await log_in(page, "ops-1")
+    await page.goto("/console")
+    alert = page.get_by_test_id("health-alerts")
+    await expect(alert).to_contain_text("Late Shipment Rate (10 days)")
+    await expect(alert).to_contain_text("3.33 %")

@@ -1,4 +1,5 @@
-"""The read model: rm_* tables the workflows project into (crossdock/readmodel).
+"""The read model: rm_* tables the workflows project into (crossdock/readmodel), and the
+health alerts of the hourly check.
 
 Revision ID: 0007
 Revises: 0006
@@ -171,8 +172,22 @@ def upgrade() -> None:
     )
     op.create_index("ix_rm_decisions_state", "rm_decisions", ["state"])
 
+    op.create_table(
+        "health_alerts",
+        sa.Column("metric", sa.String(32), primary_key=True),
+        sa.Column("destination", sa.String(2), primary_key=True),
+        sa.Column("level", sa.String(16), nullable=False),
+        sa.Column("rate", sa.Float(), nullable=False),
+        sa.Column("numerator", sa.Integer(), nullable=False),
+        sa.Column("denominator", sa.Integer(), nullable=False),
+        sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("cleared_at", sa.DateTime(timezone=True), nullable=True),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("health_alerts")
     op.drop_index("ix_rm_decisions_state", "rm_decisions")
     op.drop_table("rm_decisions")
     op.drop_table("rm_messages")
