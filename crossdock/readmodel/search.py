@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 
 from crossdock.buyers import buyer_key
 from crossdock.models.order import Buyer, Channel
@@ -213,15 +213,11 @@ def conditions(f: OrderFilter, secret: bytes) -> list[ColumnElement[bool]]:
     }
     found += [column == value for column, value in equal.items() if value]
     if f.tracking:
-        found.append(
-            exists().where(
-                RmParcel.workflow_id == RmOrder.workflow_id, RmParcel.tracking_code == f.tracking
-            )
-        )
+        parcels = select(RmParcel.workflow_id).where(RmParcel.tracking_code == f.tracking)
+        found.append(RmOrder.workflow_id.in_(parcels))
     if f.sku:
-        found.append(
-            exists().where(RmOrderLine.workflow_id == RmOrder.workflow_id, RmOrderLine.sku == f.sku)
-        )
+        lines = select(RmOrderLine.workflow_id).where(RmOrderLine.sku == f.sku)
+        found.append(RmOrder.workflow_id.in_(lines))
     if f.buyer:
         found.append(RmOrder.buyer_key.in_(buyer_keys(secret, f.buyer, f.channel)))
     if f.amount:
