@@ -58,8 +58,9 @@ async def open_alerts(request: Request, scope: Scope) -> list[dict[str, Any]]:
 
 def refused_filter(err: BadFilter) -> JSONResponse:
     """400 naming the filters that were wrong."""
+    fields = [{"field": f"query.{name}", "message": str(err)} for name in err.fields]
     return JSONResponse(
-        {"error": "bad_request", "message": str(err), "fields": err.fields}, status_code=400
+        {"error": "bad_request", "message": str(err), "fields": fields}, status_code=400
     )
 
 
@@ -132,7 +133,7 @@ Period = Annotated[str, Query(max_length=5, description="trailing days, e.g. 30d
 Marketplace = Annotated[str, Query(max_length=16, pattern=r"^(|amazon|ebay|storefront)$")]
 
 
-@api.get("/kpis", responses=refusals(400, 401, 403, 404))
+@api.get("/kpis", responses=refusals(400, 401, 403, 404, 422))
 async def kpis(
     request: Request,
     operator: CurrentOperator,
@@ -144,7 +145,7 @@ async def kpis(
     return figures
 
 
-@api.get("/health", responses=refusals(400, 401, 403, 404))
+@api.get("/health", responses=refusals(400, 401, 403, 404, 422))
 async def health(
     request: Request, operator: CurrentOperator, marketplace: Marketplace = ""
 ) -> list[dict[str, Any]]:
@@ -159,7 +160,7 @@ async def health_alerts(request: Request, operator: CurrentOperator) -> list[dic
     return await open_alerts(request, await account_scope(console_state(request), operator))
 
 
-@api.get("/export.xlsx", responses=refusals(400, 401, 403, 404))
+@api.get("/export.xlsx", responses=refusals(400, 401, 403, 404, 422))
 async def export_workbook(
     request: Request,
     operator: CurrentOperator,
