@@ -85,7 +85,54 @@ def one_marketplace(marketplace: str, scope: Scope) -> str:
     raise not_found(f"no marketplace {marketplace!r} for this account")
 
 
-@api.get("/search/orders", responses=refusals(400, 401, 403, 404))
+def _parameter(name: str, schema: dict[str, Any], what: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": what}
+
+
+TEXT = {"type": "string", "maxLength": 254}
+FLAG = {"type": "string", "enum": ["true", "false"]}
+# Read from the raw query (so an unknown one is refused by name), documented here.
+SEARCH_PARAMETERS = [
+    _parameter("channel_order_id", TEXT, "the channel's order number"),
+    _parameter("tracking", TEXT, "a parcel's tracking number"),
+    _parameter("sku", TEXT, "a line's SKU"),
+    _parameter("buyer", TEXT, "the buyer's e-mail or name as typed (matched by keyed hash)"),
+    _parameter("amount", TEXT, "the order total as a decimal, e.g. 49.90"),
+    _parameter("currency", TEXT, "ISO 4217 code"),
+    _parameter("channel", {"type": "string", "enum": ["amazon", "ebay", "storefront"]}, ""),
+    _parameter("state", TEXT, "an order state"),
+    _parameter("destination", TEXT, "ship-to country, ISO 3166 alpha-2"),
+    _parameter("cancelled_by", {"type": "string", "enum": ["buyer", "seller"]}, ""),
+    _parameter("placed_from", {"type": "string", "format": "date-time"}, "inclusive"),
+    _parameter("placed_to", {"type": "string", "format": "date-time"}, "exclusive"),
+    _parameter("shipped_late", FLAG, ""),
+    _parameter("needs_attention", FLAG, ""),
+    _parameter(
+        "sort",
+        {"type": "string", "enum": ["placed_at", "total", "ship_by", "deliver_by", "state"]},
+        "",
+    ),
+    _parameter("order", {"type": "string", "enum": ["asc", "desc"]}, ""),
+    _parameter("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "page size"),
+    _parameter("cursor", TEXT, "`next_cursor` of the previous page"),
+    _parameter("format", {"type": "string", "enum": ["json", "csv"]}, ""),
+]
+
+
+@api.get(
+    "/search/orders",
+    openapi_extra={"parameters": SEARCH_PARAMETERS},
+    responses={
+        **refusals(400, 401, 403, 404),
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+            "description": "A page of orders, or with `format=csv` every match",
+        },
+    },
+)
 async def search_orders(request: Request, operator: CurrentOperator) -> Response:
     """Orders by channel order id, tracking, SKU, buyer, amount, state...; `format=csv`
     for every match as CSV."""
@@ -160,7 +207,17 @@ async def health_alerts(request: Request, operator: CurrentOperator) -> list[dic
     return await open_alerts(request, await account_scope(console_state(request), operator))
 
 
-@api.get("/export.xlsx", responses=refusals(400, 401, 403, 404, 422))
+@api.get(
+    "/export.xlsx",
+    response_class=Response,
+    responses={
+        **refusals(400, 401, 403, 404, 422),
+        200: {
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The workbook",
+        },
+    },
+)
 async def export_workbook(
     request: Request,
     operator: CurrentOperator,

@@ -28,6 +28,8 @@ from crossdock.readmodel.tables import RmOrder, RmOrderLine, RmParcel
 from crossdock.store import Database
 
 MAX_PAGE = 200
+# The longest value a filter takes (an e-mail address is at most 254 characters).
+MAX_VALUE = 254
 DEFAULT_PAGE = 50
 
 
@@ -118,6 +120,9 @@ def parse_filter(params: dict[str, str]) -> OrderFilter:
     if unknown:
         known = ", ".join(sorted(FILTER_NAMES))
         raise BadFilter(f"unknown filter(s) {', '.join(unknown)}; known: {known}", unknown)
+    too_long = sorted(name for name, value in params.items() if len(value) > MAX_VALUE)
+    if too_long:
+        raise BadFilter(f"{', '.join(too_long)}: at most {MAX_VALUE} characters", too_long)
     found = OrderFilter()
     plain = ("channel", "state", "destination", "currency", "channel_order_id")
     for name in (*plain, "tracking", "sku", "buyer", "amount", "cursor", "cancelled_by"):
@@ -137,8 +142,11 @@ def parse_filter(params: dict[str, str]) -> OrderFilter:
         raise BadFilter(f"order {params['order']!r}: asc or desc", ["order"])
     found.descending = params.get("order", "desc") == "desc"
     found.limit = _limit(params)
+    # Refused now, naming the field, whichever way the filter is used (a page or CSV).
     if found.amount:
-        _amount_candidates(found.amount, found.currency)  # refuse it now, naming the field
+        _amount_candidates(found.amount, found.currency)
+    if found.cursor:
+        _decode(found.cursor, found.sort)
     return found
 
 

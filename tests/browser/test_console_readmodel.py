@@ -24,6 +24,7 @@ from crossdock.readmodel.health import METRICS
 from crossdock.readmodel.tables import HealthAlert
 from crossdock.store import Database
 from tests.browser.conftest import Console, delivered_order
+from tests.browser.test_console_cli import crossdock
 from tests.browser.test_console_pages import browser, log_in, page
 
 __all__ = ["browser", "page"]
@@ -147,3 +148,15 @@ async def test_a_health_alert_waits_in_the_inbox(page: Page, console: Console) -
     alert = page.get_by_test_id("health-alerts")
     await expect(alert).to_contain_text("Late Shipment Rate (10 days)")
     await expect(alert).to_contain_text("3.33 %")
+
+
+async def test_crossdock_search_from_the_terminal(console: Console) -> None:
+    order = await _delivered(console)
+    found_ = await crossdock(
+        console, "view-1", "search", f"channel_order_id={order.channel_order_id}"
+    )
+    assert found_.exit_code == 0, found_.output
+    assert order.workflow_id in found_.output and "delivered 1" in found_.output
+    refused = await crossdock(console, "view-1", "search", "colour=red")
+    assert refused.exit_code != 0
+    assert "colour" in refused.output

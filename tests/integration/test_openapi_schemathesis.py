@@ -178,6 +178,7 @@ async def test_every_operation_answers_as_its_spec_says(
         "GET /api/inbox",
         "GET /api/conversations",
         "GET /api/conversations/stats",
+        "GET /api/health/alerts",
     }
     # Every operation of the spec was reached (the console's and intake's alike).
     assert set(seen) == {operation.label for operation in operations(api)}, sorted(seen)

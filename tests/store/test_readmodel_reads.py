@@ -170,3 +170,12 @@ def test_pages_counts_and_refusals(seeded: Database) -> None:
     assert refused.value.fields == ["buyer_email", "colour"]
     with pytest.raises(BadFilter, match="amount"):
         parse_filter({"amount": "lots"})
+
+
+def test_overlong_values_and_forged_cursors_are_refused_by_name() -> None:
+    with pytest.raises(BadFilter) as refused:
+        parse_filter({"sku": "x" * 255})
+    assert refused.value.fields == ["sku"]
+    with pytest.raises(BadFilter) as forged:
+        parse_filter({"cursor": "not-one-of-ours", "format": "csv"})
+    assert forged.value.fields == ["cursor"]
