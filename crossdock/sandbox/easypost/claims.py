@@ -42,7 +42,8 @@ from crossdock.sandbox.easypost.shapes import (
 )
 
 if TYPE_CHECKING:
-    from crossdock.sandbox.easypost.carrier import Carrier, Shipment
+    from crossdock.sandbox.easypost.carrier import Carrier
+    from crossdock.sandbox.easypost.shipments import Shipment
     from crossdock.sandbox.easypost.tracking import Tracker
 
 CLAIM_TYPES = ("damage", "loss", "theft")
