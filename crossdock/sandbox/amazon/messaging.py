@@ -33,7 +33,6 @@ from pydantic import BaseModel, Field
 
 from crossdock.sandbox.amazon.orders import AmazonOrders, OrderRecord, invalid, iso, sp_api_error
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.core.idempotency import fingerprint
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import Table
 
@@ -190,14 +189,20 @@ def add_routes(
             conversations.add(order_id, "seller", action, body.text, key)
             return JSONResponse({}, status_code=201)
 
-        params = fingerprint("POST", request.url.path, body.model_dump())
-        return await ctx.idempotency.run(
+        return await ctx.idempotency.once(
             "amazon-messaging",
+            request,
             key,
-            params,
+            body.model_dump(),
             deliver,
             lambda used: sp_api_error(400, "InvalidInput", f"Idempotency-Key {used} reused"),
         )
+
+    _buyer_routes(router, conversations)
+
+
+def _buyer_routes(router: APIRouter, conversations: Conversations) -> None:
+    """The buyer's side, which Amazon does not show sellers: buyers write, messages listed."""
 
     @router.post(f"{ADMIN}/{{order_id}}/buyer-messages", status_code=201)
     async def buyer_writes(order_id: str, body: MessageBody) -> JSONResponse:

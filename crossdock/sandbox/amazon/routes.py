@@ -274,21 +274,26 @@ def _order_routes(router: APIRouter, orders: AmazonOrders, tokens: RestrictedDat
         order_id: str, next_token: Annotated[str | None, Query(alias="NextToken")] = None
     ) -> Any:
         """getOrderItems, NextToken-paginated."""
-        record = orders.get(order_id)
-        start = 0
-        if next_token:
-            state = decode_token(next_token, {"order", "start"})
-            if state["order"] != order_id or not isinstance(state["start"], int):
-                raise invalid(f"NextToken {next_token!r} is not a token for order {order_id!r}")
-            start = state["start"]
-        end = start + ITEMS_PAGE_SIZE
-        payload: dict[str, Any] = {
-            "AmazonOrderId": order_id,
-            "OrderItems": [_item_json(i) for i in record.items[start:end]],
-        }
-        if end < len(record.items):
-            payload["NextToken"] = encode_token({"order": order_id, "start": end})
-        return {"payload": payload}
+        return {"payload": _items_page(orders.get(order_id), next_token)}
+
+
+def _items_page(record: OrderRecord, next_token: str | None) -> dict[str, Any]:
+    """One page of an order's items, from where `next_token` says, with the next token."""
+    order_id = record.id
+    start = 0
+    if next_token:
+        state = decode_token(next_token, {"order", "start"})
+        if state["order"] != order_id or not isinstance(state["start"], int):
+            raise invalid(f"NextToken {next_token!r} is not a token for order {order_id!r}")
+        start = state["start"]
+    end = start + ITEMS_PAGE_SIZE
+    payload: dict[str, Any] = {
+        "AmazonOrderId": order_id,
+        "OrderItems": [_item_json(i) for i in record.items[start:end]],
+    }
+    if end < len(record.items):
+        payload["NextToken"] = encode_token({"order": order_id, "start": end})
+    return payload
 
 
 def _shipment_routes(router: APIRouter, orders: AmazonOrders, ctx: SandboxContext) -> None:

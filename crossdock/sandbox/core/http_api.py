@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from crossdock.sandbox.core.idempotency import IdempotencyStore, Render, fingerprint
+from crossdock.sandbox.core.idempotency import IdempotencyStore, Render
 
 
 class PartnerError(Exception):
@@ -88,10 +88,9 @@ class IdempotentPost:
                     raise
                 return self.crashed(exc)
 
-        request_fingerprint = fingerprint("POST", request.url.path, params)
         try:
-            return await store.run(
-                self.scope, key, request_fingerprint, execute, self.conflict, self.in_use
+            return await store.once(
+                self.scope, request, key, params, execute, self.conflict, self.in_use
             )
         except self.invalid as exc:
             return exc.response()
