@@ -36,9 +36,10 @@ from crossdock.money import Money
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import Table
-from crossdock.sandbox.ebay.orders import EbayOrders, post_order_error, timestamp
+from crossdock.sandbox.ebay.orders import EbayOrders, post_order_error
 from crossdock.sandbox.ebay.orders import refuse_post_order as refuse
 from crossdock.sandbox.ebay.post_order import _require_token
+from crossdock.sandbox.ebay.records import timestamp
 
 PARTNER = "ebay"
 API = "/ebay/post-order/v2/casemanagement"

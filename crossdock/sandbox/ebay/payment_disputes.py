@@ -32,7 +32,8 @@ from crossdock.money import Money
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import Table
-from crossdock.sandbox.ebay.orders import EbayOrders, ebay_error, refuse, timestamp
+from crossdock.sandbox.ebay.orders import EbayOrders, ebay_error, refuse
+from crossdock.sandbox.ebay.records import timestamp
 
 PARTNER = "ebay"
 REASONS = (

@@ -28,11 +28,11 @@ from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.ebay.cancellations import (
     BAD_REQUEST,
     SELLER_RESPONSE_TIME,
-    CancellationRecord,
     EbayCancellations,
     refuse,
 )
-from crossdock.sandbox.ebay.orders import EbayOrders, OrderRecord, post_order_error, timestamp
+from crossdock.sandbox.ebay.orders import EbayOrders, post_order_error
+from crossdock.sandbox.ebay.records import CancellationRecord, OrderRecord, timestamp
 
 API = "/ebay/post-order/v2/cancellation"
 AUTH_SCHEMES = ("IAF", "TOKEN")
