@@ -53,8 +53,7 @@ class Labels(ScenarioControls, Tracking):
             "label",
             shipment_id,
             idempotency_key=key,
-            amount=shipment.label.amount,
-            currency=shipment.label.currency,
+            money=shipment.label,
             shipment_reference=shipment.data["reference"],
             tracking_code=tracking_code,
             carrier=rate["carrier"],
@@ -85,8 +84,7 @@ class Labels(ScenarioControls, Tracking):
             "insurance",
             shipment.data["id"],
             idempotency_key=key,
-            amount=amount.amount,
-            currency=amount.currency,
+            money=amount,
             shipment_reference=shipment.data["reference"],
         )
 
@@ -184,8 +182,7 @@ class Labels(ScenarioControls, Tracking):
             "label_refund",
             shipment_id,
             idempotency_key=key,
-            amount=shipment.label.amount,
-            currency=shipment.label.currency,
+            money=shipment.label,
             shipment_reference=shipment.data["reference"],
             tracking_code=shipment.data["tracking_code"],
         )

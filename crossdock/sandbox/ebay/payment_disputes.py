@@ -223,8 +223,7 @@ class PaymentDisputes:
             PARTNER,
             kind,
             record.id,
-            amount=record.amount.amount,
-            currency=record.amount.currency,
+            money=record.amount,
             order=record.order_id,
             status=record.status,
         )
