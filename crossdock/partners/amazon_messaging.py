@@ -7,10 +7,10 @@ only those.
 The answer to the GET is HAL: `_links.actions` lists `{href, name}` per action allowed
 for this order now (`confirmDeliveryDetails`, `unexpectedProblem`, `legalDisclosure`,
 ...). Amazon sends its own order, shipping and delivery notices and refuses unsolicited
-messages, so a template with no action for an order is not sent at all. The
-Messaging model is not among `../shared/contracts/`; this follows Amazon's Messaging API
-v1 reference (paths, HAL shape, `{"text"}` bodies of at most 2000 characters,
-`{"errors": [{code, message, details}]}`).
+messages, so a template with no action for an order is not sent at all. Amazon's
+Messaging model is not among the contracts the contract tests check (docs/partners.md);
+this follows Amazon's Messaging API v1 reference (paths, HAL shape, `{"text"}` bodies of
+at most 2000 characters, `{"errors": [{code, message, details}]}`).
 
 Messaging takes no idempotency key; Crossdock sends `Idempotency-Key` anyway (the sandbox
 dedupes on it, Amazon ignores it) and the workflow sends each step once.

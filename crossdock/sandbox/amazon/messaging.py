@@ -11,9 +11,10 @@ shipment and delivery, so there is no action for those. `unexpectedProblem` and
 `legalDisclosure` are open while the order is not cancelled; `confirmOrderDetails`
 only before shipment; `confirmDeliveryDetails` only once it shipped;
 `confirmCustomizationDetails` never (no customised items here). A POST of an action not
-allowed for the order now is refused as Amazon refuses it: 403 Unauthorized. The
-Messaging model is not in `../shared/contracts/`; shapes follow Amazon's Messaging API
-v1 reference (HAL `_links.actions`, `{"text"}` of 1 to 2000 characters, SP-API errors).
+allowed for the order now is refused as Amazon refuses it: 403 Unauthorized. Amazon's
+Messaging model is not among the contracts the contract tests check (docs/partners.md);
+shapes follow Amazon's Messaging API v1 reference (HAL `_links.actions`, `{"text"}` of
+1 to 2000 characters, SP-API errors).
 
 A send carrying an `Idempotency-Key` (Amazon takes none; the sandbox honours it so tests
 can assert exactly-once) is replayed, never delivered twice. Every message sent is a
