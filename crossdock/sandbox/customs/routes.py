@@ -1,6 +1,6 @@
 """Crossdock's customs service: landed-cost quotes and import declarations (our own JSON
-API, not a third party's shape). The duty and tax rules are data, applied by
-`customs_rules`.
+API, not a third party's shape). The duty and tax rules are data
+(`crossdock/data/customs_rules.json`), applied by `rules.py`.
 
     POST /customs/v1/landed-cost                  quote duties and taxes (no side effect)
     POST /customs/v1/declarations                 file a declaration (Idempotency-Key)
