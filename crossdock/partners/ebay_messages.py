@@ -13,33 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
-from crossdock.partners.ebay import PARTNER, read_ebay_error
-from crossdock.partners.http import PartnerApi
+from crossdock.partners.ebay_api import EbayApi
 
 SEND_PATH = "/commerce/message/v1/send_message"
 MAX_TEXT = 2000
 
 
-class EbayMessagesClient(PartnerApi):
+class EbayMessagesClient(EbayApi):
     """Async client for eBay's Message API."""
-
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(
-            base_url,
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_ebay_error,
-            headers={"Authorization": f"Bearer {access_token}"},
-        )
 
     async def send(
         self,
