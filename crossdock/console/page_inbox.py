@@ -60,8 +60,8 @@ async def _waiting(
     client: Client, state: ConsoleState, operator: WebSession, mine: bool
 ) -> tuple[list[InboxItem], dict[str, str]]:
     scope = await account_scope(state, operator.principal)
-    waiting = await inbox(client, await state.stuck.reports(client))
-    items = [i for i in waiting if in_scope(scope, i.workflow_id, i.marketplace)]
+    waiting = await inbox(client, await state.stuck.reports(client), scope)
+    items = [i for i in waiting if in_scope(scope, i.workflow_id, i.marketplace, i.destination)]
     items = all_shown_to(items, operator.principal.role)
     assigned = await asyncio.to_thread(state.workday.assignees, [i.workflow_id for i in items])
     if mine:
