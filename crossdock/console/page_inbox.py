@@ -16,8 +16,9 @@ from crossdock.console.state import ClientDep, ConsoleState, StateDep, account_s
 from crossdock.console.views import InboxItem
 from crossdock.console.web import Operator, render, require
 from crossdock.identity.privacy import all_shown_to
-from crossdock.identity.scope import in_scope
+from crossdock.identity.scope import in_scope, visibility_clause
 from crossdock.identity.sessions import WebSession
+from crossdock.models.approval import Principal
 from workflows.search import CROSSDOCK_STATE
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -31,7 +32,7 @@ async def inbox_page(
     then approvals, nearest deadline first; `mine`: only the cases assigned to me."""
     operator = require(who)
     items, assigned = await _waiting(client, state, operator, mine)
-    signature = await _signature(client, state)
+    signature = await _signature(client, state, operator.principal)
     context = {"items": items, "assigned": assigned, "mine": mine, "signature": signature}
     return await render(request, "inbox.html", operator, **context)
 
@@ -45,15 +46,15 @@ async def inbox_rows(
     items, assigned = await _waiting(client, state, operator, mine)
     page = await render(request, "_inbox_rows.html", operator, items=items, assigned=assigned)
     page.headers["X-Inbox-Count"] = str(len(items))
-    page.headers["X-Inbox-Signature"] = await _signature(client, state)
+    page.headers["X-Inbox-Signature"] = await _signature(client, state, operator.principal)
     return page
 
 
 @router.get("/inbox/signature")
 async def inbox_signature(who: Operator, client: ClientDep, state: StateDep) -> JSONResponse:
     """Changes whenever a case joins, leaves or moves in the inbox."""
-    require(who)
-    return JSONResponse({"signature": await _signature(client, state)})
+    operator = require(who)
+    return JSONResponse({"signature": await _signature(client, state, operator.principal)})
 
 
 async def _waiting(
@@ -69,11 +70,19 @@ async def _waiting(
     return items, assigned
 
 
-async def _signature(client: Client, state: ConsoleState) -> str:
+async def _signature(client: Client, state: ConsoleState, who: Principal) -> str:
+    # Of the account's own cases only: another channel's or country's inbox moving must
+    # not show (as a refresh) on this one.
+    scope = await account_scope(state, who)
     seen = [
         f"{e.id}:{e.run_id}:{e.typed_search_attributes.get(CROSSDOCK_STATE) or ''}"
-        async for e in client.list_workflows(INBOX_QUERY)
+        async for e in client.list_workflows(INBOX_QUERY + visibility_clause(scope))
     ]
     seen.sort()
-    seen += sorted(f"stuck:{i}" for i in await state.stuck.reports(client))
+    reports = (await state.stuck.reports(client)).values()
+    seen += sorted(
+        f"stuck:{r.workflow_id}"
+        for r in reports
+        if in_scope(scope, r.workflow_id, r.marketplace, r.destination)
+    )
     return hashlib.sha256("\n".join(seen).encode()).hexdigest()[:16]

@@ -104,9 +104,18 @@ async def test_a_german_desk_gets_404_on_a_us_order_and_never_lists_it(
     assert all(a["outcome"] == "refused" for a in refused)
 
 
-async def test_a_german_desks_list_in_the_browser(page: Page, placed: dict[str, str]) -> None:
+async def test_a_german_desks_list_in_the_browser(
+    page: Page, console: Console, placed: dict[str, str]
+) -> None:
     us, de = placed["US"], placed["DE"]
     await log_in(page, "de-desk")
+    # The live inbox refreshes on the desk's own cases only: a new US review is not news.
+    before = await (await page.request.get("/console/inbox/signature")).json()
+    another = in_review_to("US")
+    await place(console.stack.sandbox, another)
+    await wait_for_state(console, another.workflow_id, {OrderState.IN_REVIEW})
+    after = await (await page.request.get("/console/inbox/signature")).json()
+    assert before == after
     await page.goto("/console/orders?state=in_review")
     await expect(page.get_by_role("heading", name="Orders")).to_be_visible()
     await expect(page.get_by_role("link", name=de)).to_be_visible()
