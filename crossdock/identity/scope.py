@@ -10,9 +10,10 @@ tell which order numbers another channel or country has.
 A case's channel is read from its workflow id (`order-{channel}-...`,
 `return-{channel}-...`, `dispute-{provider}-...`, Stripe disputes being the storefront's),
 which intake makes and which carries no personal data. Its country is not in the id: it
-is the `Destination` search attribute, which orders carry from their start
-(workflows/search.py). A case whose country is unknown (a return, a dispute, a buyer
-conversation: they carry none) is outside every country scope, so a check fails closed.
+is the `Destination` search attribute (workflows/search.py), which orders carry from
+their start and returns take from their order. A case whose country is unknown (a
+dispute, a buyer conversation: they carry none) is outside every country scope, so a
+check fails closed.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ is refused in bulk; an unscoped operator still sees both."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -13,11 +14,19 @@ from playwright.async_api import Page, expect
 
 from crossdock.demo import NEAR_MISS_BUYERS, DemoOrders, place
 from crossdock.identity import Accounts
-from crossdock.models.approval import Role
+from crossdock.models.approval import Principal, Role
 from crossdock.models.order import Buyer, Channel, Order
 from crossdock.models.order_states import OrderState
+from crossdock.models.returns import (
+    ReturnLine,
+    ReturnReason,
+    ReturnRequest,
+    ReturnSource,
+    ReturnTimers,
+)
 from crossdock.store import Database
-from tests.browser.conftest import PASSWORD, Console, wait_for_state
+from starter.returns import start_return
+from tests.browser.conftest import PASSWORD, Console, delivered_order, wait_for_state
 from tests.browser.test_console_pages import browser, log_in, page
 
 __all__ = ["browser", "page"]
@@ -25,10 +34,16 @@ __all__ = ["browser", "page"]
 _orders = DemoOrders(seed=1414, decline_rate=0.0, review_rate=0.0)
 
 
-def in_review_to(country: str) -> Order:
-    """A storefront order shipped to `country` whose buyer screening must review."""
+def order_to(country: str) -> Order:
+    """A storefront order shipped to `country`."""
     while (order := _orders.next(channel=Channel.STOREFRONT)).ship_to.country != country:
         pass
+    return order
+
+
+def in_review_to(country: str) -> Order:
+    """A storefront order shipped to `country` whose buyer screening must review."""
+    order = order_to(country)
     buyer = NEAR_MISS_BUYERS[0]
     return order.model_copy(
         update={
@@ -86,8 +101,8 @@ async def test_a_german_desk_gets_404_on_a_us_order_and_never_lists_it(
     assert us not in {row["workflow_id"] for row in orders}
     assert {item["destination"] for item in inbox} == {"DE"}
     assert de in {i["workflow_id"] for i in inbox} and us not in {i["workflow_id"] for i in inbox}
-    # Returns carry no destination: outside every country scope (docs/security.md).
-    assert returns == []
+    # Returns take their order's destination; the German desk sees the German ones only.
+    assert {row["destination"] for row in returns} <= {"DE"}
     results = {r["workflow_id"]: r for r in map(json.loads, bulk.text.splitlines())}
     assert results[us] == {
         "workflow_id": us,
@@ -102,6 +117,38 @@ async def test_a_german_desk_gets_404_on_a_us_order_and_never_lists_it(
     refused = [a for a in attempts if a["principal_id"] == "de-desk"]
     assert {a["action"] for a in refused} >= {"hold", "assign"}
     assert all(a["outcome"] == "refused" for a in refused)
+
+
+async def test_a_return_carries_its_orders_destination_into_the_scope(
+    console: Console, placed: dict[str, str]
+) -> None:
+    opened = {}
+    for country in ("DE", "US"):
+        order = await delivered_order(console, order_to(country))
+        line = order.items[0]
+        request = ReturnRequest(
+            channel=order.channel,
+            rma=f"RMA-{order.channel_order_id}",
+            order_id=order.workflow_id,
+            lines=[ReturnLine(sku=line.sku, quantity=1)],
+            reason=ReturnReason.CHANGED_MIND,
+            source=ReturnSource.OPERATOR,
+            requested_at=datetime.now(UTC),
+            requested_by=Principal(id="ops-1", role=Role.OPERATOR),
+        )
+        handle = await start_return(
+            console.stack.client, console.stack.settings, request, ReturnTimers()
+        )
+        assert handle is not None
+        opened[country] = request.workflow_id
+    headers = {"Authorization": f"Bearer {placed['token']}"}
+    async with httpx.AsyncClient(base_url=console.url, headers=headers, timeout=30) as desk:
+        returns = (await desk.get("/api/returns")).json()
+        own = await desk.get(f"/api/cases/{opened['DE']}")
+        other = await desk.get(f"/api/cases/{opened['US']}")
+    listed = {row["workflow_id"]: row["destination"] for row in returns}
+    assert listed.get(opened["DE"]) == "DE" and opened["US"] not in listed
+    assert (own.status_code, other.status_code) == (200, 404)
 
 
 async def test_a_german_desks_list_in_the_browser(
