@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from google.protobuf.json_format import MessageToDict
 from playwright.async_api import Page, expect
 
 from crossdock.demo import NEAR_MISS_BUYERS, DemoOrders, place
@@ -117,6 +118,23 @@ async def test_a_german_desk_gets_404_on_a_us_order_and_never_lists_it(
     refused = [a for a in attempts if a["principal_id"] == "de-desk"]
     assert {a["action"] for a in refused} >= {"hold", "assign"}
     assert all(a["outcome"] == "refused" for a in refused)
+
+
+async def test_the_codec_decodes_the_german_orders_payloads_only(
+    console: Console, placed: dict[str, str]
+) -> None:
+    headers = {"Authorization": f"Bearer {placed['token']}"}
+    answers = {}
+    async with httpx.AsyncClient(base_url=console.url, headers=headers, timeout=30) as desk:
+        for country in ("DE", "US"):
+            handle = console.stack.client.get_workflow_handle(placed[country])
+            history = await handle.fetch_history()
+            started = history.events[0].workflow_execution_started_event_attributes
+            body = {"payloads": [MessageToDict(started.input.payloads[0])]}
+            answers[country] = await desk.post("/codec/decode", json=body)
+    assert answers["DE"].status_code == 200, answers["DE"].text
+    assert answers["US"].status_code == 403
+    assert "works on DE only" in answers["US"].text
 
 
 async def test_a_return_carries_its_orders_destination_into_the_scope(
