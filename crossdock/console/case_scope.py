@@ -10,20 +10,22 @@ from functools import partial
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from crossdock.console.errors import not_found
+from crossdock.console.errors import ConsoleError, not_found
 from crossdock.identity.scope import AccountScope, Scope, in_scope
 from workflows.search import DESTINATION
 
 
 async def destination_of(client: Client, workflow_id: str) -> str:
     """The case's ship-to country as its workflow carries it; empty for a case that
-    carries none or does not exist (both outside every country scope)."""
+    carries none or does not exist (both outside every country scope). A ConsoleError
+    (503) when Temporal cannot say, so a bulk run refuses that case only."""
     try:
         description = await client.get_workflow_handle(workflow_id).describe()
     except RPCError as err:
         if err.status is RPCStatusCode.NOT_FOUND:
             return ""
-        raise
+        message = f"cannot read {workflow_id}'s destination: {err.message}; try again"
+        raise ConsoleError(503, "unavailable", message) from None
     return description.typed_search_attributes.get(DESTINATION) or ""
 
 

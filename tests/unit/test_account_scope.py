@@ -5,10 +5,14 @@ with the account (every case by default)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
-from crossdock.console.case_scope import reaches
+from crossdock.console.case_scope import destination_of, reaches
+from crossdock.console.errors import ConsoleError
 from crossdock.identity import Accounts, IdentityError
 from crossdock.identity.scope import (
     ISO_COUNTRIES,
@@ -136,3 +140,25 @@ async def test_a_check_by_id_describes_only_when_a_country_scope_needs_it() -> N
     assert not await reaches(ebay_de, "order-ebay-2", country_of)
     assert not await reaches(ebay_de, "return-ebay-R1", country_of)
     assert asked == ["order-ebay-1", "order-ebay-2", "return-ebay-R1"]
+
+
+class _Unreachable:
+    """A Temporal client stand-in whose describe fails with `status`."""
+
+    def __init__(self, status: RPCStatusCode) -> None:
+        self.status = status
+
+    def get_workflow_handle(self, workflow_id: str) -> _Unreachable:
+        return self
+
+    async def describe(self) -> None:
+        raise RPCError("no", self.status, b"")
+
+
+async def test_a_destination_temporal_cannot_give_is_none_or_a_503() -> None:
+    gone = cast(Client, _Unreachable(RPCStatusCode.NOT_FOUND))
+    assert await destination_of(gone, "order-ebay-1") == ""
+    down = cast(Client, _Unreachable(RPCStatusCode.UNAVAILABLE))
+    with pytest.raises(ConsoleError) as refused:
+        await destination_of(down, "order-ebay-1")
+    assert refused.value.status == 503 and "order-ebay-1" in refused.value.message
