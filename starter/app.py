@@ -22,6 +22,7 @@ from crossdock.codec import codec_for
 from crossdock.config import Settings
 from crossdock.console import install_console
 from crossdock.console.auth import cookie_session
+from crossdock.console.case_scope import destination_of
 from crossdock.identity import Accounts
 from crossdock.partners.carrier import CarrierClient
 from crossdock.partners.storefront import StorefrontClient
@@ -112,7 +113,14 @@ def create_intake_app(settings: Settings) -> FastAPI:
         audit = app.state.console.audit
         accounts = Accounts(db)
         codec_app = create_codec_app(
-            codec, accounts.by_token, origins, session, audit, scope_of=accounts.scope
+            codec,
+            accounts.by_token,
+            origins,
+            session,
+            audit,
+            scope_of=accounts.scope,
+            # The client is the lifespan's, opened after this app is built.
+            country_of=lambda workflow_id: destination_of(app.state.client, workflow_id),
         )
         app.mount("/codec", codec_app)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request
@@ -32,9 +33,11 @@ from temporalio.api.common.v1 import Payload, Payloads
 
 from crossdock.audit.log import AuditLog, DecisionAttempt, Outcome
 from crossdock.codec import CodecKeyError, EncryptionCodec, workflow_of
+from crossdock.console.case_scope import CountryOf, reaches
+from crossdock.console.errors import ConsoleError
 from crossdock.identity import AuthenticationFailed
 from crossdock.identity.privacy import sees_personal_data
-from crossdock.identity.scope import Scope, in_scope
+from crossdock.identity.scope import Scope
 from crossdock.models.approval import Principal
 
 # The Temporal UI decodes a page of history at a time; thousands in one call are a scrape.
@@ -43,7 +46,7 @@ WORKFLOW_HEADER = "x-crossdock-workflow"
 
 # Given a bearer token, the principal it stands for (raises AuthenticationFailed).
 TokenCheck = Callable[[str], Principal]
-# Given an account id, the marketplaces it works on (None: every one).
+# Given an account id, the marketplaces and countries it works on (None: every case).
 ScopeCheck = Callable[[str], Scope]
 # Given a request without a token, the principal of its login session, if any: how the
 # Temporal UI authenticates (it sends the console's cookie when told to include
@@ -58,15 +61,18 @@ def create_codec_app(
     session: SessionCheck | None = None,
     audit: AuditLog | None = None,
     scope_of: ScopeCheck | None = None,
+    country_of: CountryOf | None = None,
 ) -> FastAPI:
     """The `/codec` sub-application with its own CORS policy; calls go to `audit`;
-    `scope_of` gives an account's marketplaces (crossdock.identity.scope)."""
+    `scope_of` gives an account's marketplaces and countries (crossdock.identity.scope),
+    `country_of` a case's destination (without it, a country scope decodes nothing)."""
 
     app = FastAPI(title="Crossdock codec server", openapi_url=None)
     app.state.check_token = check_token
     app.state.session = session
     app.state.audit = audit
     app.state.scope_of = scope_of
+    app.state.country_of = country_of or _no_country
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(ui_origins),
@@ -157,19 +163,43 @@ async def _audited(
 
 
 async def _check_scope(request: Request, caller: Principal, workflows: list[str]) -> None:
-    """A 403 unless the caller's account works on every workflow's marketplace (a
-    payload that names none must be named in the header by a scoped account)."""
+    """A 403 unless the caller's account works on every workflow's marketplace and
+    destination (a payload that names none must be named in the header by a scoped
+    account)."""
     scope_of: ScopeCheck | None = request.app.state.scope_of
     if scope_of is None:
         return
     scope = await asyncio.to_thread(scope_of, caller.id)
-    outside = [w for w in workflows if not in_scope(scope, w)]
+    country_of = partial(_closed, request.app.state.country_of)
+    outside = [w for w in workflows if not await reaches(scope, w, country_of)]
     if outside:
         raise HTTPException(
             status_code=403,
-            detail=f"account {caller.id} works on {', '.join(sorted(scope or []))} only, not "
+            detail=f"account {caller.id} works on {_described(scope)} only, not "
             f"{', '.join(outside)} (name the workflow in the X-Crossdock-Workflow header)",
         )
+
+
+def _described(scope: Scope) -> str:
+    if scope is None:
+        return "every case"
+    parts = [
+        ", ".join(sorted(values)) or "nothing"
+        for values in (scope.marketplaces, scope.countries)
+        if values is not None
+    ]
+    return " in ".join(parts)
+
+
+async def _no_country(workflow_id: str) -> str:
+    return ""
+
+
+async def _closed(country_of: CountryOf, workflow_id: str) -> str:
+    try:
+        return await country_of(workflow_id)
+    except ConsoleError:
+        return ""  # Temporal cannot say where the case ships: decode nothing, guess nothing
 
 
 async def _record(

@@ -23,6 +23,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from crossdock.config import Settings, get_settings
+from crossdock.console.case_scope import destination_of
 from crossdock.models.approval import Principal, Role
 from crossdock.models.order import Channel, order_workflow_id
 from crossdock.models.return_states import ReturnState
@@ -36,7 +37,7 @@ from crossdock.models.returns import (
     ReturnTimers,
 )
 from workflows.returns import ReturnWorkflow
-from workflows.search import CROSSDOCK_STATE, MARKETPLACE
+from workflows.search import CROSSDOCK_STATE, DESTINATION, MARKETPLACE
 
 ReturnHandle = WorkflowHandle[ReturnWorkflow, ReturnResult]
 
@@ -44,7 +45,10 @@ ReturnHandle = WorkflowHandle[ReturnWorkflow, ReturnResult]
 async def start_return(
     client: Client, settings: Settings, request: ReturnRequest, timers: ReturnTimers
 ) -> ReturnHandle | None:
-    """Start the return's workflow; None when one with its id exists already."""
+    """Start the return's workflow; None when one with its id exists already. It
+    carries its order's destination, so a country-scoped account sees it too."""
+    destination = await destination_of(client, request.order_id)
+    where = [SearchAttributePair(DESTINATION, destination)] if destination else []
     try:
         return await client.start_workflow(
             ReturnWorkflow.run,
@@ -57,6 +61,7 @@ async def start_return(
                 [
                     SearchAttributePair(CROSSDOCK_STATE, ReturnState.REQUESTED.value),
                     SearchAttributePair(MARKETPLACE, request.channel.value),
+                    *where,
                 ]
             ),
         )

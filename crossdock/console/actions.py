@@ -14,11 +14,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from crossdock.audit.attempts import attempt_update, update_name
 from crossdock.audit.log import AuditLog, DecisionAttempt, Outcome
+from crossdock.console.case_scope import case_in_scope
 from crossdock.console.errors import ConsoleError, bad_request, not_found, refused
 from crossdock.console.kinds import spec_for_id
 from crossdock.console.views import ActionAnswer
 from crossdock.identity.claims import ClaimSigner
-from crossdock.identity.scope import Scope, in_scope
+from crossdock.identity.scope import Scope
 from crossdock.models.approval import Decision, DecisionAction, Principal
 from crossdock.models.bounds import Charge
 from crossdock.models.dispute import EvidenceEdit
@@ -98,8 +99,8 @@ class Desk:
         spec = spec_for_id(workflow_id)
         if spec is None:
             raise not_found(f"{workflow_id!r} is not an order, return or dispute id")
-        if not in_scope(scope, workflow_id):
-            reason = f"{workflow_id} is outside the marketplaces of {principal.id}"
+        if not await case_in_scope(self._client, scope, workflow_id):
+            reason = f"{workflow_id} is outside the marketplaces or countries of {principal.id}"
             await self._record_refusal(workflow_id, action, principal, reason)
             raise not_found(f"no case {workflow_id!r} for this account")
         update = spec.updates.get(action)

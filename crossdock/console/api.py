@@ -26,6 +26,7 @@ from crossdock.console.actions import (
     InspectBody,
     ResumeBody,
 )
+from crossdock.console.case_scope import visible_case
 from crossdock.console.errors import bad_request
 from crossdock.console.kinds import BY_PLURAL
 from crossdock.console.locale import LocaleRefused, OperatorLocale
@@ -36,7 +37,6 @@ from crossdock.console.state import (
     DeskDep,
     StateDep,
     account_scope,
-    visible,
 )
 from crossdock.console.views import (
     ActionAnswer,
@@ -97,8 +97,8 @@ async def approvals_inbox(
     """Everything waiting for a person (in the account's marketplaces): stuck cases
     first, then pending approvals, the nearest deadline first."""
     scope = await account_scope(state, operator)
-    waiting = await inbox(client, await state.stuck.reports(client))
-    items = [i for i in waiting if in_scope(scope, i.workflow_id, i.marketplace)]
+    waiting = await inbox(client, await state.stuck.reports(client), scope)
+    items = [i for i in waiting if in_scope(scope, i.workflow_id, i.marketplace, i.destination)]
     return all_shown_to(items, operator.role)
 
 
@@ -108,7 +108,7 @@ async def case_detail(
 ) -> CaseDetail:
     """One order, return or dispute: live state, pending approval, timeline, attempts
     (names, contacts and addresses masked for viewers)."""
-    visible(await account_scope(state, operator), workflow_id)
+    await visible_case(client, await account_scope(state, operator), workflow_id)
     case = await detail(client, state.audit, workflow_id, state.stuck.policy)
     return shown_to(case, operator.role)
 
@@ -130,7 +130,7 @@ async def audit(
 ) -> list[AuditLine] | PlainTextResponse:
     """Who did what, when and why: the history as a timeline (payloads decoded), with
     refused attempts from the audit log; `format=csv` for a spreadsheet."""
-    visible(await account_scope(state, operator), workflow_id)
+    await visible_case(client, await account_scope(state, operator), workflow_id)
     lines = all_shown_to(await audit_timeline(client, state.audit, workflow_id), operator.role)
     if format is AuditFormat.CSV:
         return PlainTextResponse(as_csv(lines), media_type="text/csv")
@@ -256,6 +256,7 @@ async def case_list(
         limit=limit,
     )
     scope = await account_scope(console, operator)
-    rows = await cases(client, BY_PLURAL[kind.value], filters, await console.stuck.reports(client))
-    rows = [row for row in rows if in_scope(scope, row.workflow_id, row.marketplace)]
+    stuck_now = await console.stuck.reports(client)
+    rows = await cases(client, BY_PLURAL[kind.value], filters, stuck_now, scope)
+    rows = [r for r in rows if in_scope(scope, r.workflow_id, r.marketplace, r.destination)]
     return all_shown_to(rows, operator.role)

@@ -24,10 +24,11 @@ from crossdock.console.actions import (
     HoldBody,
     ResumeBody,
 )
+from crossdock.console.case_scope import case_in_scope
 from crossdock.console.errors import ConsoleError
 from crossdock.console.kinds import spec_for_id
 from crossdock.console.workday import Workday
-from crossdock.identity.scope import Scope, in_scope
+from crossdock.identity.scope import Scope
 from crossdock.models.approval import ApprovalStatus, DecisionAction, Principal, Role
 
 # Cases in one bulk request: a day's inbox, not the whole history.
@@ -158,7 +159,9 @@ class Bulk:
             refusal = f"role viewer may not assign cases (account {principal.id})"
         elif to not in known:
             refusal = f"no account {to!r} to assign {workflow_id} to"
-        elif spec_for_id(workflow_id) is None or not in_scope(scope, workflow_id):
+        elif spec_for_id(workflow_id) is None or not await case_in_scope(
+            self._client, scope, workflow_id
+        ):
             refusal = f"no case {workflow_id!r} for this account"
         if not refusal:
             await asyncio.to_thread(self._workday.assign, [workflow_id], to, principal.id)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crossdock.console.locale import LocaleRefused, OperatorLocale
-from crossdock.console.state import StateDep
+from crossdock.console.state import StateDep, account_scope
 from crossdock.console.web import Operator, render, require
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -21,11 +21,14 @@ COMMON_ZONES += ["America/New_York", "America/Los_Angeles", "Asia/Tokyo", "Austr
 
 
 @router.get("/account")
-async def account_page(request: Request, who: Operator, error: str = "") -> HTMLResponse:
-    """The language and time zone form."""
+async def account_page(
+    request: Request, who: Operator, state: StateDep, error: str = ""
+) -> HTMLResponse:
+    """The language and time zone form, and the channels and countries worked on."""
     operator = require(who)
     zones = COMMON_ZONES + sorted(available_timezones() - set(COMMON_ZONES))
-    return await render(request, "account.html", operator, zones=zones, error=error)
+    scope = await account_scope(state, operator.principal)
+    return await render(request, "account.html", operator, zones=zones, error=error, scope=scope)
 
 
 @router.post("/account")
@@ -41,6 +44,6 @@ async def save_account(
     try:
         chosen = OperatorLocale.checked(language, time_zone)
     except LocaleRefused as err:
-        return await account_page(request, who, error=str(err))
+        return await account_page(request, who, state, error=str(err))
     await asyncio.to_thread(state.workday.set_locale, operator.principal.id, chosen)
     return RedirectResponse("/console", status_code=303)

@@ -17,8 +17,9 @@ from crossdock.console.state import ClientDep, ConsoleState, StateDep, account_s
 from crossdock.console.views import InboxItem
 from crossdock.console.web import Operator, render, require
 from crossdock.identity.privacy import all_shown_to
-from crossdock.identity.scope import in_scope
+from crossdock.identity.scope import in_scope, visibility_clause
 from crossdock.identity.sessions import WebSession
+from crossdock.models.approval import Principal
 from workflows.search import CROSSDOCK_STATE
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -32,7 +33,7 @@ async def inbox_page(
     then approvals, nearest deadline first; `mine`: only the cases assigned to me."""
     operator = require(who)
     items, assigned = await _waiting(client, state, operator, mine)
-    signature = await _signature(client, state)
+    signature = await _signature(client, state, operator.principal)
     health = await open_alerts(request, await account_scope(state, operator.principal))
     context = {"items": items, "assigned": assigned, "mine": mine, "signature": signature}
     context["health"] = health
@@ -48,23 +49,23 @@ async def inbox_rows(
     items, assigned = await _waiting(client, state, operator, mine)
     page = await render(request, "_inbox_rows.html", operator, items=items, assigned=assigned)
     page.headers["X-Inbox-Count"] = str(len(items))
-    page.headers["X-Inbox-Signature"] = await _signature(client, state)
+    page.headers["X-Inbox-Signature"] = await _signature(client, state, operator.principal)
     return page
 
 
 @router.get("/inbox/signature")
 async def inbox_signature(who: Operator, client: ClientDep, state: StateDep) -> JSONResponse:
     """Changes whenever a case joins, leaves or moves in the inbox."""
-    require(who)
-    return JSONResponse({"signature": await _signature(client, state)})
+    operator = require(who)
+    return JSONResponse({"signature": await _signature(client, state, operator.principal)})
 
 
 async def _waiting(
     client: Client, state: ConsoleState, operator: WebSession, mine: bool
 ) -> tuple[list[InboxItem], dict[str, str]]:
     scope = await account_scope(state, operator.principal)
-    waiting = await inbox(client, await state.stuck.reports(client))
-    items = [i for i in waiting if in_scope(scope, i.workflow_id, i.marketplace)]
+    waiting = await inbox(client, await state.stuck.reports(client), scope)
+    items = [i for i in waiting if in_scope(scope, i.workflow_id, i.marketplace, i.destination)]
     items = all_shown_to(items, operator.principal.role)
     assigned = await asyncio.to_thread(state.workday.assignees, [i.workflow_id for i in items])
     if mine:
@@ -72,11 +73,19 @@ async def _waiting(
     return items, assigned
 
 
-async def _signature(client: Client, state: ConsoleState) -> str:
+async def _signature(client: Client, state: ConsoleState, who: Principal) -> str:
+    # Of the account's own cases only: another channel's or country's inbox moving must
+    # not show (as a refresh) on this one.
+    scope = await account_scope(state, who)
     seen = [
         f"{e.id}:{e.run_id}:{e.typed_search_attributes.get(CROSSDOCK_STATE) or ''}"
-        async for e in client.list_workflows(INBOX_QUERY)
+        async for e in client.list_workflows(INBOX_QUERY + visibility_clause(scope))
     ]
     seen.sort()
-    seen += sorted(f"stuck:{i}" for i in await state.stuck.reports(client))
+    reports = (await state.stuck.reports(client)).values()
+    seen += sorted(
+        f"stuck:{r.workflow_id}"
+        for r in reports
+        if in_scope(scope, r.workflow_id, r.marketplace, r.destination)
+    )
     return hashlib.sha256("\n".join(seen).encode()).hexdigest()[:16]

@@ -72,8 +72,8 @@ async def list_page(
     try:
         filters = list_filter(form)
         scope = await account_scope(console, operator.principal)
-        found = await cases(client, spec, filters, await console.stuck.reports(client))
-        rows = [r for r in found if in_scope(scope, r.workflow_id)]
+        found = await cases(client, spec, filters, await console.stuck.reports(client), scope)
+        rows = [r for r in found if in_scope(scope, r.workflow_id, r.marketplace, r.destination)]
         rows = all_shown_to(rows, operator.principal.role)
     except (ConsoleError, ValueError) as err:
         error = err.message if isinstance(err, ConsoleError) else str(err)

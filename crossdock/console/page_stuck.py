@@ -13,8 +13,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from crossdock.api_errors import refusals
+from crossdock.console.case_scope import visible_case
 from crossdock.console.errors import ConsoleError
-from crossdock.console.state import ClientDep, CurrentOperator, StateDep, account_scope, visible
+from crossdock.console.state import (
+    ClientDep,
+    CurrentOperator,
+    StateDep,
+    account_scope,
+)
 from crossdock.console.stuck_actions import Remedy, apply_remedy
 from crossdock.console.web import Operator, render, require
 from crossdock.identity.scope import in_scope
@@ -48,7 +54,7 @@ async def stuck_page(
     reports = [
         r
         for r in (await state.stuck.reports(client)).values()
-        if in_scope(scope, r.workflow_id, r.marketplace)
+        if in_scope(scope, r.workflow_id, r.marketplace, r.destination)
     ]
     reports.sort(key=lambda r: (r.since or r.next_attempt_at or _never(), r.workflow_id))
     return await render(
@@ -69,7 +75,7 @@ async def remedy_form(
     """An admin's retry or reset, back to the stuck view with what was done."""
     operator = require(who).principal
     try:
-        visible(await account_scope(state, operator), workflow_id)
+        await visible_case(client, await account_scope(state, operator), workflow_id)
         report = (await state.stuck.reports(client)).get(workflow_id)
         done = await apply_remedy(
             client, state.audit, report, workflow_id, remedy, operator, reason
@@ -94,7 +100,7 @@ async def remedy_api(
 ) -> RemedyAnswer:
     """Retry a stuck activity now, or reset a failing workflow to its last completed
     task (admins; audited)."""
-    visible(await account_scope(state, operator), workflow_id)
+    await visible_case(client, await account_scope(state, operator), workflow_id)
     report = (await state.stuck.reports(client)).get(workflow_id)
     done = await apply_remedy(
         client, state.audit, report, workflow_id, remedy, operator, body.reason

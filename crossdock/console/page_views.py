@@ -18,7 +18,7 @@ from crossdock.console.page_lists import list_filter
 from crossdock.console.saved_views import SavedView
 from crossdock.console.state import ClientDep, StateDep, account_scope
 from crossdock.console.web import Operator, render, require
-from crossdock.identity.scope import Scope
+from crossdock.identity.scope import Scope, visibility_clause
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -84,7 +84,5 @@ async def _count(client: Client, view: SavedView, scope: Scope) -> int | None:
         query = filters.query(spec)
     except (ConsoleError, ValueError):
         return None
-    if scope is not None:
-        channels = ", ".join(f'"{c}"' for c in sorted(scope)) or '""'
-        query += f" AND Marketplace IN ({channels})"
+    query += visibility_clause(scope)
     return (await client.count_workflows(query)).count

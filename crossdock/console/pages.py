@@ -14,9 +14,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crossdock.console.auth import SESSION_COOKIE, SESSION_LENGTH
+from crossdock.console.case_scope import visible_case
 from crossdock.console.guard import csrf_matches
 from crossdock.console.reads import audit_timeline, detail
-from crossdock.console.state import ClientDep, StateDep, account_scope, visible
+from crossdock.console.state import ClientDep, StateDep, account_scope
 from crossdock.console.web import Operator, render, require
 from crossdock.identity import AuthenticationFailed
 from crossdock.identity.privacy import all_shown_to, shown_to
@@ -114,7 +115,7 @@ async def case_page(
 ) -> HTMLResponse:
     """One case: state, the pending question with its decision form, the timeline."""
     operator = require(who)
-    visible(await account_scope(state, operator.principal), workflow_id)
+    await visible_case(client, await account_scope(state, operator.principal), workflow_id)
     case = await detail(client, state.audit, workflow_id, state.stuck.policy)
     case = shown_to(case, operator.principal.role)
     return await render(
@@ -135,7 +136,7 @@ async def audit_page(
 ) -> HTMLResponse:
     """The case's Temporal history as a human timeline, refused attempts included."""
     operator = require(who)
-    visible(await account_scope(state, operator.principal), workflow_id)
+    await visible_case(client, await account_scope(state, operator.principal), workflow_id)
     lines = await audit_timeline(client, state.audit, workflow_id)
     lines = all_shown_to(lines, operator.principal.role)
     return await render(request, "audit.html", operator, workflow_id=workflow_id, lines=lines)

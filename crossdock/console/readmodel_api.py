@@ -38,7 +38,7 @@ async def open_alerts(request: Request, scope: Scope) -> list[dict[str, Any]]:
     found = []
     for alert in alerts:
         metric = BY_KEY.get(alert.metric)
-        if metric is None or (scope is not None and metric.marketplace not in scope):
+        if metric is None or not alert_in_scope(scope, metric.marketplace, alert.destination):
             continue
         found.append(
             {
@@ -56,6 +56,15 @@ async def open_alerts(request: Request, scope: Scope) -> list[dict[str, Any]]:
     return found
 
 
+def alert_in_scope(scope: Scope, marketplace: str, destination: str) -> bool:
+    """An alert is about a marketplace, overall ("") or in one destination country."""
+    if scope is None:
+        return True
+    if scope.marketplaces is not None and marketplace not in scope.marketplaces:
+        return False
+    return scope.countries is None or destination in scope.countries
+
+
 def refused_filter(err: BadFilter) -> JSONResponse:
     """400 naming the filters that were wrong."""
     fields = [{"field": f"query.{name}", "message": str(err)} for name in err.fields]
@@ -65,23 +74,39 @@ def refused_filter(err: BadFilter) -> JSONResponse:
 
 
 def scoped(f: OrderFilter, scope: Scope) -> OrderFilter:
-    """`f` narrowed to the account's marketplaces (one out of scope finds nothing)."""
+    """`f` narrowed to the account's marketplaces and countries (one out of scope
+    finds nothing)."""
     if scope is None:
         return f
-    if f.channel and f.channel not in scope:
-        raise not_found(f"no marketplace {f.channel!r} for this account")
-    f.channels = sorted(scope)
+    if scope.marketplaces is not None:
+        if f.channel and f.channel not in scope.marketplaces:
+            raise not_found(f"no marketplace {f.channel!r} for this account")
+        f.channels = sorted(scope.marketplaces) or [""]
+    if scope.countries is not None:
+        if f.destination and f.destination not in scope.countries:
+            raise not_found(f"no destination {f.destination!r} for this account")
+        f.destinations = sorted(scope.countries) or [""]
     return f
 
 
 def one_marketplace(marketplace: str, scope: Scope) -> str:
-    """The marketplace figures are for: any for an unscoped account, else one of its own."""
+    """The marketplace figures are for: any for an unscoped account, else one of its
+    own. Figures of a whole marketplace span every country, so an account scoped to
+    some countries gets its orders' lists, never the marketplace's totals."""
     if scope is None:
         return marketplace
-    if marketplace and marketplace in scope:
+    if scope.countries is not None:
+        raise ConsoleError(
+            403,
+            "forbidden",
+            "marketplace figures cover every destination; an account scoped to countries "
+            "sees its orders in the search list",
+        )
+    mine = sorted(scope.marketplaces or [])
+    if marketplace and marketplace in mine:
         return marketplace
-    if not marketplace:
-        return sorted(scope)[0]
+    if not marketplace and mine:
+        return mine[0]
     raise not_found(f"no marketplace {marketplace!r} for this account")
 
 

@@ -29,12 +29,19 @@ from crossdock.console.views import (
     PendingApproval,
     StuckReport,
 )
+from crossdock.identity.scope import Scope, visibility_clause
 from crossdock.models.approval import ApprovalStatus
 from crossdock.models.dispute_states import DisputeState
 from crossdock.models.order import Channel
 from crossdock.models.order_states import OrderState
 from crossdock.models.return_states import ReturnState
-from workflows.search import AWAITING_APPROVAL, CROSSDOCK_STATE, MARKETPLACE, NEEDS_ATTENTION
+from workflows.search import (
+    AWAITING_APPROVAL,
+    CROSSDOCK_STATE,
+    DESTINATION,
+    MARKETPLACE,
+    NEEDS_ATTENTION,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -104,10 +111,15 @@ class CaseFilter(BaseModel):
         return " AND ".join(parts)
 
 
-async def inbox(client: Client, stuck: Mapping[str, StuckReport]) -> list[InboxItem]:
+async def inbox(
+    client: Client, stuck: Mapping[str, StuckReport], scope: Scope = None
+) -> list[InboxItem]:
     """Every running workflow waiting for a person: the stuck ones first (the oldest
-    failure first), then the pending approvals, the nearest deadline first."""
-    executions = [e async for e in client.list_workflows(INBOX_QUERY)]
+    failure first), then the pending approvals, the nearest deadline first. With a
+    `scope`, visibility lists its cases only; the stuck reports are the caller's to
+    filter (`in_scope` with each item's marketplace and destination)."""
+    query = INBOX_QUERY + visibility_clause(scope)
+    executions = [e async for e in client.list_workflows(query)]
     gate = asyncio.Semaphore(QUERY_CONCURRENCY)
 
     async def item(execution: WorkflowExecution) -> InboxItem | None:
@@ -125,6 +137,7 @@ async def inbox(client: Client, stuck: Mapping[str, StuckReport]) -> list[InboxI
             kind=spec.kind,
             state=str(getattr(status, "state", summary.state)),
             marketplace=summary.marketplace,
+            destination=summary.destination,
             approval=PendingApproval.of(pending),
             stuck=stuck.get(execution.id),
         )
@@ -137,6 +150,7 @@ async def inbox(client: Client, stuck: Mapping[str, StuckReport]) -> list[InboxI
             kind=report.kind,
             state=report.state,
             marketplace=report.marketplace,
+            destination=report.destination,
             stuck=report,
         )
         for report in stuck.values()
@@ -156,14 +170,19 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def cases(
-    client: Client, spec: KindSpec, filters: CaseFilter, stuck: Mapping[str, StuckReport]
+    client: Client,
+    spec: KindSpec,
+    filters: CaseFilter,
+    stuck: Mapping[str, StuckReport],
+    scope: Scope = None,
 ) -> list[CaseSummary]:
-    """Cases of one kind matching `filters`, newest first (visibility's order), each
-    marked with its stuck report if the last scan found one."""
+    """Cases of one kind matching `filters` (and in `scope`: the visibility query says
+    so, so `limit` counts in-scope rows), newest first (visibility's order), each marked
+    with its stuck report if the last scan found one."""
     stuck_ids = [i for i, report in stuck.items() if report.kind is spec.kind]
     if filters.stuck and not stuck_ids:
         return []
-    query = filters.query(spec, stuck_ids)
+    query = filters.query(spec, stuck_ids) + visibility_clause(scope)
     found = []
     async for execution in client.list_workflows(query, limit=filters.limit):
         summary = _summary(spec, execution)
@@ -192,7 +211,8 @@ async def detail(
     attempts = await asyncio.to_thread(audit.entries, workflow_id)
     summary = _summary(spec, description)
     raw = description.raw_description
-    report = stuck_report(workflow_id, spec.kind, raw, policy, summary.state, summary.marketplace)
+    where = {"marketplace": summary.marketplace, "destination": summary.destination}
+    report = stuck_report(workflow_id, spec.kind, raw, policy, summary.state, **where)
     summary.stuck = await with_task_error(client, report) if report else None
     return CaseDetail(
         summary=summary,
@@ -247,6 +267,7 @@ def _summary(spec: KindSpec, execution: WorkflowExecution) -> CaseSummary:
         kind=spec.kind,
         state=attributes.get(CROSSDOCK_STATE) or "",
         marketplace=attributes.get(MARKETPLACE) or "",
+        destination=attributes.get(DESTINATION) or "",
         awaiting_approval=bool(attributes.get(AWAITING_APPROVAL)),
         needs_attention=bool(attributes.get(NEEDS_ATTENTION)),
         execution=status.name.title() if status is not None else "",

@@ -37,12 +37,14 @@ class ConsoleState:
 
 
 async def account_scope(state: ConsoleState, principal: Principal) -> Scope:
-    """The marketplaces `principal`'s account works on (None: every one)."""
+    """The marketplaces and countries `principal`'s account works on (None: every case)."""
     return await asyncio.to_thread(state.accounts.scope, principal.id)
 
 
 def visible(scope: Scope, workflow_id: str) -> None:
-    """A 404, as for a case that does not exist, when `workflow_id` is out of `scope`."""
+    """A 404, as for a case that does not exist, when `workflow_id` is out of `scope`,
+    judged by the id alone: for cases that carry no destination (buyer conversations),
+    so a country scope reaches none. A case that may be an order: `visible_case`."""
     if not in_scope(scope, workflow_id):
         raise not_found(f"no case {workflow_id!r} for this account")
 

@@ -37,7 +37,7 @@ from temporalio.client import Client, WorkflowExecution
 from crossdock.console.kinds import BY_TYPE, CaseKind, spec_for_id
 from crossdock.console.views import StuckReason, StuckReport
 from crossdock.divergence import NONDETERMINISM, find_divergence, heal
-from workflows.search import CROSSDOCK_STATE, MARKETPLACE
+from workflows.search import CROSSDOCK_STATE, DESTINATION, MARKETPLACE
 
 log = structlog.get_logger(__name__)
 
@@ -78,12 +78,14 @@ def stuck_report(
     policy: StuckPolicy,
     state: str = "",
     marketplace: str = "",
+    destination: str = "",
 ) -> StuckReport | None:
     """What makes the described workflow stuck, if anything (a failing workflow task
     first: while it fails, no activity result is processed). The task's error is filled
     in by `with_task_error`: a description does not carry it."""
     task = description.pending_workflow_task
-    common = {"workflow_id": workflow_id, "kind": kind, "state": state, "marketplace": marketplace}
+    common = {"workflow_id": workflow_id, "kind": kind, "state": state}
+    common |= {"marketplace": marketplace, "destination": destination}
     if description.HasField("pending_workflow_task") and task.attempt >= policy.task_attempts:
         return StuckReport(
             **common,
@@ -142,6 +144,7 @@ async def describe_stuck(
         policy,
         state=attributes.get(CROSSDOCK_STATE) or "",
         marketplace=attributes.get(MARKETPLACE) or "",
+        destination=attributes.get(DESTINATION) or "",
     )
     return await with_task_error(client, report) if report else None
 

@@ -70,6 +70,8 @@ class StuckReport(BaseModel):
     last_error: str = ""
     state: str = ""
     marketplace: str = ""
+    # Ship-to country (orders; empty for cases that carry none).
+    destination: str = ""
     # When the failing workflow task was first scheduled.
     since: datetime | None = None
     # When Temporal tries the activity again.
@@ -84,6 +86,8 @@ class InboxItem(BaseModel):
     state: str
     marketplace: str
     approval: PendingApproval | None = None
+    # Ship-to country (orders; empty for cases that carry none).
+    destination: str = ""
     stuck: StuckReport | None = None
 
 
@@ -92,6 +96,8 @@ class CaseSummary(BaseModel):
     kind: CaseKind
     state: str
     marketplace: str
+    # Ship-to country (orders; empty for cases that carry none).
+    destination: str = ""
     awaiting_approval: bool
     needs_attention: bool
     # Temporal's execution status: Running, Completed, Failed, Terminated, ...

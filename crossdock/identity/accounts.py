@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from crossdock.identity.password_policy import password_problem
 from crossdock.identity.passwords import dummy_check, hash_password, password_matches
-from crossdock.identity.scope import Scope, parse_scope, scope_text
+from crossdock.identity.scope import (
+    NOTHING,
+    Scope,
+    countries_text,
+    parse_scope,
+    scope_text,
+    stored_scope,
+)
 from crossdock.identity.tables import ApiTokenRow, ConsoleSessionRow, UserRow
 from crossdock.models.approval import Principal, Role
 from crossdock.store import Database
@@ -49,6 +56,8 @@ class Account(BaseModel):
     tokens: list[str]
     # None: every channel.
     marketplaces: list[str] | None = None
+    # Destination countries (ISO alpha-2); None: every country.
+    countries: list[str] | None = None
     created_at: datetime
 
 
@@ -73,12 +82,14 @@ class Accounts:
         role: Role,
         password: str | None = None,
         marketplaces: Collection[str] | None = None,
+        countries: Collection[str] | None = None,
     ) -> Account:
-        """Create an account, for every channel or only `marketplaces`.
+        """Create an account, for every case or only `marketplaces` and/or `countries`
+        (destinations, ISO 3166 alpha-2).
 
         Raises:
             IdentityError: The id is malformed or taken, the password weak, or a
-                marketplace unknown.
+                marketplace or country unknown.
         """
         if not ACCOUNT_ID.match(account_id):
             raise IdentityError(
@@ -87,6 +98,7 @@ class Accounts:
             )
         try:
             scoped = scope_text(marketplaces)
+            destinations = countries_text(countries)
         except ValueError as err:
             raise IdentityError(str(err)) from None
         with self._db.session() as session:
@@ -99,15 +111,17 @@ class Accounts:
                 disabled=False,
                 created_at=datetime.now(UTC),
                 marketplaces=scoped,
+                countries=destinations,
             )
             session.add(row)
             return _view(row, [])
 
     def scope(self, account_id: str) -> Scope:
-        """The channels `account_id` works on (None: every one; unknown ids: none)."""
+        """The channels and countries `account_id` works on (None: every case; unknown
+        ids: none)."""
         with self._db.session() as session:
             row = session.get(UserRow, account_id)
-            return frozenset() if row is None else parse_scope(row.marketplaces)
+            return NOTHING if row is None else stored_scope(row.marketplaces, row.countries)
 
     def set_password(self, account_id: str, password: str) -> None:
         """Set (or replace) the web login password; the account's sessions end."""
@@ -243,4 +257,5 @@ def _view(row: UserRow, tokens: list[str]) -> Account:
         tokens=tokens,
         created_at=row.created_at,
         marketplaces=sorted(parse_scope(row.marketplaces) or []) if row.marketplaces else None,
+        countries=sorted(parse_scope(row.countries) or []) if row.countries else None,
     )

@@ -36,6 +36,13 @@ def add(
         list[Channel] | None,
         typer.Option(help="Only this channel's cases (repeat for several; default: all)."),
     ] = None,
+    country: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only orders shipped to this country, ISO 3166 alpha-2 such as DE "
+            "(repeat for several; default: all)."
+        ),
+    ] = None,
 ) -> None:
     """Create an account; with --login it can also sign in to the web console."""
     password = None
@@ -44,20 +51,26 @@ def add(
             "Password (12+ characters, not a common one)", hide_input=True, confirmation_prompt=True
         )
     scope = [m.value for m in marketplace] if marketplace else None
-    created = _run(lambda: _accounts().add(account, role, password=password, marketplaces=scope))
+    created = _run(
+        lambda: _accounts().add(
+            account, role, password=password, marketplaces=scope, countries=country or None
+        )
+    )
     console.print(f"account [bold]{created.account_id}[/bold] ({created.role}) created")
 
 
 @app.command("list")
 def list_accounts() -> None:
     """Every account with its role, login and tokens."""
-    table = Table("account", "role", "marketplaces", "status", "web login", "tokens")
+    table = Table("account", "role", "marketplaces", "countries", "status", "web login", "tokens")
     for account in _accounts().all():
         status = "[red]disabled[/red]" if account.disabled else "[green]active[/green]"
         login = "yes" if account.has_password else "-"
         tokens = ", ".join(f"{prefix}…" for prefix in account.tokens) or "-"
         scope = ", ".join(account.marketplaces) if account.marketplaces else "all"
-        table.add_row(account.account_id, account.role.value, scope, status, login, tokens)
+        countries = ", ".join(account.countries) if account.countries else "all"
+        row = (account.account_id, account.role.value, scope, countries, status, login, tokens)
+        table.add_row(*row)
     console.print(table)
 
 

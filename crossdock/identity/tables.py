@@ -21,6 +21,8 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Channels the account works on, comma-separated; NULL: every one (identity/scope.py).
     marketplaces: Mapped[str | None] = mapped_column(String(64))
+    # Destination countries (ISO alpha-2), comma-separated; NULL: every one.
+    countries: Mapped[str | None] = mapped_column(String(800))
 
 
 class ApiTokenRow(Base):

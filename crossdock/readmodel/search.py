@@ -81,8 +81,10 @@ class OrderFilter:
     limit: int = DEFAULT_PAGE
     cursor: str = ""
     workflow_ids: list[str] = field(default_factory=list)
-    # The account's marketplaces (empty: every one), whatever `channel` says.
+    # The account's marketplaces and destination countries (empty: every one),
+    # whatever `channel` and `destination` say.
     channels: list[str] = field(default_factory=list)
+    destinations: list[str] = field(default_factory=list)
 
 
 FILTER_NAMES = frozenset(
@@ -248,6 +250,8 @@ def conditions(f: OrderFilter, secret: bytes) -> list[ColumnElement[bool]]:
         found.append(RmOrder.workflow_id.in_(f.workflow_ids))
     if f.channels:
         found.append(RmOrder.channel.in_(f.channels))
+    if f.destinations:
+        found.append(RmOrder.destination.in_(f.destinations))
     return found
 
 

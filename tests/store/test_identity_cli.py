@@ -62,10 +62,28 @@ def test_users_add_token_list_disable(cli_db: Database) -> None:
     assert "disabled" in crossdock("users", "list")[1]
 
 
+def test_users_add_scoped_to_countries_and_listed(cli_db: Database) -> None:
+    args = ("users", "add", "de-ops", "--role", "operator", "--country", "DE", "--country", "fr")
+    code, out = crossdock(*args, "--marketplace", "ebay")
+    assert code == 0, out
+    code, out = crossdock("users", "add", "all-ops", "--role", "operator")
+    assert code == 0, out
+    code, out = crossdock("users", "list")
+    assert code == 0, out
+    [de_row] = [line for line in out.splitlines() if "de-ops" in line]
+    [all_row] = [line for line in out.splitlines() if "all-ops" in line]
+    assert "DE, FR" in de_row and "ebay" in de_row
+    assert all_row.count("all") >= 3  # the account id, every channel, every country
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("users", "add", "Jane Doe", "--role", "admin"), "must be 1-64 lowercase"),
+        (
+            ("users", "add", "uk-ops", "--role", "operator", "--country", "UK"),
+            "countries ['UK'] are not ISO 3166 alpha-2 codes",
+        ),
         (("users", "token", "ops-404"), "no account 'ops-404'"),
         (("users", "disable", "ops-404"), "no account 'ops-404'"),
     ],

@@ -18,6 +18,7 @@ from temporalio.converter import WorkflowSerializationContext
 from crossdock.audit.log import AuditLog
 from crossdock.codec import EncryptionCodec
 from crossdock.identity import AuthenticationFailed
+from crossdock.identity.scope import AccountScope
 from crossdock.keys import new_codec_key
 from crossdock.models.approval import Principal, Role
 from crossdock.store import Database, upgrade
@@ -113,7 +114,7 @@ def test_a_viewer_may_not_decrypt_and_every_call_is_audited(
 
 
 def test_an_account_scoped_to_a_marketplace_decodes_its_cases_only(audit: AuditLog) -> None:
-    scopes = {"ops-1": frozenset({"amazon"})}
+    scopes = {"ops-1": AccountScope(marketplaces=frozenset({"amazon"}))}
     app = create_codec_app(
         CODEC, check_token, [], audit=audit, scope_of=lambda account: scopes.get(account)
     )
@@ -131,9 +132,47 @@ def test_an_account_scoped_to_a_marketplace_decodes_its_cases_only(audit: AuditL
     assert "works on amazon only" in other.text
 
 
+def test_an_account_scoped_to_a_country_decodes_orders_shipped_there_only(
+    audit: AuditLog,
+) -> None:
+    scopes = {"ops-1": AccountScope(countries=frozenset({"DE"}))}
+    destinations = {"order-ebay-1": "DE", "order-ebay-2": "US"}
+    asked: list[str] = []
+
+    async def country_of(workflow_id: str) -> str:
+        asked.append(workflow_id)
+        return destinations.get(workflow_id, "")
+
+    app = create_codec_app(
+        CODEC,
+        check_token,
+        [],
+        audit=audit,
+        scope_of=lambda account: scopes.get(account),
+        country_of=country_of,
+    )
+    codec_server = TestClient(app, raise_server_exceptions=False)
+    body = {"payloads": [sealed('"x"')]}
+    auth = {"Authorization": "Bearer ops"}
+
+    def decode(workflow_id: str) -> int:
+        headers = auth | {"X-Crossdock-Workflow": workflow_id}
+        status: int = codec_server.post("/decode", json=body, headers=headers).status_code
+        return status
+
+    assert [decode(w) for w in ("order-ebay-1", "order-ebay-2", "return-ebay-R1")] == [
+        200,
+        403,
+        403,
+    ]
+    assert asked == ["order-ebay-1", "order-ebay-2", "return-ebay-R1"]
+    refused = audit.entries("order-ebay-2")[0]
+    assert refused.outcome.value == "refused" and "works on DE only" in refused.reason
+
+
 async def test_payloads_name_their_workflow_for_the_audit_and_the_scope(audit: AuditLog) -> None:
     """What the Temporal UI sends names only the namespace; the payloads name the rest."""
-    scopes = {"ops-1": frozenset({"amazon"})}
+    scopes = {"ops-1": AccountScope(marketplaces=frozenset({"amazon"}))}
     app = create_codec_app(
         CODEC, check_token, [], audit=audit, scope_of=lambda account: scopes.get(account)
     )
