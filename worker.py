@@ -103,7 +103,7 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
             apis.amazon_feeds,
         ),
         RecordsActivities.from_settings(settings),
-        CaseActivities(client, signer_for(settings)),
+        CaseActivities(client, signer_for(settings), start_return),
         ReturnIntakeActivities(
             client, start_return, apis.ebay_return_requests, apis.amazon_reports
         ),
