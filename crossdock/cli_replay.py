@@ -29,6 +29,7 @@ TYPES = (
     "ReturnRequestPollWorkflow",
     "DisputeWorkflow",
     "DisputePollWorkflow",
+    "BuyerCaseWorkflow",
 )
 DEFAULT_QUERY = f"WorkflowType IN ({', '.join(map(repr, TYPES))}) AND ExecutionStatus = 'Running'"
 

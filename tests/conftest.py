@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import pytest
@@ -16,9 +16,20 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from crossdock.binaries import installed_binary
+from crossdock.config import get_settings
 from workflows.search import ALL as SEARCH_ATTRIBUTES
 
 SKIP_DEADLINE = timedelta(minutes=2)
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each test reads the environment it set up: `get_settings()` is cached per
+    process, and a value cached by an earlier test (a sandbox URL, a port) would
+    otherwise point this test at a server that is gone."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -19,13 +19,20 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from crossdock.observability.health import health_router
 from crossdock.sandbox import mail, storefront, suppliers
 from crossdock.sandbox.amazon import routes as amazon
 from crossdock.sandbox.amazon.headers import AmazonHeadersMiddleware
 from crossdock.sandbox.context import SandboxConfig, SandboxContext
-from crossdock.sandbox.core.fault_injection import FaultInjector, FaultMiddleware, fault_routes
+from crossdock.sandbox.core.fault_injection import (
+    TRANSPORT_KEY,
+    FaultInjector,
+    FaultMiddleware,
+    connection_of,
+    fault_routes,
+)
 from crossdock.sandbox.core.ledger import LedgerEntry
 from crossdock.sandbox.core.store import StoreMiddleware
 from crossdock.sandbox.core.unknown_routes import answer_unknown_routes
@@ -34,6 +41,18 @@ from crossdock.sandbox.easypost import routes as carrier
 from crossdock.sandbox.ebay import routes as ebay
 from crossdock.sandbox.stripe import routes as payments
 from crossdock.sandbox.warehouse import routes as warehouse
+
+
+class ConnectionAwareApp(FastAPI):
+    """Keeps each request's connection in its scope before any middleware wraps
+    `receive` (FastAPI's own telemetry does once a tracer provider is set), so a
+    "reset" fault can still close it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        transport = connection_of(receive)
+        if transport is not None:
+            scope[TRANSPORT_KEY] = transport
+        await super().__call__(scope, receive, send)
 
 
 def create_app(config: SandboxConfig | None = None) -> FastAPI:
@@ -51,7 +70,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
             await ctx.http.aclose()
             ctx.store.close()
 
-    app = FastAPI(title="Crossdock partner sandbox", lifespan=lifespan)
+    app = ConnectionAwareApp(title="Crossdock partner sandbox", lifespan=lifespan)
     app.state.sandbox = ctx
     answer_unknown_routes(app)
     # Added first, so innermost: a request's changes are committed before its answer

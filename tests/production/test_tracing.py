@@ -105,14 +105,15 @@ async def test_one_trace_from_intake_to_the_partner_call(
         await env.shutdown()
 
     spans = exporter.get_finished_spans()
-    names = {span.name for span in spans}
+    # Only the request's own spans count: a server's readiness probes and any client
+    # call another test left instrumented start traces of their own.
+    (served,) = [s for s in spans if s.name == "POST /start"]
+    in_trace = {s.name for s in spans if s.context.trace_id == served.context.trace_id}
     for expected in (
-        "POST /start",
         "StartWorkflow:TraceProbe",
         "RunWorkflow:TraceProbe",
         "StartActivity:ping_partner",
         "RunActivity:ping_partner",
         "GET /v1/ping",
     ):
-        assert expected in names, (expected, sorted(names))
-    assert len({span.context.trace_id for span in spans}) == 1, sorted(names)
+        assert expected in in_trace, (expected, sorted(in_trace))

@@ -122,10 +122,19 @@ async def _until_disconnect(receive: Receive, seconds: float) -> None:
         pass
 
 
-async def _reset(receive: Receive) -> None:
-    """Close the connection without an answer (uvicorn's transport, found through its
-    `receive`); the server then sends nothing, as the client is marked disconnected."""
-    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+# Where `ConnectionAwareApp` leaves the request's connection in the ASGI scope.
+TRANSPORT_KEY = "crossdock.transport"
+
+
+def connection_of(receive: Receive) -> Any:
+    """uvicorn's transport behind its own `receive`, or None (in-process transports)."""
+    return getattr(getattr(receive, "__self__", None), "transport", None)
+
+
+async def _reset(scope: Scope) -> None:
+    """Close the connection without an answer; the server then sends nothing, as the
+    client is marked disconnected."""
+    transport = scope.get(TRANSPORT_KEY)
     if transport is None:
         # In-process transports (httpx.ASGITransport) have no connection to close.
         raise ConnectionResetError("connection reset by the sandbox's fault profile")
@@ -197,7 +206,7 @@ class FaultMiddleware:
             await asyncio.sleep(plan.slow)
             return False
         if kind == "reset":
-            await _reset(receive)
+            await _reset(scope)
         elif kind == "timeout":
             await _until_disconnect(receive, self.injector.profile.hang_seconds)
             await partner_error(plan.partner, 504)(scope, receive, send)
@@ -219,7 +228,7 @@ class FaultMiddleware:
             messages = spoiled
         self.injector.counts.add(plan.partner, f"after.{kind}")
         if kind == "reset":
-            await _reset(receive)
+            await _reset(scope)
         elif kind == "timeout":
             await _until_disconnect(receive, self.injector.profile.hang_seconds)
             await _replay(send, messages)  # too late: the client gave up
