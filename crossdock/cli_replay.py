@@ -30,6 +30,7 @@ TYPES = (
     "DisputeWorkflow",
     "DisputePollWorkflow",
     "BuyerCaseWorkflow",
+    "BuyerMessagePollWorkflow",
 )
 DEFAULT_QUERY = f"WorkflowType IN ({', '.join(map(repr, TYPES))}) AND ExecutionStatus = 'Running'"
 

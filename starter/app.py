@@ -33,6 +33,7 @@ from crossdock.secrets import (
 )
 from crossdock.store import Database, upgrade
 from crossdock.temporal import connect
+from starter.cases import ensure_message_pollers
 from starter.codec_server import create_codec_app
 from starter.dispute_poller import ensure_dispute_poller
 from starter.operations import install_operations
@@ -67,6 +68,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
         # Intake owns the pollers: make sure they run whenever intake does.
         await ensure_pollers(client, settings)
         await ensure_return_pollers(client, settings)
+        await ensure_message_pollers(client, settings)
         await ensure_dispute_poller(client, settings)
         tracking = TrackingRouter(client, carrier)
         app.state.easypost = EasyPostWebhookIntake(tracking, easypost_webhook_secret(settings))

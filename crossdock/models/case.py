@@ -107,6 +107,21 @@ class BuyerMessage(BaseModel):
     email: str = Field(default="", max_length=254)
 
 
+class ImportBuyerMessagesInput(BaseModel):
+    """One poll of a marketplace's buyer messages: those sent at or after `since`."""
+
+    channel: Channel
+    since: datetime
+
+
+class ImportBuyerMessagesResult(BaseModel):
+    # Where the next poll starts: the newest message seen (inclusive: a message seen
+    # twice is dropped by its case, by id).
+    cursor: datetime
+    delivered: int = 0
+    skipped: int = 0
+
+
 class CaseInput(BaseModel):
     channel: Channel
     thread: str
