@@ -162,6 +162,8 @@ class Settings(BaseSettings, OrderClocks):
     # unset, each is generated once per install into the state dir.
     storefront_signing_secret: SecretStr | None = None
     easypost_webhook_secret: SecretStr | None = None
+    # Basic-auth password of POST /intake/mail/inbound (buyer e-mail, Amazon's relay).
+    inbound_mail_secret: SecretStr | None = None
     # The demo profile (`make run`) may use secrets published in the repository.
     demo_profile: bool = False
     # Per source and endpoint (checkout, each webhook): requests per second, and bursts.
