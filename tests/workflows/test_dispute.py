@@ -70,6 +70,10 @@ async def test_operator_contests_submits_once_and_wins(
     assert submitted.idempotency_key == f"dispute-stripe-dp_{task_queue}/submit-1"
     assert set(submitted.evidence) == set(STRONG)  # the fields product_not_received calls for
     assert [link.open for link in links] == [True, False] and settled == []
+    [told] = partners.messages()  # the verdict, in the buyer's language, once
+    assert (told.template, told.language) == ("dispute_won", "de")
+    assert told.idempotency_key == f"dispute-stripe-dp_{task_queue}/notify-won-1"
+    assert told.amounts["amount"] == Money(amount=12_000, currency="EUR")
 
 
 async def test_operator_accepts_and_the_loss_is_booked_on_the_order(
@@ -203,6 +207,7 @@ async def test_lost_on_a_closed_order_is_recorded_on_the_dispute(
     assert result.state == DisputeState.LOST and result.loss is not None
     assert result.loss.outcome == "order_closed"
     assert status.needs_attention and status.lost_amount == Money(amount=12_000, currency="EUR")
+    assert [m.template for m in partners.messages()] == ["dispute_lost"]
 
 
 async def test_a_loss_the_order_refuses_keeps_the_dispute_open_until_answered(
