@@ -7,9 +7,11 @@ refused where it may not be), and a return opened from the case."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,6 +57,14 @@ ADMIN = Principal(id="adm-1", role=Role.ADMIN)
 FINANCE = Principal(id="fin-1", role=Role.FINANCE)
 POLICY = CasePolicy(storefront_deadline_seconds=3600, refund_check_seconds=60, refund_checks=3)
 CaseHandle = WorkflowHandle[BuyerCaseWorkflow, CaseStatus]
+RECORD = os.environ.get("CROSSDOCK_RECORD_HISTORIES", "")
+
+
+async def record(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """Save `handle`'s history for tests/histories/ (CROSSDOCK_RECORD_HISTORIES=dir)."""
+    if RECORD:
+        history = await handle.fetch_history()
+        Path(RECORD, name).write_text(history.to_json())  # noqa: ASYNC240
 
 
 @asynccontextmanager
@@ -188,6 +198,8 @@ async def test_a_goodwill_refund_over_the_threshold_waits_for_another_finance_pe
             BuyerCaseWorkflow.act, decide(CaseActionKind.APPROVE_REFUND, "goodwill-1", FINANCE)
         )
         status = await until(case, lambda s: s.goodwill[0].state is GoodwillState.SUCCEEDED)
+        await until(case, lambda s: "buyer_notified" in [e.event for e in s.timeline])
+        await record(case, "case-storefront-goodwill-finance-approved.json")
     assert status.goodwill[0].approved_by == FINANCE
     assert [name for name, _ in returns.calls].count("issue_refund") == 1
 
@@ -256,6 +268,7 @@ async def test_an_address_is_corrected_from_the_case_before_the_label_is_bought(
         )
         await skip_time(time_env, timedelta(days=1))
         await wait_for_state(handle, OrderState.PAYMENT_CAPTURED)
+        await record(handle, "order-storefront-address-corrected-before-label.json")
         late = await case.execute_update(
             BuyerCaseWorkflow.act, action.model_copy(update={"address": moved})
         )
