@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -25,6 +27,8 @@ from tests.workflows.dispute_harness import (
     worker,
 )
 from workflows.dispute import DisputeWorkflow
+
+RECORD = os.environ.get("CROSSDOCK_RECORD_HISTORIES", "")
 
 OPERATOR = Principal(id="ops-7", role=Role.OPERATOR)
 FINANCE = Principal(id="fin-1", role=Role.FINANCE)
@@ -65,6 +69,10 @@ async def test_operator_contests_submits_once_and_wins(
         await handle.signal(DisputeWorkflow.provider_event, stripe.event(ProviderStatus.WON))
         result = await handle.result()  # the reopen window (45 days) passes with no event
         links, settled = await order_seen(time_env, partners)
+        if RECORD:
+            history = await handle.fetch_history()
+            path = Path(RECORD, "dispute-stripe-contested-won-buyer-told.json")
+            path.write_text(history.to_json())  # noqa: ASYNC240
     assert (result.state, result.submissions, result.decided_by) == ("won", 1, "ops-7")
     [submitted] = partners.named("submit")
     assert submitted.idempotency_key == f"dispute-stripe-dp_{task_queue}/submit-1"
