@@ -67,6 +67,8 @@ def create_intake_app(settings: Settings) -> FastAPI:
         carrier = CarrierClient(settings.carrier_base_url, settings.carrier_api_key)
         storefront = StorefrontClient(settings.storefront_base_url)
         app.state.client = client
+        # Stuck cases are marked, and diverged ones healed, with nobody looking.
+        app.state.console.stuck.start(client)
         # Intake owns the pollers: make sure they run whenever intake does.
         await ensure_pollers(client, settings)
         await ensure_return_pollers(client, settings)
@@ -89,6 +91,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.console.stuck.stop()
             await carrier.aclose()
             await storefront.aclose()
             db.dispose()

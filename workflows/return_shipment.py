@@ -4,6 +4,7 @@ buyer-did-not-ship deadline, and the warehouse's inspection."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 
@@ -13,7 +14,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.carrier import CarrierActivities
     from activities.returns import ReturnActivities
-    from crossdock.models.approval import ApprovalRequest, Price, Role
+    from crossdock.models.approval import ApprovalOutcome, ApprovalRequest, Price, Role
     from crossdock.models.notify import NotificationTemplate
     from crossdock.models.order_steps import ShippingLabel, VoidLabelInput
     from crossdock.models.return_states import ReturnState
@@ -42,6 +43,8 @@ class ShipBack(StrEnum):
 
 
 REFUND_ANYWAY = "refund_without_parcel"
+# An undecided missing-parcel question is asked again (recorded histories kept waiting).
+MISSING_PARCEL_REASKED = "missing-parcel-reasked"
 
 
 async def ship_back(ctx: ReturnContext) -> ShipBack:
@@ -154,7 +157,9 @@ async def void_label(ctx: ReturnContext) -> None:
 async def until_delivered(ctx: ReturnContext) -> ShipBack | None:
     """Wait for the delivery scan; None once it came. A parcel without one for
     `transit_attention_seconds` is put to an operator (refund without it, or close),
-    while the scan may still come: then the question is withdrawn."""
+    while the scan may still come: then the question is withdrawn. A question that
+    expires undecided is asked again: closing the approval clears the case's flags, and
+    a case waiting on a scan that may never come must stay in the inbox."""
 
     def delivered() -> bool:
         return ctx.status.tracking_status == "delivered"
@@ -162,17 +167,20 @@ async def until_delivered(ctx: ReturnContext) -> ShipBack | None:
     if await condition_within(delivered, ctx.timers.transit_attention_seconds):
         return None
     ctx.attention(True, "return parcel has no delivery scan: ask the carrier")
-    ctx.approval.open(missing_parcel_request(ctx.status, ctx.timers))
-    decision = asyncio.create_task(ctx.approval.wait())
-    await workflow.wait_condition(lambda: delivered() or decision.done())
-    if not decision.done():
-        ctx.approval.withdraw("the return parcel was delivered after all")
-    outcome = await decision
-    if delivered() or outcome.expired:
-        # Undecided: keep watching for the parcel; NeedsAttention stays up.
-        await workflow.wait_condition(delivered)
-        ctx.attention(False, "return parcel delivered")
-        return None
+    asked = 1
+    while True:
+        outcome = await missing_parcel_answer(ctx, asked, delivered)
+        if delivered():
+            ctx.attention(False, "return parcel delivered")
+            return None
+        if not outcome.expired:
+            break
+        if not workflow.patched(MISSING_PARCEL_REASKED):
+            # Recorded before the question was asked again: keep watching, unflagged.
+            await workflow.wait_condition(delivered)
+            ctx.attention(False, "return parcel delivered")
+            return None
+        asked += 1
     if outcome.approved:
         ctx.attention(False, "refunded without the parcel")
         return ShipBack.REFUND_WITHOUT_PARCEL
@@ -183,7 +191,21 @@ async def until_delivered(ctx: ReturnContext) -> ShipBack | None:
     return ShipBack.CLOSED_WITHOUT_PARCEL
 
 
-def missing_parcel_request(status: ReturnStatus, timers: ReturnTimers) -> ApprovalRequest:
+async def missing_parcel_answer(
+    ctx: ReturnContext, asked: int, delivered: Callable[[], bool]
+) -> ApprovalOutcome:
+    """Ask for the `asked`-th time; withdrawn if the delivery scan comes first."""
+    ctx.approval.open(missing_parcel_request(ctx.status, ctx.timers, asked))
+    decision = asyncio.create_task(ctx.approval.wait())
+    await workflow.wait_condition(lambda: delivered() or decision.done())
+    if not decision.done():
+        ctx.approval.withdraw("the return parcel was delivered after all")
+    return await decision
+
+
+def missing_parcel_request(
+    status: ReturnStatus, timers: ReturnTimers, asked: int = 1
+) -> ApprovalRequest:
     """Refund without the goods, or close: refunding is a returnless refund of what was
     approved, priced as one (the typed amount is refused: the whole approval is paid)."""
     label = status.label
@@ -191,7 +213,7 @@ def missing_parcel_request(status: ReturnStatus, timers: ReturnTimers) -> Approv
     approved = status.approved_amount
     assert approved is not None  # a label is bought only for an approved return
     return ApprovalRequest(
-        key="missing-parcel",
+        key="missing-parcel" if asked == 1 else f"missing-parcel-{asked}",
         subject=(
             f"{tracking} has no delivery scan ({status.tracking_status}): approve "
             f"refunds up to {approved} without the goods, reject closes "

@@ -42,6 +42,9 @@ class Case:
     awaiting_approval: bool
     needs_attention: bool
     status: Any = None  # the status query's model, once read
+    # An earlier run was ended by a reset: the console's heal of a history that stopped
+    # replaying (crossdock/divergence.py), the only reset a chaos run makes.
+    reset: bool = False
 
     @property
     def running(self) -> bool:
@@ -98,13 +101,21 @@ def _pascal(name: str) -> str:
 async def list_cases(client: Client) -> dict[str, Case]:
     """Every case by workflow id: its newest run (a dispute continues as new)."""
     newest: dict[str, WorkflowExecution] = {}
+    ended_early: set[str] = set()
     async for execution in client.list_workflows(CASES_QUERY):
         if execution.status == CONTINUED:
             continue
         earlier = newest.get(execution.id)
         if earlier is None or execution.start_time > earlier.start_time:
             newest[execution.id] = execution
-    return {workflow_id: _case(e) for workflow_id, e in newest.items()}
+        if execution.status == WorkflowExecutionStatus.TERMINATED:
+            ended_early.add(execution.id)
+    cases = {workflow_id: _case(e) for workflow_id, e in newest.items()}
+    for workflow_id in ended_early:
+        # Terminated, with a newer run: reset (a case terminated for good is newest).
+        case = cases[workflow_id]
+        case.reset = newest[workflow_id].status != WorkflowExecutionStatus.TERMINATED
+    return cases
 
 
 async def read_statuses(client: Client, cases: dict[str, Case]) -> list[str]:

@@ -76,6 +76,8 @@ def outcome_rows(evidence: Evidence) -> list[Row]:
             Row(f"{plural} closed", sum(c.closed for c in cases), checked=False),
             Row(f"{plural} parked for a person", sum(c.parked for c in cases), checked=False),
         ]
+    healed = sum(c.reset for c in evidence.cases.values())
+    rows.append(Row("cases healed past a divergence (reset)", healed, checked=False))
     return rows
 
 

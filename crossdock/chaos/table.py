@@ -32,6 +32,12 @@ def render(report: ChaosReport, console: Console) -> None:
     console.print(f"faults injected ({sum(report.faults.values())}): {faults or 'none'}")
     events = ", ".join(f"{e.what} at {e.at:.0f} s ({e.took:.0f} s)" for e in report.events)
     console.print(f"chaos events: {events or 'none'}")
+    cases = report.evidence.cases.values() if report.evidence else []
+    healed = sorted(c.workflow_id for c in cases if c.reset)
+    if healed:
+        console.print(
+            f"healed past a divergence (reset by the console's scan): {', '.join(healed)}"
+        )
     if not report.drained:
         console.print("[yellow]the drain timed out: running cases are counted as stuck[/yellow]")
     for workflow_id, found in by_workflow(report.rows).items():

@@ -164,8 +164,9 @@ async def scan(client: Client, policy: StuckPolicy) -> dict[str, StuckReport]:
 
 
 class StuckWatch:
-    """The console's scan for stuck cases: started by the first look, then repeated
-    every `policy.scan_seconds` while the console runs; readers get its last result."""
+    """The console's scan for stuck cases: started with the console (or by the first
+    look), then repeated every `policy.scan_seconds` while it runs; readers get its
+    last result."""
 
     def __init__(self, policy: StuckPolicy) -> None:
         self.policy = policy
@@ -173,10 +174,21 @@ class StuckWatch:
         self._scanned = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    async def reports(self, client: Client) -> dict[str, StuckReport]:
-        """The stuck cases as last scanned (starting the scan if it is not running)."""
+    def start(self, client: Client) -> None:
+        """Scan (and heal) from now on, whether or not anyone looks: started with the
+        console, so a diverged case is healed while nobody has the console open."""
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(client), name="stuck-scan")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def reports(self, client: Client) -> dict[str, StuckReport]:
+        """The stuck cases as last scanned (starting the scan if it is not running)."""
+        self.start(client)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._scanned.wait(), FIRST_SCAN_WAIT_SECONDS)
         return self._reports

@@ -324,3 +324,13 @@ def arriving(model: M, now: datetime) -> M:
     windows around `now` (models that check them read `ARRIVAL` from the context).
     Raises `ValidationError` naming the field."""
     return type(model).model_validate(model.model_dump(), context={ARRIVAL: now})
+
+
+def _positive(amount: Money) -> Money:
+    if amount.amount <= 0:
+        raise ValueError(f"amount must be more than zero, got {amount}")
+    return amount
+
+
+# An amount that moves money (a claim, a refund asked for): zero or less is a mistake.
+PositiveMoney = Annotated[Money, AfterValidator(_positive)]

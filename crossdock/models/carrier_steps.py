@@ -3,8 +3,9 @@ each, so fields can be added without breaking running workflows."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
+from crossdock.models.bounds import PositiveMoney
 from crossdock.models.order import NonEmpty
 from crossdock.models.shipment import ClaimKind
 from crossdock.money import Money
@@ -17,17 +18,10 @@ class FileClaimInput(BaseModel):
 
     tracking_code: NonEmpty
     # What is claimed: usually the goods' value, in the order's currency.
-    amount: Money
+    amount: PositiveMoney
     kind: ClaimKind
     description: NonEmpty
     idempotency_key: NonEmpty
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, amount: Money) -> Money:
-        if amount.amount <= 0:
-            raise ValueError(f"amount must be more than zero, got {amount}")
-        return amount
 
 
 class CarrierClaim(BaseModel):

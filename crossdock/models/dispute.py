@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from crossdock.models.approval import Principal
 from crossdock.money import Money
@@ -156,6 +157,10 @@ def check_evidence(fields: dict[str, str]) -> dict[str, str]:
     return fields
 
 
+# Evidence by Stripe field name, refused when a name is not one Stripe takes.
+EvidenceFields = Annotated[dict[str, str], AfterValidator(check_evidence)]
+
+
 class DisputeSnapshot(BaseModel):
     """A dispute as its provider describes it in one event."""
 
@@ -197,13 +202,8 @@ class DisputeEvent(BaseModel):
 class EvidencePacket(BaseModel):
     """Evidence staged for submission, in Stripe's field names, with where each came from."""
 
-    fields: dict[str, str] = Field(default_factory=dict)
+    fields: EvidenceFields = Field(default_factory=dict)
     sources: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("fields")
-    @classmethod
-    def _names(cls, fields: dict[str, str]) -> dict[str, str]:
-        return check_evidence(fields)
 
 
 class GatherEvidenceInput(BaseModel):
@@ -259,14 +259,9 @@ class EvidenceEdit(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    fields: dict[str, str]
+    fields: EvidenceFields
     by: Principal
     note: str = Field(default="", max_length=500)
-
-    @field_validator("fields")
-    @classmethod
-    def _names(cls, fields: dict[str, str]) -> dict[str, str]:
-        return check_evidence(fields)
 
 
 class RecordLossInput(BaseModel):

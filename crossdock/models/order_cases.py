@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from crossdock.models.bounds import PositiveMoney
 from crossdock.money import Money
 
 
@@ -47,15 +48,8 @@ class RefundRequest(BaseModel):
 
     case_id: str = Field(min_length=1)
     step: str = Field(default="refund", min_length=1)
-    amount: Money
+    amount: PositiveMoney
     reason: str = Field(min_length=1, max_length=500)
-
-    @field_validator("amount")
-    @classmethod
-    def _positive(cls, amount: Money) -> Money:
-        if amount.amount <= 0:
-            raise ValueError(f"amount must be more than zero, got {amount}")
-        return amount
 
     @property
     def reservation_id(self) -> str:

@@ -1,4 +1,4 @@
-"""A partner's business refusal, classified once (architecture §4).
+"""A partner's business refusal, classified once (docs/architecture.md §4).
 
 An activity turns a partner's 4xx answer into a `Refusal` (carried in the details of a
 non-retryable `ApplicationError`, see `activities/errors.py`); workflows read it back

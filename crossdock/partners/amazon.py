@@ -13,8 +13,8 @@ Failures arrive as `crossdock.partners.errors` types: 400/403/404 are `PartnerRe
 (code from SP-API's error list, e.g. "InvalidInput"), 429 `RateLimited`, 5xx and
 timeouts `PartnerUnavailable`.
 
-Real SP-API calls also need AWS SigV4 signing on some deployments and a Restricted
-Data Token for buyer and address data; neither is done here.
+Buyer and address data are read with a Restricted Data Token (Tokens API); the AWS
+SigV4 signing some deployments still need is not done here.
 """
 
 from __future__ import annotations
@@ -28,20 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.order import Address, Buyer
 from crossdock.money import Money, total
-from crossdock.partners.http import PartnerApi
+from crossdock.partners.amazon_api import PARTNER, MarketplaceApi, read_sp_api_error
 
-PARTNER = "amazon"
-
-
-def read_sp_api_error(body: Any) -> tuple[str | None, str | None]:
-    """(code, message) of an SP-API error list {"errors": [{code, message, details}]}."""
-    errors = body.get("errors") if isinstance(body, dict) else None
-    if not errors:
-        return None, None
-    first = errors[0]
-    details = first.get("details")
-    message = first.get("message")
-    return first.get("code"), f"{message}: {details}" if details else message
+# Re-exported: the Amazon clients and their tests know these as the Orders module's.
+__all__ = ["PARTNER", "AmazonOrdersClient", "read_sp_api_error"]
 
 
 class _SpApiModel(BaseModel):
@@ -244,7 +234,7 @@ TOKENS_PATH = "/tokens/2021-03-01/restrictedDataToken"
 RESTRICTED_ELEMENTS = ["buyerInfo", "shippingAddress"]
 
 
-class AmazonOrdersClient(PartnerApi):
+class AmazonOrdersClient(MarketplaceApi):
     """Async client for SP-API Orders v0 in one marketplace.
 
     Args:
@@ -269,15 +259,7 @@ class AmazonOrdersClient(PartnerApi):
         *,
         restricted_data: bool = True,
     ) -> None:
-        super().__init__(
-            base_url,
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_sp_api_error,
-            headers={"x-amz-access-token": access_token, "accept": "application/json"},
-        )
-        self.marketplace_id = marketplace_id
+        super().__init__(base_url, access_token, marketplace_id, http, timeout)
         self._restricted_data = restricted_data
         # Restricted Data Tokens by the (generic) path they open, with when to renew them.
         self._tokens: dict[str, tuple[str, float]] = {}

@@ -14,16 +14,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from crossdock.models.dispute import DisputeSnapshot, ProviderStatus
 from crossdock.money import Money
-from crossdock.partners.amazon import read_sp_api_error
+from crossdock.partners.amazon_api import PARTNER, SpApi
 from crossdock.partners.errors import PartnerRejected
-from crossdock.partners.http import PartnerApi
 from crossdock.policies.disputes import claim_reason
 
-PARTNER = "amazon"
 SELLER_WON = frozenset({"DENIED", "WITHDRAWN"})
 
 
@@ -58,29 +54,11 @@ def claim_snapshot(body: dict[str, Any]) -> DisputeSnapshot:
         raise ValueError(f"A-to-z claim has no {missing.args[0]!r}") from None
 
 
-class AmazonClaimsClient(PartnerApi):
-    """Read A-to-z claims and answer them once.
+class AmazonClaimsClient(SpApi):
+    """Read A-to-z claims and answer them once."""
 
-    Args:
-        base_url: Amazon root, e.g. "http://127.0.0.1:8700/amazon".
-        access_token: The LWA access token (sent as `x-amz-access-token`).
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(
-            f"{base_url.rstrip('/')}/atoz/v0/claims",
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_sp_api_error,
-            headers={"x-amz-access-token": access_token},
-        )
+    root = "/atoz/v0/claims"
+    accept = None
 
     async def _payload(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         # The A-to-z API wraps every answer in {"payload": ...}.

@@ -15,15 +15,11 @@ Failures arrive as `crossdock.partners.errors` types, as for the Orders API.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from crossdock.partners.amazon import read_sp_api_error
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.amazon_api import MarketplaceApi
 
-PARTNER = "amazon"
 ACKNOWLEDGEMENT = "POST_ORDER_ACKNOWLEDGEMENT_DATA"
 XML = "text/xml; charset=UTF-8"
 DONE, FATAL, CANCELLED = "DONE", "FATAL", "CANCELLED"
@@ -48,6 +44,30 @@ class FeedResult(BaseModel):
     description: str
 
 
+def feed_envelope(message_type: str, merchant: str) -> tuple[ET.Element, ET.Element]:
+    """An AmazonEnvelope of one message of `message_type` from `merchant` (its
+    MerchantIdentifier): the envelope, and the message's `message_type` element to fill."""
+    envelope = ET.Element(
+        "AmazonEnvelope",
+        {
+            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
+            "xsi:noNamespaceSchemaLocation": "amzn-envelope.xsd",
+        },
+    )
+    header = ET.SubElement(envelope, "Header")
+    ET.SubElement(header, "DocumentVersion").text = "1.01"
+    ET.SubElement(header, "MerchantIdentifier").text = merchant
+    ET.SubElement(envelope, "MessageType").text = message_type
+    message = ET.SubElement(envelope, "Message")
+    ET.SubElement(message, "MessageID").text = "1"
+    return envelope, ET.SubElement(message, message_type)
+
+
+def feed_document(envelope: ET.Element) -> bytes:
+    """The feed document's bytes, with its XML declaration."""
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(envelope)
+
+
 def order_acknowledgement(
     order_id: str, reasons: dict[str, str], merchant: str = "CROSSDOCK"
 ) -> bytes:
@@ -61,27 +81,14 @@ def order_acknowledgement(
     """
     if not reasons:
         raise ValueError(f"an acknowledgement cancelling order {order_id} names its items")
-    envelope = ET.Element(
-        "AmazonEnvelope",
-        {
-            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
-            "xsi:noNamespaceSchemaLocation": "amzn-envelope.xsd",
-        },
-    )
-    header = ET.SubElement(envelope, "Header")
-    ET.SubElement(header, "DocumentVersion").text = "1.01"
-    ET.SubElement(header, "MerchantIdentifier").text = merchant
-    ET.SubElement(envelope, "MessageType").text = "OrderAcknowledgement"
-    message = ET.SubElement(envelope, "Message")
-    ET.SubElement(message, "MessageID").text = "1"
-    ack = ET.SubElement(message, "OrderAcknowledgement")
+    envelope, ack = feed_envelope("OrderAcknowledgement", merchant)
     ET.SubElement(ack, "AmazonOrderID").text = order_id
     ET.SubElement(ack, "StatusCode").text = "Failure"
     for item_id, reason in reasons.items():
         item = ET.SubElement(ack, "Item")
         ET.SubElement(item, "AmazonOrderItemCode").text = item_id
         ET.SubElement(item, "CancelReason").text = reason
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(envelope)
+    return feed_document(envelope)
 
 
 def read_processing_report(content: bytes) -> list[FeedResult]:
@@ -98,45 +105,19 @@ def read_processing_report(content: bytes) -> list[FeedResult]:
     ]
 
 
-class AmazonFeedsClient(PartnerConnection):
-    """Async client for SP-API Feeds v2021-06-30 in one marketplace.
+class AmazonFeedsClient(MarketplaceApi):
+    """Async client for SP-API Feeds v2021-06-30 in one marketplace (`marketplace_id`,
+    the marketplace feeds apply to)."""
 
-    Args:
-        base_url: API root, e.g. "http://127.0.0.1:8700/amazon".
-        access_token: The LWA access token sent as `x-amz-access-token`.
-        marketplace_id: The marketplace feeds apply to.
-        http: A shared `httpx.AsyncClient` (e.g. the Orders client's pool).
-        timeout: Seconds per request.
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        marketplace_id: str,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(base_url, http, timeout)
-        self._headers = {"x-amz-access-token": access_token, "accept": "application/json"}
-        self.marketplace_id = marketplace_id
-
-    async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return await send(
-            self._http, PARTNER, method, url, read_sp_api_error, timeout=self._timeout, **kwargs
-        )
-
-    async def _api(self, method: str, path: str, **kwargs: Any) -> Any:
-        url = f"{self._base}/feeds/2021-06-30{path}"
-        return (await self._call(method, url, headers=self._headers, **kwargs)).json()
+    root = "/feeds/2021-06-30"
 
     async def submit(self, feed_type: str, content: bytes, content_type: str = XML) -> str:
         """Upload `content` as a feed document and create the feed; returns the feedId."""
-        document = await self._api("POST", "/documents", json={"contentType": content_type})
-        await self._call(
+        document = await self._json("POST", "/documents", json={"contentType": content_type})
+        await self._document(
             "PUT", document["url"], content=content, headers={"Content-Type": content_type}
         )
-        created = await self._api(
+        created = await self._json(
             "POST",
             "/feeds",
             json={
@@ -150,12 +131,12 @@ class AmazonFeedsClient(PartnerConnection):
 
     async def get_feed(self, feed_id: str) -> AmazonFeed:
         """getFeed: the feed's processing status."""
-        return AmazonFeed.model_validate(await self._api("GET", f"/feeds/{feed_id}"))
+        return AmazonFeed.model_validate(await self._json("GET", f"/feeds/{feed_id}"))
 
     async def processing_report(self, feed: AmazonFeed) -> list[FeedResult]:
         """The Results of a processed feed's report (empty: every message succeeded)."""
         if feed.result_feed_document_id is None:
             return []
-        document = await self._api("GET", f"/documents/{feed.result_feed_document_id}")
-        content = (await self._call("GET", document["url"])).content
+        document = await self._json("GET", f"/documents/{feed.result_feed_document_id}")
+        content = (await self._document("GET", document["url"])).content
         return read_processing_report(content)

@@ -7,10 +7,10 @@ only those.
 The answer to the GET is HAL: `_links.actions` lists `{href, name}` per action allowed
 for this order now (`confirmDeliveryDetails`, `unexpectedProblem`, `legalDisclosure`,
 ...). Amazon sends its own order, shipping and delivery notices and refuses unsolicited
-messages, so a template with no action for an order is not sent at all. The
-Messaging model is not among `../shared/contracts/`; this follows Amazon's Messaging API
-v1 reference (paths, HAL shape, `{"text"}` bodies of at most 2000 characters,
-`{"errors": [{code, message, details}]}`).
+messages, so a template with no action for an order is not sent at all. Amazon's
+Messaging model is not among the contracts the contract tests check (docs/partners.md);
+this follows Amazon's Messaging API v1 reference (paths, HAL shape, `{"text"}` bodies of
+at most 2000 characters, `{"errors": [{code, message, details}]}`).
 
 Messaging takes no idempotency key; Crossdock sends `Idempotency-Key` anyway (the sandbox
 dedupes on it, Amazon ignores it) and the workflow sends each step once.
@@ -18,35 +18,16 @@ dedupes on it, Amazon ignores it) and the workflow sends each step once.
 
 from __future__ import annotations
 
-import httpx
-
-from crossdock.partners.amazon import PARTNER, read_sp_api_error
-from crossdock.partners.http import PartnerApi
+from crossdock.partners.amazon_api import MarketplaceApi
 
 MESSAGING_PATH = "/messaging/v1/orders"
 MAX_TEXT = 2000
 
 
-class AmazonMessagingClient(PartnerApi):
+class AmazonMessagingClient(MarketplaceApi):
     """Async client for SP-API Messaging v1 in one marketplace."""
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        marketplace_id: str,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(
-            base_url,
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_sp_api_error,
-            headers={"x-amz-access-token": access_token, "accept": "application/hal+json"},
-        )
-        self.marketplace_id = marketplace_id
+    accept = "application/hal+json"
 
     async def allowed_actions(self, order_id: str) -> list[str]:
         """getMessagingActionsForOrder: the names of the actions Amazon allows now."""

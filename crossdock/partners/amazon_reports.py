@@ -18,16 +18,13 @@ import csv
 import gzip
 import io
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict
 
-from crossdock.partners.amazon import read_sp_api_error
+from crossdock.partners.amazon_api import PARTNER, MarketplaceApi
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable
-from crossdock.partners.http import PartnerConnection, send
 
-PARTNER = "amazon"
 RETURNS_REPORT = "GET_FLAT_FILE_RETURNS_DATA_BY_RETURN_DATE"
 DONE, FATAL, CANCELLED = "DONE", "FATAL", "CANCELLED"
 
@@ -77,18 +74,16 @@ def read_returns_report(content: bytes) -> list[AmazonReturnRow]:
     return [AmazonReturnRow.from_cells(row) for row in reader if any(row.values())]
 
 
-class AmazonReportsClient(PartnerConnection):
-    """Async client for SP-API Reports v2021-06-30 in one marketplace.
+class AmazonReportsClient(MarketplaceApi):
+    """Async client for SP-API Reports v2021-06-30 in one marketplace (`marketplace_id`,
+    the marketplace reports cover).
 
     Args:
-        base_url: API root, e.g. "http://127.0.0.1:8700/amazon".
-        access_token: The LWA access token sent as `x-amz-access-token`.
-        marketplace_id: The marketplace reports cover.
-        http: A shared `httpx.AsyncClient` (e.g. the Orders client's pool).
-        timeout: Seconds per request.
         wait_seconds: Between two getReport calls while the report is processed.
         waits: getReport calls before giving up on this report.
     """
+
+    root = "/reports/2021-06-30"
 
     def __init__(
         self,
@@ -100,23 +95,12 @@ class AmazonReportsClient(PartnerConnection):
         wait_seconds: float = 1.0,
         waits: int = 15,
     ) -> None:
-        super().__init__(base_url, http, timeout)
-        self._headers = {"x-amz-access-token": access_token, "accept": "application/json"}
-        self.marketplace_id = marketplace_id
+        super().__init__(base_url, access_token, marketplace_id, http, timeout)
         self._wait_seconds, self._waits = wait_seconds, waits
-
-    async def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        return await send(
-            self._http, PARTNER, method, url, read_sp_api_error, timeout=self._timeout, **kwargs
-        )
-
-    async def _api(self, method: str, path: str, **kwargs: Any) -> Any:
-        url = f"{self._base}/reports/2021-06-30{path}"
-        return (await self._call(method, url, headers=self._headers, **kwargs)).json()
 
     async def return_requests(self, since: datetime) -> list[AmazonReturnRow]:
         """Every returned item of requests made at or after `since`, oldest first."""
-        created = await self._api(
+        created = await self._json(
             "POST",
             "/reports",
             json={
@@ -128,15 +112,15 @@ class AmazonReportsClient(PartnerConnection):
         document_id = await self._finished(str(created["reportId"]))
         if document_id is None:
             return []
-        document = await self._api("GET", f"/documents/{document_id}")
-        content = (await self._call("GET", document["url"])).content
+        document = await self._json("GET", f"/documents/{document_id}")
+        content = (await self._document("GET", document["url"])).content
         rows = read_returns_report(content)
         return sorted(rows, key=lambda row: row.requested_at)
 
     async def _finished(self, report_id: str) -> str | None:
         """Wait for the report to be DONE; its reportDocumentId (None: no data)."""
         for attempt in range(self._waits):
-            report = await self._api("GET", f"/reports/{report_id}")
+            report = await self._json("GET", f"/reports/{report_id}")
             status = report.get("processingStatus")
             if status == DONE:
                 return str(report["reportDocumentId"])

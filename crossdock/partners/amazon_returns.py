@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from pydantic import BaseModel, ConfigDict
 
 from crossdock.money import Money
+from crossdock.partners.amazon_feeds import feed_document, feed_envelope
 
 PAYMENT_ADJUSTMENT = "POST_PAYMENT_ADJUSTMENT_DATA"
 
@@ -40,20 +41,7 @@ def payment_adjustment(
     """An OrderAdjustment feed refunding `items` of `order_id` once (`adjustment_id`)."""
     if not items:
         raise ValueError(f"an adjustment of order {order_id} names its items")
-    envelope = ET.Element(
-        "AmazonEnvelope",
-        {
-            "xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
-            "xsi:noNamespaceSchemaLocation": "amzn-envelope.xsd",
-        },
-    )
-    header = ET.SubElement(envelope, "Header")
-    ET.SubElement(header, "DocumentVersion").text = "1.01"
-    ET.SubElement(header, "MerchantIdentifier").text = merchant
-    ET.SubElement(envelope, "MessageType").text = "OrderAdjustment"
-    message = ET.SubElement(envelope, "Message")
-    ET.SubElement(message, "MessageID").text = "1"
-    adjustment = ET.SubElement(message, "OrderAdjustment")
+    envelope, adjustment = feed_envelope("OrderAdjustment", merchant)
     ET.SubElement(adjustment, "AmazonOrderID").text = order_id
     ET.SubElement(adjustment, "MerchantAdjustmentID").text = adjustment_id
     for item in items:
@@ -68,4 +56,4 @@ def payment_adjustment(
             ET.SubElement(component, "Type").text = kind
             amount = ET.SubElement(component, "Amount", {"currency": money.currency})
             amount.text = money.to_decimal_string()
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(envelope)
+    return feed_document(envelope)

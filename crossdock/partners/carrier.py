@@ -40,7 +40,7 @@ from crossdock.partners.carrier_objects import (
 )
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable
 from crossdock.partners.evidence_pdf import text_pdf
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 
 __all__ = [
     "AddressVerification",
@@ -185,7 +185,7 @@ def cheapest_rate(rates: list[Rate], currency: str) -> Rate:
     return min(comparable, key=lambda rate: rate.money.amount)
 
 
-class CarrierClient(PartnerConnection):
+class CarrierClient(PartnerApi):
     """Async client for an EasyPost-compatible carrier API (the sandbox or EasyPost).
 
     Args:
@@ -209,30 +209,26 @@ class CarrierClient(PartnerConnection):
         *,
         insure_labels: bool = False,
     ) -> None:
-        super().__init__(base_url, http, timeout)
-        self._auth = httpx.BasicAuth(api_key, "")
+        super().__init__(
+            base_url,
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_easypost_error,
+            # The key as the HTTP Basic username with an empty password.
+            headers={"Authorization": f"Basic {base64.b64encode(f'{api_key}:'.encode()).decode()}"},
+        )
         self._insure_labels = insure_labels
 
-    async def _call(
+    async def _easypost(
         self,
         method: str,
         path: str,
         body: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-        response = await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
-            read_easypost_error,
-            json=body,
-            headers=headers,
-            auth=self._auth,
-            timeout=self._timeout,
-        )
-        result: dict[str, Any] = response.json()
+        """An EasyPost call: the body as JSON, the answer's JSON object."""
+        result: dict[str, Any] = await self._json(method, path, idempotency_key, json=body)
         return result
 
     async def buy_label(self, request: LabelRequest, idempotency_key: str) -> Label:
@@ -244,14 +240,14 @@ class CarrierClient(PartnerConnection):
         Raises:
             PartnerRejected: invalid address, customs data or parcel (EasyPost's code).
         """
-        created = await self._call(
+        created = await self._easypost(
             "POST", "/v2/shipments", shipment_body(request), f"{idempotency_key}:create"
         )
         shipment = Shipment.model_validate(created)
         rate = cheapest_rate(shipment.rates, request.currency)
         try:
             bought = Shipment.model_validate(
-                await self._call(
+                await self._easypost(
                     "POST",
                     f"/v2/shipments/{shipment.id}/buy",
                     {"rate": {"id": rate.id}},
@@ -275,7 +271,7 @@ class CarrierClient(PartnerConnection):
         if bought.insurance is not None:
             return
         value = sum((item.line_total for item in request.items), Money.zero("USD"))
-        await self._call(
+        await self._easypost(
             "POST",
             f"/v2/shipments/{bought.id}/insure",
             {"amount": value.to_decimal_string()},
@@ -284,7 +280,7 @@ class CarrierClient(PartnerConnection):
 
     async def retrieve_shipment(self, shipment_id: str) -> Shipment:
         """The shipment as the carrier sees it now (with its tracker once bought)."""
-        return Shipment.model_validate(await self._call("GET", f"/v2/shipments/{shipment_id}"))
+        return Shipment.model_validate(await self._easypost("GET", f"/v2/shipments/{shipment_id}"))
 
     async def refund_label(self, shipment_id: str, idempotency_key: str) -> Shipment:
         """Void an unused label; the shipment comes back with `refund_status` "submitted".
@@ -294,7 +290,7 @@ class CarrierClient(PartnerConnection):
         """
         path = f"/v2/shipments/{shipment_id}/refund"
         try:
-            return Shipment.model_validate(await self._call("POST", path, {}, idempotency_key))
+            return Shipment.model_validate(await self._easypost("POST", path, {}, idempotency_key))
         except PartnerRejected as exc:
             if exc.code != "SHIPMENT.REFUND.UNAVAILABLE":
                 raise
@@ -314,7 +310,7 @@ class CarrierClient(PartnerConnection):
             PartnerUnavailable: the answer has no delivery verification.
         """
         body = {"address": _address(address), "verify": True}
-        found = CarrierAddress.model_validate(await self._call("POST", "/v2/addresses", body))
+        found = CarrierAddress.model_validate(await self._easypost("POST", "/v2/addresses", body))
         delivery = found.verifications.get("delivery")
         if delivery is None:
             raise PartnerUnavailable(
@@ -366,12 +362,14 @@ class CarrierClient(PartnerConnection):
         }
         if kind is not ClaimKind.LOSS:
             body["supporting_documentation_attachments"] = [evidence]
-        return Claim.model_validate(await self._call("POST", "/v2/claims", body, idempotency_key))
+        return Claim.model_validate(
+            await self._easypost("POST", "/v2/claims", body, idempotency_key)
+        )
 
     async def retrieve_claim(self, claim_id: str) -> Claim:
         """A claim as the carrier sees it now."""
-        return Claim.model_validate(await self._call("GET", f"/v2/claims/{claim_id}"))
+        return Claim.model_validate(await self._easypost("GET", f"/v2/claims/{claim_id}"))
 
     async def retrieve_tracker(self, tracker_id: str) -> Tracker:
         """A tracker with its full tracking history."""
-        return Tracker.model_validate(await self._call("GET", f"/v2/trackers/{tracker_id}"))
+        return Tracker.model_validate(await self._easypost("GET", f"/v2/trackers/{tracker_id}"))

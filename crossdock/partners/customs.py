@@ -18,25 +18,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.order import Incoterm, LineItem, Order
 from crossdock.money import Money
-from crossdock.partners.http import PartnerApi
+from crossdock.partners.http import ServiceApi
 
 PARTNER = "customs"
-
-
-def read_customs_error(body: Any) -> tuple[str | None, str | None]:
-    """(code, "field: message") of {"error": {code, message, field}}."""
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return None, None
-    message, field = error.get("message"), error.get("field")
-    return error.get("code"), f"{field}: {message}" if field else message
 
 
 Transport = Literal["courier", "postal"]
@@ -216,15 +207,14 @@ class Declaration(BaseModel):
         return rules_label(self.rules_version, self.destination_country, self.rule_in_force_from)
 
 
-class CustomsClient(PartnerApi):
+class CustomsClient(ServiceApi):
     """Async client for the customs service.
 
     Args:
-        base_url: Service root, e.g. "http://127.0.0.1:8700/customs".
-        http: A shared `httpx.AsyncClient`; one is created (and owned) when omitted.
-        timeout: Seconds per request.
         api_key: Sent as a Bearer token when given (the sandbox does not require one).
     """
+
+    service = PARTNER
 
     def __init__(
         self,
@@ -234,14 +224,8 @@ class CustomsClient(PartnerApi):
         *,
         api_key: str | None = None,
     ) -> None:
-        super().__init__(
-            base_url,
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_customs_error,
-            headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
-        )
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        super().__init__(base_url, http, timeout, headers=headers)
 
     async def landed_cost(self, request: LandedCostRequest) -> LandedCostQuote:
         """Duties and taxes for a consignment (no side effect)."""

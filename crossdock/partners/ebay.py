@@ -13,32 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.order import Address, Buyer
 from crossdock.money import Money
-from crossdock.partners.http import PartnerApi
+from crossdock.partners.ebay_api import PARTNER, SELL_FULFILLMENT, EbayApi, read_ebay_error
 
-PARTNER = "ebay"
-
-
-def read_ebay_error(body: Any) -> tuple[str | None, str | None]:
-    """(errorId, message) of an eBay error: the Sell APIs' {"errors": [...]} or the
-    Post-Order API's {"errorMessage": {"error": [...]}}, each item {errorId, message,
-    longMessage}."""
-    if not isinstance(body, dict):
-        return None, None
-    errors = body.get("errors")
-    container = body.get("errorMessage")
-    if not errors and isinstance(container, dict):
-        errors = container.get("error")
-    if not errors or not isinstance(errors, list) or not isinstance(errors[0], dict):
-        return None, None
-    first = errors[0]
-    code = first.get("errorId")
-    message = first.get("longMessage") or first.get("message")
-    return (None if code is None else str(code)), message
+# Re-exported: the eBay clients and their tests know these as the Fulfillment module's.
+__all__ = ["PARTNER", "EbayFulfillmentClient", "read_ebay_error"]
 
 
 class _EbayModel(BaseModel):
@@ -278,7 +260,7 @@ def _next_offset(body: dict[str, Any], offset: int, returned: int) -> int | None
     return int(found[0]) if found and found[0].isdigit() else offset + returned
 
 
-class EbayFulfillmentClient(PartnerApi):
+class EbayFulfillmentClient(EbayApi):
     """Async client for the eBay Sell Fulfillment API v1.
 
     Args:
@@ -288,21 +270,7 @@ class EbayFulfillmentClient(PartnerApi):
         timeout: Seconds per request.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(
-            f"{base_url.rstrip('/')}/sell/fulfillment/v1",
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_ebay_error,
-            headers={"Authorization": f"Bearer {access_token}"},
-        )
+    root = SELL_FULFILLMENT
 
     async def get_orders(
         self, created_after: datetime, offset: int = 0, limit: int = 50

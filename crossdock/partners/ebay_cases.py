@@ -19,9 +19,9 @@ import httpx
 
 from crossdock.models.dispute import DisputeSnapshot, ProviderStatus
 from crossdock.partners.amounts import exact_json, partner_money
-from crossdock.partners.ebay import EbayFulfillmentClient, read_ebay_error
+from crossdock.partners.ebay import EbayFulfillmentClient
+from crossdock.partners.ebay_api import ACCEPT_JSON, PostOrderApi
 from crossdock.partners.errors import PartnerRejected
-from crossdock.partners.http import PartnerApi
 from crossdock.policies.disputes import claim_reason
 
 PARTNER = "ebay"
@@ -85,7 +85,7 @@ def case_snapshot(body: dict[str, Any], order_id: str | None = None) -> DisputeS
         raise ValueError(f"eBay case has no {missing.args[0]!r}") from None
 
 
-class EbayCasesClient(PartnerApi):
+class EbayCasesClient(PostOrderApi):
     """Read eBay cases and answer them once.
 
     Args:
@@ -95,6 +95,9 @@ class EbayCasesClient(PartnerApi):
             default one on `base_url` with the same token and pool.
     """
 
+    root = "/post-order/v2/casemanagement"
+    extra_headers = ACCEPT_JSON
+
     def __init__(
         self,
         base_url: str,
@@ -103,14 +106,7 @@ class EbayCasesClient(PartnerApi):
         timeout: float = 10.0,
         orders: EbayFulfillmentClient | None = None,
     ) -> None:
-        super().__init__(
-            f"{base_url.rstrip('/')}/post-order/v2/casemanagement",
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_ebay_error,
-            headers={"Authorization": f"IAF {access_token}", "Accept": "application/json"},
-        )
+        super().__init__(base_url, access_token, http, timeout)
         self._orders = orders or EbayFulfillmentClient(base_url, access_token, self.http, timeout)
         self._order_of_line: dict[tuple[str, str], str] = {}
 

@@ -20,10 +20,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
-from crossdock.partners.ebay import PARTNER, read_ebay_error
-from crossdock.partners.http import PartnerApi
+from crossdock.partners.ebay_api import EbayApi
 
 SEND_PATH = "/commerce/message/v1/send_message"
 CONVERSATIONS_PATH = "/commerce/message/v1/conversation"
@@ -33,24 +30,8 @@ PAGE = 50
 MEMBERS = "FROM_MEMBERS"
 
 
-class EbayMessagesClient(PartnerApi):
+class EbayMessagesClient(EbayApi):
     """Async client for eBay's Message API."""
-
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(
-            base_url,
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_ebay_error,
-            headers={"Authorization": f"Bearer {access_token}"},
-        )
 
     async def send(
         self,

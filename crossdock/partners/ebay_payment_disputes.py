@@ -18,8 +18,7 @@ import httpx
 from crossdock.models.dispute import DisputeReason, DisputeSnapshot, ProviderStatus
 from crossdock.models.order import Address
 from crossdock.money import Money
-from crossdock.partners.ebay import PARTNER, read_ebay_error
-from crossdock.partners.http import PartnerApi
+from crossdock.partners.ebay_api import SELL_FULFILLMENT, EbayApi
 
 REASONS = {
     "ITEM_NOT_RECEIVED": DisputeReason.PRODUCT_NOT_RECEIVED,
@@ -79,7 +78,7 @@ def _return_address(address: Address) -> dict[str, str]:
     }
 
 
-class EbayPaymentDisputesClient(PartnerApi):
+class EbayPaymentDisputesClient(EbayApi):
     """Read, contest and accept eBay payment disputes.
 
     Args:
@@ -90,6 +89,8 @@ class EbayPaymentDisputesClient(PartnerApi):
         return_address: Where buyers return items (eBay requires it to contest SNAD).
     """
 
+    root = SELL_FULFILLMENT
+
     def __init__(
         self,
         base_url: str,
@@ -98,14 +99,7 @@ class EbayPaymentDisputesClient(PartnerApi):
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(
-            f"{base_url.rstrip('/')}/sell/fulfillment/v1",
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_ebay_error,
-            headers={"Authorization": f"Bearer {access_token}"},
-        )
+        super().__init__(base_url, access_token, http, timeout)
         self._return_address = _return_address(return_address)
 
     async def _get(self, dispute_id: str) -> dict[str, Any]:

@@ -21,8 +21,7 @@ from typing import Annotated, Any
 import httpx
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from crossdock.partners.ebay import read_ebay_error
-from crossdock.partners.http import PartnerApi
+from crossdock.partners.ebay_api import ACCEPT_JSON, PostOrderApi
 
 PARTNER = "ebay"
 # The buyer's request waits for the seller in this status (CancelStatusEnum).
@@ -75,7 +74,7 @@ def _date(moment: datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
-class EbayPostOrderClient(PartnerApi):
+class EbayPostOrderClient(PostOrderApi):
     """Async client for eBay Post-Order v2 cancellations.
 
     Args:
@@ -87,6 +86,9 @@ class EbayPostOrderClient(PartnerApi):
         marketplace_id: Sent as X-EBAY-C-MARKETPLACE-ID when given (e.g. "EBAY_DE").
     """
 
+    root = "/post-order/v2/cancellation"
+    extra_headers = ACCEPT_JSON
+
     def __init__(
         self,
         base_url: str,
@@ -95,14 +97,7 @@ class EbayPostOrderClient(PartnerApi):
         timeout: float = 10.0,
         marketplace_id: str | None = None,
     ) -> None:
-        super().__init__(
-            f"{base_url.rstrip('/')}/post-order/v2/cancellation",
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_ebay_error,
-            headers={"Authorization": f"IAF {access_token}", "Accept": "application/json"},
-        )
+        super().__init__(base_url, access_token, http, timeout)
         if marketplace_id:
             self._headers["X-EBAY-C-MARKETPLACE-ID"] = marketplace_id
 

@@ -13,12 +13,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.money import Money
-from crossdock.partners.ebay import read_ebay_error
-from crossdock.partners.http import PartnerApi
+from crossdock.partners.ebay_api import SELL_FULFILLMENT, EbayApi, PostOrderApi
 
 PARTNER = "ebay"
 COMMENT_LIMIT = 100
@@ -39,7 +37,7 @@ def _amount(money: Money) -> dict[str, str]:
     return {"value": money.to_decimal_string(), "currency": money.currency}
 
 
-class EbayRefundsClient(PartnerApi):
+class EbayRefundsClient(EbayApi):
     """issueRefund and the refund's status, on the Fulfillment API.
 
     Args:
@@ -49,21 +47,7 @@ class EbayRefundsClient(PartnerApi):
         timeout: Seconds per request.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(
-            f"{base_url.rstrip('/')}/sell/fulfillment/v1",
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_ebay_error,
-            headers={"Authorization": f"Bearer {access_token}"},
-        )
+    root = SELL_FULFILLMENT
 
     async def issue_refund(
         self,
@@ -135,7 +119,7 @@ class EbayReturnRequest(BaseModel):
         )
 
 
-class EbayReturnRequestsClient(PartnerApi):
+class EbayReturnRequestsClient(PostOrderApi):
     """Post-Order v2 return search (`Authorization: IAF <token>`).
 
     Args:
@@ -145,21 +129,7 @@ class EbayReturnRequestsClient(PartnerApi):
         timeout: Seconds per request.
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        access_token: str,
-        http: httpx.AsyncClient | None = None,
-        timeout: float = 10.0,
-    ) -> None:
-        super().__init__(
-            f"{base_url.rstrip('/')}/post-order/v2/return",
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_ebay_error,
-            headers={"Authorization": f"IAF {access_token}"},
-        )
+    root = "/post-order/v2/return"
 
     async def search(self, created_after: datetime, offset: int = 0) -> list[EbayReturnRequest]:
         """Every return request created at or after `created_after`, oldest first."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -180,3 +180,44 @@ class PartnerApi(PartnerConnection):
     ) -> Any:
         """`_call`, answering the response's JSON body."""
         return (await self._call(method, path, idempotency_key, **kwargs)).json()
+
+
+def read_field_error(body: Any) -> tuple[str | None, str | None]:
+    """(code, "field: message") of {"error": {code, message, field}}, the error body of
+    the seller's own services (customs broker, warehouse, suppliers' RMA desk)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None, None
+    message, field = error.get("message"), error.get("field")
+    return error.get("code"), f"{field}: {message}" if field else message
+
+
+class ServiceApi(PartnerApi):
+    """A client of one of the seller's own services, named `service`, whose errors come
+    as {"error": {code, message, field}}.
+
+    Args:
+        base_url: Service root, e.g. "http://127.0.0.1:8700/warehouse".
+        http: A shared `httpx.AsyncClient`; one is created (and owned) when omitted.
+        timeout: Seconds per request.
+        headers: Sent with every request (e.g. an API key).
+    """
+
+    service: ClassVar[str]
+
+    def __init__(
+        self,
+        base_url: str,
+        http: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(
+            base_url,
+            http,
+            timeout,
+            partner=self.service,
+            read_error=read_field_error,
+            headers=headers or {},
+        )

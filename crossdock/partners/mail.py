@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 
 __all__ = ["MailClient", "read_sendgrid_error"]
 
@@ -34,7 +34,7 @@ def read_sendgrid_error(body: Any) -> tuple[str | None, str | None]:
     return None, "; ".join(str(part) for part in parts) or None
 
 
-class MailClient(PartnerConnection):
+class MailClient(PartnerApi):
     """Async client for a SendGrid-compatible mail API (the sandbox or SendGrid).
 
     Args:
@@ -57,8 +57,14 @@ class MailClient(PartnerConnection):
         sender: str = "orders@crossdock.example",
         sender_name: str = "Crossdock",
     ) -> None:
-        super().__init__(base_url, http, timeout)
-        self._api_key = api_key
+        super().__init__(
+            base_url,
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_sendgrid_error,
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
         self._sender = {"email": sender, "name": sender_name}
 
     async def send(
@@ -90,16 +96,4 @@ class MailClient(PartnerConnection):
         }
         if tags:
             body["custom_args"] = dict(tags)
-        await send(
-            self._http,
-            PARTNER,
-            "POST",
-            f"{self._base}/v3/mail/send",
-            read_sendgrid_error,
-            json=body,
-            headers={
-                "Authorization": f"Bearer {self._api_key}",
-                "Idempotency-Key": idempotency_key,
-            },
-            timeout=self._timeout,
-        )
+        await self._call("POST", "/v3/mail/send", idempotency_key, json=body)

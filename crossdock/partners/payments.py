@@ -16,7 +16,7 @@ import httpx
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from crossdock.money import Money
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 
 PARTNER = "stripe"
 
@@ -104,7 +104,7 @@ def read_stripe_error(body: Any) -> tuple[str | None, str | None]:
     return code, message
 
 
-class PaymentsClient(PartnerConnection):
+class PaymentsClient(PartnerApi):
     """Async client for a Stripe-compatible payments API (the sandbox or Stripe).
 
     Args:
@@ -122,30 +122,24 @@ class PaymentsClient(PartnerConnection):
         http: httpx.AsyncClient | None = None,
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(base_url, http, timeout)
-        self._headers = {"Authorization": f"Bearer {api_key}"}
+        super().__init__(
+            base_url,
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_stripe_error,
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
 
-    async def _call(
+    async def _form(
         self,
         method: str,
         path: str,
         form: dict[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        headers = dict(self._headers)
-        if idempotency_key is not None:
-            headers["Idempotency-Key"] = idempotency_key
-        response = await send(
-            self._http,
-            PARTNER,
-            method,
-            f"{self._base}{path}",
-            read_stripe_error,
-            data=form,
-            headers=headers,
-            timeout=self._timeout,
-        )
-        body: dict[str, Any] = response.json()
+        """A Stripe call: the parameters form-encoded, the answer's JSON object."""
+        body: dict[str, Any] = await self._json(method, path, idempotency_key, data=form)
         return body
 
     async def authorize(
@@ -174,7 +168,7 @@ class PaymentsClient(PartnerConnection):
             "metadata[order]": reference,
             "description": f"Order {reference}",
         }
-        body = await self._call("POST", "/v1/payment_intents", form, idempotency_key)
+        body = await self._form("POST", "/v1/payment_intents", form, idempotency_key)
         return PaymentIntent.model_validate(body)
 
     async def capture(
@@ -188,7 +182,7 @@ class PaymentsClient(PartnerConnection):
                 (code "amount_too_large").
         """
         form = {"amount_to_capture": str(amount.amount)} if amount is not None else {}
-        body = await self._call(
+        body = await self._form(
             "POST", f"/v1/payment_intents/{intent_id}/capture", form, idempotency_key
         )
         return PaymentIntent.model_validate(body)
@@ -206,7 +200,7 @@ class PaymentsClient(PartnerConnection):
                 "payment_intent_unexpected_state").
         """
         form = {"cancellation_reason": reason}
-        body = await self._call(
+        body = await self._form(
             "POST", f"/v1/payment_intents/{intent_id}/cancel", form, idempotency_key
         )
         return PaymentIntent.model_validate(body)
@@ -222,14 +216,14 @@ class PaymentsClient(PartnerConnection):
                 nothing left (code "charge_already_refunded") or nothing captured.
         """
         form = {"payment_intent": intent_id, "amount": str(amount.amount)}
-        body = await self._call("POST", "/v1/refunds", form, idempotency_key)
+        body = await self._form("POST", "/v1/refunds", form, idempotency_key)
         return Refund.model_validate(body)
 
     async def retrieve_refund(self, refund_id: str) -> Refund:
         """A refund as the provider sees it now (a pending one may since have failed)."""
-        return Refund.model_validate(await self._call("GET", f"/v1/refunds/{refund_id}"))
+        return Refund.model_validate(await self._form("GET", f"/v1/refunds/{refund_id}"))
 
     async def retrieve(self, intent_id: str) -> PaymentIntent:
         """The intent as the provider sees it now."""
-        body = await self._call("GET", f"/v1/payment_intents/{intent_id}")
+        body = await self._form("GET", f"/v1/payment_intents/{intent_id}")
         return PaymentIntent.model_validate(body)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from crossdock.models.order import Order
 from crossdock.partners.errors import PartnerRejected, PartnerUnavailable
-from crossdock.partners.http import PartnerConnection, send
+from crossdock.partners.http import PartnerApi
 
 PARTNER = "storefront"
 
@@ -37,7 +37,7 @@ def read_storefront_error(body: Any) -> tuple[str | None, str | None]:
     return error.get("code"), error.get("message")
 
 
-class StorefrontClient(PartnerConnection):
+class StorefrontClient(PartnerApi):
     """Async client for the storefront's order API.
 
     Args:
@@ -49,7 +49,14 @@ class StorefrontClient(PartnerConnection):
     def __init__(
         self, base_url: str, http: httpx.AsyncClient | None = None, timeout: float = 10.0
     ) -> None:
-        super().__init__(base_url, http, timeout)
+        super().__init__(
+            base_url,
+            http,
+            timeout,
+            partner=PARTNER,
+            read_error=read_storefront_error,
+            headers={},
+        )
 
     async def retrieve_order(self, order_id: str) -> StorefrontOrder | None:
         """The shop's record of `order_id`, or None when the shop has no such order.
@@ -60,14 +67,7 @@ class StorefrontClient(PartnerConnection):
             PartnerRejected: the shop refused the request.
         """
         try:
-            response = await send(
-                self._http,
-                PARTNER,
-                "GET",
-                f"{self._base}/orders/{order_id}",
-                read_storefront_error,
-                timeout=self._timeout,
-            )
+            response = await self._call("GET", f"/orders/{order_id}")
         except PartnerRejected as err:
             if err.status == 404:
                 return None

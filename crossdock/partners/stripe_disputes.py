@@ -123,7 +123,7 @@ class StripeDisputesClient(PaymentsClient):
 
     async def retrieve_dispute(self, dispute_id: str) -> DisputeSnapshot:
         """The dispute as the provider sees it now."""
-        return dispute_snapshot(await self._call("GET", f"/v1/disputes/{dispute_id}"))
+        return dispute_snapshot(await self._form("GET", f"/v1/disputes/{dispute_id}"))
 
     async def submit_evidence(
         self, dispute_id: str, evidence: dict[str, str], idempotency_key: str
@@ -140,12 +140,12 @@ class StripeDisputesClient(PaymentsClient):
         files = await self._as_files(evidence, idempotency_key)
         form = {f"evidence[{name}]": value for name, value in sorted(files.items())}
         form["submit"] = "true"
-        body = await self._call("POST", f"/v1/disputes/{dispute_id}", form, idempotency_key)
+        body = await self._form("POST", f"/v1/disputes/{dispute_id}", form, idempotency_key)
         return dispute_snapshot(body)
 
     async def close_dispute(self, dispute_id: str, idempotency_key: str) -> DisputeSnapshot:
         """Accept the dispute: Stripe closes it as lost and keeps the funds withdrawn."""
-        body = await self._call("POST", f"/v1/disputes/{dispute_id}/close", {}, idempotency_key)
+        body = await self._form("POST", f"/v1/disputes/{dispute_id}/close", {}, idempotency_key)
         return dispute_snapshot(body)
 
     async def order_of_payment(self, intent_id: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.suppliers import (
@@ -22,8 +21,7 @@ from crossdock.models.suppliers import (
     SupplierRmaStatus,
 )
 from crossdock.money import Money
-from crossdock.partners.http import PartnerApi
-from crossdock.partners.warehouse import read_warehouse_error
+from crossdock.partners.http import ServiceApi
 
 PARTNER = "suppliers"
 
@@ -73,27 +71,10 @@ class Rma(BaseModel):
         )
 
 
-class SuppliersClient(PartnerApi):
-    """Async client for the suppliers' RMA desk.
+class SuppliersClient(ServiceApi):
+    """Async client for the suppliers' RMA desk."""
 
-    Args:
-        base_url: Service root, e.g. "http://127.0.0.1:8700/suppliers".
-        http: A shared `httpx.AsyncClient`; one is created (and owned) when omitted.
-        timeout: Seconds per request.
-    """
-
-    def __init__(
-        self, base_url: str, http: httpx.AsyncClient | None = None, timeout: float = 10.0
-    ) -> None:
-        super().__init__(
-            base_url,
-            http,
-            timeout,
-            partner=PARTNER,
-            # Same {"error": {code, message, field}} body as the warehouse.
-            read_error=read_warehouse_error,
-            headers={},
-        )
+    service = PARTNER
 
     async def request_rma(self, request: SupplierRmaInput) -> Rma:
         """Request an RMA from `request.supplier_id`; the same key replays its answer."""

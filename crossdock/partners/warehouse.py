@@ -10,24 +10,13 @@ field) and 400 (a line that cannot ship, a reused key) are `PartnerRejected`, 42
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.models.stock import ReservedLine, StockLine
-from crossdock.partners.http import PartnerApi
+from crossdock.partners.http import ServiceApi
 
 PARTNER = "warehouse"
-
-
-def read_warehouse_error(body: Any) -> tuple[str | None, str | None]:
-    """(code, "field: message") of {"error": {code, message, field}}."""
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return None, None
-    message, field = error.get("message"), error.get("field")
-    return error.get("code"), f"{field}: {message}" if field else message
 
 
 class Package(BaseModel):
@@ -59,26 +48,10 @@ class StockLevel(BaseModel):
     next_restock_at: datetime | None = None
 
 
-class WarehouseClient(PartnerApi):
-    """Async client for the warehouse.
+class WarehouseClient(ServiceApi):
+    """Async client for the warehouse."""
 
-    Args:
-        base_url: Service root, e.g. "http://127.0.0.1:8700/warehouse".
-        http: A shared `httpx.AsyncClient`; one is created (and owned) when omitted.
-        timeout: Seconds per request.
-    """
-
-    def __init__(
-        self, base_url: str, http: httpx.AsyncClient | None = None, timeout: float = 10.0
-    ) -> None:
-        super().__init__(
-            base_url,
-            http,
-            timeout,
-            partner=PARTNER,
-            read_error=read_warehouse_error,
-            headers={},
-        )
+    service = PARTNER
 
     async def reserve(
         self, reference: str, lines: list[StockLine], idempotency_key: str

@@ -1,7 +1,7 @@
 """Order policies: pure, deterministic decisions over data tables read at import time.
 
-Workflow code may call them directly (architecture §4: pure, fast decisions run in workflow
-code); their tables live in `crossdock/data/`, one concern per module:
+Workflow code may call them directly (docs/architecture.md §4: pure, fast decisions run
+in workflow code); their tables live in `crossdock/data/`, one concern per module:
 
 - `hs`: HS code plausibility.
 - `restricted`: prohibited and restricted goods per destination.

@@ -154,15 +154,10 @@ def assess(
     """
     rule = policy.reasons[request.reason]
     invalid = _line_problems(order, request)
-    problems = list(invalid)
-    window_ends = None
-    if delivered_at is not None:
-        window_ends = delivered_at + policy.window(order, request.reason)
-        if now > window_ends:
-            problems.append(
-                f"the {request.reason} window ended {window_ends.isoformat(timespec='minutes')} "
-                f"({policy.window(order, request.reason).days} days from delivery)"
-            )
+    window_ends = (
+        delivered_at + policy.window(order, request.reason) if delivered_at is not None else None
+    )
+    problems = [*invalid, *_late(order, request, window_ends, now, policy)]
     if not rule.defect:
         problems += _not_returnable(order, request, policy)
     estimate = (
@@ -171,9 +166,6 @@ def assess(
         else refund_amount(order, request, _full(request), paid, policy)
     )
     finance = policy.amount(policy.finance_threshold, order.currency)
-    auto = policy.amount(policy.auto_approve_up_to, order.currency)
-    cheap = policy.amount(policy.returnless_up_to, order.currency)
-    goods = _goods(order, request, _full(request))
     return Eligibility(
         eligible=not problems,
         problems=problems,
@@ -183,16 +175,45 @@ def assess(
         return_shipping_paid_by=rule.return_shipping_paid_by,
         restocking_fee_percent=policy.restocking_percent(order, request.reason),
         estimate=estimate,
-        auto_approve=not problems
-        and not rule.always_review
-        and auto is not None
-        and estimate.amount <= auto.amount,
+        auto_approve=not problems and _auto_approvable(rule, estimate, policy),
         # A currency without a threshold always needs finance: never guess a conversion.
         needs_finance=finance is None or estimate.amount >= finance.amount,
         finance_threshold=finance,
-        suggest_returnless=not rule.ship_back
-        or (rule.defect and cheap is not None and goods.amount <= cheap.amount),
+        suggest_returnless=_returnless(order, request, rule, policy),
     )
+
+
+def _auto_approvable(rule: ReasonRule, estimate: Money, policy: ReturnsPolicy) -> bool:
+    """The reason needs no review and the refund is within the auto-approval limit."""
+    auto = policy.amount(policy.auto_approve_up_to, estimate.currency)
+    return not rule.always_review and auto is not None and estimate.amount <= auto.amount
+
+
+def _returnless(
+    order: Order, request: ReturnRequest, rule: ReasonRule, policy: ReturnsPolicy
+) -> bool:
+    """No ship-back for the reason, or defective goods worth less than the return trip."""
+    cheap = policy.amount(policy.returnless_up_to, order.currency)
+    goods = _goods(order, request, _full(request))
+    return not rule.ship_back or (
+        rule.defect and cheap is not None and goods.amount <= cheap.amount
+    )
+
+
+def _late(
+    order: Order,
+    request: ReturnRequest,
+    window_ends: datetime | None,
+    now: datetime,
+    policy: ReturnsPolicy,
+) -> list[str]:
+    """The problem of a request past its window; none before delivery (no window yet)."""
+    if window_ends is None or now <= window_ends:
+        return []
+    return [
+        f"the {request.reason} window ended {window_ends.isoformat(timespec='minutes')} "
+        f"({policy.window(order, request.reason).days} days from delivery)"
+    ]
 
 
 class RefundBreakdown(BaseModel):

@@ -99,6 +99,24 @@ def _risk_check(risk: RiskAssessment) -> tuple[CheckResult, list[_Reason]]:
     return check, reasons if risk.needs_review else []
 
 
+def _results(
+    order: Order,
+    address: AddressVerdict | None,
+    hs: Sequence[HsFinding],
+    goods: Sequence[RestrictedGoodsHit],
+    screening: ScreeningResult,
+    risk: RiskAssessment,
+) -> list[tuple[CheckResult, list[_Reason]]]:
+    """Each check's result for the timeline, with the reasons it gives to refuse or review."""
+    return [
+        *([_address_check(address)] if address is not None else []),
+        _hs_check(hs, len(order.items)),
+        _goods_check(goods, order.ship_to.country),
+        _screening_check(screening),
+        _risk_check(risk),
+    ]
+
+
 def assess_order(
     order: Order,
     *,
@@ -135,13 +153,7 @@ def assess_order(
         restricted=goods,
     )
     risk = assess_risk(order, context)
-    results = [
-        *([_address_check(address)] if address is not None else []),
-        _hs_check(hs, len(order.items)),
-        _goods_check(goods, order.ship_to.country),
-        _screening_check(screening),
-        _risk_check(risk),
-    ]
+    results = _results(order, address, hs, goods, screening, risk)
     reasons = [reason for _, found in results for reason in found]
     refusals = [reason.text for reason in reasons if reason.outcome is Outcome.REFUSE]
     return OrderAssessment(

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
@@ -42,6 +43,8 @@ from crossdock.sandbox.ebay import routes as ebay
 from crossdock.sandbox.stripe import routes as payments
 from crossdock.sandbox.warehouse import routes as warehouse
 
+PARTNERS = (payments, carrier, amazon, ebay, customs, storefront, mail, warehouse, suppliers)
+
 
 class ConnectionAwareApp(FastAPI):
     """Keeps each request's connection in its scope before any middleware wraps
@@ -56,7 +59,27 @@ class ConnectionAwareApp(FastAPI):
 
 
 def create_app(config: SandboxConfig | None = None) -> FastAPI:
+    """The sandbox app: every partner's routes, the fault layer, health and the ledger."""
     ctx = SandboxContext(config=config or SandboxConfig())
+    app = ConnectionAwareApp(title="Crossdock partner sandbox", lifespan=_lifespan(ctx))
+    app.state.sandbox = ctx
+    answer_unknown_routes(app)
+    # Added first, so innermost: a request's changes are committed before its answer
+    # leaves the routes, and faults injected in front of the routes change nothing.
+    app.add_middleware(StoreMiddleware, store=ctx.store)
+    faults = FaultInjector(ctx.config.faults, ctx.fault_counts)
+    app.add_middleware(FaultMiddleware, injector=faults)
+    # Outside the faults, so a throttled answer carries the rate limit too.
+    app.add_middleware(AmazonHeadersMiddleware, profile=ctx.config.faults)
+    app.include_router(fault_routes(faults))
+    for partner in PARTNERS:
+        app.include_router(partner.build(ctx))
+    _sandbox_routes(app, ctx)
+    return app
+
+
+def _lifespan(ctx: SandboxContext) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Runs the partners' background jobs (trackers, webhooks) while the app serves."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -70,29 +93,11 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
             await ctx.http.aclose()
             ctx.store.close()
 
-    app = ConnectionAwareApp(title="Crossdock partner sandbox", lifespan=lifespan)
-    app.state.sandbox = ctx
-    answer_unknown_routes(app)
-    # Added first, so innermost: a request's changes are committed before its answer
-    # leaves the routes, and faults injected in front of the routes change nothing.
-    app.add_middleware(StoreMiddleware, store=ctx.store)
-    faults = FaultInjector(ctx.config.faults, ctx.fault_counts)
-    app.add_middleware(FaultMiddleware, injector=faults)
-    # Outside the faults, so a throttled answer carries the rate limit too.
-    app.add_middleware(AmazonHeadersMiddleware, profile=ctx.config.faults)
-    app.include_router(fault_routes(faults))
-    for partner in (
-        payments,
-        carrier,
-        amazon,
-        ebay,
-        customs,
-        storefront,
-        mail,
-        warehouse,
-        suppliers,
-    ):
-        app.include_router(partner.build(ctx))
+    return lifespan
+
+
+def _sandbox_routes(app: FastAPI, ctx: SandboxContext) -> None:
+    """Health for an orchestrator and the ledger for tests."""
 
     # /healthz and /readyz for an orchestrator: ready once the lifespan runs its jobs.
     async def records() -> None:
@@ -112,5 +117,3 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     ) -> list[LedgerEntry]:
         """Every side effect the partners performed, oldest first."""
         return ctx.ledger.entries(partner=partner, kind=kind, reference=reference)
-
-    return app

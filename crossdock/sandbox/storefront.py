@@ -36,7 +36,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from crossdock.models.order import Channel, Order
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.core.idempotency import fingerprint
+from crossdock.sandbox.core.idempotency import reused_key
 from crossdock.sandbox.core.routes import Refusal, partner_route
 from crossdock.sandbox.core.store import Counter, Table
 
@@ -237,8 +237,10 @@ def _fulfillment_routes(router: APIRouter, shop: Storefront) -> None:
             )
             return JSONResponse(fulfillment, status_code=201)
 
-        params = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
-        return await shop.ctx.idempotency.run("storefront", key, params, handler, _key_reused)
+        params = body.model_dump(mode="json")
+        return await shop.ctx.idempotency.once(
+            "storefront", request, key, params, handler, _key_reused
+        )
 
 
 def _cancellation_routes(router: APIRouter, shop: Storefront) -> None:
@@ -279,8 +281,10 @@ def _cancellation_routes(router: APIRouter, shop: Storefront) -> None:
                 )
             return JSONResponse(cancellation, status_code=201)
 
-        params = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
-        return await shop.ctx.idempotency.run("storefront", key, params, handler, _key_reused)
+        params = body.model_dump(mode="json")
+        return await shop.ctx.idempotency.once(
+            "storefront", request, key, params, handler, _key_reused
+        )
 
 
 def _cancellable(checkout: Checkout, skus: list[str]) -> list[str]:
@@ -303,9 +307,7 @@ def _cancellable(checkout: Checkout, skus: list[str]) -> list[str]:
 
 
 def _key_reused(key: str) -> JSONResponse:
-    return _error(
-        400, "idempotency_error", f"Idempotency-Key {key!r} was used with other parameters"
-    )
+    return _error(400, "idempotency_error", reused_key(key))
 
 
 def _render_invalid(field_name: str, message: str) -> Response:

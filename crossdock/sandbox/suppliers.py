@@ -26,7 +26,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from crossdock.money import Money
 from crossdock.policies.suppliers import SUPPLIERS, Supplier, SupplierTable
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.core.idempotency import fingerprint
+from crossdock.sandbox.core.idempotency import reused_key
 from crossdock.sandbox.core.routes import Refusal, partner_route
 from crossdock.sandbox.core.store import Table
 
@@ -188,12 +188,7 @@ def _outside_window(supplier: Supplier, delivered_at: datetime | None, now: date
 
 
 def _conflict(key: str) -> JSONResponse:
-    return supplier_error(
-        400,
-        "idempotency_error",
-        f"Idempotency-Key {key!r} was used with other parameters",
-        "Idempotency-Key",
-    )
+    return supplier_error(400, "idempotency_error", reused_key(key), "Idempotency-Key")
 
 
 def _require_key(key: str | None) -> str:
@@ -222,8 +217,7 @@ def _rma_routes(router: APIRouter, desk: RmaDesk) -> None:
                 "rma",
                 rma.order_reference,
                 idempotency_key=idempotency_key,
-                amount=rma.credit.amount,
-                currency=rma.credit.currency,
+                money=rma.credit,
                 supplier_id=supplier.id,
                 rma_id=rma.id,
                 status=rma.status,
@@ -231,13 +225,22 @@ def _rma_routes(router: APIRouter, desk: RmaDesk) -> None:
             )
             return JSONResponse(rma.as_json(), status_code=201)
 
-        fp = fingerprint("POST", request.url.path, body.model_dump(mode="json"))
-        return await ctx.idempotency.run(PARTNER, idempotency_key, fp, handler, _conflict)
+        params = body.model_dump(mode="json")
+        return await ctx.idempotency.once(
+            PARTNER, request, idempotency_key, params, handler, _conflict
+        )
 
     @router.get("/suppliers/v1/{supplier_id}/rmas/{rma_id}")
     async def get_rma(supplier_id: str, rma_id: str) -> Any:
         """One RMA and its status."""
         return desk.get(desk.supplier(supplier_id).id, rma_id).as_json()
+
+    _sandbox_routes(router, desk)
+
+
+def _sandbox_routes(router: APIRouter, desk: RmaDesk) -> None:
+    """The supplier side: goods arriving at the supplier are credited."""
+    ctx = desk.ctx
 
     @router.post("/suppliers/_sandbox/rmas/{rma_id}/credit")
     async def credit(rma_id: str) -> Any:
@@ -254,8 +257,7 @@ def _rma_routes(router: APIRouter, desk: RmaDesk) -> None:
             PARTNER,
             "vendor_credit",
             rma.order_reference,
-            amount=rma.credit.amount,
-            currency=rma.credit.currency,
+            money=rma.credit,
             supplier_id=rma.supplier.id,
             rma_id=rma.id,
         )

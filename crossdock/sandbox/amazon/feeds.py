@@ -22,9 +22,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import Base64Bytes, BaseModel, Field
 
@@ -37,6 +37,7 @@ from crossdock.sandbox.amazon.acknowledgements import (
 )
 from crossdock.sandbox.amazon.orders import AmazonOrders, invalid, iso, sp_api_error
 from crossdock.sandbox.amazon.returns import PAYMENT_ADJUSTMENT, AmazonAdjustments
+from crossdock.sandbox.amazon.tokens import require_access_token
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import Table
@@ -44,20 +45,6 @@ from crossdock.sandbox.core.store import Table
 API = "/amazon/feeds/2021-06-30"
 UPLOADS = "/amazon/_sandbox/feed-documents"
 ACKNOWLEDGEMENT = "POST_ORDER_ACKNOWLEDGEMENT_DATA"
-
-
-def _require_token(
-    token: Annotated[str | None, Header(alias="x-amz-access-token")] = None,
-) -> None:
-    if not token:
-        raise Refusal(
-            sp_api_error(
-                403,
-                "Unauthorized",
-                "Access to requested resource is denied.",
-                "The x-amz-access-token header is missing.",
-            )
-        )
 
 
 @dataclass
@@ -193,7 +180,7 @@ def _document_url(request: Request, document_id: str) -> str:
 
 
 def _feed_routes(router: APIRouter, feeds: AmazonFeeds) -> None:
-    auth = [Depends(_require_token)]
+    auth = [Depends(require_access_token)]
 
     @router.post(f"{API}/documents", status_code=201, dependencies=auth)
     async def create_feed_document(spec: CreateFeedDocumentSpecification, request: Request) -> Any:

@@ -11,9 +11,10 @@ shipment and delivery, so there is no action for those. `unexpectedProblem` and
 `legalDisclosure` are open while the order is not cancelled; `confirmOrderDetails`
 only before shipment; `confirmDeliveryDetails` only once it shipped;
 `confirmCustomizationDetails` never (no customised items here). A POST of an action not
-allowed for the order now is refused as Amazon refuses it: 403 Unauthorized. The
-Messaging model is not in `../shared/contracts/`; shapes follow Amazon's Messaging API
-v1 reference (HAL `_links.actions`, `{"text"}` of 1 to 2000 characters, SP-API errors).
+allowed for the order now is refused as Amazon refuses it: 403 Unauthorized. Amazon's
+Messaging model is not among the contracts the contract tests check (docs/partners.md);
+shapes follow Amazon's Messaging API v1 reference (HAL `_links.actions`, `{"text"}` of
+1 to 2000 characters, SP-API errors).
 
 A send carrying an `Idempotency-Key` (Amazon takes none; the sandbox honours it so tests
 can assert exactly-once) is replayed, never delivered twice. Every message sent is a
@@ -33,7 +34,6 @@ from pydantic import BaseModel, Field
 
 from crossdock.sandbox.amazon.orders import AmazonOrders, OrderRecord, invalid, iso, sp_api_error
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.core.idempotency import fingerprint
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import Table
 
@@ -190,14 +190,20 @@ def add_routes(
             conversations.add(order_id, "seller", action, body.text, key)
             return JSONResponse({}, status_code=201)
 
-        params = fingerprint("POST", request.url.path, body.model_dump())
-        return await ctx.idempotency.run(
+        return await ctx.idempotency.once(
             "amazon-messaging",
+            request,
             key,
-            params,
+            body.model_dump(),
             deliver,
             lambda used: sp_api_error(400, "InvalidInput", f"Idempotency-Key {used} reused"),
         )
+
+    _buyer_routes(router, conversations)
+
+
+def _buyer_routes(router: APIRouter, conversations: Conversations) -> None:
+    """The buyer's side, which Amazon does not show sellers: buyers write, messages listed."""
 
     @router.post(f"{ADMIN}/{{order_id}}/buyer-messages", status_code=201)
     async def buyer_writes(order_id: str, body: MessageBody) -> JSONResponse:

@@ -24,13 +24,14 @@ import gzip
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import Base64Bytes, BaseModel, Field
 
 from crossdock.sandbox.amazon.orders import AmazonOrders, ItemRecord, invalid, iso, sp_api_error
+from crossdock.sandbox.amazon.tokens import require_access_token
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import RecordStore, Table
@@ -88,20 +89,6 @@ COLUMNS = (
 )
 # The seller authorises (and labels) returns itself: requests wait for it.
 PENDING = "Pending Authorization"
-
-
-def _require_token(
-    token: Annotated[str | None, Header(alias="x-amz-access-token")] = None,
-) -> None:
-    if not token:
-        raise Refusal(
-            sp_api_error(
-                403,
-                "Unauthorized",
-                "Access to requested resource is denied.",
-                "The x-amz-access-token header is missing.",
-            )
-        )
 
 
 class BuyerReturn(BaseModel):
@@ -306,7 +293,7 @@ class AmazonReturnRequests:
 def add_routes(router: APIRouter, orders: AmazonOrders, ctx: SandboxContext) -> None:
     """Add buyers' return requests and the Reports routes to the Amazon router."""
     requests = AmazonReturnRequests(orders, ctx.store)
-    auth = [Depends(_require_token)]
+    auth = [Depends(require_access_token)]
 
     @router.post("/amazon/_sandbox/orders/{order_id}/buyer-return", status_code=201)
     async def buyer_return(order_id: str, request: BuyerReturn) -> Any:

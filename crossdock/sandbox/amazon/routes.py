@@ -47,9 +47,9 @@ from crossdock.sandbox.amazon.query import (
     marketplaces,
 )
 from crossdock.sandbox.amazon.reports import add_routes as add_report_routes
-from crossdock.sandbox.amazon.tokens import RestrictedData, add_token_routes
+from crossdock.sandbox.amazon.tokens import RestrictedData, add_token_routes, require_access_token
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.core.routes import Refusal, partner_route
+from crossdock.sandbox.core.routes import partner_route
 
 DEFAULT_MARKETPLACE = "A1PA6795UKMFR9"
 ITEMS_PAGE_SIZE = 10
@@ -65,20 +65,6 @@ SALES_CHANNELS = {
     "A1VC38T7YXB528": "Amazon.co.jp",
     "A39IBJ37TRP1C6": "Amazon.com.au",
 }
-
-
-def _require_token(
-    token: Annotated[str | None, Header(alias="x-amz-access-token")] = None,
-) -> None:
-    if not token:
-        raise Refusal(
-            sp_api_error(
-                403,
-                "Unauthorized",
-                "Access to requested resource is denied.",
-                "The x-amz-access-token header is missing.",
-            )
-        )
 
 
 # ---------------------------------------------------------------- wire shapes
@@ -232,7 +218,7 @@ Token = Annotated[str | None, Header(alias="x-amz-access-token")]
 
 
 def _order_routes(router: APIRouter, orders: AmazonOrders, tokens: RestrictedData) -> None:
-    auth = [Depends(_require_token)]
+    auth = [Depends(require_access_token)]
 
     @router.get("/amazon/orders/v0/orders", dependencies=auth)
     async def get_orders(
@@ -274,27 +260,32 @@ def _order_routes(router: APIRouter, orders: AmazonOrders, tokens: RestrictedDat
         order_id: str, next_token: Annotated[str | None, Query(alias="NextToken")] = None
     ) -> Any:
         """getOrderItems, NextToken-paginated."""
-        record = orders.get(order_id)
-        start = 0
-        if next_token:
-            state = decode_token(next_token, {"order", "start"})
-            if state["order"] != order_id or not isinstance(state["start"], int):
-                raise invalid(f"NextToken {next_token!r} is not a token for order {order_id!r}")
-            start = state["start"]
-        end = start + ITEMS_PAGE_SIZE
-        payload: dict[str, Any] = {
-            "AmazonOrderId": order_id,
-            "OrderItems": [_item_json(i) for i in record.items[start:end]],
-        }
-        if end < len(record.items):
-            payload["NextToken"] = encode_token({"order": order_id, "start": end})
-        return {"payload": payload}
+        return {"payload": _items_page(orders.get(order_id), next_token)}
+
+
+def _items_page(record: OrderRecord, next_token: str | None) -> dict[str, Any]:
+    """One page of an order's items, from where `next_token` says, with the next token."""
+    order_id = record.id
+    start = 0
+    if next_token:
+        state = decode_token(next_token, {"order", "start"})
+        if state["order"] != order_id or not isinstance(state["start"], int):
+            raise invalid(f"NextToken {next_token!r} is not a token for order {order_id!r}")
+        start = state["start"]
+    end = start + ITEMS_PAGE_SIZE
+    payload: dict[str, Any] = {
+        "AmazonOrderId": order_id,
+        "OrderItems": [_item_json(i) for i in record.items[start:end]],
+    }
+    if end < len(record.items):
+        payload["NextToken"] = encode_token({"order": order_id, "start": end})
+    return payload
 
 
 def _shipment_routes(router: APIRouter, orders: AmazonOrders, ctx: SandboxContext) -> None:
     @router.post(
         "/amazon/orders/v0/orders/{order_id}/shipmentConfirmation",
-        dependencies=[Depends(_require_token)],
+        dependencies=[Depends(require_access_token)],
     )
     async def confirm_shipment(order_id: str, request: ConfirmShipmentRequest) -> Response:
         """confirmShipment: one package of the order has shipped (204, no body)."""
@@ -323,11 +314,11 @@ def build(ctx: SandboxContext) -> APIRouter:
     orders = AmazonOrders(ctx.store)
     _admin_routes(router, orders)
     tokens = RestrictedData(ctx.store)
-    add_token_routes(router, tokens, [_require_token])
+    add_token_routes(router, tokens, [require_access_token])
     _order_routes(router, orders, tokens)
     _shipment_routes(router, orders, ctx)
     add_feed_routes(router, orders, ctx)
-    add_claim_routes(router, orders, ctx, [_require_token])
+    add_claim_routes(router, orders, ctx, [require_access_token])
     add_report_routes(router, orders, ctx)
-    add_messaging_routes(router, orders, ctx, [_require_token])
+    add_messaging_routes(router, orders, ctx, [require_access_token])
     return router

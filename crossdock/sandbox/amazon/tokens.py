@@ -19,11 +19,12 @@ import re
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header
 
-from crossdock.sandbox.amazon.orders import invalid
+from crossdock.sandbox.amazon.orders import invalid, sp_api_error
+from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import RecordStore, Table
 
 PARTNER = "amazon"
@@ -38,6 +39,21 @@ RESTRICTED_PATHS = (
     "/orders/v0/orders/{orderId}/orderItems",
 )
 PREFIX = "Atz.sprdt|"
+
+
+def require_access_token(
+    token: Annotated[str | None, Header(alias="x-amz-access-token")] = None,
+) -> None:
+    """Every SP-API call carries the LWA access token; the sandbox takes any."""
+    if not token:
+        raise Refusal(
+            sp_api_error(
+                403,
+                "Unauthorized",
+                "Access to requested resource is denied.",
+                "The x-amz-access-token header is missing.",
+            )
+        )
 
 
 def _pattern(path: str) -> re.Pattern[str]:

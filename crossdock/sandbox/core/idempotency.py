@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from crossdock.sandbox.core.store import RecordStore, Table
@@ -36,6 +37,11 @@ def fingerprint(method: str, path: str, params: Any) -> str:
 
 
 Render = Callable[[str], JSONResponse]
+
+
+def reused_key(key: str) -> str:
+    """What a partner says of a key sent again with other parameters (in its own shape)."""
+    return f"Idempotency-Key {key!r} was used with other parameters"
 
 
 class IdempotencyStore:
@@ -93,3 +99,17 @@ class IdempotencyStore:
                 headers={k: v for k, v in response.headers.items() if k.lower() == "location"},
             )
             return response
+
+    async def once(
+        self,
+        scope: str,
+        request: Request,
+        key: str | None,
+        params: Any,
+        handler: Callable[[], Awaitable[JSONResponse]],
+        conflict: Render,
+        in_use: Render | None = None,
+    ) -> JSONResponse:
+        """`run` for an HTTP request: its method, path and `params` are the fingerprint."""
+        request_fingerprint = fingerprint(request.method, request.url.path, params)
+        return await self.run(scope, key, request_fingerprint, handler, conflict, in_use)

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from crossdock.money import Money
 from crossdock.sandbox.core.store import RecordStore, Table
 
 
@@ -45,8 +46,12 @@ class Ledger:
         idempotency_key: str | None = None,
         amount: int | None = None,
         currency: str | None = None,
+        money: Money | None = None,
         **details: Any,
     ) -> LedgerEntry:
+        """Write one entry; `money` stands for `amount` and `currency` together."""
+        if money is not None:
+            amount, currency = money.amount, money.currency
         entry = LedgerEntry(
             seq=next(self._seq),
             at=datetime.now(UTC),

@@ -1,6 +1,6 @@
 """Crossdock's customs service: landed-cost quotes and import declarations (our own JSON
-API, not a third party's shape). The duty and tax rules are data, applied by
-`customs_rules`.
+API, not a third party's shape). The duty and tax rules are data
+(`crossdock/data/customs_rules.json`), applied by `rules.py`.
 
     POST /customs/v1/landed-cost                  quote duties and taxes (no side effect)
     POST /customs/v1/declarations                 file a declaration (Idempotency-Key)
@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 from crossdock.models.order import CountryCode, Incoterm
 from crossdock.money import CurrencyCode, Money
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.core.idempotency import fingerprint
+from crossdock.sandbox.core.idempotency import reused_key
 from crossdock.sandbox.core.routes import Refusal, partner_route
 from crossdock.sandbox.core.store import Table
 from crossdock.sandbox.customs.rules import (
@@ -222,12 +222,7 @@ def _rule_error(error: CustomsRuleError) -> JSONResponse:
 
 
 def _conflict(key: str) -> JSONResponse:
-    return customs_error(
-        400,
-        "idempotency_error",
-        f"Idempotency-Key {key!r} was used with other parameters",
-        "Idempotency-Key",
-    )
+    return customs_error(400, "idempotency_error", reused_key(key), "Idempotency-Key")
 
 
 def _quote_routes(router: APIRouter, office: CustomsOffice) -> None:
@@ -259,8 +254,7 @@ def _declaration_routes(router: APIRouter, office: CustomsOffice, ctx: SandboxCo
                 kind="declaration",
                 reference=declaration.reference,
                 idempotency_key=key,
-                amount=declaration.quote.total.amount,
-                currency=declaration.quote.total.currency,
+                money=declaration.quote.total,
                 declaration_id=declaration.id,
                 mrn=declaration.mrn,
                 destination_country=body.destination_country,
@@ -270,9 +264,13 @@ def _declaration_routes(router: APIRouter, office: CustomsOffice, ctx: SandboxCo
             return JSONResponse(declaration.as_json(), status_code=201)
 
         params = body.model_dump(mode="json")
-        return await ctx.idempotency.run(
-            "customs", key, fingerprint("POST", request.url.path, params), handler, _conflict
-        )
+        return await ctx.idempotency.once("customs", request, key, params, handler, _conflict)
+
+    _filed_routes(router, office, ctx)
+
+
+def _filed_routes(router: APIRouter, office: CustomsOffice, ctx: SandboxContext) -> None:
+    """A filed declaration: read it, or withdraw it before the goods ship."""
 
     @router.get("/customs/v1/declarations/{declaration_id}")
     async def get_declaration(declaration_id: str) -> Any:
@@ -299,9 +297,7 @@ def _declaration_routes(router: APIRouter, office: CustomsOffice, ctx: SandboxCo
             )
             return JSONResponse(declaration.as_json())
 
-        return await ctx.idempotency.run(
-            "customs", key, fingerprint("POST", request.url.path, {}), handler, _conflict
-        )
+        return await ctx.idempotency.once("customs", request, key, {}, handler, _conflict)
 
 
 def _authority_routes(router: APIRouter, office: CustomsOffice) -> None:

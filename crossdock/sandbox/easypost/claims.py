@@ -42,7 +42,8 @@ from crossdock.sandbox.easypost.shapes import (
 )
 
 if TYPE_CHECKING:
-    from crossdock.sandbox.easypost.carrier import Carrier, Shipment
+    from crossdock.sandbox.easypost.carrier import Carrier
+    from crossdock.sandbox.easypost.shipments import Shipment
     from crossdock.sandbox.easypost.tracking import Tracker
 
 CLAIM_TYPES = ("damage", "loss", "theft")
@@ -140,8 +141,7 @@ class ClaimDesk:
             "claim",
             shipment.data["id"],
             idempotency_key=key,
-            amount=amount.amount,
-            currency=amount.currency,
+            money=amount,
             claim_id=claim["id"],
             claim_type=claim["type"],
             tracking_code=tracking_code,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,29 +10,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.core.idempotency import fingerprint
+from crossdock.sandbox.core.http_api import IdempotentPost, api_key
 from crossdock.sandbox.easypost.carrier import Carrier
 from crossdock.sandbox.easypost.claims import ClaimDesk
 from crossdock.sandbox.easypost.shapes import PARTNER, EasyPostError, InvalidRequest, Json
 
-# --- HTTP -----------------------------------------------------------------------------
-
-
-def _api_key(request: Request) -> str:
-    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        return credential.strip()
-    if scheme.lower() == "basic":
-        try:
-            return base64.b64decode(credential).decode().partition(":")[0]
-        except (binascii.Error, UnicodeDecodeError):
-            return ""
-    return ""
-
 
 def authenticate(request: Request) -> None:
     """Any non-empty key is accepted: the sandbox has one test account."""
-    if not _api_key(request):
+    if not api_key(request):
         raise EasyPostError(
             401,
             "UNAUTHORIZED",
@@ -62,65 +46,48 @@ def _conflict(key: str) -> JSONResponse:
     ).response()
 
 
+def _created(request: Request) -> int:
+    # EasyPost answers 201 for a new shipment, address or claim, 200 for actions on them
+    # (create_and_verify included).
+    return (
+        201 if request.url.path.endswith(("/v2/shipments", "/v2/addresses", "/v2/claims")) else 200
+    )
+
+
+_POST = IdempotentPost(
+    scope=PARTNER,
+    authenticate=authenticate,
+    read=_json_body,
+    refused=EasyPostError,
+    invalid=InvalidRequest,
+    conflict=_conflict,
+    status_code=_created,
+)
+
 Action = Callable[[Any, str | None], Json]
+Post = Callable[[Request, Action], Awaitable[JSONResponse]]
+Get = Callable[[Request, Callable[[], Json]], JSONResponse]
 
 
 def build_router(carrier: Carrier) -> APIRouter:
     """The EasyPost-shaped API under /easypost, served by `carrier`."""
     router = APIRouter(prefix="/easypost", tags=["easypost"])
-    ctx = carrier.ctx
 
     async def post(request: Request, action: Action) -> JSONResponse:
-        # Refusals before execution (auth, unreadable JSON) are not stored under the key.
-        try:
-            authenticate(request)
-            body = await _json_body(request)
-        except EasyPostError as exc:
-            return exc.response()
-        key = request.headers.get("Idempotency-Key")
+        return await _POST(carrier.ctx.idempotency, request, action)
 
-        async def execute() -> JSONResponse:
-            try:
-                return JSONResponse(action(body, key), status_code=_created(request))
-            except InvalidRequest:
-                raise  # propagates through the store: nothing is saved under the key
-            except EasyPostError as exc:
-                return exc.response()  # executed and refused: saved and replayed
+    _shipment_routes(router, carrier, post, _POST.get)
+    _address_routes(router, carrier, post, _POST.get)
+    _claim_routes(router, carrier.claims, post, _POST.get)
+    _sandbox_routes(router, carrier)
+    return router
 
-        request_fingerprint = fingerprint("POST", request.url.path, body)
-        try:
-            return await ctx.idempotency.run(PARTNER, key, request_fingerprint, execute, _conflict)
-        except InvalidRequest as exc:
-            return exc.response()
 
-    def get(request: Request, read: Callable[[], Json]) -> JSONResponse:
-        try:
-            authenticate(request)
-            return JSONResponse(read())
-        except EasyPostError as exc:
-            return exc.response()
-
+def _shipment_routes(router: APIRouter, carrier: Carrier, post: Post, get: Get) -> None:
     @router.post("/v2/shipments")
     async def create_shipment(request: Request) -> JSONResponse:
         """Create a shipment and rate it."""
         return await post(request, lambda body, _: carrier.create_shipment(body))
-
-    @router.post("/v2/addresses")
-    async def create_address(request: Request) -> JSONResponse:
-        """Create an address, verified when the body sends `verify` or `verify_strict`."""
-        return await post(request, lambda body, _: carrier.create_address(body))
-
-    @router.post("/v2/addresses/create_and_verify")
-    async def create_and_verify_address(request: Request) -> JSONResponse:
-        """Create and verify an address; an undeliverable one is refused."""
-        return await post(
-            request, lambda body, _: {"address": carrier.create_address(body, strict=True)}
-        )
-
-    @router.get("/v2/addresses/{address_id}")
-    async def retrieve_address(address_id: str, request: Request) -> JSONResponse:
-        """Retrieve an address."""
-        return get(request, lambda: carrier.address(address_id))
 
     @router.get("/v2/shipments/{shipment_id}")
     async def retrieve_shipment(shipment_id: str, request: Request) -> JSONResponse:
@@ -147,13 +114,24 @@ def build_router(carrier: Carrier) -> APIRouter:
         """Retrieve a tracker with its tracking details."""
         return get(request, lambda: carrier.tracker(tracker_id))
 
-    _claim_routes(router, carrier.claims, post, get)
-    _sandbox_routes(router, carrier)
-    return router
 
+def _address_routes(router: APIRouter, carrier: Carrier, post: Post, get: Get) -> None:
+    @router.post("/v2/addresses")
+    async def create_address(request: Request) -> JSONResponse:
+        """Create an address, verified when the body sends `verify` or `verify_strict`."""
+        return await post(request, lambda body, _: carrier.create_address(body))
 
-Post = Callable[[Request, Action], Awaitable[JSONResponse]]
-Get = Callable[[Request, Callable[[], Json]], JSONResponse]
+    @router.post("/v2/addresses/create_and_verify")
+    async def create_and_verify_address(request: Request) -> JSONResponse:
+        """Create and verify an address; an undeliverable one is refused."""
+        return await post(
+            request, lambda body, _: {"address": carrier.create_address(body, strict=True)}
+        )
+
+    @router.get("/v2/addresses/{address_id}")
+    async def retrieve_address(address_id: str, request: Request) -> JSONResponse:
+        """Retrieve an address."""
+        return get(request, lambda: carrier.address(address_id))
 
 
 def _claim_routes(router: APIRouter, claims: ClaimDesk, post: Post, get: Get) -> None:
@@ -192,14 +170,6 @@ def _sandbox_routes(router: APIRouter, carrier: Carrier) -> None:
         """Make the next label bought for a reference follow a scenario:
         {"reference": "order-...", "scenario": "lost"}."""
         return await control(request, carrier.force_scenario_for_reference)
-
-
-def _created(request: Request) -> int:
-    # EasyPost answers 201 for a new shipment, address or claim, 200 for actions on them
-    # (create_and_verify included).
-    return (
-        201 if request.url.path.endswith(("/v2/shipments", "/v2/addresses", "/v2/claims")) else 200
-    )
 
 
 def build(ctx: SandboxContext) -> APIRouter:

@@ -11,12 +11,14 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from crossdock.sandbox.core.http_api import PartnerError
+
 PARTNER = "easypost"
 Json = dict[str, Any]
 SIGNATURE_HEADER = "X-Hmac-Signature"
 
 
-class EasyPostError(Exception):
+class EasyPostError(PartnerError):
     """A refusal rendered in EasyPost's error shape."""
 
     def __init__(

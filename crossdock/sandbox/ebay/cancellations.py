@@ -9,16 +9,21 @@ rejecting a request that is no longer waiting for the seller is refused, as on e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.ebay.orders import (
     EbayOrders,
-    OrderRecord,
     buyer_username,
     marketplace_of,
     post_order_error,
+)
+from crossdock.sandbox.ebay.records import (
+    CANCEL_CLOSED_WITH_REFUND,
+    CANCEL_REJECTED,
+    CLOSED,
+    CancellationRecord,
+    OrderRecord,
 )
 
 DOMAIN = "API_POSTORDER"
@@ -30,13 +35,6 @@ SELLER_REASONS = frozenset(
 # eBay gives the seller three days to answer a buyer's request.
 SELLER_RESPONSE_TIME = timedelta(days=3)
 
-# CancelStateEnum / CancelStatusEnum values this simulator moves through.
-APPROVAL_PENDING = "APPROVAL_PENDING"
-CLOSED = "CLOSED"
-CANCEL_REQUESTED = "CANCEL_REQUESTED"
-CANCEL_REJECTED = "CANCEL_REJECTED"
-CANCEL_CLOSED_WITH_REFUND = "CANCEL_CLOSED_WITH_REFUND"
-
 # Error ids of this simulator (eBay's own Post-Order ids are not published per case).
 NOT_FOUND = 1100
 NOT_PENDING = 1101
@@ -47,39 +45,6 @@ BAD_REQUEST = 1103
 def refuse(error_id: int, message: str, status: int = 400, **parameters: str) -> Refusal:
     """A Post-Order error in eBay's container; `parameters` name the offending fields."""
     return Refusal(post_order_error(status, error_id, message, parameters, domain=DOMAIN))
-
-
-@dataclass
-class CancellationRecord:
-    """One request, stored on its order's record (`cancel_requests`), linked back to it."""
-
-    cancel_id: str
-    order_id: str
-    reason: str
-    requested_at: datetime
-    marketplace_id: str
-    buyer_login_name: str
-    state: str = APPROVAL_PENDING
-    status: str = CANCEL_REQUESTED
-    modified_at: datetime | None = None
-    closed_at: datetime | None = None
-    close_reason: str | None = None
-    shipment_date: datetime | None = None
-    tracking_number: str | None = None
-    requestor: str = "BUYER"  # RequestorTypeEnum: BUYER | SELLER
-
-    @property
-    def pending(self) -> bool:
-        return self.state == APPROVAL_PENDING
-
-    @property
-    def order(self) -> OrderRecord:
-        return self._order
-
-    def link(self, order: OrderRecord) -> CancellationRecord:
-        # An attribute, not a field: the order holds its requests, not the other way.
-        self._order = order
-        return self
 
 
 class EbayCancellations:

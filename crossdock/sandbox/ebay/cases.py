@@ -36,9 +36,10 @@ from crossdock.money import Money
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import Table
-from crossdock.sandbox.ebay.orders import EbayOrders, post_order_error, timestamp
+from crossdock.sandbox.ebay.orders import EbayOrders, post_order_error
 from crossdock.sandbox.ebay.orders import refuse_post_order as refuse
 from crossdock.sandbox.ebay.post_order import _require_token
+from crossdock.sandbox.ebay.records import timestamp
 
 PARTNER = "ebay"
 API = "/ebay/post-order/v2/casemanagement"
@@ -239,12 +240,26 @@ class EbayCases:
             PARTNER,
             kind,
             case.case_id,
-            amount=case.amount.amount,
-            currency=case.amount.currency,
+            money=case.amount,
             order=case.order_id,
             status=case.status,
             **details,
         )
+
+
+def _search_json(found: list[CaseRecord], limit: int, offset: int) -> dict[str, Any]:
+    """One page (numbered from 1) of a case search's results."""
+    page = found[(offset - 1) * limit : offset * limit]
+    return {
+        "members": [summary_json(c) for c in page],
+        "paginationOutput": {
+            "limit": limit,
+            "offset": offset,
+            "totalEntries": len(found),
+            "totalPages": max(1, -(-len(found) // limit)),
+        },
+        "totalNumberOfCases": len(found),
+    }
 
 
 def add_routes(router: APIRouter, orders: EbayOrders, ctx: SandboxContext) -> None:
@@ -260,19 +275,7 @@ def add_routes(router: APIRouter, orders: EbayOrders, ctx: SandboxContext) -> No
     ) -> JSONResponse:
         """Search cases (newest first); pages are numbered from 1."""
         found = sorted(cases.search(case_status_filter), key=lambda c: c.opened, reverse=True)
-        page = found[(offset - 1) * limit : offset * limit]
-        return JSONResponse(
-            {
-                "members": [summary_json(c) for c in page],
-                "paginationOutput": {
-                    "limit": limit,
-                    "offset": offset,
-                    "totalEntries": len(found),
-                    "totalPages": max(1, -(-len(found) // limit)),
-                },
-                "totalNumberOfCases": len(found),
-            }
-        )
+        return JSONResponse(_search_json(found, limit, offset))
 
     @router.get(f"{API}/{{case_id}}", dependencies=auth)
     async def get_case(case_id: str) -> JSONResponse:
@@ -296,6 +299,12 @@ def add_routes(router: APIRouter, orders: EbayOrders, ctx: SandboxContext) -> No
         """Appeal Case Decision (a case closed for the buyer, once)."""
         cases.appeal(case_id)
         return JSONResponse({})
+
+    _sandbox_routes(router, cases)
+
+
+def _sandbox_routes(router: APIRouter, cases: EbayCases) -> None:
+    """Controls eBay does not offer sellers: the buyer opens a case, eBay decides it."""
 
     @router.post("/ebay/_sandbox/cases")
     async def open_case(body: OpenCase) -> JSONResponse:

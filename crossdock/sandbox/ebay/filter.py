@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from crossdock.sandbox.ebay.orders import OrderRecord, refuse
+from crossdock.sandbox.ebay.orders import refuse
+from crossdock.sandbox.ebay.records import OrderRecord
 
 FULFILLMENT_STATUSES = frozenset({"NOT_STARTED", "IN_PROGRESS", "FULFILLED"})
 MAX_LIMIT = 200

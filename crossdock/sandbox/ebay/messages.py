@@ -26,7 +26,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.core.idempotency import fingerprint
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import Table
 from crossdock.sandbox.ebay.orders import EbayOrders, buyer_username, ebay_error
@@ -188,11 +187,11 @@ def add_routes(router: APIRouter, orders: EbayOrders, ctx: SandboxContext, auth:
             ctx.ledger.record(PARTNER, "buyer_message", order_id, idempotency_key=key)
             return JSONResponse(message_json(message))
 
-        params = fingerprint("POST", request.url.path, body.model_dump())
-        return await ctx.idempotency.run(
+        return await ctx.idempotency.once(
             "ebay-messages",
+            request,
             key,
-            params,
+            body.model_dump(),
             deliver,
             lambda used: ebay_error(409, 355002, f"Idempotency-Key {used} reused"),
         )

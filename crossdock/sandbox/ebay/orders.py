@@ -10,9 +10,8 @@ with other line items is refused (eBay error 34500: use PUT to change a fulfillm
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -21,10 +20,7 @@ from crossdock.models.order import Channel, Order
 from crossdock.money import Money
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import RecordStore, Table
-
-if TYPE_CHECKING:
-    from crossdock.sandbox.ebay.cancellations import CancellationRecord
-    from crossdock.sandbox.ebay.refunds import RefundRecord
+from crossdock.sandbox.ebay.records import FulfillmentRecord, LineRecord, OrderRecord
 
 MARKETPLACES = {
     "USD": "EBAY_US",
@@ -104,77 +100,6 @@ def refuse_post_order(error_id: int, message: str, status: int = 400, **paramete
     return Refusal(post_order_error(status, error_id, message, parameters))
 
 
-def timestamp(moment: datetime) -> str:
-    """eBay date-time: UTC with milliseconds, e.g. 2015-08-04T19:09:02.768Z."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
-@dataclass
-class LineRecord:
-    line_item_id: str
-    legacy_item_id: str
-    sku: str
-    title: str
-    quantity: int
-    line_cost: Money
-    shipping: Money
-    shipped: int = 0
-
-    @property
-    def status(self) -> str:
-        if self.shipped == 0:
-            return "NOT_STARTED"
-        return "FULFILLED" if self.shipped >= self.quantity else "IN_PROGRESS"
-
-
-@dataclass
-class FulfillmentRecord:
-    fulfillment_id: str
-    lines: dict[str, int]  # lineItemId -> quantity
-    shipped_at: datetime
-    carrier_code: str
-    request: list[tuple[str, int | None]]  # the line items as asked, to recognise a repeat
-
-
-@dataclass
-class OrderRecord:
-    order: Order
-    lines: list[LineRecord]
-    last_modified: datetime
-    canceled: bool = False
-    fulfillments: dict[str, FulfillmentRecord] = field(default_factory=dict)
-    # Buyers' cancellation requests (Post-Order API), oldest first.
-    cancel_requests: list[CancellationRecord] = field(default_factory=list)
-    # The seller's refunds (issueRefund), oldest first.
-    refunds: list[RefundRecord] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        return self.order.channel_order_id
-
-    @property
-    def first_shipped_at(self) -> datetime | None:
-        """When the first package shipped, by the seller's fulfillments."""
-        return min((f.shipped_at for f in self.fulfillments.values()), default=None)
-
-    @property
-    def status(self) -> str:
-        statuses = {line.status for line in self.lines}
-        if statuses == {"FULFILLED"}:
-            return "FULFILLED"
-        return "NOT_STARTED" if statuses == {"NOT_STARTED"} else "IN_PROGRESS"
-
-
-def _bind_held_records() -> None:
-    """Bind the record types an OrderRecord holds into this module, so the store can read
-    its annotations: they are defined beside their rules, modules that import this one."""
-    from crossdock.sandbox.ebay.cancellations import CancellationRecord
-    from crossdock.sandbox.ebay.refunds import RefundRecord
-
-    globals().update(CancellationRecord=CancellationRecord, RefundRecord=RefundRecord)
-
-
 def _digits(seed: str, width: int) -> str:
     return str(int(hashlib.sha256(seed.encode()).hexdigest(), 16) % 10**width).zfill(width)
 
@@ -219,7 +144,6 @@ class EbayOrders:
     """The seller's eBay orders and their shipping fulfillments."""
 
     def __init__(self, store: RecordStore) -> None:
-        _bind_held_records()
         self.store = store  # the other eBay desks keep their records beside the orders
         self.orders: Table[OrderRecord] = store.table("ebay", "order", OrderRecord)
 

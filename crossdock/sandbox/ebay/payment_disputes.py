@@ -32,7 +32,8 @@ from crossdock.money import Money
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.core.store import Table
-from crossdock.sandbox.ebay.orders import EbayOrders, ebay_error, refuse, timestamp
+from crossdock.sandbox.ebay.orders import EbayOrders, ebay_error, refuse
+from crossdock.sandbox.ebay.records import timestamp
 
 PARTNER = "ebay"
 REASONS = (
@@ -222,8 +223,7 @@ class PaymentDisputes:
             PARTNER,
             kind,
             record.id,
-            amount=record.amount.amount,
-            currency=record.amount.currency,
+            money=record.amount,
             order=record.order_id,
             status=record.status,
         )
@@ -255,15 +255,9 @@ def add_routes(
         found = sorted(
             disputes.search(order_id, payment_dispute_status), key=lambda r: r.opened, reverse=True
         )
-        page = found[offset : offset + limit]
-        return JSONResponse(
-            {
-                "limit": limit,
-                "offset": offset,
-                "total": len(found),
-                "paymentDisputeSummaries": [summary_json(r) for r in page],
-            }
-        )
+        page = [summary_json(r) for r in found[offset : offset + limit]]
+        body = {"limit": limit, "offset": offset, "total": len(found)}
+        return JSONResponse(body | {"paymentDisputeSummaries": page})
 
     @router.post(f"{api}/payment_dispute/{{payment_dispute_id}}/contest", dependencies=list(auth))
     async def contest(payment_dispute_id: str, body: ContestRequest) -> Response:
@@ -278,6 +272,12 @@ def add_routes(
         """acceptPaymentDispute: 204 once accepted."""
         disputes.answer(payment_dispute_id, "ACCEPT", body.revision, body.returnAddress is not None)
         return Response(status_code=204)
+
+    _sandbox_routes(router, disputes)
+
+
+def _sandbox_routes(router: APIRouter, disputes: PaymentDisputes) -> None:
+    """Controls eBay does not offer sellers: the buyer disputes, eBay resolves."""
 
     @router.post("/ebay/_sandbox/payment_disputes")
     async def open_payment_dispute(body: OpenPaymentDispute) -> JSONResponse:

@@ -28,11 +28,11 @@ from crossdock.sandbox.core.routes import Refusal
 from crossdock.sandbox.ebay.cancellations import (
     BAD_REQUEST,
     SELLER_RESPONSE_TIME,
-    CancellationRecord,
     EbayCancellations,
     refuse,
 )
-from crossdock.sandbox.ebay.orders import EbayOrders, OrderRecord, post_order_error, timestamp
+from crossdock.sandbox.ebay.orders import EbayOrders, post_order_error
+from crossdock.sandbox.ebay.records import CancellationRecord, OrderRecord, timestamp
 
 API = "/ebay/post-order/v2/cancellation"
 AUTH_SCHEMES = ("IAF", "TOKEN")
@@ -235,6 +235,12 @@ def _search_body(found: list[CancellationRecord], size: int, page: int) -> dict[
     return body
 
 
+def _record(ctx: SandboxContext, kind: str, found: CancellationRecord, **details: Any) -> None:
+    ctx.ledger.record(
+        partner="ebay", kind=kind, reference=found.cancel_id, order=found.order.id, **details
+    )
+
+
 # ---------------------------------------------------------------- routes
 
 
@@ -275,30 +281,26 @@ def _seller_routes(
         ]
         return _search_body(_sorted(found, sort), size, page)
 
+    _answer_routes(router, cancellations, ctx, auth)
+
+
+def _answer_routes(
+    router: APIRouter, cancellations: EbayCancellations, ctx: SandboxContext, auth: list[Any]
+) -> None:
+    """The seller's answers: cancel an order, approve or reject a buyer's request."""
+
     @router.post(API, status_code=201, dependencies=auth)
     async def create_cancellation(body: CreateCancelRequest) -> Any:
         """Create Cancellation Request by the seller: eBay cancels and refunds at once."""
         found = cancellations.seller_cancel(body.legacyOrderId, body.cancelReason)
-        ctx.ledger.record(
-            partner="ebay",
-            kind="seller_cancellation",
-            reference=found.cancel_id,
-            order=found.order.id,
-            reason=found.reason,
-        )
+        _record(ctx, "seller_cancellation", found, reason=found.reason)
         return {"cancelId": found.cancel_id}
 
     @router.post(f"{API}/{{cancel_id}}/approve", dependencies=auth)
     async def approve_cancellation(cancel_id: str) -> Response:
         """Approve Cancellation: eBay cancels the order and refunds the buyer (200, no body)."""
         found = cancellations.approve(cancel_id)
-        ctx.ledger.record(
-            partner="ebay",
-            kind="cancellation_approved",
-            reference=cancel_id,
-            order=found.order.id,
-            reason=found.reason,
-        )
+        _record(ctx, "cancellation_approved", found, reason=found.reason)
         return Response(status_code=200)
 
     @router.post(f"{API}/{{cancel_id}}/reject", dependencies=auth)
@@ -306,11 +308,10 @@ def _seller_routes(
         """Reject Cancellation: the order goes ahead (200, no body)."""
         shipped = body.shipmentDate.value if body.shipmentDate else None
         found = cancellations.reject(cancel_id, shipped, body.trackingNumber)
-        ctx.ledger.record(
-            partner="ebay",
-            kind="cancellation_rejected",
-            reference=cancel_id,
-            order=found.order.id,
+        _record(
+            ctx,
+            "cancellation_rejected",
+            found,
             tracking_number=body.trackingNumber,
             shipment_date=shipped.isoformat() if shipped else None,
         )

@@ -13,7 +13,6 @@ order) is refused naming the field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +21,8 @@ from pydantic import BaseModel, Field
 
 from crossdock.money import Money
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.ebay.orders import EbayOrders, OrderRecord, refuse
+from crossdock.sandbox.ebay.orders import EbayOrders, refuse
+from crossdock.sandbox.ebay.records import OrderRecord, RefundRecord
 
 # ReasonForRefundEnum.
 REFUND_REASONS = frozenset(
@@ -55,48 +55,6 @@ class IssueRefundRequest(BaseModel):
     comment: str | None = Field(default=None, max_length=100)
     refundItems: list[RefundItem] | None = None
     orderLevelRefundAmount: Amount | None = None
-
-
-@dataclass
-class RefundRecord:
-    refund_id: str
-    amount: Money
-    lines: dict[str, Money]  # lineItemId -> amount; empty for an order-level refund
-    reason: str
-    comment: str | None
-    refunded_at: datetime
-    request: dict[str, Any] = field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        """As getOrder's paymentSummary.refunds lists it."""
-        return {
-            "refundId": self.refund_id,
-            "refundStatus": "REFUNDED",
-            "amount": _amount(self.amount),
-            "refundDate": _stamp(self.refunded_at),
-            "refundReferenceId": self.refund_id,
-        }
-
-    def line_json(self, line_item_id: str) -> dict[str, Any] | None:
-        """As getOrder's lineItems[].refunds lists it, for one line."""
-        money = self.lines.get(line_item_id)
-        if money is None:
-            return None
-        return {
-            "refundId": self.refund_id,
-            "amount": _amount(money),
-            "refundDate": _stamp(self.refunded_at),
-            "refundReferenceId": self.refund_id,
-        }
-
-
-def _amount(money: Money) -> dict[str, str]:
-    return {"value": money.to_decimal_string(), "currency": money.currency}
-
-
-def _stamp(moment: datetime) -> str:
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def _money(amount: Amount, currency: str, field_name: str) -> Money:
@@ -232,8 +190,7 @@ def add_routes(
                 partner="ebay",
                 kind="refund",
                 reference=order_id,
-                amount=refund.amount.amount,
-                currency=refund.amount.currency,
+                money=refund.amount,
                 refund_id=refund.refund_id,
                 reason=refund.reason,
                 line_items={k: v.amount for k, v in refund.lines.items()},

@@ -23,9 +23,10 @@ from pydantic import BaseModel, Field
 
 from crossdock.sandbox.context import SandboxContext
 from crossdock.sandbox.core.store import Table
-from crossdock.sandbox.ebay.orders import EbayOrders, timestamp
+from crossdock.sandbox.ebay.orders import EbayOrders
 from crossdock.sandbox.ebay.orders import refuse_post_order as refuse
 from crossdock.sandbox.ebay.post_order import _require_token
+from crossdock.sandbox.ebay.records import timestamp
 
 API = "/ebay/post-order/v2/return"
 # ReturnReasonEnum values buyers pick most.

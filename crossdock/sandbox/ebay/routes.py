@@ -25,22 +25,25 @@ from crossdock.sandbox.ebay.filter import OrderFilter, parse_filter, parse_pagin
 from crossdock.sandbox.ebay.messages import add_routes as add_message_routes
 from crossdock.sandbox.ebay.orders import (
     EbayOrders,
-    FulfillmentRecord,
-    LineRecord,
-    OrderRecord,
     ShippingFulfillmentDetails,
     buyer_username,
     ebay_error,
     marketplace_of,
     post_order_error,
     refuse,
-    timestamp,
 )
 from crossdock.sandbox.ebay.payment_disputes import add_routes as add_payment_dispute_routes
 from crossdock.sandbox.ebay.post_order import add_routes as add_post_order_routes
 from crossdock.sandbox.ebay.post_order import fulfillment_cancel_status
-from crossdock.sandbox.ebay.refunds import RefundRecord, refunded
+from crossdock.sandbox.ebay.records import (
+    FulfillmentRecord,
+    LineRecord,
+    OrderRecord,
+    RefundRecord,
+    timestamp,
+)
 from crossdock.sandbox.ebay.refunds import add_routes as add_refund_routes
+from crossdock.sandbox.ebay.refunds import refunded
 from crossdock.sandbox.ebay.return_requests import add_routes as add_return_routes
 
 API = "/ebay/sell/fulfillment/v1"

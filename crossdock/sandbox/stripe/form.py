@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from urllib.parse import parse_qsl
 
 from fastapi import Request
 
 from crossdock.money import CURRENCY_EXPONENTS
+from crossdock.sandbox.core.http_api import api_key
 from crossdock.sandbox.stripe.shapes import InvalidRequest, Params, StripeError
 
 
@@ -120,21 +119,9 @@ def metadata(params: Params) -> dict[str, str]:
 # --- authentication -------------------------------------------------------------------
 
 
-def _api_key(request: Request) -> str:
-    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        return credential.strip()
-    if scheme.lower() == "basic":  # curl -u sk_test_...:
-        try:
-            return base64.b64decode(credential).decode().partition(":")[0]
-        except (binascii.Error, UnicodeDecodeError):
-            return ""
-    return ""
-
-
 def authenticate(request: Request) -> None:
     """Accept test secret keys only; answer 401 in Stripe's words otherwise."""
-    key = _api_key(request)
+    key = api_key(request)
     if not key:
         raise StripeError(
             401,

@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 
+from crossdock.sandbox.core.http_api import PartnerError
+
 PARTNER = "stripe"
 
 log = logging.getLogger(__name__)
@@ -15,7 +17,7 @@ Params = dict[str, Any]
 Json = dict[str, Any]
 
 
-class StripeError(Exception):
+class StripeError(PartnerError):
     """A refusal rendered in Stripe's error shape."""
 
     def __init__(

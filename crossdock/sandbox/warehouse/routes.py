@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from crossdock.catalog import default_catalog
 from crossdock.sandbox.context import SandboxContext
-from crossdock.sandbox.core.idempotency import fingerprint
+from crossdock.sandbox.core.idempotency import reused_key
 from crossdock.sandbox.core.routes import Refusal, partner_route
 from crossdock.sandbox.warehouse.stock import (
     Reservation,
@@ -93,12 +93,7 @@ def _require_key(key: str | None) -> str:
 
 
 def _conflict(key: str) -> JSONResponse:
-    return warehouse_error(
-        400,
-        "idempotency_error",
-        f"Idempotency-Key {key!r} was used with other parameters",
-        "Idempotency-Key",
-    )
+    return warehouse_error(400, "idempotency_error", reused_key(key), "Idempotency-Key")
 
 
 class Warehouse:
@@ -132,8 +127,7 @@ class Warehouse:
                 # Refused before anything changed: not saved under the key (as Stripe).
                 raise _refused(refusal) from refusal
 
-        fp = fingerprint(request.method, request.url.path, params)
-        return await self.ctx.idempotency.run(PARTNER, key, fp, handler, _conflict)
+        return await self.ctx.idempotency.once(PARTNER, request, key, params, handler, _conflict)
 
     def get(self, reservation_id: str) -> Reservation:
         try:
