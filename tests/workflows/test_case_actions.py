@@ -111,7 +111,7 @@ async def case_for(env: WorkflowEnvironment, queue: str, o: Order, text: str) ->
         email=o.buyer.email,
     )
     workflow_id = await deliver_buyer_message(env.client, message, queue, POLICY)
-    handle = env.client.get_workflow_handle_for(BuyerCaseWorkflow.run, workflow_id)
+    handle: CaseHandle = env.client.get_workflow_handle_for(BuyerCaseWorkflow.run, workflow_id)
     await until(handle, lambda s: s.facts is not None and s.facts.currency)
     return handle
 

@@ -119,8 +119,10 @@ async def test_the_poller_brings_a_buyers_message_into_its_case(
             id=f"intake-messages-ebay-{task_queue}",
             task_queue=task_queue,
         )
-        case = time_env.client.get_workflow_handle_for(
-            BuyerCaseWorkflow.run, "case-ebay-conv-12-80000-00002"
+        case: WorkflowHandle[BuyerCaseWorkflow, CaseStatus] = (
+            time_env.client.get_workflow_handle_for(
+                BuyerCaseWorkflow.run, "case-ebay-conv-12-80000-00002"
+            )
         )
         status = await _thread(case)
         await poller.terminate("test over")
