@@ -15,6 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Interceptor, Worker
 
 from activities.carrier import CarrierActivities
+from activities.case_intake import CaseIntakeActivities
 from activities.cases import CaseActivities
 from activities.channel_cancel import ChannelCancelActivities
 from activities.customs import CustomsActivities
@@ -47,11 +48,13 @@ from crossdock.temporal import connect
 from crossdock.versioning import deployment_config
 from crossdock.worker_options import tuning
 from crossdock.workflow_sandbox import RUNNER
+from starter.cases import CaseDelivery
 from starter.dispute_start import DisputeDelivery
 from starter.orders import OrderStarter, start_order_input
 from starter.returns import ReturnStarter
 from starter.webhooks_stripe import dispute_policy
 from workflows.case import BuyerCaseWorkflow
+from workflows.case_intake import BuyerMessagePollWorkflow
 from workflows.dispute import DisputeWorkflow
 from workflows.dispute_intake import DisputePollWorkflow
 from workflows.health import HealthCheckWorkflow
@@ -71,6 +74,7 @@ WORKFLOWS = [
     DisputePollWorkflow,
     BuyerCaseWorkflow,
     HealthCheckWorkflow,
+    BuyerMessagePollWorkflow,
 ]
 
 
@@ -108,7 +112,10 @@ def build_worker(client: Client, settings: Settings, partners: PartnerClients) -
         RecordsActivities.from_settings(settings),
         ReadModelActivities.from_settings(settings),
         HealthActivities.from_settings(settings),
-        CaseActivities(client, signer_for(settings)),
+        CaseActivities(client, signer_for(settings), start_return),
+        CaseIntakeActivities(
+            apis.ebay_messages, CaseDelivery(client, settings), settings.ebay_seller_username
+        ),
         ReturnIntakeActivities(
             client, start_return, apis.ebay_return_requests, apis.amazon_reports
         ),

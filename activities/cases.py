@@ -7,6 +7,7 @@ by workflow id and result type, so this module does not import the order workflo
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
@@ -14,7 +15,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.returns import order_input_of
+from activities.returns import order_input_of, order_of
 from crossdock.identity.claims import ClaimSigner
 from crossdock.messages import language_for
 from crossdock.messages.intents import Intent
@@ -32,7 +33,17 @@ from crossdock.models.notify import NotificationTemplate
 from crossdock.models.order import Incoterm, Order
 from crossdock.models.order_states import OrderState
 from crossdock.models.order_status import OrderStatus
-from crossdock.models.order_steps import CancelReceipt, CancelRequest
+from crossdock.models.order_steps import (
+    AddressCorrection,
+    CancelReceipt,
+    CancelRequest,
+    CorrectionReceipt,
+)
+from crossdock.models.returns import ReturnLine, ReturnRequest, ReturnSource
+
+# Starts a return's workflow; None when one with its id exists already
+# (`starter.returns.ReturnStarter`, injected by worker.py).
+StartReturn = Callable[[ReturnRequest], Awaitable[str | None]]
 
 ORDER_UNKNOWN = "OrderUnknown"
 # Orders scanned when a buyer gives only a tracking number or an e-mail address.
@@ -68,6 +79,7 @@ def facts_of(workflow_id: str, order: Order, status: OrderStatus) -> OrderFacts:
         duties_due=duties,
         refunded=status.refunded,
         buyer_email=order.buyer.email,
+        currency=order.currency,
     )
 
 
@@ -113,9 +125,15 @@ def _template_for(intent: Intent, facts: OrderFacts) -> tuple[NotificationTempla
 
 
 class CaseActivities:
-    def __init__(self, client: Client, signer: ClaimSigner | None = None) -> None:
+    def __init__(
+        self,
+        client: Client,
+        signer: ClaimSigner | None = None,
+        start_return: StartReturn | None = None,
+    ) -> None:
         self._client = client
         self._signer = signer
+        self._start_return = start_return
 
     @activity.defn
     async def find_order(self, input: FindOrderInput) -> str:
@@ -167,25 +185,71 @@ class CaseActivities:
 
     @activity.defn
     async def act_on_order(self, input: OrderActionInput) -> CaseActionReceipt:
-        """Carry out a case action through the order's own update; a refusal (the order
-        shipped already) is the receipt's answer, not an error."""
+        """Carry out a case action through the lifecycle's own update (cancel, correct
+        the address) or start (open a return); a refusal (the order shipped already) is
+        the receipt's answer, not an error."""
         action = input.action
-        if action.kind is not CaseActionKind.CANCEL_ORDER:
+        if action.kind is CaseActionKind.OPEN_RETURN:
+            return await self._open_return(input)
+        if action.kind not in (CaseActionKind.CANCEL_ORDER, CaseActionKind.CORRECT_ADDRESS):
             raise ApplicationError(f"{action.kind} is not carried out here", non_retryable=True)
         by = action.by
         if self._signer is not None:
             by = self._signer.sign(by, input.order_workflow_id)
         handle = self._client.get_workflow_handle(input.order_workflow_id)
         try:
-            receipt = await handle.execute_update(
-                "cancel",
-                CancelRequest(reason=action.reason, by=by),
-                result_type=CancelReceipt,
+            if action.kind is CaseActionKind.CANCEL_ORDER:
+                cancelled = await handle.execute_update(
+                    "cancel",
+                    CancelRequest(reason=action.reason, by=by),
+                    result_type=CancelReceipt,
+                    id=input.idempotency_key,
+                )
+                return CaseActionReceipt(kind=action.kind, accepted=True, detail=cancelled.note)
+            assert action.address is not None  # CaseAction's own check
+            corrected = await handle.execute_update(
+                "correct_address",
+                AddressCorrection(address=action.address, by=by),
+                result_type=CorrectionReceipt,
                 id=input.idempotency_key,
             )
         except WorkflowUpdateFailedError as err:
             return CaseActionReceipt(kind=action.kind, accepted=False, detail=str(err.cause or err))
-        return CaseActionReceipt(kind=action.kind, accepted=True, detail=receipt.note)
+        return CaseActionReceipt(kind=action.kind, accepted=True, detail=corrected.note)
+
+    async def _open_return(self, input: OrderActionInput) -> CaseActionReceipt:
+        """An operator's return for the order: the lines asked, else every line. The
+        RMA comes from the case, so a retry finds the return it started."""
+        action = input.action
+        if self._start_return is None:
+            raise ApplicationError("this worker cannot start returns", non_retryable=True)
+        order = await order_of(self._client, input.order_workflow_id)
+        lines = action.lines or [
+            ReturnLine(sku=item.sku, quantity=item.quantity) for item in order.items
+        ]
+        assert action.return_reason is not None  # CaseAction's own check
+        try:
+            request = ReturnRequest(
+                channel=order.channel,
+                rma=input.rma,
+                order_id=input.order_workflow_id,
+                lines=lines,
+                reason=action.return_reason,
+                source=ReturnSource.OPERATOR,
+                requested_at=datetime.now(UTC),
+                comment=action.reason,
+                requested_by=action.by,
+            )
+        except ValueError as err:
+            return CaseActionReceipt(kind=action.kind, accepted=False, detail=str(err))
+        started = await self._start_return(request)
+        verb = "opened" if started else "open already"
+        return CaseActionReceipt(
+            kind=action.kind,
+            accepted=True,
+            detail=f"return {request.rma} {verb}",
+            workflow_id=request.workflow_id,
+        )
 
     @activity.defn
     async def suggest_reply(self, input: SuggestReplyInput) -> SuggestedReply:

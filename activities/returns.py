@@ -213,6 +213,7 @@ class ReturnActivities:
                     order.channel_order_id,
                     input.idempotency_key,
                     amazon_items(order, input.lines, input.amount),
+                    reason=input.adjustment_reason,
                 )
                 feed_id = await self._amazon.submit(PAYMENT_ADJUSTMENT, feed)
                 return IssuedRefund(

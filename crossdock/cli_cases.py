@@ -1,6 +1,7 @@
-"""`crossdock cases list|show|reply|cancel-order|stats|write`: buyer conversations from a
-terminal, through the console's API (an API token: `crossdock users token ACCOUNT`);
-`write` plays a buyer writing to the sandbox's marketplace (for demos and tests)."""
+"""`crossdock cases list|show|reply|cancel-order|refund|approve-refund|reject-refund|
+open-return|correct-address|stats|write`: buyer conversations from a terminal, through
+the console's API (an API token: `crossdock users token ACCOUNT`); `write` plays a buyer
+writing to the sandbox's marketplace (for demos and tests)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from crossdock.cli_console import ConsoleApi, TokenOption, UrlOption, console
 from crossdock.config import get_settings
 from crossdock.models.case import BuyerMessage
 from crossdock.models.order import Channel
+from crossdock.models.returns import ReturnReason
+from crossdock.money import Money
 
 app = typer.Typer(help="Buyer conversations: the thread, replies, service figures.")
 CaseArg = Annotated[str, typer.Argument(help="case-{channel}-{thread}")]
@@ -57,6 +60,9 @@ def show_case(workflow_id: CaseArg, token: TokenOption = "", url: UrlOption = ""
         about = f" · {line['intent']}" if line.get("intent") else ""
         console.print(f"\n[bold]{who}[/bold] {line['at'][:16]}{about} · {line.get('via', '')}")
         console.print(line["text"], markup=False)
+    for g in case.get("goodwill", []):
+        money = Money.model_validate(g["amount"])
+        console.print(f"\n[bold]{g['step']}[/bold] {money} · {g['state']} · {g['detail']}")
     suggested = case.get("suggested_reply") or {}
     if case["state"] == "awaiting_us" and suggested.get("text"):
         console.print("\n[bold]Suggested reply[/bold] (crossdock cases reply ID TEXT):")
@@ -87,6 +93,115 @@ def cancel_order(
     receipt = ConsoleApi(token, url).post(f"/api/conversations/{workflow_id}/act", body)
     verdict = "cancelled" if receipt["accepted"] else "[red]refused[/red]"
     console.print(f"{verdict}: {receipt['detail']}")
+
+
+ReasonOption = Annotated[str, typer.Option(help="Why (the buyer's words, what you checked).")]
+
+
+def _act(token: str, url: str, workflow_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    api = ConsoleApi(token, url)
+    receipt: dict[str, Any] = api.post(f"/api/conversations/{workflow_id}/act", body)
+    verdict = "done" if receipt["accepted"] else "[red]refused[/red]"
+    console.print(f"{verdict}: {receipt['detail']}", highlight=False)
+    return receipt
+
+
+def _facts(token: str, url: str, workflow_id: str) -> dict[str, Any]:
+    case = ConsoleApi(token, url).get(f"/api/conversations/{workflow_id}")
+    facts: dict[str, Any] | None = case.get("facts")
+    if not facts or not facts.get("currency"):
+        console.print(f"[red]{workflow_id} is linked to no order yet[/red]")
+        raise typer.Exit(1)
+    return facts
+
+
+@app.command("refund")
+def refund(
+    workflow_id: CaseArg,
+    amount: Annotated[str, typer.Argument(help="In the order's currency, e.g. 12.50.")],
+    reason: ReasonOption,
+    token: TokenOption = "",
+    url: UrlOption = "",
+) -> None:
+    """Offer a goodwill refund without a return (over the threshold finance approves)."""
+    currency = _facts(token, url, workflow_id)["currency"]
+    try:
+        money = Money.parse(amount, currency)
+    except ValueError as err:
+        raise typer.BadParameter(f"amount {amount!r}: {err}") from None
+    body = {"kind": "goodwill_refund", "reason": reason, "amount": money.model_dump(mode="json")}
+    _act(token, url, workflow_id, body)
+
+
+@app.command("approve-refund")
+def approve_refund(
+    workflow_id: CaseArg,
+    refund_step: Annotated[str, typer.Argument(help="The refund, e.g. goodwill-1.")],
+    reason: ReasonOption,
+    token: TokenOption = "",
+    url: UrlOption = "",
+) -> None:
+    """Finance: approve a goodwill refund someone else offered; it is made at once."""
+    body = {"kind": "approve_refund", "reason": reason, "refund": refund_step}
+    _act(token, url, workflow_id, body)
+
+
+@app.command("reject-refund")
+def reject_refund(
+    workflow_id: CaseArg,
+    refund_step: Annotated[str, typer.Argument(help="The refund, e.g. goodwill-1.")],
+    reason: ReasonOption,
+    token: TokenOption = "",
+    url: UrlOption = "",
+) -> None:
+    """Finance: reject a goodwill refund; nothing is refunded."""
+    body = {"kind": "reject_refund", "reason": reason, "refund": refund_step}
+    _act(token, url, workflow_id, body)
+
+
+@app.command("open-return")
+def open_return(
+    workflow_id: CaseArg,
+    why: Annotated[ReturnReason, typer.Option(help="The return's reason.")],
+    reason: ReasonOption,
+    line: Annotated[
+        list[str] | None, typer.Option(help="SKU:QUANTITY; none: every line of the order.")
+    ] = None,
+    token: TokenOption = "",
+    url: UrlOption = "",
+) -> None:
+    """Open a return for the conversation's order, as this operator."""
+    lines = []
+    for spec in line or []:
+        sku, _, quantity = spec.partition(":")
+        lines.append({"sku": sku, "quantity": int(quantity or "1")})
+    body = {"kind": "open_return", "reason": reason, "return_reason": why, "lines": lines}
+    _act(token, url, workflow_id, body)
+
+
+@app.command("correct-address")
+def correct_address(
+    workflow_id: CaseArg,
+    name: Annotated[str, typer.Option(help="Who receives the parcel.")],
+    line1: Annotated[str, typer.Option(help="Street and number.")],
+    city: Annotated[str, typer.Option()],
+    reason: ReasonOption,
+    postal_code: Annotated[str, typer.Option()] = "",
+    line2: Annotated[str, typer.Option()] = "",
+    token: TokenOption = "",
+    url: UrlOption = "",
+) -> None:
+    """A new address in the same country, before the label is bought (storefront)."""
+    country = _facts(token, url, workflow_id)["country"]
+    address = {
+        "name": name,
+        "line1": line1,
+        "line2": line2,
+        "city": city,
+        "postal_code": postal_code,
+        "country": country,
+    }
+    _act(token, url, workflow_id, {"kind": "correct_address", "reason": reason, "address": address})
 
 
 @app.command("stats")

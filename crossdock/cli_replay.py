@@ -30,6 +30,8 @@ TYPES = (
     "DisputeWorkflow",
     "DisputePollWorkflow",
     "BuyerCaseWorkflow",
+    "HealthCheckWorkflow",
+    "BuyerMessagePollWorkflow",
 )
 DEFAULT_QUERY = f"WorkflowType IN ({', '.join(map(repr, TYPES))}) AND ExecutionStatus = 'Running'"
 

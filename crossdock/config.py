@@ -61,6 +61,8 @@ class Settings(BaseSettings, OrderClocks):
     amazon_restricted_data: bool = True
     ebay_base_url: str = "http://127.0.0.1:8700/ebay"
     ebay_access_token: str = "v^1.1#crossdock-sandbox"
+    # The seller's eBay username: messages it sent are not buyer messages to intake.
+    ebay_seller_username: str = "crossdock_seller"
     # eBay serves payment disputes from another host than the rest of the Fulfillment
     # API (https://apiz.ebay.com, not https://api.ebay.com); empty: `ebay_base_url`,
     # where the sandbox serves both.
@@ -160,6 +162,8 @@ class Settings(BaseSettings, OrderClocks):
     # unset, each is generated once per install into the state dir.
     storefront_signing_secret: SecretStr | None = None
     easypost_webhook_secret: SecretStr | None = None
+    # Basic-auth password of POST /intake/mail/inbound (buyer e-mail, Amazon's relay).
+    inbound_mail_secret: SecretStr | None = None
     # The demo profile (`make run`) may use secrets published in the repository.
     demo_profile: bool = False
     # Per source and endpoint (checkout, each webhook): requests per second, and bursts.

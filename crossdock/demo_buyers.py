@@ -31,7 +31,7 @@ from crossdock.messages.catalogue import _read
 from crossdock.models.approval import Principal, Role
 from crossdock.models.case import BuyerMessage, CaseReply, CaseStatus
 from crossdock.models.order_states import OrderState
-from starter.cases import deliver_buyer_message
+from starter.cases import MESSAGES_POLLED, deliver_buyer_message
 from workflows.case import BuyerCaseWorkflow
 
 log = structlog.get_logger(__name__)
@@ -113,6 +113,10 @@ class DemoBuyers:
             email=order.buyer.email,
         )
         settings = self._settings
+        if order.channel in MESSAGES_POLLED:
+            # The marketplace's poller reads it from the sandbox like a real message.
+            log.info("demo_buyer_wrote", order=order_workflow_id, intent=intent, language=language)
+            return
         case = await deliver_buyer_message(
             self._client, message, settings.task_queue, settings.case_policy
         )

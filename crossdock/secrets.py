@@ -80,6 +80,12 @@ def easypost_webhook_secret(settings: Settings) -> str:
     return shared_secret(settings, "easypost-webhook-secret", settings.easypost_webhook_secret)
 
 
+def inbound_mail_secret(settings: Settings) -> str:
+    """The password of the inbound mail webhook's Basic credentials (user "inbound"), put
+    in the Inbound Parse URL; also keys the pseudonyms of unthreaded senders."""
+    return shared_secret(settings, "inbound-mail-secret", settings.inbound_mail_secret)
+
+
 def stripe_webhook_secret(settings: Settings) -> str:
     """The Stripe webhook endpoint's signing secret (`Stripe-Signature`): the sandbox
     signs with it, intake verifies. It used to default to a value in this repository."""

@@ -29,14 +29,17 @@ from crossdock.partners.storefront import StorefrontClient
 from crossdock.request_limits import install_request_limits
 from crossdock.secrets import (
     easypost_webhook_secret,
+    inbound_mail_secret,
     storefront_signing_secret,
     stripe_webhook_secret,
 )
 from crossdock.store import Database, upgrade
 from crossdock.temporal import connect
+from starter.cases import CaseDelivery, ensure_message_pollers
 from starter.codec_server import create_codec_app
 from starter.dispute_poller import ensure_dispute_poller
 from starter.health_schedule import ensure_health_schedule
+from starter.mail_intake import MailIntake, mail_intake_router
 from starter.operations import install_operations
 from starter.pollers import ensure_pollers
 from starter.rate_limit import RateLimiter
@@ -71,6 +74,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
         # Intake owns the pollers: make sure they run whenever intake does.
         await ensure_pollers(client, settings)
         await ensure_return_pollers(client, settings)
+        await ensure_message_pollers(client, settings)
         await ensure_dispute_poller(client, settings)
         await ensure_health_schedule(client, settings)
         tracking = TrackingRouter(client, carrier)
@@ -83,6 +87,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
             default_catalog(),
             AuditLog(db),
         )
+        app.state.mail = MailIntake(CaseDelivery(client, settings), inbound_mail_secret(settings))
         app.state.stripe = StripeWebhookIntake(
             client, stripe_webhook_secret(settings), settings.task_queue, dispute_policy(settings)
         )
@@ -101,6 +106,7 @@ def create_intake_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(Refused, refused_answer)
     app.include_router(stripe_webhook_router())
     app.include_router(easypost_webhook_router())
+    app.include_router(mail_intake_router())
     # The operator console (API, web pages) shares this process and its Temporal client.
     install_console(app, settings, db)
     install_operations(app, settings, db)

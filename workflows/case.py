@@ -20,6 +20,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.carrier import CarrierActivities
     from activities.cases import CaseActivities
     from crossdock.messages.intents import Intent, read_intent
     from crossdock.models.approval import (
@@ -31,27 +32,36 @@ with workflow.unsafe.imports_passed_through():
     )
     from crossdock.models.case import (
         CASE_LIFECYCLE,
+        REFUND_DECISIONS,
         BuyerMessage,
         CaseAction,
+        CaseActionKind,
         CaseActionReceipt,
         CaseInput,
         CaseReply,
         CaseState,
         CaseStatus,
         FindOrderInput,
+        GoodwillRefund,
         OrderActionInput,
         SuggestReplyInput,
         ThreadLine,
     )
     from crossdock.models.lifecycle import TimelineEntry
     from crossdock.models.notify import NotificationTemplate, NotifyBuyerInput
+    from crossdock.models.screening import VerifyAddressInput
     from workflows.approval import Approval
     from workflows.buyer_messages import send
+    from workflows.case_refund import GoodwillRefunds
     from workflows.options import PARTNER_RETRY, PARTNER_TIMEOUT, P, R, condition_within
     from workflows.projection import READ_MODEL, case_projector, projected
     from workflows.search import CROSSDOCK_STATE, NEEDS_ATTENTION
 
 REPLY_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
+DECISION_ROLES = frozenset({Role.FINANCE, Role.ADMIN})
+GOODWILL = frozenset({CaseActionKind.GOODWILL_REFUND}) | REFUND_DECISIONS
+# A case closes only once its goodwill refunds are settled (none existed before).
+CASE_ACTIONS = "case-actions"
 AUTO = Principal(id="policy-auto-answer", role=Role.OPERATOR)
 LOCAL = timedelta(seconds=10)
 
@@ -74,6 +84,13 @@ class BuyerCaseWorkflow:
         self._approval = Approval(
             self._status.approvals, note=self._note, attention=self._approval_attention
         )
+        self._refunds = GoodwillRefunds(
+            self._status,
+            input.policy,
+            self._note,
+            lambda why: self._attention(True, why),
+            self._refund_message,
+        )
 
     @workflow.run
     async def run(self, input: CaseInput) -> CaseStatus:
@@ -89,6 +106,8 @@ class BuyerCaseWorkflow:
             if status.state is CaseState.AWAITING_US:
                 await workflow.wait_condition(lambda: bool(self._new))
             elif not await condition_within(lambda: bool(self._new), close_after):
+                if workflow.patched(CASE_ACTIONS):
+                    await self._refunds_settled()
                 self._move(CaseState.CLOSED, "no new message from the buyer")
                 return status
             await self._read_new()
@@ -133,31 +152,96 @@ class BuyerCaseWorkflow:
 
     @workflow.update
     async def act(self, action: CaseAction) -> CaseActionReceipt:
-        """An action on the linked order, through the order's own update."""
+        """An action on the linked order: through the order's own updates (cancel,
+        correct the address), a return started for it, or a goodwill refund."""
+        if action.kind in GOODWILL:
+            return self._refunds.take(action)
+        if action.kind is CaseActionKind.CORRECT_ADDRESS:
+            refused = await self._undeliverable(action)
+            if refused is not None:
+                return refused
         receipt = await workflow.execute_activity_method(
             CaseActivities.act_on_order,
             OrderActionInput(
                 order_workflow_id=self._status.order_workflow_id,
                 action=action,
                 idempotency_key=f"{workflow.info().workflow_id}/act-{len(self._status.timeline)}",
+                rma=self._next_rma() if action.kind is CaseActionKind.OPEN_RETURN else "",
             ),
             start_to_close_timeout=PARTNER_TIMEOUT,
             retry_policy=PARTNER_RETRY,
         )
         verdict = "done" if receipt.accepted else "refused"
         self._note(f"action_{action.kind}", f"by {action.by.id}: {verdict}: {receipt.detail}")
+        if receipt.workflow_id and receipt.workflow_id not in self._status.returns:
+            self._status.returns.append(receipt.workflow_id)
         return receipt
 
     @act.validator
     def _check_act(self, action: CaseAction) -> None:
-        if action.by.role not in REPLY_ROLES:
-            raise ApplicationError(f"{action.by} may not act on orders: operator or admin only")
+        roles = DECISION_ROLES if action.kind in REFUND_DECISIONS else REPLY_ROLES
+        if action.by.role not in roles:
+            allowed = ", ".join(sorted(roles))
+            raise ApplicationError(f"{action.by} may not {action.kind}: {allowed} only")
         if not self._status.order_workflow_id:
             raise ApplicationError("the case is linked to no order: nothing to act on")
+        if action.kind in GOODWILL:
+            why = self._refunds.refusal(action)
+            if why is not None:
+                raise ApplicationError(why)
 
     @workflow.query
     def status(self) -> CaseStatus:
         return self._status
+
+    # -- actions -----------------------------------------------------------------------
+
+    async def _undeliverable(self, action: CaseAction) -> CaseActionReceipt | None:
+        """The carrier's verdict on a corrected address: a refusal when it cannot
+        deliver there (the order is not changed), else None."""
+        assert action.address is not None
+        verdict = await workflow.execute_activity_method(
+            CarrierActivities.verify_address,
+            VerifyAddressInput(address=action.address),
+            start_to_close_timeout=PARTNER_TIMEOUT,
+            retry_policy=PARTNER_RETRY,
+        )
+        if verdict.deliverable:
+            return None
+        detail = "the carrier cannot deliver there: " + ("; ".join(verdict.errors) or "no reason")
+        self._note(f"action_{action.kind}", f"by {action.by.id}: refused: {detail}")
+        return CaseActionReceipt(kind=action.kind, accepted=False, detail=detail)
+
+    def _next_rma(self) -> str:
+        """The return's id: the case's thread and the return's number (RMAs take no
+        dots), so a retried action finds the return it opened."""
+        thread = self._input.thread.replace(".", "-")
+        return f"{thread}-r{len(self._status.returns) + 1}"[-64:]
+
+    async def _refunds_settled(self) -> None:
+        await workflow.wait_condition(lambda: self._refunds.idle)
+        await self._refunds.finished()
+
+    def _refund_message(self, record: GoodwillRefund) -> NotifyBuyerInput | None:
+        """The buyer's note that a goodwill refund was made (None: nobody to write to)."""
+        facts = self._status.facts
+        if facts is None:
+            return None
+        try:
+            return NotifyBuyerInput(
+                to=self._email or facts.buyer_email,
+                template=NotificationTemplate.ORDER_REFUNDED,
+                params={"order_ref": facts.channel_order_id},
+                amounts={"amount": record.amount},
+                idempotency_key=f"{workflow.info().workflow_id}/{record.step}/refunded",
+                language=self._status.language,
+                country=facts.country,
+                channel=self._input.channel,
+                channel_order_id=facts.channel_order_id,
+            )
+        except ValueError as err:
+            self._attention(True, f"refund message not sent: {err}")
+            return None
 
     # -- steps -------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.dispute_states import DisputeState
     from crossdock.models.order_cases import RefundOutcome
     from workflows.dispute_context import DisputeContext, EventKey, PartnerRefused
+    from workflows.dispute_messages import tell_buyer
     from workflows.dispute_questions import (
         CLOSE,
         CONCEDE,
@@ -258,3 +259,4 @@ async def apply_outcome(ctx: DisputeContext) -> None:
         if not ctx.status.open_returns:
             # The buyer has the money back and, as far as we know, the goods too.
             ctx.flag(f"lost {ctx.status.snapshot.amount} and nothing was returned")
+    await tell_buyer(ctx, target)

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from crossdock.models.refusals import PartnerQuestion, Refusal, RefusalKind
     from workflows import (
+        order_address,
         order_messages,
         order_packages,
         order_questions,
@@ -336,21 +337,19 @@ class OrderWorkflow:
 
     @workflow.update
     def correct_address(self, correction: AddressCorrection) -> CorrectionReceipt:
-        """An operator's corrected address for an undeliverable parcel's reshipment."""
+        """An operator's corrected address: for the label, before it is bought (storefront),
+        or for an undeliverable parcel's reshipment (workflows/order_address.py)."""
         self._ctx.status.corrected_address = correction.address
         self._ctx.note("address_corrected", f"by {correction.by.id}")
         return CorrectionReceipt(note="the next label goes to the corrected address")
 
     @correct_address.validator
     def _check_correction(self, correction: AddressCorrection) -> None:
-        status = self._ctx.status
         if correction.by.role not in CANCEL_ROLES:
             raise ValueError(f"role {correction.by.role} may not correct addresses")
-        if status.state != OrderState.EXCEPTION or status.tracking_exception != "failure":
-            raise ValueError(
-                f"order is {status.state}: an address is corrected only while the carrier "
-                "reports it undeliverable"
-            )
+        why = order_address.refusal(self._ctx, correction)
+        if why is not None:
+            raise ValueError(why)
 
     @workflow.signal
     def tracking_update(self, update: TrackingUpdate) -> None:

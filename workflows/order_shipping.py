@@ -24,16 +24,23 @@ with workflow.unsafe.imports_passed_through():
     )
 
 IN_TRANSIT_RANK = TRACKING_PROGRESS.index("in_transit")
+# The first label goes to an address corrected before shipment (from a buyer's case).
+ADDRESS_BEFORE_SHIPMENT = "address-before-shipment"
 # A replacement is not a sale on the channel: it keeps the original order's confirmation.
 REPLACEMENT_NOT_CONFIRMED = "replacement: the channel keeps the original order's confirmation"
 
 
 async def buy_label(ctx: OrderContext) -> None:
+    goods = ctx.order
+    corrected = ctx.status.corrected_address
+    # Only a correction made before shipment is set here (workflows/order_address.py).
+    if corrected is not None and workflow.patched(ADDRESS_BEFORE_SHIPMENT):
+        goods = goods.model_copy(update={"ship_to": corrected})
     label = await ctx.call(
         CarrierActivities.buy_label,
         BuyLabelInput(
             reference=ctx.workflow_id,
-            order=ctx.order,
+            order=goods,
             ship_from=ctx.policy.ship_from,
             idempotency_key=ctx.key("label"),
         ),

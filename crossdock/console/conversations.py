@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -33,6 +33,9 @@ from crossdock.console.web import Operator, render, require
 from crossdock.identity.scope import in_scope
 from crossdock.models.approval import Principal
 from crossdock.models.case import CaseAction, CaseActionKind, CaseReply, CaseStatus
+from crossdock.models.order import Address
+from crossdock.models.returns import ReturnLine, ReturnReason
+from crossdock.money import Money
 from workflows.case import BuyerCaseWorkflow
 
 api = APIRouter(prefix="/api/conversations", tags=["console"])
@@ -46,8 +49,33 @@ class ReplyBody(BaseModel):
 
 
 class ActBody(BaseModel):
+    """An action from the case; each kind names what it needs (see CaseAction)."""
+
     kind: CaseActionKind
     reason: str = Field(min_length=1, max_length=500)
+    address: Address | None = None
+    lines: list[ReturnLine] = Field(default_factory=list, max_length=100)
+    return_reason: ReturnReason | None = None
+    amount: Money | None = None
+    refund: str = Field(default="", max_length=40)
+
+
+def _action(body: ActBody, by: Principal) -> CaseAction:
+    try:
+        return CaseAction(
+            **body.model_dump(exclude={"kind", "reason"}), kind=body.kind, reason=body.reason, by=by
+        )
+    except ValidationError as err:
+        raise ConsoleError(422, "invalid", f"{body.kind}: {_why(err)}") from None
+
+
+def _why(err: ValueError) -> str:
+    """A validation error as one line: each field and what was wrong with it."""
+    if not isinstance(err, ValidationError):
+        return str(err)
+    return "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or 'value'}: {e['msg']}" for e in err.errors()
+    )
 
 
 class CaseLine(BaseModel):
@@ -170,10 +198,10 @@ async def act(
     client: ClientDep,
     state: StateDep,
 ) -> dict[str, Any]:
-    """An action on the linked order (cancel before shipment)."""
+    """An action on the linked order: cancel or correct the address (before shipment),
+    open a return, offer a goodwill refund, or (finance) approve or reject one."""
     await _check_visible(state, operator, workflow_id)
-    by = _signed(state, operator, workflow_id)
-    action = CaseAction(kind=body.kind, reason=body.reason, by=by)
+    action = _action(body, _signed(state, operator, workflow_id))
     receipt = await _send(client, state, workflow_id, BuyerCaseWorkflow.act, action)
     return dict(receipt.model_dump(mode="json"))
 
@@ -267,6 +295,60 @@ async def cancel_form(
     if not receipt.accepted:
         return _back(workflow_id, error=f"The order refused: {receipt.detail}")
     return _back(workflow_id, message="order cancelled")
+
+
+@pages.post("/{workflow_id}/act")
+async def act_form(
+    request: Request,
+    workflow_id: CaseId,
+    who: Operator,
+    client: ClientDep,
+    state: StateDep,
+    kind: Annotated[CaseActionKind, Form()],
+    reason: Annotated[str, Form(max_length=500)] = "",
+    amount: Annotated[str, Form(max_length=20)] = "",
+    currency: Annotated[str, Form(max_length=3)] = "",
+    return_reason: Annotated[str, Form(max_length=40)] = "",
+    refund: Annotated[str, Form(max_length=40)] = "",
+    name: Annotated[str, Form(max_length=100)] = "",
+    line1: Annotated[str, Form(max_length=100)] = "",
+    line2: Annotated[str, Form(max_length=100)] = "",
+    city: Annotated[str, Form(max_length=100)] = "",
+    postal_code: Annotated[str, Form(max_length=20)] = "",
+    country: Annotated[str, Form(max_length=2)] = "",
+) -> Response:
+    """The case page's action forms: goodwill refund (and finance's decision), open a
+    return, correct the address."""
+    operator = require(who).principal
+    if not reason.strip():
+        return _back(workflow_id, error=f"say why ({kind}: reason is required)")
+    try:
+        fields: dict[str, Any] = {"kind": kind, "reason": reason, "refund": refund}
+        if amount.strip():
+            fields["amount"] = Money.parse(amount.strip(), currency)
+        if return_reason:
+            fields["return_reason"] = return_reason
+        if line1.strip():
+            fields["address"] = Address(
+                name=name,
+                line1=line1,
+                line2=line2,
+                city=city,
+                postal_code=postal_code,
+                country=country,
+            )
+        body = ActBody(**fields)
+    except (ValidationError, ValueError) as err:
+        return _back(workflow_id, error=f"Not done: {_why(err)}")
+    try:
+        await _check_visible(state, operator, workflow_id)
+        action = _action(body, _signed(state, operator, workflow_id))
+        receipt = await _send(client, state, workflow_id, BuyerCaseWorkflow.act, action)
+    except ConsoleError as err:
+        return _back(workflow_id, error=f"Refused: {err.message}")
+    if not receipt.accepted:
+        return _back(workflow_id, error=f"Refused: {receipt.detail}")
+    return _back(workflow_id, message=f"{kind.replace('_', ' ')}: {receipt.detail}")
 
 
 def _back(workflow_id: str, **flash: str) -> RedirectResponse:

@@ -43,6 +43,9 @@ class NotificationTemplate(StrEnum):
     RETURN_DECLINED = "return_declined"
     RETURN_RECEIVED = "return_received"
     RETURN_REFUNDED = "return_refunded"
+    # A payment dispute's verdict: the payment stands (won) or the buyer is refunded (lost).
+    DISPUTE_WON = "dispute_won"
+    DISPUTE_LOST = "dispute_lost"
     # A reply in a buyer conversation (an operator's text, or one answered by policy).
     CASE_REPLY = "case_reply"
 

@@ -249,6 +249,8 @@ class IssueRefundInput(BaseModel):
     line_amounts: list[tuple[str, Money]] = Field(default_factory=list)
     # The returned lines (Amazon adjusts per order item).
     lines: list[ReturnLine] = Field(default_factory=list)
+    # Amazon's AdjustmentReason: a return's refund, or a goodwill gesture from a case.
+    adjustment_reason: str = "CustomerReturn"
 
 
 class IssuedRefund(BaseModel):

@@ -159,7 +159,13 @@ def test_no_endpoint_pushes_marketplace_orders(stack: Stack) -> None:
     paths: dict[str, dict[str, Any]] = app.openapi()["paths"]
     posts = {path for path, operations in paths.items() if "post" in operations}
     intake = {p for p in posts if p.startswith(("/intake", "/webhooks"))}
-    assert intake == {"/intake/storefront/checkout", "/webhooks/stripe", "/webhooks/easypost"}
+    # Buyer e-mail (and Amazon's relay) becomes messages in cases, never an order.
+    assert intake == {
+        "/intake/storefront/checkout",
+        "/intake/mail/inbound",
+        "/webhooks/stripe",
+        "/webhooks/easypost",
+    }
 
 
 async def in_transit_and_silent(stack: Stack) -> tuple[Order, Any]:

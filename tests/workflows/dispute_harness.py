@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.errors import PartnerRefused
+from crossdock.models.case import OrderFacts
 from crossdock.models.dispute import (
     CloseDisputeInput,
     DisputeAnswer,
@@ -36,6 +37,7 @@ from crossdock.models.dispute import (
     SubmitEvidenceInput,
 )
 from crossdock.models.dispute_status import DisputeInput, DisputeResult, DisputeStatus
+from crossdock.models.notify import NotificationSent, NotifyBuyerInput
 from crossdock.models.order_cases import CaseLink, RefundOutcome
 from crossdock.models.refusals import Refusal, RefusalKind
 from crossdock.money import Money
@@ -143,6 +145,39 @@ class DisputePartners:
 
         return [gather, submit, close, reserve]
 
+    def buyer(self) -> list[Any]:
+        """Stand-ins for the order's facts and the buyer's messages (the verdict's
+        message to the buyer)."""
+
+        @activity.defn(name="order_facts")
+        async def facts(order_workflow_id: str) -> OrderFacts:
+            self.calls.append(("order_facts", order_workflow_id))
+            channel_order_id = order_workflow_id.split("-", 2)[-1]
+            return OrderFacts(
+                order_workflow_id=order_workflow_id,
+                channel_order_id=channel_order_id,
+                state="completed",
+                country="DE",
+                language="de",
+                buyer_email="buyer@example.com",
+                currency="EUR",
+            )
+
+        @activity.defn(name="notify_buyer")
+        async def notify(input: NotifyBuyerInput) -> NotificationSent:
+            self.calls.append(("notify_buyer", input))
+            return NotificationSent(
+                template=input.template,
+                idempotency_key=input.idempotency_key,
+                language=input.language,
+            )
+
+        return [facts, notify]
+
+    def messages(self) -> list[NotifyBuyerInput]:
+        """The buyer messages sent, in order."""
+        return [call for name, call in self.calls if name == "notify_buyer"]
+
     def reader(self) -> Any:
         """The stand-in for re-reading the dispute at its provider (`provider_view`)."""
 
@@ -167,7 +202,12 @@ async def worker(
         env.client,
         task_queue=task_queue,
         workflows=[DisputeWorkflow, OrderStub],
-        activities=[*partners.activities(), partners.reader(), *Projections().activities()],
+        activities=[
+            *partners.activities(),
+            partners.reader(),
+            *partners.buyer(),
+            *Projections().activities(),
+        ],
         workflow_runner=RUNNER,
     ) as running:
         try:

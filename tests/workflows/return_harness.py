@@ -173,6 +173,20 @@ async def worker(
 def _worker(
     env: WorkflowEnvironment, task_queue: str, partners: Partners, returns: ReturnPartners
 ) -> Worker:
+    return Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[OrderWorkflow, ReturnWorkflow],
+        activities=return_activities(env, partners, returns),
+        workflow_runner=RUNNER,
+    )
+
+
+def return_activities(
+    env: WorkflowEnvironment, partners: Partners, returns: ReturnPartners
+) -> list[Any]:
+    """The order's stand-ins, the real return activities that read and reserve on the
+    order, and stand-ins for the channel's refunds and labels."""
     unused = "http://127.0.0.1:9"
     real = ReturnActivities(
         env.client,
@@ -184,23 +198,17 @@ def _worker(
     wanted = {"read_order", "reserve_refund", "start_replacement"}
     if returns.refusals.get("start_replacement"):
         wanted.remove("start_replacement")  # the stand-in refuses it instead
-    activities = [m for m in activity_methods(real) if m.__name__ in wanted]
+    activities: list[Any] = [m for m in activity_methods(real) if m.__name__ in wanted]
     if "start_replacement" not in wanted:
         activities.append(returns.start_replacement)
-    return Worker(
-        env.client,
-        task_queue=task_queue,
-        workflows=[OrderWorkflow, ReturnWorkflow],
-        activities=[
-            *partners.activities(),
-            *activities,
-            returns.issue_refund,
-            returns.check_refund,
-            returns.buy_return_label,
-            returns.request_supplier_rma,
-        ],
-        workflow_runner=RUNNER,
-    )
+    return [
+        *partners.activities(),
+        *activities,
+        returns.issue_refund,
+        returns.check_refund,
+        returns.buy_return_label,
+        returns.request_supplier_rma,
+    ]
 
 
 async def delivered_order(

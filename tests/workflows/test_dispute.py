@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
@@ -25,6 +27,8 @@ from tests.workflows.dispute_harness import (
     worker,
 )
 from workflows.dispute import DisputeWorkflow
+
+RECORD = os.environ.get("CROSSDOCK_RECORD_HISTORIES", "")
 
 OPERATOR = Principal(id="ops-7", role=Role.OPERATOR)
 FINANCE = Principal(id="fin-1", role=Role.FINANCE)
@@ -65,11 +69,19 @@ async def test_operator_contests_submits_once_and_wins(
         await handle.signal(DisputeWorkflow.provider_event, stripe.event(ProviderStatus.WON))
         result = await handle.result()  # the reopen window (45 days) passes with no event
         links, settled = await order_seen(time_env, partners)
+        if RECORD:
+            history = await handle.fetch_history()
+            path = Path(RECORD, "dispute-stripe-contested-won-buyer-told.json")
+            path.write_text(history.to_json())  # noqa: ASYNC240
     assert (result.state, result.submissions, result.decided_by) == ("won", 1, "ops-7")
     [submitted] = partners.named("submit")
     assert submitted.idempotency_key == f"dispute-stripe-dp_{task_queue}/submit-1"
     assert set(submitted.evidence) == set(STRONG)  # the fields product_not_received calls for
     assert [link.open for link in links] == [True, False] and settled == []
+    [told] = partners.messages()  # the verdict, in the buyer's language, once
+    assert (told.template, told.language) == ("dispute_won", "de")
+    assert told.idempotency_key == f"dispute-stripe-dp_{task_queue}/notify-won-1"
+    assert told.amounts["amount"] == Money(amount=12_000, currency="EUR")
 
 
 async def test_operator_accepts_and_the_loss_is_booked_on_the_order(
@@ -203,6 +215,7 @@ async def test_lost_on_a_closed_order_is_recorded_on_the_dispute(
     assert result.state == DisputeState.LOST and result.loss is not None
     assert result.loss.outcome == "order_closed"
     assert status.needs_attention and status.lost_amount == Money(amount=12_000, currency="EUR")
+    assert [m.template for m in partners.messages()] == ["dispute_lost"]
 
 
 async def test_a_loss_the_order_refuses_keeps_the_dispute_open_until_answered(

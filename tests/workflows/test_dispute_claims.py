@@ -85,6 +85,7 @@ def claims_worker(
             real.read_dispute,
             gather,
             reserve,
+            *partners.buyer(),
         ],
         workflow_runner=RUNNER,
     )

@@ -79,7 +79,8 @@ async def test_an_ebay_payment_dispute_is_polled_contested_once_and_won(
     policy = DisputePolicy(reopen_window_seconds=30)
     intake = DisputeIntakeActivities(DisputeDelivery(time_env.client, task_queue, policy), ebay)
     real = DisputeActivities(time_env.client, stripe, ebay)
-    gather, _, _, reserve = DisputePartners(order_id=placed.workflow_id).activities()
+    stand_ins = DisputePartners(order_id=placed.workflow_id)
+    gather, _, _, reserve = stand_ins.activities()
     worker = Worker(
         time_env.client,
         task_queue=task_queue,
@@ -91,6 +92,7 @@ async def test_an_ebay_payment_dispute_is_polled_contested_once_and_won(
             real.close_dispute,
             gather,
             reserve,
+            *stand_ins.buyer(),
         ],
         workflow_runner=RUNNER,
     )

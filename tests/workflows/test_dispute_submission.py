@@ -95,13 +95,20 @@ async def test_a_lost_answer_is_retried_and_the_provider_counts_one_submission(
         real = DisputeActivities(
             time_env.client, StripeDisputesClient("http://sandbox/stripe", "sk_test_x", http)
         )
-        stand_ins = DisputePartners(order_id=order_id).activities()
-        gather, _, _, reserve = stand_ins
+        partners = DisputePartners(order_id=order_id)
+        gather, _, _, reserve = partners.activities()
+        stand_ins_buyer = partners.buyer()
         worker = Worker(
             time_env.client,
             task_queue=task_queue,
             workflows=[DisputeWorkflow, OrderStub],
-            activities=[gather, reserve, real.submit_dispute_evidence, real.close_dispute],
+            activities=[
+                gather,
+                reserve,
+                real.submit_dispute_evidence,
+                real.close_dispute,
+                *stand_ins_buyer,
+            ],
             workflow_runner=RUNNER,
         )
         async with worker:

@@ -2,6 +2,9 @@
 
     POST /ebay/commerce/message/v1/send_message   {otherPartyUsername | conversationId,
                                                    messageText, reference?}
+    GET  /ebay/commerce/message/v1/conversation   getConversations: conversation_type,
+                                                   start_time, end_time, limit, offset
+    GET  /ebay/commerce/message/v1/conversation/{conversation_id}   getConversation
     POST /ebay/_sandbox/messages/{orderId}/buyer-messages   a buyer writes {text}
     GET  /ebay/_sandbox/messages                             every message, oldest first
 
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -76,6 +79,56 @@ def message_json(message: EbayMessage) -> dict[str, Any]:
     }
 
 
+def _date(at: datetime) -> str:
+    return at.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def message_detail(message: EbayMessage) -> dict[str, Any]:
+    """A MessageDetail, as getConversation(s) return it."""
+    return {
+        "messageId": message.message_id,
+        "messageBody": message.text,
+        "senderUsername": message.sender,
+        "recipientUsername": message.recipient,
+        "createdDate": _date(message.created),
+        "readStatus": False,
+        "subject": "",
+        "messageMedia": [],
+    }
+
+
+def conversation_detail(messages: list[EbayMessage]) -> dict[str, Any]:
+    """A ConversationDetail of one buyer's conversation about one order (oldest first)."""
+    first, latest = messages[0], messages[-1]
+    buyer = first.sender if first.sender != SELLER else first.recipient
+    return {
+        "conversationId": first.conversation_id,
+        "conversationStatus": "ACTIVE",
+        "conversationTitle": f"Order {first.order_id} with {buyer}",
+        "conversationType": "FROM_MEMBERS",
+        "createdDate": _date(first.created),
+        "latestMessage": message_detail(latest),
+        # Real eBay references a listing today; the sandbox's conversations are per order.
+        "referenceId": first.order_id,
+        "referenceType": "ORDER",
+        "unreadCount": sum(1 for m in messages if m.sender != SELLER),
+    }
+
+
+def _page(rows: list[Any], limit: int, offset: int, href: str) -> dict[str, Any]:
+    nxt = f"{href}&offset={offset + limit}&limit={limit}" if offset + limit < len(rows) else None
+    return {"href": href, "limit": limit, "offset": offset, "total": len(rows), "next": nxt}
+
+
+def _when(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _refused(f"{field} {value!r} is not an ISO 8601 date.", field) from None
+
+
 class Inbox:
     def __init__(self, ctx: SandboxContext, orders: EbayOrders) -> None:
         self.ctx = ctx
@@ -97,6 +150,13 @@ class Inbox:
 
     def listed(self) -> list[EbayMessage]:
         return [self.messages[k] for k in sorted(self.messages)]
+
+    def conversations(self) -> dict[str, list[EbayMessage]]:
+        """Each conversation's messages, oldest first; conversations newest first."""
+        found: dict[str, list[EbayMessage]] = {}
+        for message in self.listed():
+            found.setdefault(message.conversation_id, []).append(message)
+        return dict(sorted(found.items(), key=lambda kv: kv[1][-1].created, reverse=True))
 
     def order_of(self, body: SendMessageRequest) -> str:
         if body.conversationId:
@@ -135,6 +195,48 @@ def add_routes(router: APIRouter, orders: EbayOrders, ctx: SandboxContext, auth:
             deliver,
             lambda used: ebay_error(409, 355002, f"Idempotency-Key {used} reused"),
         )
+
+    @router.get(f"{API}/conversation", dependencies=[Depends(auth)])
+    async def get_conversations(
+        conversation_type: str = Query(pattern="^(FROM_EBAY|FROM_MEMBERS)$"),
+        start_time: str | None = None,
+        end_time: str | None = None,
+        limit: int = Query(default=25, ge=1, le=50),
+        offset: int = Query(default=0, ge=0),
+    ) -> JSONResponse:
+        """getConversations: members' conversations whose latest message falls in the
+        time range, newest first."""
+        start, end = _when(start_time, "start_time"), _when(end_time, "end_time")
+        rows = []
+        if conversation_type == "FROM_MEMBERS":
+            for messages in inbox.conversations().values():
+                latest = messages[-1].created
+                if (start is None or latest >= start) and (end is None or latest <= end):
+                    rows.append(conversation_detail(messages))
+        href = f"{API}/conversation?conversation_type={conversation_type}"
+        body = _page(rows, limit, offset, href)
+        body["conversations"] = rows[offset : offset + limit]
+        return JSONResponse(body)
+
+    @router.get(f"{API}/conversation/{{conversation_id}}", dependencies=[Depends(auth)])
+    async def get_conversation(
+        conversation_id: str,
+        conversation_type: str = Query(pattern="^(FROM_EBAY|FROM_MEMBERS)$"),
+        limit: int = Query(default=25, ge=1, le=50),
+        offset: int = Query(default=0, ge=0),
+    ) -> JSONResponse:
+        """getConversation: the conversation's messages, oldest first."""
+        messages = inbox.conversations().get(conversation_id)
+        if messages is None or conversation_type != "FROM_MEMBERS":
+            return ebay_error(
+                404, 355010, f"Conversation {conversation_id} was not found.", domain="API_MESSAGE"
+            )
+        body = conversation_detail(messages)
+        del body["latestMessage"], body["unreadCount"]
+        href = f"{API}/conversation/{conversation_id}?conversation_type={conversation_type}"
+        body |= _page(messages, limit, offset, href)
+        body["messages"] = [message_detail(m) for m in messages[offset : offset + limit]]
+        return JSONResponse(body)
 
     @router.post(f"{ADMIN}/{{order_id}}/buyer-messages", status_code=201)
     async def buyer_writes(order_id: str, body: BuyerText) -> JSONResponse:
