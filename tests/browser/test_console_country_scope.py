@@ -5,6 +5,7 @@ is refused in bulk; an unscoped operator still sees both."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -118,6 +119,34 @@ async def test_a_german_desk_gets_404_on_a_us_order_and_never_lists_it(
     refused = [a for a in attempts if a["principal_id"] == "de-desk"]
     assert {a["action"] for a in refused} >= {"hold", "assign"}
     assert all(a["outcome"] == "refused" for a in refused)
+
+
+async def test_a_german_desk_searches_german_orders_only_and_gets_no_totals(
+    console: Console, placed: dict[str, str]
+) -> None:
+    us, de = placed["US"], placed["DE"]
+    headers = {"Authorization": f"Bearer {placed['token']}"}
+    async with console.api("ops-1") as ops:  # the projection has caught up with both
+        for workflow_id in (us, de):
+            for _ in range(120):
+                rows = (await ops.get("/api/search/orders", params={"limit": 200})).json()
+                if workflow_id in {r["workflow_id"] for r in rows["orders"]}:
+                    break
+                await asyncio.sleep(0.25)
+    async with httpx.AsyncClient(base_url=console.url, headers=headers, timeout=30) as desk:
+        listed = (await desk.get("/api/search/orders", params={"limit": 200})).json()
+        asked_for_us = await desk.get("/api/search/orders", params={"destination": "US"})
+        totals = [
+            await desk.get("/api/kpis"),
+            await desk.get("/api/health"),
+            await desk.get("/api/export.xlsx"),
+        ]
+    found = {r["workflow_id"] for r in listed["orders"]}
+    assert de in found and us not in found
+    assert {r["destination"] for r in listed["orders"]} == {"DE"}
+    assert asked_for_us.status_code == 404
+    # Marketplace totals span every country: not for an account scoped to some.
+    assert [t.status_code for t in totals] == [403, 403, 403]
 
 
 async def test_the_codec_decodes_the_german_orders_payloads_only(
