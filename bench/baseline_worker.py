@@ -1,6 +1,6 @@
 """The baseline's worker process: `ShapeWorkflow` and its no-op activity on the bench's
 baseline queue, the SDK's default data converter (no codec), the same worker knobs and
-the same kind of sandbox runner as `python worker.py`.
+the same sandbox runner as `python worker.py`.
 
     CROSSDOCK_TEMPORAL_ADDRESS=127.0.0.1:9200 python -m bench.baseline_worker
 """
@@ -26,13 +26,12 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runner = RUNNER.restrictions.with_passthrough_modules("bench")
     async with Worker(
         client,
         task_queue=BASELINE_QUEUE,
         workflows=[ShapeWorkflow],
         activities=[noop],
-        workflow_runner=type(RUNNER)(restrictions=runner),
+        workflow_runner=RUNNER,
         **tuning(settings),
     ):
         print("baseline_worker_started", flush=True)

@@ -13,11 +13,13 @@ from typing import Any
 
 from bench.baseline import Shape, shape_of
 from bench.figures import Figures
+from bench.machine import cpu_seconds
 from bench.orders import HappyOrders, history_events, run_orders, run_shapes
 from bench.stack import BenchStack
 from crossdock.models.order import Channel
 
 BASELINE = "baseline same-shape workflows/s"
+BASELINE_CPU = "baseline worker CPU/workflow"
 KINDS = {
     "storefront": [Channel.STOREFRONT],
     "marketplace": [Channel.AMAZON, Channel.EBAY],
@@ -112,10 +114,15 @@ async def throughput_round(
     for run in runs[turn % len(runs) :] + runs[: turn % len(runs)]:
         if run == "baseline":
             step = stack.settings.tracking_step_seconds
+            cpu = cpu_seconds(stack.baseline.pid)
             seconds, _ = await run_shapes(stack.plain, shape, n, step)
             figures.add(BASELINE, n / seconds, "workflows/s")
+            used = cpu_seconds(stack.baseline.pid) - cpu
+            figures.add(BASELINE_CPU, used / n * 1000, "ms")
             continue
+        cpu = cpu_seconds(stack.worker.pid)
         seconds, results = await run_orders(stack, orders.batch(n, KINDS[run]))
+        used = cpu_seconds(stack.worker.pid) - cpu
         done = sum(r.state == "completed" for r in results)
         figures.add(
             f"{run} orders/s (real activities, HTTP)",
@@ -124,3 +131,5 @@ async def throughput_round(
             baseline=BASELINE,
             target=">= 0.8x baseline",
         )
+        # CPU per order is what load on the machine changes least.
+        figures.add(f"{run} worker CPU/order", used / n * 1000, "ms", baseline=BASELINE_CPU)
