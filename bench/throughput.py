@@ -7,6 +7,8 @@ all of them alike.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +64,21 @@ def billable_actions(events: list[dict[str, Any]]) -> int:
     return actions + tasks_with_local
 
 
+def patches(events: list[dict[str, Any]]) -> list[str]:
+    """The ids of the `workflow.patched` markers in a history (each one event)."""
+    found = []
+    for event in events:
+        marker = event.get("markerRecordedEventAttributes", {})
+        if marker.get("markerName") != "core_patch":
+            continue
+        data = marker.get("details", {}).get("patch-data", {}).get("payloads", [{}])[0]
+        try:
+            found.append(str(json.loads(base64.b64decode(data.get("data", "")))["id"]))
+        except (ValueError, KeyError, TypeError):
+            found.append("?")
+    return found
+
+
 def event_types(events: list[dict[str, Any]]) -> dict[str, int]:
     counted = Counter(e["eventType"].removeprefix("EVENT_TYPE_").lower() for e in events)
     return dict(counted.most_common())
@@ -103,6 +120,7 @@ async def cost(stack: BenchStack, found: Probe, figures: Figures) -> dict[str, A
         "shape": found.shape.counts(),
         "baseline_event_types": event_types(base),
         "order_event_types": {c: event_types(e) for c, e in found.histories.items()},
+        "order_patches": {c: patches(e) for c, e in found.histories.items()},
     }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench.baseline import ACTIVITY, CANCEL_TIMER, SIGNAL, TIMER, shape_of
 from bench.figures import Figures, percentile
-from bench.throughput import billable_actions
+from bench.throughput import billable_actions, patches
 
 HISTORIES = Path(__file__).parents[1] / "histories"
 
@@ -67,3 +67,8 @@ def test_figures_give_median_spread_and_ratio_to_their_baseline() -> None:
     assert shown["ours"]["ratio"] == round(9 / 11, 3)
     assert shown["base"]["spread"] == round(2 / 11, 3)
     assert percentile([float(v) for v in range(1, 101)], 99) == 99.0
+
+
+def test_patch_markers_are_named_by_their_ids() -> None:
+    history = events("order-storefront-reviewed-approved.json")
+    assert patches(history) == ["ship-by-watch", "screening", "carrier-exceptions"]
