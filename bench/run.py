@@ -17,9 +17,12 @@ import asyncio
 import importlib
 import tempfile
 import time
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import structlog
 
 from bench.figures import Figures
 from bench.held import held_scenarios
@@ -29,6 +32,8 @@ from bench.orders import HappyOrders
 from bench.report import RESULTS, write
 from bench.stack import bench_stack
 from bench.throughput import cost, probe, throughput_round
+
+log = structlog.get_logger(__name__)
 
 # Built elsewhere (KPI and export reads over the read model); run when present.
 READMODEL = Path(__file__).with_name("readmodel_reads.py")
@@ -96,14 +101,24 @@ async def held_stack(args: argparse.Namespace, state: Path, figures: Figures) ->
     return about
 
 
+async def survived(scenarios: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    """A stack's scenarios; if one fails, what failed, so the figures measured before it
+    (and the other stack's) are still reported."""
+    try:
+        return await scenarios
+    except Exception as err:  # a timeout on a loaded machine must not lose the run
+        log.exception("bench_scenario_failed")
+        return {"failed": f"{type(err).__name__}: {err}"}
+
+
 async def run(args: argparse.Namespace) -> None:
     figures = Figures()
     began, load_start = time.perf_counter(), load_average()
     with tempfile.TemporaryDirectory(prefix="crossdock-bench-") as tmp:
         state = args.state_dir or Path(tmp)
-        scenarios = {"main": await main_stack(args, state, figures)}
+        scenarios = {"main": await survived(main_stack(args, state, figures))}
         if "held" not in args.skip:
-            scenarios["held"] = await held_stack(args, state, figures)
+            scenarios["held"] = await survived(held_stack(args, state, figures))
     seconds = time.perf_counter() - began
     run_info = {
         "title": f"Crossdock vs same-shape baseline ({args.repeats} repeats, "
