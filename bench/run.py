@@ -1,6 +1,6 @@
 """`make bench`: Crossdock against a same-shape Temporal baseline, in one run.
 
-    .venv/bin/python -m bench            # about 8 minutes on 2 cores
+    .venv/bin/python -m bench            # 13 minutes on 2 shared cores (load 4-10)
     .venv/bin/python -m bench --quick    # a smoke run, under a minute
 
 Starts the stack (bench/stack.py) on its own ports, reads a real happy-path order's
@@ -42,11 +42,11 @@ READMODEL = Path(__file__).with_name("readmodel_reads.py")
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny counts, one repeat")
-    parser.add_argument("--orders", type=int, default=40, help="workflows per throughput run")
+    parser.add_argument("--orders", type=int, default=30, help="workflows per throughput run")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--waiting", type=int, default=50, help="orders in review")
-    parser.add_argument("--held", type=int, default=500, help="open orders held")
-    parser.add_argument("--intake", type=int, default=200, help="marketplace orders taken in")
+    parser.add_argument("--held", type=int, default=200, help="open orders held")
+    parser.add_argument("--intake", type=int, default=100, help="marketplace orders taken in")
     parser.add_argument("--port-base", type=int, default=9200)
     parser.add_argument("--state-dir", type=Path, default=None)
     parser.add_argument("--results", type=Path, default=RESULTS)
