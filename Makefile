@@ -21,7 +21,7 @@ test: install
 	$(BIN)/python -m pytest -q
 
 bench: install
-	$(BIN)/python -m bench.order_throughput
+	$(BIN)/python -m bench
 
 lint: install
 	$(BIN)/ruff check .

@@ -47,7 +47,7 @@ from crossdock.startup import UnsafeSettings, refuse_unsafe_settings
 from crossdock.temporal import connect
 from crossdock.versioning import deployment_config
 from crossdock.worker_options import tuning
-from crossdock.workflow_sandbox import RUNNER
+from crossdock.workflow_sandbox import RUNNER, compile_workflows_once
 from starter.cases import CaseDelivery
 from starter.dispute_start import DisputeDelivery
 from starter.orders import OrderStarter, start_order_input
@@ -146,6 +146,7 @@ def principal_verification(settings: Settings) -> list[Interceptor]:
 
 
 async def main() -> None:
+    compile_workflows_once()
     settings = get_settings()
     configure_logging(settings.log_level, process="worker")
     try:

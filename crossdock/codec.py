@@ -158,8 +158,45 @@ def codec_for(settings: Settings) -> EncryptionCodec:
     return EncryptionCodec.from_text(codec_keys_text(settings))
 
 
+class StampingDataConverter(DataConverter):
+    """The SDK's `DataConverter`, cheap to give a serialization context.
+
+    Our codec is stamped with every workflow's id, so the SDK asks for a new converter
+    for each workflow and activity it serializes for. The SDK's own `with_context`
+    copies through `dataclasses.replace`, whose `__post_init__` builds a whole pydantic
+    payload converter and failure converter only to throw them away (bench/README.md:
+    about 4% of the worker's CPU). A shallow copy shares them instead; they hold no
+    per-workflow state.
+    """
+
+    def with_context(self, context: SerializationContext) -> StampingDataConverter:
+        parts = {
+            "payload_converter": self.payload_converter,
+            "payload_codec": self.payload_codec,
+            "failure_converter": self.failure_converter,
+            "external_storage": self.external_storage,
+        }
+        changed = {
+            name: stamped
+            for name, part in parts.items()
+            if isinstance(part, WithSerializationContext)
+            and (stamped := part.with_context(context)) is not part
+        }
+        if not changed:
+            return self
+        clone = copy.copy(self)
+        for name, part in changed.items():
+            object.__setattr__(clone, name, part)
+        return clone
+
+
 def data_converter(settings: Settings) -> DataConverter:
     """The pydantic converter, encrypting unless `CROSSDOCK_ENCRYPT_PAYLOADS=false`."""
     if not settings.encrypt_payloads:
         return pydantic_data_converter
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec_for(settings))
+    fields = {
+        f.name: getattr(pydantic_data_converter, f.name)
+        for f in dataclasses.fields(DataConverter)
+        if f.init
+    }
+    return StampingDataConverter(**{**fields, "payload_codec": codec_for(settings)})
