@@ -32,7 +32,8 @@ from crossdock.models.order import Buyer, Channel
 from crossdock.readmodel.excel import workbook_bytes
 from crossdock.readmodel.kpis import Period
 from crossdock.readmodel.reads import ReadModel
-from crossdock.readmodel.search import as_csv, parse_filter
+from crossdock.readmodel.records import as_csv
+from crossdock.readmodel.search import parse_filter
 from crossdock.readmodel.tables import RmDispute, RmOrder, RmOrderLine, RmParcel
 from crossdock.store import Base, Database, upgrade
 
