@@ -32,7 +32,8 @@ from crossdock.models.order import Buyer, Channel
 from crossdock.readmodel.excel import workbook_bytes
 from crossdock.readmodel.kpis import Period
 from crossdock.readmodel.reads import ReadModel
-from crossdock.readmodel.search import as_csv, parse_filter
+from crossdock.readmodel.records import as_csv
+from crossdock.readmodel.search import parse_filter
 from crossdock.readmodel.tables import RmDispute, RmOrder, RmOrderLine, RmParcel
 from crossdock.store import Base, Database, upgrade
 
@@ -77,24 +78,27 @@ def _order(n: int, rng: random.Random) -> list[Base]:
     )  # fmt: skip
     rows: list[Base] = [head, line, parcel]
     if n % 97 == 0:
-        rows.append(
-            RmDispute(
-                workflow_id=f"dispute-stripe-B{n}",
-                seq=1,
-                provider="stripe",
-                dispute_id=f"B{n}",
-                order_workflow_id=workflow_id,
-                reason="fraudulent",
-                state="won",
-                amount_minor=1000,
-                currency=currency,
-                opened_at=shipped,
-                decided_by="",
-                rounds=1,
-                updated_at=shipped,
-            )
-        )
+        rows.append(_dispute(n, workflow_id, currency, shipped))
     return rows
+
+
+def _dispute(n: int, workflow_id: str, currency: str, opened: datetime) -> RmDispute:
+    """A won Stripe dispute on order `n` (about one order in a hundred has one)."""
+    return RmDispute(
+        workflow_id=f"dispute-stripe-B{n}",
+        seq=1,
+        provider="stripe",
+        dispute_id=f"B{n}",
+        order_workflow_id=workflow_id,
+        reason="fraudulent",
+        state="won",
+        amount_minor=1000,
+        currency=currency,
+        opened_at=opened,
+        decided_by="",
+        rounds=1,
+        updated_at=opened,
+    )
 
 
 def seed(db: Database, orders: int) -> float:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -162,59 +163,72 @@ def refuse_or_exit(settings: Settings) -> None:
 @app.command("demo-feed")
 def demo_feed() -> None:
     """Keep placing realistic cross-border orders on the sandbox channels."""
+    settings = get_settings()
+    configure_logging(settings.log_level, process="demo-feed")
+    try:
+        asyncio.run(_feed(settings))
+    except KeyboardInterrupt:
+        pass
+
+
+async def _feed(settings: Settings) -> None:
+    """New orders, and the operator, buyers and partners acting on what they become."""
     from crossdock.audit.log import AuditLog
     from crossdock.demo import run_feed
+    from crossdock.demo_operator import DemoOperator
+    from crossdock.identity.claims import signer_for
+    from crossdock.store.cli import migrated
+    from crossdock.temporal import connect
+
+    operator = DemoOperator(
+        await connect(settings),
+        seed=settings.demo_seed,
+        signer=signer_for(settings),
+        audit=AuditLog(migrated()),
+    )
+    await asyncio.gather(
+        run_feed(
+            settings.sandbox_url,
+            settings.demo_orders_per_minute,
+            settings.demo_seed,
+            timedelta(seconds=settings.demo_deliver_within_seconds),
+        ),
+        operator.run(),
+        *await _case_demos(settings),
+    )
+
+
+async def _case_demos(settings: Settings) -> list[Coroutine[Any, Any, None]]:
+    """The demo's disputes, returns and buyer messages, each on its own client."""
+    from crossdock.audit.log import AuditLog
     from crossdock.demo_buyers import DemoBuyers
     from crossdock.demo_disputes import DemoDisputes
-    from crossdock.demo_operator import DemoOperator
     from crossdock.demo_returns import DemoReturns
     from crossdock.identity.claims import signer_for
     from crossdock.store.cli import migrated
     from crossdock.temporal import connect
 
-    settings = get_settings()
-    configure_logging(settings.log_level, process="demo-feed")
-
-    async def feed() -> None:
-        operator = DemoOperator(
+    return [
+        DemoDisputes(
             await connect(settings),
+            settings.sandbox_url,
+            seed=settings.demo_seed,
+            signer=signer_for(settings),
+        ).run(),
+        DemoReturns(
+            await connect(settings),
+            settings,
+            seed=settings.demo_seed,
+            signer=signer_for(settings),
+        ).run(),
+        DemoBuyers(
+            await connect(settings),
+            settings,
             seed=settings.demo_seed,
             signer=signer_for(settings),
             audit=AuditLog(migrated()),
-        )
-        await asyncio.gather(
-            run_feed(
-                settings.sandbox_url,
-                settings.demo_orders_per_minute,
-                settings.demo_seed,
-                timedelta(seconds=settings.demo_deliver_within_seconds),
-            ),
-            operator.run(),
-            DemoDisputes(
-                await connect(settings),
-                settings.sandbox_url,
-                seed=settings.demo_seed,
-                signer=signer_for(settings),
-            ).run(),
-            DemoReturns(
-                await connect(settings),
-                settings,
-                seed=settings.demo_seed,
-                signer=signer_for(settings),
-            ).run(),
-            DemoBuyers(
-                await connect(settings),
-                settings,
-                seed=settings.demo_seed,
-                signer=signer_for(settings),
-                audit=AuditLog(migrated()),
-            ).run(),
-        )
-
-    try:
-        asyncio.run(feed())
-    except KeyboardInterrupt:
-        pass
+        ).run(),
+    ]
 
 
 class Diagram(StrEnum):

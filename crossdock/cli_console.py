@@ -155,28 +155,7 @@ def add_case_commands(app: typer.Typer, plural: str) -> None:
             until=until,
             limit=limit,
         )
-        table = Table(title=f"{plural.capitalize()} ({len(rows)})")
-        for column in ("case", "state", "marketplace", "flags", "started", "execution"):
-            table.add_column(column)
-        for row in rows:
-            flags = " ".join(
-                flag
-                for flag, on in (
-                    ("[cyan]awaiting[/cyan]", row["awaiting_approval"]),
-                    ("[yellow]attention[/yellow]", row["needs_attention"]),
-                    ("[red]stuck[/red]", row.get("stuck")),
-                )
-                if on
-            )
-            table.add_row(
-                row["workflow_id"],
-                row["state"],
-                row["marketplace"],
-                flags,
-                _when(row["started_at"]),
-                row["execution"],
-            )
-        console.print(table)
+        console.print(cases_table(plural, rows))
 
     @app.command("show")
     def show_case(
@@ -186,6 +165,32 @@ def add_case_commands(app: typer.Typer, plural: str) -> None:
     ) -> None:
         """Live state, the pending question, timeline and decision attempts."""
         show(ConsoleApi(token, url).get(f"/api/cases/{workflow_id}"))
+
+
+def cases_table(plural: str, rows: list[dict[str, Any]]) -> Table:
+    """The cases as `list` prints them, one row each, flags in colour."""
+    table = Table(title=f"{plural.capitalize()} ({len(rows)})")
+    for column in ("case", "state", "marketplace", "flags", "started", "execution"):
+        table.add_column(column)
+    for row in rows:
+        flags = " ".join(
+            flag
+            for flag, on in (
+                ("[cyan]awaiting[/cyan]", row["awaiting_approval"]),
+                ("[yellow]attention[/yellow]", row["needs_attention"]),
+                ("[red]stuck[/red]", row.get("stuck")),
+            )
+            if on
+        )
+        table.add_row(
+            row["workflow_id"],
+            row["state"],
+            row["marketplace"],
+            flags,
+            _when(row["started_at"]),
+            row["execution"],
+        )
+    return table
 
 
 def show(case: dict[str, Any]) -> None:

@@ -22,7 +22,8 @@ from crossdock.readmodel.health import Figure
 from crossdock.readmodel.kpis import Kpis
 from crossdock.readmodel.reads import ReadModel, period_ending
 from crossdock.readmodel.rebuild import rebuild
-from crossdock.readmodel.search import BadFilter, OrderFilter, decimal_text
+from crossdock.readmodel.records import decimal_text
+from crossdock.readmodel.search import BadFilter, OrderFilter
 from crossdock.readmodel.store import ReadModelStore
 from crossdock.store import Database, upgrade
 from crossdock.temporal import connect

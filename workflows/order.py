@@ -5,8 +5,9 @@ modules: order_review (checks and the operator's review), order_payment, order_s
 order_backorder (warehouse), order_customs, order_packing and order_packages (parcels),
 order_shipping, order_tracking (carrier events), order_parcel (tracking and exceptions),
 order_refund, order_ledger (the refund ledger of linked returns and disputes),
-order_channel (telling the marketplace); order_context holds the run's state and
-order_status what the `status` query answers. Every partner call is an activity with
+order_channel (telling the marketplace), order_checks (who may cancel, hold or resume
+it, and when); order_context holds the run's state and order_status what the `status`
+query answers. Every partner call is an activity with
 an idempotency key derived from the workflow id and the step, so retries, worker crashes
 and replays can never charge, declare, label or confirm twice. Any business failure
 before shipment cancels the order and compensates what was done, newest first.
@@ -21,10 +22,10 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from crossdock.models import order_ledger
-    from crossdock.models.approval import Decision, DecisionReceipt, Principal, Role
+    from crossdock.models.approval import Decision, DecisionReceipt
     from crossdock.models.channel_cancel import SellerCancelReason
     from crossdock.models.order_cases import CaseLink, RefundGrant, RefundOutcome, RefundRequest
-    from crossdock.models.order_states import BEFORE_SHIPMENT, OrderState
+    from crossdock.models.order_states import OrderState
     from crossdock.models.order_status import OrderStatus
     from crossdock.models.order_steps import (
         AddressCorrection,
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from crossdock.models.refusals import PartnerQuestion, Refusal, RefusalKind
     from workflows import (
         order_address,
+        order_checks,
         order_messages,
         order_packages,
         order_questions,
@@ -74,8 +76,6 @@ REFUSAL_AFTER_SHIPMENT = "refusal-after-shipment"
 # An undo a partner refused asks a person before the cancelled order closes (it used to
 # leave a NeedsAttention flag on a closed workflow that nothing could answer).
 UNDO_REFUSAL_ASKS = "undo-refusal-asks"
-
-CANCEL_ROLES = frozenset({Role.OPERATOR, Role.ADMIN})
 
 
 @workflow.defn
@@ -264,28 +264,7 @@ class OrderWorkflow:
 
     @cancel.validator
     def _check_cancel(self, request: CancelRequest) -> None:
-        # Refusals leave no trace in history, so the reason must be in the message.
-        ctx = self._ctx
-        if request.by.role not in CANCEL_ROLES:
-            allowed = ", ".join(sorted(CANCEL_ROLES))
-            raise ValueError(f"role {request.by.role} may not cancel orders (allowed: {allowed})")
-        if ctx.cancel_request is not None:
-            raise ValueError(f"already being cancelled by {ctx.cancel_request.by.id}")
-        self._check_money_question("cancelled")
-        if ctx.status.state not in BEFORE_SHIPMENT or ctx.shipping_committed:
-            raise ValueError(
-                f"order is {ctx.status.state} and already shipped or shipping: "
-                "request a return instead"
-            )
-
-    def _check_money_question(self, action: str) -> None:
-        question = self._ctx.status.question
-        if question is not None and question.money:
-            raise ValueError(
-                f"order may not be {action} while a question about its money is open "
-                f"({question.what} refused: {question.refusal.message}): answer "
-                f"{question.approval_key!r} in the inbox first"
-            )
+        order_checks.check_cancel(self._ctx, request)
 
     @workflow.update
     def hold(self, request: HoldRequest) -> HoldReceipt:
@@ -296,15 +275,7 @@ class OrderWorkflow:
 
     @hold.validator
     def _check_hold(self, request: HoldRequest) -> None:
-        ctx = self._ctx
-        self._check_role(request.by, "hold")
-        if ctx.status.hold is not None:
-            raise ValueError(f"already held by {ctx.status.hold.by.id}: {ctx.status.hold.reason}")
-        if ctx.cancel_request is not None:
-            raise ValueError(f"already being cancelled by {ctx.cancel_request.by.id}")
-        self._check_money_question("held")
-        if ctx.status.state not in BEFORE_SHIPMENT or ctx.shipping_committed:
-            raise ValueError(f"order is {ctx.status.state}: a shipped order cannot be held")
+        order_checks.check_hold(self._ctx, request)
 
     @workflow.update
     def resume(self, request: ResumeRequest) -> HoldReceipt:
@@ -315,15 +286,9 @@ class OrderWorkflow:
 
     @resume.validator
     def _check_resume(self, request: ResumeRequest) -> None:
-        self._check_role(request.by, "resume")
+        order_checks.check_role(request.by, "resume")
         if self._ctx.status.hold is None:
             raise ValueError("order is not held")
-
-    @staticmethod
-    def _check_role(by: Principal, action: str) -> None:
-        if by.role not in CANCEL_ROLES:
-            allowed = ", ".join(sorted(CANCEL_ROLES))
-            raise ValueError(f"role {by.role} may not {action} orders (allowed: {allowed})")
 
     @workflow.update
     def decide(self, decision: Decision) -> DecisionReceipt:
@@ -345,7 +310,7 @@ class OrderWorkflow:
 
     @correct_address.validator
     def _check_correction(self, correction: AddressCorrection) -> None:
-        if correction.by.role not in CANCEL_ROLES:
+        if correction.by.role not in order_checks.CANCEL_ROLES:
             raise ValueError(f"role {correction.by.role} may not correct addresses")
         why = order_address.refusal(self._ctx, correction)
         if why is not None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from crossdock.logs import configure_logging
+
+if TYPE_CHECKING:
+    from crossdock.chaos.driver import ChaosPlan
+    from crossdock.config import Settings
 
 
 def chaos(
@@ -46,17 +50,40 @@ def chaos(
 ) -> None:
     """Drive orders through the embedded stack under faults, kills and restarts; print the
     invariant table. Exits 1 on any violation."""
-    from crossdock.chaos.driver import ChaosPlan, run_chaos
+    from crossdock.chaos.driver import ChaosPlan
+
+    settings, run_dir = _prepare(state_dir)
+    plan = ChaosPlan(
+        orders=orders,
+        faults=faults,
+        kill_worker_every=kill_worker_every or None,
+        restart_temporal=restart_temporal,
+        restart_sandbox=restart_sandbox,
+        seed=seed,
+        place_every_seconds=place_every,
+        drain_timeout_seconds=drain_timeout,
+    )
+    raise typer.Exit(_run(plan, settings, run_dir, json_path))
+
+
+def _prepare(state_dir: Path | None) -> tuple[Settings, Path]:
+    """This run's settings and directory, once its ports are known to be free."""
     from crossdock.chaos.profile import chaos_settings
-    from crossdock.chaos.table import render, write_json
     from crossdock.config import get_settings
-    from crossdock.runner import PortTaken, check_port_free
 
     base = get_settings()
     configure_logging(base.log_level, process="chaos")
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     run_dir = state_dir or base.state_dir / "chaos" / stamp
     settings = chaos_settings(run_dir.resolve())
+    _check_ports(settings)
+    return settings, run_dir
+
+
+def _check_ports(settings: Settings) -> None:
+    """Exit 2, naming the setting to change, if a port the stack needs is taken."""
+    from crossdock.runner import PortTaken, check_port_free
+
     host, port = settings.temporal_address.rsplit(":", 1)
     try:
         for what, h, p, setting in [
@@ -69,17 +96,14 @@ def chaos(
     except PortTaken as err:
         typer.secho(str(err), fg="red", err=True)
         raise typer.Exit(2) from None
-    plan = ChaosPlan(
-        orders=orders,
-        faults=faults,
-        kill_worker_every=kill_worker_every or None,
-        restart_temporal=restart_temporal,
-        restart_sandbox=restart_sandbox,
-        seed=seed,
-        place_every_seconds=place_every,
-        drain_timeout_seconds=drain_timeout,
-    )
+
+
+def _run(plan: ChaosPlan, settings: Settings, run_dir: Path, json_path: Path | None) -> int:
+    """Run the plan, print and write its invariant table; 1 on any violation."""
+    from crossdock.chaos.driver import run_chaos
+    from crossdock.chaos.table import render, write_json
+
     report = asyncio.run(run_chaos(plan, settings, run_dir / "logs"))
     render(report, Console())
     write_json(report, json_path or run_dir / "chaos.json")
-    raise typer.Exit(1 if report.violations else 0)
+    return 1 if report.violations else 0

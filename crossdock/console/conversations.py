@@ -328,15 +328,9 @@ async def act_form(
             fields["amount"] = Money.parse(amount.strip(), currency)
         if return_reason:
             fields["return_reason"] = return_reason
-        if line1.strip():
-            fields["address"] = Address(
-                name=name,
-                line1=line1,
-                line2=line2,
-                city=city,
-                postal_code=postal_code,
-                country=country,
-            )
+        address = _typed_address(name, line1, line2, city, postal_code, country)
+        if address is not None:
+            fields["address"] = address
         body = ActBody(**fields)
     except (ValidationError, ValueError) as err:
         return _back(workflow_id, error=f"Not done: {_why(err)}")
@@ -349,6 +343,21 @@ async def act_form(
     if not receipt.accepted:
         return _back(workflow_id, error=f"Refused: {receipt.detail}")
     return _back(workflow_id, message=f"{kind.replace('_', ' ')}: {receipt.detail}")
+
+
+def _typed_address(
+    name: str, line1: str, line2: str, city: str, postal_code: str, country: str
+) -> Address | None:
+    """The corrected address the form carries (None: its first line is empty).
+
+    Raises:
+        ValidationError: a field the address refuses.
+    """
+    if not line1.strip():
+        return None
+    return Address(
+        name=name, line1=line1, line2=line2, city=city, postal_code=postal_code, country=country
+    )
 
 
 def _back(workflow_id: str, **flash: str) -> RedirectResponse:

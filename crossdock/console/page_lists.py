@@ -7,14 +7,17 @@ import asyncio
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from temporalio.client import Client
 
 from crossdock.console.errors import ConsoleError
-from crossdock.console.kinds import BY_PLURAL
+from crossdock.console.kinds import BY_PLURAL, KindSpec
 from crossdock.console.reads import STATES, CaseFilter, cases
-from crossdock.console.state import ClientDep, account_scope, console_state
+from crossdock.console.state import ClientDep, ConsoleState, account_scope, console_state
+from crossdock.console.views import CaseSummary
 from crossdock.console.web import Operator, render, require
 from crossdock.identity.privacy import all_shown_to
 from crossdock.identity.scope import in_scope
+from crossdock.models.approval import Principal
 from crossdock.models.order import Channel
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -67,22 +70,10 @@ async def list_page(
     form |= {"destination": destination, "since": since, "until": until}
     form |= {"columns": columns, "sort": sort}
     shown = [c for c in columns.split(",") if c in COLUMNS] or list(COLUMNS)
-    error, rows = "", []
     console = console_state(request)
-    try:
-        filters = list_filter(form)
-        scope = await account_scope(console, operator.principal)
-        found = await cases(client, spec, filters, await console.stuck.reports(client), scope)
-        rows = [r for r in found if in_scope(scope, r.workflow_id, r.marketplace, r.destination)]
-        rows = all_shown_to(rows, operator.principal.role)
-    except (ConsoleError, ValueError) as err:
-        error = err.message if isinstance(err, ConsoleError) else str(err)
+    rows, error = await _listed(console, client, spec, form, operator.principal)
     assigned = await asyncio.to_thread(console.workday.assignees, [r.workflow_id for r in rows])
-    key = sort.removeprefix("-")
-    if key in SORTS:
-        rows.sort(key=lambda r: str(getattr(r, key + "_at" if key == "started" else key) or ""))
-        if sort.startswith("-"):
-            rows.reverse()
+    _sort(rows, sort)
     return await render(
         request,
         "list.html",
@@ -99,3 +90,30 @@ async def list_page(
         sorts=SORTS,
         query=str(request.url.query),
     )
+
+
+async def _listed(
+    console: ConsoleState,
+    client: Client,
+    spec: KindSpec,
+    form: dict[str, str],
+    principal: Principal,
+) -> tuple[list[CaseSummary], str]:
+    """The cases the filter and the operator's account may see, or why there are none."""
+    try:
+        filters = list_filter(form)
+        scope = await account_scope(console, principal)
+        found = await cases(client, spec, filters, await console.stuck.reports(client), scope)
+        rows = [r for r in found if in_scope(scope, r.workflow_id, r.marketplace, r.destination)]
+        return all_shown_to(rows, principal.role), ""
+    except (ConsoleError, ValueError) as err:
+        return [], err.message if isinstance(err, ConsoleError) else str(err)
+
+
+def _sort(rows: list[CaseSummary], sort: str) -> None:
+    """Order `rows` by a column of SORTS (a leading "-": descending); others keep theirs."""
+    key = sort.removeprefix("-")
+    if key in SORTS:
+        rows.sort(key=lambda r: str(getattr(r, key + "_at" if key == "started" else key) or ""))
+        if sort.startswith("-"):
+            rows.reverse()

@@ -19,8 +19,9 @@ from crossdock.readmodel.alerts import HealthAlerts
 from crossdock.readmodel.excel import workbook_bytes
 from crossdock.readmodel.health import BY_KEY
 from crossdock.readmodel.reads import ReadModel, period_ending
+from crossdock.readmodel.records import as_csv, order_record
 from crossdock.readmodel.rows import utc
-from crossdock.readmodel.search import BadFilter, OrderFilter, as_csv, order_record, parse_filter
+from crossdock.readmodel.search import BadFilter, OrderFilter, parse_filter
 from crossdock.readmodel.views import figure_record, kpi_record
 
 api = APIRouter(prefix="/api", tags=["read model"])

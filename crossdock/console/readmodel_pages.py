@@ -17,7 +17,8 @@ from crossdock.console.web import Operator, render, require
 from crossdock.readmodel.health import Figure
 from crossdock.readmodel.kpis import Kpis, Period
 from crossdock.readmodel.reads import period_ending
-from crossdock.readmodel.search import BadFilter, as_csv, decimal_text, order_record, parse_filter
+from crossdock.readmodel.records import as_csv, decimal_text, order_record
+from crossdock.readmodel.search import BadFilter, parse_filter
 
 pages = APIRouter(prefix="/console", include_in_schema=False)
 PERIODS = ("7d", "30d", "90d")

@@ -100,6 +100,29 @@ def _spread(values: list[float]) -> dict[str, float | None]:
     return {"p50": percentile(values, 50), "p90": percentile(values, 90), "count": len(values)}
 
 
+def _approvals(kpis: Kpis, pending: list[RmDecision], now: datetime) -> None:
+    ages = [(utc(now) - utc(d.opened_at)).total_seconds() / 3600 for d in pending]
+    kpis.approvals_waiting = len(ages)
+    kpis.oldest_approval_hours = max(ages) if ages else None
+
+
+def _customs_holds(kpis: Kpis, held: list[RmOrder], channel: str) -> None:
+    in_scope = [o for o in held if not channel or o.channel == channel]
+    kpis.customs_holds_open = sum(1 for o in in_scope if o.customs_hold_since is not None)
+    kpis.customs_hold_hours = _spread([o.customs_hold_seconds / 3600 for o in in_scope])
+
+
+def _first_responses(kpis: Kpis, cases: list[RmCase], period: Period, channel: str) -> None:
+    answered = [
+        c.first_response_seconds / 60
+        for c in cases
+        if period.holds(c.opened_at)
+        and c.first_response_seconds is not None
+        and (not channel or c.channel == channel)
+    ]
+    kpis.first_response_minutes = _spread(answered)
+
+
 class KpiReader:
     """The KPIs of a period, from rm_* tables."""
 
@@ -147,20 +170,9 @@ class KpiReader:
         ]
         _disputes(kpis, orders, opened)
         _duties(kpis, orders)
-        ages = [(utc(now) - utc(d.opened_at)).total_seconds() / 3600 for d in pending]
-        kpis.approvals_waiting = len(ages)
-        kpis.oldest_approval_hours = max(ages) if ages else None
-        in_scope = [o for o in held if not channel or o.channel == channel]
-        kpis.customs_holds_open = sum(1 for o in in_scope if o.customs_hold_since is not None)
-        kpis.customs_hold_hours = _spread([o.customs_hold_seconds / 3600 for o in in_scope])
-        answered = [
-            c.first_response_seconds / 60
-            for c in cases
-            if period.holds(c.opened_at)
-            and c.first_response_seconds is not None
-            and (not channel or c.channel == channel)
-        ]
-        kpis.first_response_minutes = _spread(answered)
+        _approvals(kpis, pending, now)
+        _customs_holds(kpis, held, channel)
+        _first_responses(kpis, cases, period, channel)
         return kpis
 
     def _sales(self, kpis: Kpis, orders: list[RmOrder]) -> None:

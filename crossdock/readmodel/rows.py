@@ -75,14 +75,29 @@ def order_rows(
     workflow_id: str, seq: int, order: Order, status: OrderStatus, buyer_key: str
 ) -> list[Base]:
     """The head row and its children for one order."""
+    parcels = _parcels(workflow_id, status)
+    head = _order_head(workflow_id, seq, order, status, buyer_key, parcels)
+    lines = _order_lines(workflow_id, order)
+    scans = _scans(workflow_id, status.timeline)
+    return [head, *lines, *parcels, *scans, *decision_rows(workflow_id, status.approvals)]
+
+
+def _order_head(
+    workflow_id: str,
+    seq: int,
+    order: Order,
+    status: OrderStatus,
+    buyer_key: str,
+    parcels: list[RmParcel],
+) -> RmOrder:
+    """The order's own row: what it is, where it stands, its money and its waits."""
     timeline = status.timeline
     now = utc(timeline[-1].at) if timeline else utc(order.placed_at)
     hold_since, hold_seconds = _hold_seconds(timeline, now)
     cancelled_at = entered(timeline, OrderState.CANCELLED)
     buyer_cancel = status.reason.startswith(BUYER_CANCEL_MARKS)
     landed = status.landed_cost
-    parcels = _parcels(workflow_id, status)
-    head = RmOrder(
+    return RmOrder(
         workflow_id=workflow_id,
         seq=seq,
         channel=order.channel.value,
@@ -115,7 +130,10 @@ def order_rows(
         replacement_of=status.replacement_of,
         updated_at=now,
     )
-    lines: list[Base] = [
+
+
+def _order_lines(workflow_id: str, order: Order) -> list[Base]:
+    return [
         RmOrderLine(
             workflow_id=workflow_id,
             line=index,
@@ -127,12 +145,14 @@ def order_rows(
         )
         for index, item in enumerate(order.items)
     ]
-    scans: list[Base] = [
+
+
+def _scans(workflow_id: str, timeline: list[TimelineEntry]) -> list[Base]:
+    return [
         RmScan(workflow_id=workflow_id, entry=i, at=utc(e.at), detail=e.detail[:300])
         for i, e in enumerate(timeline)
         if e.event == "tracking_update"
     ]
-    return [head, *lines, *parcels, *scans, *decision_rows(workflow_id, status.approvals)]
 
 
 def _parcels(workflow_id: str, status: OrderStatus) -> list[RmParcel]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from crossdock.readmodel.health import Figure
 from crossdock.readmodel.kpis import Kpis
-from crossdock.readmodel.search import decimal_text
+from crossdock.readmodel.records import decimal_text
 
 
 def kpi_record(k: Kpis) -> dict[str, Any]:

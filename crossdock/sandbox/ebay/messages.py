@@ -169,7 +169,14 @@ class Inbox:
 def add_routes(router: APIRouter, orders: EbayOrders, ctx: SandboxContext, auth: Any) -> None:
     """The Message API and the buyer's side of it, on the eBay router."""
     inbox = Inbox(ctx, orders)
+    _add_send_route(router, inbox, orders, ctx, auth)
+    _add_conversation_routes(router, inbox, auth)
+    _add_buyer_routes(router, inbox, orders)
 
+
+def _add_send_route(
+    router: APIRouter, inbox: Inbox, orders: EbayOrders, ctx: SandboxContext, auth: Any
+) -> None:
     @router.post(f"{API}/send_message", dependencies=[Depends(auth)])
     async def send_message(
         body: SendMessageRequest,
@@ -196,6 +203,8 @@ def add_routes(router: APIRouter, orders: EbayOrders, ctx: SandboxContext, auth:
             lambda used: ebay_error(409, 355002, f"Idempotency-Key {used} reused"),
         )
 
+
+def _add_conversation_routes(router: APIRouter, inbox: Inbox, auth: Any) -> None:
     @router.get(f"{API}/conversation", dependencies=[Depends(auth)])
     async def get_conversations(
         conversation_type: str = Query(pattern="^(FROM_EBAY|FROM_MEMBERS)$"),
@@ -237,6 +246,10 @@ def add_routes(router: APIRouter, orders: EbayOrders, ctx: SandboxContext, auth:
         body |= _page(messages, limit, offset, href)
         body["messages"] = [message_detail(m) for m in messages[offset : offset + limit]]
         return JSONResponse(body)
+
+
+def _add_buyer_routes(router: APIRouter, inbox: Inbox, orders: EbayOrders) -> None:
+    """The sandbox's own side: the buyer writes, tests read every message."""
 
     @router.post(f"{ADMIN}/{{order_id}}/buyer-messages", status_code=201)
     async def buyer_writes(order_id: str, body: BuyerText) -> JSONResponse:
