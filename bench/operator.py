@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import httpx
 
 from bench.figures import Figures, percentile
+from bench.operator_legs import direct_decide, task_legs
 from bench.orders import HappyOrders, bounded, run_orders
 from bench.stack import BenchStack
 from crossdock.demo import NEAR_MISS_BUYERS, place
@@ -91,17 +92,35 @@ async def operator_round_trip(
         await bounded(8, [lambda o=o: place(stack.sandbox, o) for o in reviews])  # type: ignore[misc]
         fresh = await wait_in_inbox(api, {o.workflow_id for o in reviews})
         flow = asyncio.create_task(run_orders(stack, orders.batch(flowing, [Channel.STOREFRONT])))
+        # Alternated: through the console API, then the same update from the bench's
+        # own client, so the console's share is the difference under the same load.
+        answers, direct = [], []
         try:
-            answers = [await decide(api, o.workflow_id) for o in reviews]
+            for i, o in enumerate(reviews):
+                if i % 2 == 0:
+                    answers.append(await decide(api, o.workflow_id))
+                else:
+                    direct.append(await direct_decide(stack, o.workflow_id))
         finally:
             with contextlib.suppress(Exception):
                 await flow
     trips = [seconds * 1000 for seconds, _ in answers]
     figures.add("operator decision p50", percentile(trips, 50), "ms", target="<= 100 ms")
     figures.add("operator decision p99", percentile(trips, 99), "ms", target="<= 250 ms")
+    bare = [seconds * 1000 for seconds, _ in direct]
+    figures.add("decide update from a bare client p50", percentile(bare, 50), "ms")
+    figures.add("decide update from a bare client p99", percentile(bare, 99), "ms")
+    legs = [x for x in [await task_legs(stack.client, o.workflow_id) for o in reviews] if x]
+    for name, values in (
+        ("queued", [x.queued for x in legs]),
+        ("worked", [x.worked for x in legs]),
+    ):
+        note = "the workflow task that accepted the decision, from its history"
+        figures.add(f"decision task {name} p50", percentile(values, 50), "ms", note=note)
+        figures.add(f"decision task {name} p99", percentile(values, 99), "ms", note=note)
     ages = [seconds * 1000 for seconds in fresh.values()]
     note = f"inbox polled every {INBOX_POLL_SECONDS * 1000:.0f} ms"
     figures.add("inbox freshness p50", percentile(ages, 50), "ms", note=note)
     figures.add("inbox freshness p99", percentile(ages, 99), "ms", target="<= 1000 ms", note=note)
-    states = sorted({state for _, state in answers})
+    states = sorted({state for _, state in answers + direct})
     return {"decisions": len(answers), "answered_states": states, "waiting": waiting}
