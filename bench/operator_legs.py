@@ -28,6 +28,13 @@ class TaskLegs:
 
     queued: float  # scheduled → started: waiting for a worker's poll
     worked: float  # started → completed: the worker's replay, validator, handler
+    scheduled_at: float  # epoch seconds (the server's clock, this machine's)
+    completed_at: float
+
+    def around(self, sent_at: float, answered_at: float) -> tuple[float, float]:
+        """Milliseconds from the caller's send to the task's scheduling (HTTP, console,
+        the server taking the update) and from the task's completion to the answer."""
+        return (self.scheduled_at - sent_at) * 1000, (answered_at - self.completed_at) * 1000
 
 
 async def direct_decide(stack: BenchStack, workflow_id: str) -> tuple[float, str]:
@@ -57,5 +64,10 @@ async def task_legs(client: Client, workflow_id: str) -> TaskLegs | None:
                 break
         if len(times) < 3:
             return None
-        return TaskLegs(times[STARTED] - times[SCHEDULED], times[COMPLETED] - times[STARTED])
+        return TaskLegs(
+            times[STARTED] - times[SCHEDULED],
+            times[COMPLETED] - times[STARTED],
+            times[SCHEDULED] / 1000,
+            times[COMPLETED] / 1000,
+        )
     return None
