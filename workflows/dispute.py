@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.dispute_questions import answer_refusal, contests
     from workflows.dispute_verdict import await_verdict
     from workflows.options import condition_within
-    from workflows.projection import READ_MODEL, dispute_projector, projected
+    from workflows.projection import READ_MODEL, Projector, dispute_projector, projected
     from workflows.search import CROSSDOCK_STATE
 
 EDITORS = frozenset({Role.OPERATOR, Role.FINANCE, Role.ADMIN})
@@ -41,12 +41,19 @@ class DisputeWorkflow:
     def __init__(self, input: DisputeInput) -> None:
         self._input = input
         self._ctx = DisputeContext(input)
+        self._projector: Projector | None = None
 
     @workflow.run
     async def run(self, input: DisputeInput) -> DisputeResult:
         ctx = self._ctx
-        projector = dispute_projector(lambda: ctx.status) if workflow.patched(READ_MODEL) else None
-        return await projected(projector, self._run(input))
+        if workflow.patched(READ_MODEL):
+            self._projector = dispute_projector(lambda: ctx.status)
+        return await projected(self._projector, self._run(input))
+
+    def _answered(self) -> None:
+        # The operator's answer first, the read model's row in the next task.
+        if self._projector is not None:
+            self._projector.answered()
 
     async def _run(self, input: DisputeInput) -> DisputeResult:
         ctx = self._ctx
@@ -118,6 +125,7 @@ class DisputeWorkflow:
     @workflow.update
     def decide(self, decision: Decision) -> DecisionReceipt:
         """An operator's decision: approve = contest (submit the packet), reject = accept."""
+        self._answered()
         return self._ctx.approval.accept(decision)
 
     @decide.validator
@@ -141,6 +149,7 @@ class DisputeWorkflow:
     @workflow.update
     def edit_evidence(self, edit: EvidenceEdit) -> EvidenceEdited:
         """Change the staged packet before it is submitted ("" removes a field)."""
+        self._answered()
         status = self._ctx.status
         fields = {**status.packet.fields, **edit.fields}
         status.packet.fields = {name: value for name, value in fields.items() if value}

@@ -63,7 +63,7 @@ with workflow.unsafe.imports_passed_through():
         follow_tracking,
         watch_ship_by,
     )
-    from workflows.projection import READ_MODEL, order_projector, projected
+    from workflows.projection import READ_MODEL, Projector, order_projector, projected
 
 # Changes to the released workflow, each behind a patch so recorded histories replay.
 SHIP_BY_WATCH = "ship-by-watch"
@@ -84,14 +84,19 @@ class OrderWorkflow:
     def __init__(self, input: OrderInput) -> None:
         self._ctx = OrderContext(input)
         self._watchers: list[asyncio.Task[None]] = []
+        self._projector: Projector | None = None
 
     @workflow.run
     async def run(self, input: OrderInput) -> OrderResult:
         ctx = self._ctx
-        projector = None
         if workflow.patched(READ_MODEL):
-            projector = order_projector(ctx.order, lambda: ctx.status)
-        return await projected(projector, self._run(input))
+            self._projector = order_projector(ctx.order, lambda: ctx.status)
+        return await projected(self._projector, self._run(input))
+
+    def _answered(self) -> None:
+        # The operator's answer first, the read model's row in the next task.
+        if self._projector is not None:
+            self._projector.answered()
 
     async def _run(self, input: OrderInput) -> OrderResult:
         ctx = self._ctx
@@ -251,6 +256,7 @@ class OrderWorkflow:
     @workflow.update
     def cancel(self, request: CancelRequest) -> CancelReceipt:
         """Cancel before shipment; side effects are compensated after the current step."""
+        self._answered()
         ctx = self._ctx
         ctx.cancel_request = request
         ctx.note("cancel_requested", f"{request.by.id} ({request.by.role}): {request.reason}")
@@ -269,6 +275,7 @@ class OrderWorkflow:
     @workflow.update
     def hold(self, request: HoldRequest) -> HoldReceipt:
         """Stop the order before its next step until an operator resumes it."""
+        self._answered()
         self._ctx.status.hold = request
         self._ctx.note("held", f"by {request.by.id}: {request.reason}")
         return HoldReceipt(held=True, note="held: the order stops before its next step")
@@ -280,6 +287,7 @@ class OrderWorkflow:
     @workflow.update
     def resume(self, request: ResumeRequest) -> HoldReceipt:
         """Let a held order go on from where it stopped."""
+        self._answered()
         self._ctx.status.hold = None
         self._ctx.note("resumed", f"by {request.by.id}: {request.reason}".rstrip(": "))
         return HoldReceipt(held=False, note="resumed")
@@ -293,6 +301,7 @@ class OrderWorkflow:
     @workflow.update
     def decide(self, decision: Decision) -> DecisionReceipt:
         """An operator's decision on the open approval (the review gate)."""
+        self._answered()
         return self._ctx.approval.accept(decision)
 
     @decide.validator
@@ -304,6 +313,7 @@ class OrderWorkflow:
     def correct_address(self, correction: AddressCorrection) -> CorrectionReceipt:
         """An operator's corrected address: for the label, before it is bought (storefront),
         or for an undeliverable parcel's reshipment (workflows/order_address.py)."""
+        self._answered()
         self._ctx.status.corrected_address = correction.address
         self._ctx.note("address_corrected", f"by {correction.by.id}")
         return CorrectionReceipt(note="the next label goes to the corrected address")

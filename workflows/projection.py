@@ -40,6 +40,14 @@ with workflow.unsafe.imports_passed_through():
 # Behind this patch in every lifecycle workflow, so histories recorded before the read
 # model existed replay without its local activities.
 READ_MODEL = "read-model"
+# Behind this one, a change an update made is written in the workflow's next task, not
+# in the update's own: a workflow task with a local activity completes only once the
+# activity has, and the update's answer reaches its caller only when its task completes,
+# so the operator's answer waited for the database write (bench/README.md).
+ANSWER_FIRST = "read-model-after-answer"
+# How long a deferred write waits for the next task before a timer wakes the workflow
+# (a decision after which the workflow only waits, e.g. for more information).
+DEFER_AT_MOST = timedelta(seconds=1)
 
 T = TypeVar("T")
 
@@ -76,6 +84,7 @@ class Projector:
         self._since = 0
         self._busy = False
         self._disabled = False
+        self._answered_in: int | None = None  # the task in which an update changed status
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> Projector:
@@ -88,6 +97,10 @@ class Projector:
         if self._task is not None:
             self._task.cancel()
 
+    def answered(self) -> None:
+        """Called by an update handler: a change it makes is written after its task."""
+        self._answered_in = _task_mark()
+
     def _changed(self) -> bool:
         return not self._disabled and bool(self._status() != self._written)
 
@@ -96,9 +109,21 @@ class Projector:
             await workflow.wait_condition(self._changed)
             self._busy = True
             try:
+                await self._after_answer()
                 await self._write()
             finally:
                 self._busy = False
+
+    async def _after_answer(self) -> None:
+        """If an update made this change in this very task, let the task complete (and
+        the update answer) first: wait for the next task, or at most DEFER_AT_MOST."""
+        mark, self._answered_in = self._answered_in, None
+        if mark is None or mark != _task_mark() or not workflow.patched(ANSWER_FIRST):
+            return
+        try:
+            await workflow.wait_condition(lambda: _task_mark() > mark, timeout=DEFER_AT_MOST)
+        except TimeoutError:
+            pass  # the timer's own task is the next one
 
     async def _write(self) -> None:
         snapshot = self._status().model_copy(deep=True)
@@ -125,6 +150,11 @@ class Projector:
             workflow.logger.warning("read_model_unavailable", extra={"error": str(err)})
             self._disabled = True
         self._written = snapshot
+
+
+def _task_mark() -> int:
+    # The history's length when this workflow task started: it grows with every task.
+    return workflow.info().get_current_history_length()
 
 
 def _workflow_id() -> str:

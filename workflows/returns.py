@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from crossdock.policies.returns import inspected_refund, inspection_problems
     from workflows.order import OrderWorkflow
-    from workflows.projection import READ_MODEL, projected, return_projector
+    from workflows.projection import READ_MODEL, Projector, projected, return_projector
     from workflows.return_context import ReturnContext
     from workflows.return_decision import decide, terms_refusal
     from workflows.return_notify import notify_new
@@ -50,12 +50,19 @@ class ReturnWorkflow:
     @workflow.init
     def __init__(self, input: ReturnInput) -> None:
         self._ctx = ReturnContext(input)
+        self._projector: Projector | None = None
 
     @workflow.run
     async def run(self, input: ReturnInput) -> ReturnResult:
         ctx = self._ctx
-        projector = return_projector(lambda: ctx.status) if workflow.patched(READ_MODEL) else None
-        return await projected(projector, self._run(input))
+        if workflow.patched(READ_MODEL):
+            self._projector = return_projector(lambda: ctx.status)
+        return await projected(self._projector, self._run(input))
+
+    def _answered(self) -> None:
+        # The operator's answer first, the read model's row in the next task.
+        if self._projector is not None:
+            self._projector.answered()
 
     async def _run(self, input: ReturnInput) -> ReturnResult:
         ctx = self._ctx
@@ -157,6 +164,7 @@ class ReturnWorkflow:
     def decide(self, decision: Decision) -> DecisionReceipt:
         """An operator's decision on the open approval (the return, a wrong item, a
         failed refund)."""
+        self._answered()
         return self._ctx.approval.accept(decision)
 
     @decide.validator
@@ -169,6 +177,7 @@ class ReturnWorkflow:
     @workflow.update
     def inspect(self, inspection: Inspection) -> InspectionReceipt:
         """The warehouse's verdict per returned line."""
+        self._answered()
         ctx = self._ctx
         ctx.status.inspection = inspection
         verdicts = ", ".join(f"{line.sku} {line.verdict}" for line in inspection.lines)

@@ -3,13 +3,19 @@ so each is newer than the last, ending with the workflow's final status."""
 
 from __future__ import annotations
 
+import asyncio
+
+from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
+from crossdock.models.approval import DecisionAction
 from crossdock.models.order_states import OrderState
-from crossdock.models.readmodel import ProjectOrderInput
+from crossdock.models.readmodel import ProjectionReceipt, ProjectOrderInput
 from tests.factories import order
 from tests.workflows.order_harness import deliver, start, wait_for_state, worker
+from tests.workflows.projections import Projections
 from tests.workflows.stand_ins import Partners
+from tests.workflows.test_order_review import REVIEW_CLOCKS, decision, knife_to_gb
 from workflows.order import OrderWorkflow
 
 
@@ -37,3 +43,47 @@ async def test_an_order_projects_each_change_in_order_and_ends_as_it_ended(
     moved = iter([OrderState.RECEIVED] + [e.state for e in final.timeline if e.event == "moved"])
     distinct = [s for i, s in enumerate(states) if i == 0 or s != states[i - 1]]
     assert all(any(state == m for m in moved) for state in distinct)
+
+
+class HeldProjections(Projections):
+    """Projections whose writes wait, once `hold` is set, until `release` is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hold = False
+        self.held = asyncio.Event()
+        self.release = asyncio.Event()
+
+    @activity.defn(name="project_order")
+    async def project_order(self, input: ProjectOrderInput) -> ProjectionReceipt:
+        if self.hold:
+            self.held.set()
+            await self.release.wait()
+        return self._keep(input.workflow_id, input.seq, input)
+
+
+async def test_a_decision_is_answered_before_the_read_model_write_it_causes(
+    time_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    partners = Partners(projections=HeldProjections())
+    projections = partners.projections
+    assert isinstance(projections, HeldProjections)
+    o = knife_to_gb("SF30000090")
+    async with worker(time_env, task_queue, partners):
+        handle = await start(time_env, task_queue, o, **REVIEW_CLOCKS)
+        await wait_for_state(handle, OrderState.IN_REVIEW)
+        projections.hold = True
+        # Were the write in the update's own workflow task, the answer would wait for it
+        # until the worker heartbeats the task (80% of its 10 s timeout).
+        receipt = await asyncio.wait_for(
+            handle.execute_update(OrderWorkflow.decide, decision(DecisionAction.APPROVE, "ok")),
+            timeout=5,
+        )
+        assert receipt.action == DecisionAction.APPROVE
+        await asyncio.wait_for(projections.held.wait(), timeout=20)  # the write came next
+        projections.release.set()
+        await deliver(handle)
+        await handle.result()
+    states = [p.status.state for p in projections.seen[o.workflow_id]]
+    assert OrderState.APPROVED in states or OrderState.PAYMENT_SECURED in states
+    assert states[-1] == OrderState.COMPLETED
