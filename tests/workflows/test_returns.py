@@ -436,35 +436,6 @@ async def test_return_parcel_lost_on_its_way_back_is_refunded_on_an_operators_wo
     assert "buy_return_label" in returns.names()
 
 
-async def test_an_undecided_missing_parcel_question_is_asked_again(
-    time_env: WorkflowEnvironment, task_queue: str
-) -> None:
-    # Found in a chaos run: the question expired, its close cleared the case's flags, and
-    # the return waited for a scan that never came, in no inbox and unflagged.
-    partners, returns = Partners(), ReturnPartners()
-    o = order(channel_order_id="SFRET016")
-    timers = TIMERS.model_copy(update={"transit_attention_seconds": 3 * DAY})
-    async with worker(time_env, task_queue, partners, returns):
-        await delivered_order(time_env, task_queue, o, returns)
-        r = request(o, [("MUG-STONEWARE", 1)])
-        handle = await start_return(time_env, task_queue, r, returns, timers)
-        await wait_for(handle, ReturnState.LABEL_ISSUED)
-        await handle.signal(ReturnWorkflow.tracking_update, scan(1, "in_transit"))
-        await wait_for(handle, ReturnState.IN_TRANSIT)
-        await skip(time_env, 3 * DAY + timers.decision_expire_seconds + 3600)
-        status = await handle.query(ReturnWorkflow.status)
-        first, second = status.approvals[-2:]
-        assert (first.request.key, first.state) == ("missing-parcel", "expired")
-        assert (second.request.key, second.state) == ("missing-parcel-2", "pending")
-        await handle.execute_update(
-            ReturnWorkflow.decide,
-            decide("missing-parcel-2", DecisionAction.APPROVE, option="refund_without_parcel"),
-        )
-        result = await handle.result()
-    assert result.state == ReturnState.REFUNDED
-    assert result.refunded == eur(ONE_MUG)
-
-
 async def test_a_late_delivery_scan_withdraws_the_missing_parcel_question(
     time_env: WorkflowEnvironment, task_queue: str
 ) -> None:
