@@ -176,7 +176,7 @@ async def test_cancel_and_address_correction_keep_the_orders_rules(console: Cons
     assert accepted.status_code == 200 and accepted.json()["result"]["accepted_in_state"]
     assert inspect.status_code == 400 and "does not take 'inspect'" in inspect.json()["message"]
     # Before shipment an address is corrected within its country only (duties, customs).
-    assert address.status_code == 400 and "country FR is not" in address.json()["message"]
+    assert address.status_code == 409 and "country FR is not" in address.json()["message"]
     await wait_for_state(console, workflow_id, {OrderState.CANCELLED})
 
 
